@@ -1,0 +1,1 @@
+"""Health checkers for real servers."""

@@ -1,0 +1,1 @@
+"""The keepalived.conf language: lexer, block tree, typed model, semantic checks."""

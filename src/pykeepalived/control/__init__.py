@@ -1,0 +1,1 @@
+"""JSON status, Prometheus metrics and the control command."""

@@ -1,0 +1,1 @@
+"""Command line, process model, signals, pid files."""

@@ -1,0 +1,1 @@
+"""Virtual/real server model and load-balancer backends (IPVS, nftables)."""

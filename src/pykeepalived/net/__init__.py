@@ -1,0 +1,1 @@
+"""The only package that touches the kernel: VRRP sockets, VIPs, VMACs, GARP/NA, link events."""

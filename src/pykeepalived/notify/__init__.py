@@ -1,0 +1,1 @@
+"""Notify scripts, notify_fifo and SMTP alerts."""
