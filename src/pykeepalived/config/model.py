@@ -1,0 +1,136 @@
+"""The whole configuration: one object per keepalived.conf, the result of :func:`load_config`.
+
+The sections are in model_global.py, model_vrrp.py and model_lvs.py; this module gathers
+them and re-exports every model class so that ``from pykeepalived.config.model import X``
+works for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pykeepalived.config.errors import Diagnostic, exit_status
+from pykeepalived.config.model_common import (
+    NOWHERE,
+    IPAddress,
+    IpAddress,
+    IPInterface,
+    IPNetwork,
+    Location,
+    Nexthop,
+    NotifyScript,
+    Route,
+    Rule,
+    ScriptUser,
+    VirtualIpAddress,
+)
+from pykeepalived.config.model_global import (
+    BfdInstance,
+    FifoConfig,
+    GarpGroup,
+    GlobalDefs,
+    InterfaceUpDownDelay,
+    LinkbeatInterface,
+    LvsSyncDaemon,
+    TrackGroup,
+)
+from pykeepalived.config.model_lvs import (
+    BfdCheck,
+    Checker,
+    DnsCheck,
+    FileCheck,
+    HttpGet,
+    MiscCheck,
+    PingCheck,
+    RealServer,
+    SmtpCheck,
+    SslConfig,
+    SslGet,
+    TcpCheck,
+    TunnelMethod,
+    UdpCheck,
+    Url,
+    VirtualServer,
+    VirtualServerGroup,
+    VsgEntry,
+)
+from pykeepalived.config.model_vrrp import (
+    Authentication,
+    TrackBfdRef,
+    TrackFileRef,
+    TrackInterface,
+    TrackProcessRef,
+    TrackScriptRef,
+    UnicastPeer,
+    VrrpInstance,
+    VrrpScript,
+    VrrpSyncGroup,
+    VrrpTrackFile,
+    VrrpTrackProcess,
+)
+
+__all__ = [
+    "NOWHERE", "Authentication", "BfdCheck", "BfdInstance", "Checker", "DnsCheck",
+    "FifoConfig", "FileCheck", "GarpGroup", "GlobalDefs", "HttpGet", "IPAddress",
+    "IPInterface", "IPNetwork", "InterfaceUpDownDelay", "IpAddress", "KeepalivedConfig",
+    "LinkbeatInterface", "LoadResult", "Location", "LvsSyncDaemon", "MiscCheck", "Nexthop",
+    "NotifyScript", "PingCheck", "RealServer", "Route", "Rule", "ScriptUser", "SmtpCheck",
+    "SslConfig", "SslGet", "TcpCheck", "TrackBfdRef", "TrackFileRef", "TrackGroup",
+    "TrackInterface", "TrackProcessRef", "TrackScriptRef", "TunnelMethod", "UdpCheck",
+    "UnicastPeer", "Url", "VirtualIpAddress", "VirtualServer", "VirtualServerGroup",
+    "VrrpInstance", "VrrpScript", "VrrpSyncGroup", "VrrpTrackFile", "VrrpTrackProcess",
+    "VsgEntry",
+]
+
+
+@dataclass(slots=True)
+class KeepalivedConfig:
+    """Everything one keepalived.conf (with its includes) configures."""
+
+    global_defs: GlobalDefs = field(default_factory=GlobalDefs)
+    vrrp_scripts: dict[str, VrrpScript] = field(default_factory=dict)
+    vrrp_track_files: dict[str, VrrpTrackFile] = field(default_factory=dict)
+    vrrp_track_processes: dict[str, VrrpTrackProcess] = field(default_factory=dict)
+    vrrp_sync_groups: dict[str, VrrpSyncGroup] = field(default_factory=dict)
+    vrrp_instances: dict[str, VrrpInstance] = field(default_factory=dict)
+    virtual_server_groups: dict[str, VirtualServerGroup] = field(default_factory=dict)
+    virtual_servers: list[VirtualServer] = field(default_factory=list)
+    static_ipaddress: list[IpAddress] = field(default_factory=list)
+    static_routes: list[Route] = field(default_factory=list)
+    static_rules: list[Rule] = field(default_factory=list)
+    track_groups: dict[str, TrackGroup] = field(default_factory=dict)
+    garp_groups: list[GarpGroup] = field(default_factory=list)
+    linkbeat_interfaces: list[LinkbeatInterface] = field(default_factory=list)
+    interface_up_down_delays: dict[str, InterfaceUpDownDelay] = field(default_factory=dict)
+    bfd_instances: dict[str, BfdInstance] = field(default_factory=dict)
+    ssl: SslConfig | None = None
+    files: list[str] = field(default_factory=list)  # every file read, main file first
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """What :func:`pykeepalived.config.load_config` returns: the model and what was found.
+
+    ``ok`` is False when any diagnostic is an error (something keepalived would refuse or
+    drop); warnings alone leave it True. ``exit_status`` is what ``keepalived -t`` would
+    exit with on the same file.
+    """
+
+    config: KeepalivedConfig
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def exit_status(self) -> int:
+        return exit_status(self.diagnostics)
