@@ -1,0 +1,61 @@
+"""Logging as keepalived operators expect it: syslog by default, the console with ``-l``.
+
+Lines carry the process role and pid (``pykeepalived_vrrp[1234]: (VI_1) Entering MASTER STATE``), so
+the messages operators grep for in keepalived logs read the same here.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+
+FACILITIES = {
+    "daemon": logging.handlers.SysLogHandler.LOG_DAEMON,
+    "user": logging.handlers.SysLogHandler.LOG_USER,
+    **{f"local{i}": logging.handlers.SysLogHandler.LOG_LOCAL0 + i for i in range(8)},
+    **{str(i): logging.handlers.SysLogHandler.LOG_LOCAL0 + i for i in range(8)},
+}
+
+
+class _RoleFilter(logging.Filter):
+    """Stamp every record with the role of this process (parent, vrrp, checker)."""
+
+    role = "pykeepalived"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.role = self.role
+        return True
+
+
+_role_filter = _RoleFilter()
+
+
+def set_role(role: str) -> None:
+    """Name this process in log lines (``pykeepalived_vrrp``); called after fork."""
+    _role_filter.role = role
+
+
+def setup_logging(*, console: bool, detail: bool, facility: str | None = None,
+                  syslog: bool = True) -> None:
+    """Configure the root logger once: console with ``-l``, syslog unless ``-G``; DEBUG with ``-D``."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.setLevel(logging.DEBUG if detail else logging.INFO)
+    if console:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s.%(msecs)03d %(role)s[%(process)d]: %(message)s", "%a %b %d %H:%M:%S"))
+        handler.addFilter(_role_filter)
+        root.addHandler(handler)
+    if syslog and os.path.exists("/dev/log"):
+        fac = FACILITIES.get((facility or "daemon").lower(), FACILITIES["daemon"])
+        try:
+            sys_handler = logging.handlers.SysLogHandler("/dev/log", facility=fac)
+        except OSError:
+            return
+        sys_handler.setFormatter(logging.Formatter("%(role)s[%(process)d]: %(message)s"))
+        sys_handler.addFilter(_role_filter)
+        root.addHandler(sys_handler)

@@ -1,0 +1,101 @@
+"""SIGHUP: take a new configuration without dropping the VIPs of instances that stay.
+
+A configuration that does not parse is refused and the running one kept (keepalived 2.2.7 exits
+instead and leaves its VIPs behind). Instances whose plan is unchanged keep running untouched; a
+changed instance that was MASTER restarts as MASTER, so its addresses never leave the interface;
+removed instances stop as on TERM (priority-0 advert, VIPs removed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import TYPE_CHECKING
+
+from pykeepalived.daemon.instance import plan_instance
+from pykeepalived.daemon.runtime import InstanceRuntime, Tracker
+from pykeepalived.vrrp.actions import State
+from pykeepalived.vrrp.sync_group import SyncGroup
+
+if TYPE_CHECKING:
+    from pykeepalived.daemon.vrrp_main import VrrpProcess
+
+log = logging.getLogger("pykeepalived.vrrp")
+
+
+async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
+    """Apply the configuration in ``path``; False (and nothing changed) when it has errors."""
+    from pykeepalived.config import load_config
+
+    log.info("Reloading configuration %s", path)
+    try:
+        result = load_config(path, config_id=config_id)
+    except Exception as exc:  # a reload must never take the daemon down
+        log.error("Reload failed, keeping the running configuration: %s", exc)
+        return False
+    for diag in result.diagnostics:
+        (log.error if diag.severity == "error" else log.warning)("%s", diag)
+    if not result.ok:
+        log.error("Configuration has errors: reload refused, keeping the running configuration")
+        return False
+    new_config = result.config
+    now = proc.loop.time()
+    await proc.tracker.stop()
+    old = proc.instances
+    proc.instances = {}
+    proc.by_key = {}
+    proc.config = new_config
+    kept_masters: list[InstanceRuntime] = []
+    for name, inst in new_config.vrrp_instances.items():
+        plan = plan_instance(inst, new_config.global_defs)
+        previous = old.pop(name, None)
+        if previous is not None and previous.plan == plan:
+            rt = previous
+            rt.sync_group = None
+        else:
+            if previous is not None:
+                was_master = previous.router.state is State.MASTER
+                previous.cancel_timer()
+                gone = [v for v in previous.plan.vips + previous.plan.excluded
+                        if v not in plan.vips + plan.excluded]
+                proc.addresses.remove_many(gone)
+                if was_master:
+                    plan = dataclasses.replace(plan, router_config=dataclasses.replace(
+                        plan.router_config, initial_state="MASTER"))
+            rt = InstanceRuntime(proc, plan)
+            rt.prepare()
+            rt.recv_socket = proc._socket_for(plan.ifname, plan.family, rt)
+            rt.send_socket = (rt.recv_socket if plan.xmit_ifname == plan.ifname
+                              else proc._socket_for(plan.xmit_ifname, plan.family, rt))
+            if previous is not None and previous.router.state is State.MASTER:
+                rt.vips_installed = True
+            kept_masters.append(rt)
+        proc.instances[name] = rt
+        proc.by_key[(plan.ifname, plan.family, plan.router_config.vrid)] = rt
+    for name, rt in old.items():
+        log.info("(%s) removed from the configuration", name)
+        rt.router.shutdown(now)
+        rt.carry_out(rt.router.actions())
+        rt.cancel_timer()
+        rt.cleanup()
+    proc.sync_groups = {}
+    for name, group in new_config.vrrp_sync_groups.items():
+        members = [proc.instances[m] for m in group.group if m in proc.instances]
+        if not members:
+            continue
+        sg = SyncGroup(name, [m.router for m in members])
+        proc.sync_groups[name] = sg
+        for m in members:
+            m.sync_group = sg
+            m.sync_group_config = group
+    notifier = proc.tracker.notifier
+    proc.tracker = Tracker(proc)
+    proc.tracker.notifier = notifier
+    await proc.tracker.start()
+    for rt in kept_masters:
+        rt.router.start(now)
+    for rt in proc.instances.values():
+        proc.tracker.apply(rt, now)
+        proc.process(rt)
+    log.info("Configuration reloaded: %d instances", len(proc.instances))
+    return True

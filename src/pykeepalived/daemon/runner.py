@@ -1,0 +1,182 @@
+"""The daemon: a parent that watches over a VRRP child, as keepalived runs.
+
+The parent forks the VRRP process (and, later, the checker process), forwards HUP/TERM/INT/USR1/USR2
+to its children and respawns a child that dies unexpectedly, waiting longer when it dies young (so a
+crash loop cannot spin). ``-n`` keeps the parent in the foreground; otherwise it detaches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from pykeepalived.daemon.logsetup import set_role, setup_logging
+from pykeepalived.daemon.pidfile import PidFileError, remove_pidfile, write_pidfile
+
+log = logging.getLogger("pykeepalived.daemon")
+
+DEFAULT_PID = "/run/keepalived.pid"
+DEFAULT_VRRP_PID = "/run/keepalived_vrrp.pid"
+DEFAULT_CHECKERS_PID = "/run/keepalived_checkers.pid"
+
+# keepalived's exit codes (lib/scheduler.h KEEPALIVED_EXIT_*)
+EXIT_OK = 0
+EXIT_FATAL = 1
+EXIT_CONFIG = 4
+
+_FORWARDED = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def _opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
+    value = getattr(args, name, default)
+    return default if value is None else value
+
+
+def load(path: str, config_id: str | None) -> Any:
+    """Load and validate the configuration; None (with errors logged) when it does not parse."""
+    from pykeepalived.config import load_config
+
+    result = load_config(path, config_id=config_id)
+    for diag in result.diagnostics:
+        (log.error if diag.severity == "error" else log.warning)("%s", diag)
+    return result.config if result.ok else None
+
+
+def _daemonize() -> None:
+    """Detach: fork, new session, fork, stdio to /dev/null."""
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+
+
+def _run_vrrp_child(args: argparse.Namespace, config: Any) -> int:
+    """Body of the VRRP child process."""
+    set_role("pykeepalived_vrrp")
+    for sig in (signal.SIGTERM, signal.SIGINT, *_FORWARDED):
+        signal.signal(sig, signal.SIG_DFL)
+    pid_path = _opt(args, "vrrp_pid", DEFAULT_VRRP_PID)
+    try:
+        write_pidfile(pid_path)
+    except (PidFileError, OSError) as exc:
+        log.error("%s", exc)
+        return EXIT_FATAL
+    from pykeepalived.daemon.vrrp_main import run_vrrp
+
+    try:
+        return asyncio.run(run_vrrp(config, path=_opt(args, "use_file"),
+                                    config_id=_opt(args, "config_id")))
+    finally:
+        remove_pidfile(pid_path)
+
+
+class Watchdog:
+    """The parent: start children, forward signals, respawn the dead."""
+
+    def __init__(self, args: argparse.Namespace, config: Any) -> None:
+        self.args = args
+        self.config = config
+        self.children: dict[int, str] = {}
+        self.started: dict[str, float] = {}
+        self.stopping = False
+        self.respawn = not bool(_opt(args, "dont_respawn", False))
+
+    def spawn(self, role: str) -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = EXIT_FATAL
+            try:
+                code = _run_vrrp_child(self.args, self.config)
+            except BaseException:  # the child must never return into the parent's code
+                logging.getLogger("pykeepalived.vrrp").exception("VRRP child crashed")
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.children[pid] = role
+        self.started[role] = time.monotonic()
+        log.info("Starting VRRP child process, pid=%d", pid)
+
+    def _on_stop(self, signum: int, _frame: Any) -> None:
+        self.stopping = True
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def _forward(self, signum: int, _frame: Any) -> None:
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        for sig in _FORWARDED:
+            signal.signal(sig, self._forward)
+        self.spawn("vrrp")
+        delay = 0.0
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            role = self.children.pop(pid, None)
+            if role is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if self.stopping:
+                continue
+            lived = time.monotonic() - self.started.get(role, 0.0)
+            log.warning("%s child process(%d) died: exit %d", role.upper(), pid, code)
+            if not self.respawn or code == EXIT_CONFIG:
+                self.stopping = True
+                break
+            delay = 0.0 if lived > 30 else min(max(delay * 2, 0.5), 30.0)
+            if delay:
+                log.info("Respawning %s child in %.1f s", role, delay)
+                time.sleep(delay)
+            if not self.stopping:
+                self.spawn(role)
+        log.info("Stopped pykeepalived")
+        return EXIT_OK
+
+
+def run_daemon(args: argparse.Namespace) -> int:
+    """Entry point for ``pykeepalived`` without ``-t``/``-v``/``-h``."""
+    console = bool(_opt(args, "log_console", False))
+    setup_logging(console=console, detail=bool(_opt(args, "log_detail", False)),
+                  facility=_opt(args, "log_facility"),
+                  syslog=not bool(_opt(args, "no_syslog", False)))
+    set_role("pykeepalived")
+    path = _opt(args, "use_file", "/etc/keepalived/keepalived.conf")
+    if not os.path.isfile(path):
+        log.error("Configuration file '%s' is not a regular file", path)
+        if not console:
+            print(f"pykeepalived: configuration file '{path}' not found", file=sys.stderr)
+        return EXIT_CONFIG
+    config = load(path, _opt(args, "config_id"))
+    if config is None:
+        return EXIT_CONFIG
+    if not bool(_opt(args, "dont_fork", False)):
+        _daemonize()
+    pid_path = _opt(args, "pid", DEFAULT_PID)
+    try:
+        write_pidfile(pid_path)
+    except (PidFileError, OSError) as exc:
+        log.error("%s", exc)
+        return EXIT_FATAL
+    log.info("Starting pykeepalived (config %s)", path)
+    try:
+        return Watchdog(args, config).run()
+    finally:
+        remove_pidfile(pid_path)

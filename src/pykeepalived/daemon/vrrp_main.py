@@ -1,0 +1,210 @@
+"""The VRRP process: drives every virtual router of the configuration on one asyncio loop.
+
+The routers (``pykeepalived.vrrp``) are pure state machines. This module is the thin shell around
+them: it moves packets between the shared raw sockets and the routers, arms one timer per router,
+carries out the actions they return (adverts, VIPs, gratuitous ARP, notify scripts) and feeds them
+tracking results (interfaces, scripts, files). Time is ``loop.time()``, the monotonic clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+from typing import Any
+
+from pykeepalived.daemon.instance import InstancePlan, plan_instance
+from pykeepalived.daemon.runtime import InstanceRuntime, Tracker
+from pykeepalived.net.addresses import AddressManager
+from pykeepalived.net.reflector import NetlinkReflector
+from pykeepalived.net.vrrp_socket import ReceivedPacket, VrrpSocket
+from pykeepalived.vrrp import packet
+from pykeepalived.vrrp.actions import State
+from pykeepalived.vrrp.sync_group import SyncGroup
+
+log = logging.getLogger("pykeepalived.vrrp")
+
+VRRP_PROTO = 112
+AH_PROTO = 51
+
+
+class VrrpProcess:
+    """All virtual routers of one configuration, their sockets, trackers and notifications."""
+
+    def __init__(self, config: Any, *, release_vips: bool = True) -> None:
+        self.config = config
+        self.release_vips = release_vips
+        self.loop = asyncio.get_event_loop()
+        self.addresses = AddressManager()
+        self.instances: dict[str, InstanceRuntime] = {}
+        self.by_key: dict[tuple[str, int, int], InstanceRuntime] = {}
+        self.sockets: dict[tuple[str, int], VrrpSocket] = {}
+        self.sync_groups: dict[str, SyncGroup] = {}
+        self.tracker = Tracker(self)
+        self.reflector: NetlinkReflector | None = None
+        self.stopping = asyncio.Event()
+        self.invalid_packets: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ setup
+    def build(self) -> None:
+        """Create the runtime objects; touches nothing in the kernel yet."""
+        gdefs = self.config.global_defs
+        for name, inst in self.config.vrrp_instances.items():
+            plan: InstancePlan = plan_instance(inst, gdefs)
+            for warning in plan.warnings:
+                log.warning(warning)
+            rt = InstanceRuntime(self, plan)
+            self.instances[name] = rt
+            self.by_key[(plan.ifname, plan.family, plan.router_config.vrid)] = rt
+        for name, group in self.config.vrrp_sync_groups.items():
+            members = [self.instances[m].router for m in group.group if m in self.instances]
+            if len(members) < 1:
+                continue
+            sg = SyncGroup(name, members)
+            self.sync_groups[name] = sg
+            for member in group.group:
+                if member in self.instances:
+                    self.instances[member].sync_group = sg
+                    self.instances[member].sync_group_config = group
+
+    def _socket_for(self, ifname: str, family: int, rt: InstanceRuntime) -> VrrpSocket:
+        key = (ifname, family)
+        sock = self.sockets.get(key)
+        if sock is None:
+            group = None if rt.plan.unicast else rt.plan.destinations[0]
+            sock = VrrpSocket.open(ifname, family, multicast_group=group, src=rt.plan.src,
+                                   on_packet=self.on_packet, loop=self.loop)
+            self.sockets[key] = sock
+        elif not rt.plan.unicast:
+            sock.join(rt.plan.destinations[0])
+        return sock
+
+    async def start(self) -> None:
+        """Open sockets, start trackers and routers."""
+        self.reflector = NetlinkReflector(on_link=self.tracker.on_link,
+                                          on_address=self.tracker.on_address)
+        self.reflector.start(self.loop)
+        now = self.loop.time()
+        for rt in self.instances.values():
+            rt.prepare()
+            rt.recv_socket = self._socket_for(rt.plan.ifname, rt.plan.family, rt)
+            rt.send_socket = (rt.recv_socket if rt.plan.xmit_ifname == rt.plan.ifname
+                              else self._socket_for(rt.plan.xmit_ifname, rt.plan.family, rt))
+        await self.tracker.start()
+        for rt in self.instances.values():
+            rt.router.start(now)
+            self.tracker.apply(rt, now)
+            self.process(rt)
+
+    # ------------------------------------------------------------------ packets
+    def on_packet(self, pkt: ReceivedPacket) -> None:
+        """One datagram from a VRRP socket: decode, find the router, feed it."""
+        now = self.loop.time()
+        try:
+            if pkt.family == 4:
+                ip = packet.decode_ipv4(pkt.data)
+                src, dst, ttl, payload = ip.src, ip.dst, ip.ttl, ip.payload
+                if ip.ah is not None:
+                    payload = ip.payload[ip.ah.length:] if hasattr(ip.ah, "length") else payload
+            else:
+                src = ipaddress.ip_address(pkt.src)
+                dst = ipaddress.ip_address(pkt.dst)
+                ttl, payload = pkt.ttl, pkt.data
+            vrid = payload[1] if len(payload) > 1 else -1
+        except packet.PacketError as exc:
+            self._count_invalid(exc.reason, pkt)
+            return
+        rt = self.by_key.get((pkt.ifname, pkt.family, vrid))
+        if rt is None:
+            # A VRID we do not run: keepalived ignores it silently (other groups share the LAN).
+            return
+        if rt.is_own_source(src):
+            return
+        try:
+            advert = packet.decode(payload, src, dst, accept_v3_checksum_as_v2=(
+                rt.plan.router_config.v3_checksum_as_v2))
+        except packet.PacketError as exc:
+            self._count_invalid(exc.reason, pkt)
+            rt.router.receive_invalid(exc.reason, now)
+            return
+        rt.router.receive_advert(advert, src, now, ttl=ttl)
+        self.process(rt)
+
+    def _count_invalid(self, reason: str, pkt: ReceivedPacket) -> None:
+        count = self.invalid_packets.get(reason, 0) + 1
+        self.invalid_packets[reason] = count
+        if count & (count - 1) == 0:  # 1, 2, 4, 8 ...: rate-limited
+            log.warning("Dropped invalid VRRP packet from %s on %s: %s (%d so far)",
+                        pkt.src, pkt.ifname, reason, count)
+
+    # ------------------------------------------------------------------ actions
+    def process(self, rt: InstanceRuntime) -> None:
+        """Carry out what the router (and its sync group) asked for; re-arm its timer."""
+        rt.carry_out(rt.router.actions())
+        sg = rt.sync_group
+        if sg is not None:
+            sg.after_event(self.loop.time())
+            for member in self.instances.values():
+                if member.sync_group is sg and member is not rt:
+                    member.carry_out(member.router.actions())
+                    member.arm_timer()
+            for action in sg.actions():
+                rt.group_action(sg, action)
+        rt.arm_timer()
+
+    def on_timer(self, rt: InstanceRuntime) -> None:
+        rt.timer = None
+        rt.router.handle_timer(self.loop.time())
+        self.process(rt)
+
+    # ------------------------------------------------------------------ stop
+    async def stop(self) -> None:
+        """TERM: priority-0 adverts, VIPs removed, notify_stop run, sockets closed."""
+        now = self.loop.time()
+        for rt in self.instances.values():
+            rt.router.shutdown(now)
+            rt.carry_out(rt.router.actions())
+            rt.cancel_timer()
+        await self.tracker.stop()
+        for rt in self.instances.values():
+            rt.cleanup()
+        await self.tracker.drain_notifications()
+        for sock in self.sockets.values():
+            sock.close()
+        if self.reflector is not None:
+            self.reflector.stop()
+
+    def states(self) -> dict[str, State]:
+        return {name: rt.router.state for name, rt in self.instances.items()}
+
+
+async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | None = None) -> int:
+    """Run the VRRP process until TERM/INT; HUP reloads, USR1/USR2 dump data and stats."""
+    from pykeepalived.daemon import dumps
+    from pykeepalived.daemon.reload import reload
+
+    proc = VrrpProcess(config)
+    proc.build()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, lambda: dumps.write_data(proc))
+    loop.add_signal_handler(signal.SIGUSR2, lambda: dumps.write_stats(proc))
+    reloads: set[asyncio.Task[None]] = set()
+
+    def on_hup() -> None:
+        if path is None:
+            log.warning("Reload requested but no configuration file is known")
+            return
+        task = loop.create_task(reload(proc, path, config_id))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    await proc.start()
+    await stop.wait()
+    log.info("Stopping")
+    await proc.stop()
+    return 0
