@@ -1,0 +1,125 @@
+"""Quick questions about interfaces: index, existence, state, MAC, primary address.
+
+These are asked at start-up, on reload and when the reflector reports a change, never per
+packet. The IPv4 answers come from ioctls (netdevice(7)), which cost microseconds and need no
+netlink socket; the IPv6 link-local comes from an RTM_GETADDR dump, as the ioctls know
+nothing of IPv6. Everything is read in the network namespace of the calling thread.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import logging
+import socket
+import struct
+
+from pykeepalived.net import _netlink as nl
+
+log = logging.getLogger(__name__)
+
+SIOCGIFFLAGS = 0x8913
+SIOCGIFADDR = 0x8915
+SIOCGIFHWADDR = 0x8927
+_IFREQ = struct.Struct("16s24s")
+
+
+def _ioctl(ifname: str, request: int) -> bytes | None:
+    name = ifname.encode()
+    if not name or len(name) > 15:
+        return None
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        try:
+            return fcntl.ioctl(sock.fileno(), request, _IFREQ.pack(name, b""))
+        except OSError:
+            return None
+
+
+def ifindex(name: str) -> int | None:
+    """The interface index of ``name``, or None when there is no such interface."""
+    try:
+        return socket.if_nametoindex(name)
+    except (OSError, ValueError):
+        return None
+
+
+def ifname(index: int) -> str | None:
+    """The name of interface ``index``, or None."""
+    try:
+        return socket.if_indextoname(index)
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def exists(name: str) -> bool:
+    return ifindex(name) is not None
+
+
+def link_flags(ifname: str) -> int | None:
+    """The IFF_* flags of the interface (netdevice(7) SIOCGIFFLAGS), or None."""
+    raw = _ioctl(ifname, SIOCGIFFLAGS)
+    if raw is None:
+        return None
+    return int(struct.unpack_from("H", raw, 16)[0])
+
+
+def link_is_up(ifname: str) -> bool:
+    """True when the interface is administratively up (IFF_UP) and running (IFF_RUNNING).
+
+    IFF_RUNNING is the kernel's RFC 2863 operational state: it drops when a veth's peer goes
+    down or a NIC loses carrier. keepalived tracks its interface this way: down means FAULT.
+    """
+    flags = link_flags(ifname)
+    if flags is None:
+        return False
+    return bool(flags & nl.IFF_UP) and bool(flags & nl.IFF_RUNNING)
+
+
+def mac_address(ifname: str) -> str | None:
+    """The hardware address as ``aa:bb:cc:dd:ee:ff`` (SIOCGIFHWADDR), or None."""
+    raw = _ioctl(ifname, SIOCGIFHWADDR)
+    if raw is None:
+        return None
+    return ":".join(f"{b:02x}" for b in raw[18:24])
+
+
+def mac_bytes(ifname: str) -> bytes | None:
+    raw = _ioctl(ifname, SIOCGIFHWADDR)
+    return None if raw is None else bytes(raw[18:24])
+
+
+def addresses(ifname: str, family: int) -> list[nl.AddrInfo]:
+    """Every address of ``family`` (4 or 6) on the interface, in the kernel's order."""
+    index = ifindex(ifname)
+    if index is None:
+        return []
+    af = socket.AF_INET if family == 4 else socket.AF_INET6
+    rtnl = nl.RtnlSocket(rcvbuf=1 << 18)
+    try:
+        return [a for a in nl.dump_addrs(rtnl, af) if a.index == index]
+    finally:
+        rtnl.close()
+
+
+def primary_address(ifname: str, family: int) -> str | None:
+    """The address VRRP sends from when no mcast_src_ip/unicast_src_ip is configured.
+
+    IPv4: the interface's first primary address (what SIOCGIFADDR returns: the kernel keeps
+    primaries ahead of secondaries). IPv6: the link-local address, as RFC 5798 5.1.2.1 asks
+    ("the IPv6 link-local address of the interface"); a tentative or dadfailed one is skipped.
+    """
+    if family == 4:
+        raw = _ioctl(ifname, SIOCGIFADDR)
+        if raw is None:
+            return None
+        address = socket.inet_ntop(socket.AF_INET, raw[20:24])
+        return None if address == "0.0.0.0" else address
+    if family != 6:
+        raise ValueError(f"family must be 4 or 6, not {family!r}")
+    tentative_or_failed = 0x40 | 0x08  # IFA_F_TENTATIVE | IFA_F_DADFAILED
+    for info in addresses(ifname, 6):
+        if ipaddress.IPv6Address(info.address).is_link_local and not (
+            info.flags & tentative_or_failed
+        ):
+            return info.address
+    return None

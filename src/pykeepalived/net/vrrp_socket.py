@@ -1,0 +1,310 @@
+"""Raw VRRP sockets: one per (interface, family), shared by every instance on that interface.
+
+keepalived opens one socket per interface and address family and hands each received advert
+to the instance with the matching VRID; so does pykeepalived, so that 1,000 instances on four
+interfaces need eight sockets, not 1,000. Receiving is non-blocking through the event loop's
+``add_reader`` (no thread per socket), into one preallocated buffer per socket.
+
+Wire facts (RFC 5798 5.1.1 / 5.1.2, keepalived's behaviour measured on Debian's 2.2.7):
+- IP protocol 112; IPv4 to 224.0.0.18 with TTL 255 and TOS 0xc0 (network control);
+  IPv6 to ff02::12 with hop limit 255 and traffic class 0xc0.
+- The receiver must drop adverts whose TTL/hop limit is not 255 (RFC 5798 7.1), so the hop
+  limit of every received packet is reported: for IPv4 it is in the IP header the raw socket
+  delivers, for IPv6 it comes as IPV6_HOPLIMIT ancillary data.
+- Multicast loopback is off: a router must not hear its own adverts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pykeepalived.net import interfaces
+
+log = logging.getLogger(__name__)
+
+IPPROTO_VRRP = 112
+IPPROTO_AH = 51
+VRRP_MCAST_GROUP4 = "224.0.0.18"
+VRRP_MCAST_GROUP6 = "ff02::12"
+VRRP_TTL = 255
+VRRP_TOS = 0xC0
+
+# Not all of these are exported by Python's socket module.
+SO_BINDTODEVICE = 25
+IP_MULTICAST_ALL = 49
+IPV6_RECVPKTINFO = 49
+IPV6_PKTINFO = 50
+IPV6_RECVHOPLIMIT = 51
+IPV6_HOPLIMIT = 52
+IPV6_TCLASS = 67
+_MAX_DRAIN = 64  # datagrams read per readiness callback, so one busy socket cannot starve others
+_BUFSIZE = 65535
+_IN6_PKTINFO = struct.Struct("=16sI")
+
+
+class VrrpSocketError(OSError):
+    """Opening or configuring a VRRP socket failed (message names the interface)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedPacket:
+    """One datagram as it arrived.
+
+    ``data`` is the full IPv4 datagram for IPv4 (``ip_header`` True: the raw socket delivers
+    the header and the caller parses it, for the TTL check and the AH case), and the VRRP
+    message alone for IPv6 (``ip_header`` False). ``ttl`` is the IPv4 TTL or IPv6 hop limit
+    (-1 if the kernel did not say), ``dst`` the destination address (group or unicast).
+    """
+
+    ifname: str
+    family: int
+    src: str
+    dst: str
+    ttl: int
+    data: bytes
+    ip_header: bool
+
+
+def _family_check(family: int) -> int:
+    if family not in (4, 6):
+        raise ValueError(f"family must be 4 or 6, not {family!r}")
+    return socket.AF_INET if family == 4 else socket.AF_INET6
+
+
+class VrrpSocket:
+    """A raw IPPROTO_VRRP (or IPPROTO_AH) socket bound to one interface.
+
+    Create it with :meth:`open`. ``send`` gives the kernel a VRRP message and the kernel
+    adds the IP header; ``send_datagram`` sends a complete IPv4 datagram (IP_HDRINCL) for
+    the AH case, where the IP header is part of the authenticated data (RFC 2402).
+    """
+
+    def __init__(self, sock: socket.socket, ifname: str, family: int, index: int,
+                 protocol: int, src: str | None,
+                 on_packet: Callable[[ReceivedPacket], None],
+                 loop: asyncio.AbstractEventLoop | None) -> None:
+        self.sock = sock
+        self.ifname = ifname
+        self.family = family
+        self.ifindex = index
+        self.protocol = protocol
+        self.src = src
+        self.on_packet = on_packet
+        self.groups: list[str] = []
+        self._loop = loop
+        self._hdrincl: socket.socket | None = None
+        self._buf = bytearray(_BUFSIZE)
+        self._anc = socket.CMSG_SPACE(_IN6_PKTINFO.size) + socket.CMSG_SPACE(4)
+        self.received = 0
+        self.sent = 0
+        self.send_errors = 0
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, ifname: str, family: int, *, multicast_group: str | None,
+             src: str | None, on_packet: Callable[[ReceivedPacket], None],
+             loop: asyncio.AbstractEventLoop | None = None,
+             protocol: int = IPPROTO_VRRP) -> VrrpSocket:
+        """Open, configure and (when ``loop`` or a running loop is there) start receiving.
+
+        ``multicast_group`` is joined on this interface (vrrp_mcast_group4/6; None for
+        unicast-only instances). ``src`` is bound as the source address (mcast_src_ip /
+        unicast_src_ip); without it the kernel picks the interface's primary address (IPv4)
+        or its link-local (IPv6, as RFC 5798 5.1.2.1 requires).
+        """
+        af = _family_check(family)
+        if protocol not in (IPPROTO_VRRP, IPPROTO_AH):
+            raise ValueError(f"protocol must be 112 (VRRP) or 51 (AH), not {protocol!r}")
+        index = interfaces.ifindex(ifname)
+        if index is None:
+            raise VrrpSocketError(f"({ifname}) no such interface for the VRRP socket")
+        sock = socket.socket(af, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode())
+            if family == 4:
+                cls._setup4(sock, ifname, index, src, multicast_group)
+            else:
+                cls._setup6(sock, ifname, index, src, multicast_group)
+        except OSError as exc:
+            sock.close()
+            raise VrrpSocketError(exc.errno, f"({ifname}) cannot set up the IPv{family} "
+                                  f"VRRP socket: {exc.strerror or exc}") from exc
+        self = cls(sock, ifname, family, index, protocol, src, on_packet, loop)
+        if multicast_group:
+            self.groups.append(multicast_group)
+        if loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+        if loop is not None:
+            self.start(loop)
+        log.debug("(%s) opened IPv%d %s socket group=%s src=%s", ifname, family,
+                  "AH" if protocol == IPPROTO_AH else "VRRP", multicast_group, src)
+        return self
+
+    @staticmethod
+    def _setup4(sock: socket.socket, ifname: str, index: int, src: str | None,
+                group: str | None) -> None:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, VRRP_TOS)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, VRRP_TTL)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, VRRP_TTL)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+        # Only the groups this socket joined, not every group some other socket joined.
+        sock.setsockopt(socket.IPPROTO_IP, IP_MULTICAST_ALL, 0)
+        local = socket.inet_aton(src) if src else b"\0\0\0\0"
+        # struct ip_mreqn {multiaddr, address, ifindex}: send multicast out of this interface.
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                        struct.pack("=4s4si", b"\0\0\0\0", local, index))
+        if src:
+            sock.bind((src, 0))
+        if group:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                            struct.pack("=4s4si", socket.inet_aton(group), b"\0\0\0\0", index))
+
+    @staticmethod
+    def _setup6(sock: socket.socket, ifname: str, index: int, src: str | None,
+                group: str | None) -> None:
+        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_TCLASS, VRRP_TOS)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, VRRP_TTL)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, VRRP_TTL)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
+        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+        if src:
+            scope = index if ipaddress.IPv6Address(src).is_link_local else 0
+            sock.bind((src, 0, 0, scope))
+        if group:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+                            socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", index))
+
+    def join(self, group: str) -> None:
+        """Join one more multicast group on this interface (idempotent)."""
+        if group in self.groups:
+            return
+        if self.family == 4:
+            mreq = struct.pack("=4s4si", socket.inet_aton(group), b"\0\0\0\0", self.ifindex)
+            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        else:
+            mreq6 = socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", self.ifindex)
+            self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq6)
+        self.groups.append(group)
+
+    # ------------------------------------------------------------------ receiving
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Register the socket with ``loop`` (called by ``open`` when a loop is known)."""
+        self._loop = loop
+        loop.add_reader(self.sock.fileno(),
+                        self._on_readable4 if self.family == 4 else self._on_readable6)
+
+    def _on_readable4(self) -> None:
+        buf = self._buf
+        recv = self.sock.recvfrom_into
+        for _ in range(_MAX_DRAIN):
+            try:
+                n, addr = recv(buf)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.warning("(%s) VRRP receive error: %s", self.ifname, exc)
+                return
+            if n < 20:
+                continue
+            data = bytes(buf[:n])
+            self.received += 1
+            packet = ReceivedPacket(self.ifname, 4, addr[0], socket.inet_ntoa(data[16:20]),
+                                    data[8], data, True)
+            self._deliver(packet)
+
+    def _on_readable6(self) -> None:
+        buf = self._buf
+        recv = self.sock.recvmsg_into
+        bufs = [buf]
+        for _ in range(_MAX_DRAIN):
+            try:
+                n, ancdata, _flags, addr = recv(bufs, self._anc)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.warning("(%s) VRRP receive error: %s", self.ifname, exc)
+                return
+            hops = -1
+            dst = ""
+            for level, kind, cdata in ancdata:
+                if level != socket.IPPROTO_IPV6:
+                    continue
+                if kind == IPV6_HOPLIMIT and len(cdata) >= 4:
+                    hops = int.from_bytes(cdata[:4], "little", signed=True)
+                elif kind == IPV6_PKTINFO and len(cdata) >= _IN6_PKTINFO.size:
+                    dst = socket.inet_ntop(socket.AF_INET6, cdata[:16])
+            src = addr[0].split("%", 1)[0]
+            self.received += 1
+            self._deliver(ReceivedPacket(self.ifname, 6, src, dst, hops, bytes(buf[:n]), False))
+
+    def _deliver(self, packet: ReceivedPacket) -> None:
+        try:
+            self.on_packet(packet)
+        except Exception:  # one bad handler must not stop the socket
+            log.exception("(%s) VRRP packet handler failed", self.ifname)
+
+    # ------------------------------------------------------------------ sending
+    def _dst(self, dst: str) -> tuple[str, int] | tuple[str, int, int, int]:
+        if self.family == 4:
+            return (dst, 0)
+        scope = self.ifindex if dst.startswith(("ff02:", "fe80:", "FF02:", "FE80:")) else 0
+        return (dst, 0, 0, scope)
+
+    def send(self, payload: bytes, dst: str) -> None:
+        """Send one VRRP message to ``dst`` (the group or a unicast_peer); the kernel adds
+        the IP header. A full send buffer drops the advert (logged): VRRP tolerates loss,
+        and blocking the event loop would delay every other instance.
+        """
+        try:
+            self.sock.sendto(payload, self._dst(dst))
+            self.sent += 1
+        except OSError as exc:
+            self.send_errors += 1
+            log.warning("(%s) cannot send VRRP advert to %s: %s", self.ifname, dst, exc)
+
+    def send_datagram(self, datagram: bytes, dst: str) -> None:
+        """Send a complete IPv4 datagram (header built by the caller: the AH case)."""
+        if self.family != 4:
+            raise ValueError("send_datagram is for IPv4 (AH is IPv4-only in VRRPv2)")
+        if self._hdrincl is None:
+            # IPPROTO_RAW implies IP_HDRINCL and never receives: a send-only companion.
+            raw = socket.socket(socket.AF_INET, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                                socket.IPPROTO_RAW)
+            raw.setblocking(False)
+            raw.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, self.ifname.encode())
+            raw.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+            raw.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                           struct.pack("=4s4si", b"\0\0\0\0", b"\0\0\0\0", self.ifindex))
+            self._hdrincl = raw
+        try:
+            self._hdrincl.sendto(datagram, (dst, 0))
+            self.sent += 1
+        except OSError as exc:
+            self.send_errors += 1
+            log.warning("(%s) cannot send VRRP datagram to %s: %s", self.ifname, dst, exc)
+
+    def close(self) -> None:
+        """Stop receiving and close (idempotent)."""
+        if self.sock.fileno() >= 0:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self.sock.fileno())
+            self.sock.close()
+        if self._hdrincl is not None:
+            self._hdrincl.close()
+            self._hdrincl = None
+
+    def __repr__(self) -> str:
+        return (f"VrrpSocket({self.ifname!r}, IPv{self.family}, protocol={self.protocol}, "
+                f"groups={self.groups}, src={self.src!r})")
