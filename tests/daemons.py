@@ -1,0 +1,82 @@
+"""Run pykeepalived and Debian's keepalived as real daemons inside lab hosts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pykeepalived.demo.lab import Host, wait_for
+
+
+@dataclass
+class Daemon:
+    host: Host
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    kind: str
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the whole daemon (parent and children): a crash, nothing cleaned up."""
+        self.host.run("pkill", "-9", "-f", str(self.log_path.parent), check=False)
+        self.proc.kill()
+        self.proc.wait(timeout=5)
+
+    def wait_log(self, text: str, timeout: float = 10.0) -> bool:
+        return wait_for(lambda: text in self.log(), timeout=timeout)
+
+
+def write_conf(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / f"{name}.conf"
+    path.write_text(text)
+    return path
+
+
+def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
+    run_dir = tmp / f"py-{host.name}"
+    run_dir.mkdir(exist_ok=True)
+    log_path = run_dir / "log"
+    env = dict(os.environ)
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    with open(log_path, "wb") as log:
+        proc = host.popen(sys.executable, "-m", "pykeepalived", "-n", "-l", "-D", "-G",
+                          "-f", str(conf), "-p", str(run_dir / "ka.pid"),
+                          "-r", str(run_dir / "vrrp.pid"), "-c", str(run_dir / "chk.pid"),
+                          *extra, stdout=log, stderr=subprocess.STDOUT, env=env)
+    return Daemon(host, proc, log_path, "pykeepalived")
+
+
+def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
+    run_dir = tmp / f"ka-{host.name}"
+    run_dir.mkdir(exist_ok=True)
+    log_path = run_dir / "log"
+    with open(log_path, "wb") as log:
+        proc = host.popen("keepalived", "-n", "-l", "-D", "-G", "-P", "-f", str(conf),
+                          "-p", str(run_dir / "ka.pid"), "-r", str(run_dir / "vrrp.pid"),
+                          "-c", str(run_dir / "chk.pid"), *extra,
+                          stdout=log, stderr=subprocess.STDOUT)
+    return Daemon(host, proc, log_path, "keepalived")
+
+
+def holders(hosts: dict[str, Host], vip: str) -> list[str]:
+    return sorted(name for name, h in hosts.items() if h.has_address(vip))
