@@ -8,9 +8,10 @@ Checksums:
 
 * VRRPv2 covers the VRRP message only (RFC 3768 5.3.8).
 * VRRPv3 covers the message *and* an IPv4/IPv6 pseudo-header (RFC 5798 5.2.8), as keepalived,
-  FRR, tcpdump, Wireshark and scapy compute it; RFC 9568 and some vendors leave the pseudo-header
-  out for IPv4, which keepalived calls ``v3_checksum_as_v2`` (``encode(..., v3_checksum_as_v2=True)``
-  sends that way, ``decode(..., accept_v3_checksum_as_v2=True)`` accepts either form).
+  FRR, tcpdump, Wireshark and scapy compute it; RFC 9568 and some vendors leave the
+  pseudo-header out for IPv4, which keepalived calls ``v3_checksum_as_v2``
+  (``encode(..., v3_checksum_as_v2=True)`` sends that way,
+  ``decode(..., accept_v3_checksum_as_v2=True)`` accepts either form).
 
 Authentication (VRRPv2 only; RFC 3768 5.3.6 and RFC 2338 for AH):
 
