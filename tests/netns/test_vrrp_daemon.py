@@ -1,0 +1,237 @@
+"""Real pykeepalived daemons in namespaces: election, failover, hand-back, TERM, layouts, tracking."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from pykeepalived.demo.lab import Host, Lab, wait_for
+from tests.daemons import Daemon, holders, start_pykeepalived, write_conf
+
+pytestmark = pytest.mark.netns
+
+VIP = "192.0.2.10"
+
+
+def instance(name: str = "VI_1", *, vrid: int = 51, priority: int = 100, state: str = "BACKUP",
+             vip: str = f"{VIP}/24", version: int = 3, advert: str = "0.1", extra: str = "",
+             interface: str = "eth0") -> str:
+    return f"""
+vrrp_instance {name} {{
+    state {state}
+    interface {interface}
+    virtual_router_id {vrid}
+    priority {priority}
+    version {version}
+    advert_int {advert}
+    {extra}
+    virtual_ipaddress {{
+        {vip}
+    }}
+}}
+"""
+
+
+def two_routers(lab: Lab, v6: bool = False) -> tuple[Host, Host]:
+    a1 = [["192.0.2.1/24", "2001:db8::1/64"]] if v6 else [["192.0.2.1/24"]]
+    a2 = [["192.0.2.2/24", "2001:db8::2/64"]] if v6 else [["192.0.2.2/24"]]
+    return lab.add_host("r1", a1, ipv6=v6), lab.add_host("r2", a2, ipv6=v6)
+
+
+def start(host: Host, tmp: Path, body: str, name: str | None = None) -> Daemon:
+    conf = write_conf(tmp, name or host.name, "global_defs {\n router_id %s\n}\n%s"
+                      % (host.name, body))
+    return start_pykeepalived(host, conf, tmp)
+
+
+def test_election_then_term_hands_over(lab: Lab, tmp_path: Path) -> None:
+    r1, r2 = two_routers(lab)
+    d1 = start(r1, tmp_path, instance(priority=150, state="MASTER"))
+    d2 = start(r2, tmp_path, instance(priority=100))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log() + d2.log()
+        assert d2.wait_log("(VI_1) Entering BACKUP STATE", 5)
+        assert d1.wait_log("(VI_1) Entering MASTER STATE", 5)
+        time.sleep(0.5)
+        assert holders(hosts, VIP) == ["r1"]  # exactly once, and stays there
+        assert d1.stop() == 0
+        assert wait_for(lambda: holders(hosts, VIP) == ["r2"], 5), d2.log()
+        assert not r1.has_address(VIP)
+    finally:
+        d1.stop()
+        d2.stop()
+    assert not r2.has_address(VIP), "TERM must remove the VIPs"
+
+
+def test_dead_master_link_cut_then_preempting_handback(lab: Lab, tmp_path: Path) -> None:
+    r1, r2 = two_routers(lab)
+    d1 = start(r1, tmp_path, instance(priority=150))
+    d2 = start(r2, tmp_path, instance(priority=100))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+        r1.cut()
+        assert wait_for(lambda: r2.has_address(VIP), 5), d2.log()
+        assert d1.wait_log("(VI_1) Entering FAULT STATE", 5), d1.log()
+        assert wait_for(lambda: not r1.has_address(VIP), 5)
+        r1.mend()
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log() + d2.log()
+        assert d2.wait_log("(VI_1) Entering BACKUP STATE", 5)
+    finally:
+        d1.stop()
+        d2.stop()
+
+
+def test_nopreempt_keeps_the_new_master(lab: Lab, tmp_path: Path) -> None:
+    r1, r2 = two_routers(lab)
+    d1 = start(r1, tmp_path, instance(priority=150, extra="nopreempt"))
+    d2 = start(r2, tmp_path, instance(priority=100))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+        r1.cut()
+        assert wait_for(lambda: holders(hosts, VIP) == ["r2"], 5), d2.log()
+        r1.mend()
+        assert d1.wait_log("(VI_1) Entering BACKUP STATE", 5), d1.log()
+        time.sleep(1.0)  # ten adverts: a preempting r1 would have taken over by now
+        assert holders(hosts, VIP) == ["r2"]
+    finally:
+        d1.stop()
+        d2.stop()
+
+
+def test_active_active_two_vrids(lab: Lab, tmp_path: Path) -> None:
+    r1, r2 = two_routers(lab)
+    vip2 = "192.0.2.20"
+    d1 = start(r1, tmp_path, instance(priority=150) +
+               instance("VI_2", vrid=52, priority=100, vip=f"{vip2}/24"))
+    d2 = start(r2, tmp_path, instance(priority=100) +
+               instance("VI_2", vrid=52, priority=150, vip=f"{vip2}/24"))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"] and holders(hosts, vip2) == ["r2"],
+                        10), d1.log() + d2.log()
+        d2.stop()
+        assert wait_for(lambda: holders(hosts, vip2) == ["r1"], 5)
+        assert holders(hosts, VIP) == ["r1"]
+    finally:
+        d1.stop()
+        d2.stop()
+
+
+def test_unicast_peers(lab: Lab, tmp_path: Path) -> None:
+    r1, r2 = two_routers(lab)
+    uni1 = "unicast_src_ip 192.0.2.1\n unicast_peer {\n 192.0.2.2\n }"
+    uni2 = "unicast_src_ip 192.0.2.2\n unicast_peer {\n 192.0.2.1\n }"
+    d1 = start(r1, tmp_path, instance(priority=150, extra=uni1))
+    d2 = start(r2, tmp_path, instance(priority=100, extra=uni2))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log() + d2.log()
+        time.sleep(0.5)
+        assert holders(hosts, VIP) == ["r1"]
+        d1.stop()
+        assert wait_for(lambda: holders(hosts, VIP) == ["r2"], 5), d2.log()
+    finally:
+        d1.stop()
+        d2.stop()
+
+
+def test_ipv6_vrrpv3(lab: Lab, tmp_path: Path) -> None:
+    r1, r2 = two_routers(lab, v6=True)
+    vip6 = "2001:db8::10"
+    d1 = start(r1, tmp_path, instance(priority=150, vip=f"{vip6}/64"))
+    d2 = start(r2, tmp_path, instance(priority=100, vip=f"{vip6}/64"))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, vip6) == ["r1"], 10), d1.log() + d2.log()
+        r1.cut()
+        assert wait_for(lambda: holders(hosts, vip6) == ["r2"], 5), d2.log()
+    finally:
+        d1.stop()
+        d2.stop()
+
+
+def test_track_script_moves_the_master(lab: Lab, tmp_path: Path) -> None:
+    r1, r2 = two_routers(lab)
+    flag = tmp_path / "healthy"
+    flag.write_text("")
+    script = f"""
+vrrp_script chk {{
+    script "/usr/bin/test -e {flag}"
+    interval 0.2
+    weight -60
+    fall 1
+    rise 1
+}}
+"""
+    d1 = start(r1, tmp_path, script + instance(priority=150, extra="track_script {\n chk\n }"))
+    d2 = start(r2, tmp_path, instance(priority=100))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+        flag.unlink()
+        assert wait_for(lambda: holders(hosts, VIP) == ["r2"], 10), d1.log() + d2.log()
+        flag.write_text("")
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+    finally:
+        d1.stop()
+        d2.stop()
+
+
+def test_sync_group_moves_together(lab: Lab, tmp_path: Path) -> None:
+    r1 = lab.add_host("r1", [["192.0.2.1/24"], ["198.51.100.1/24"]], ipv6=False)
+    r2 = lab.add_host("r2", [["192.0.2.2/24"], ["198.51.100.2/24"]], ipv6=False)
+    hosts = {"r1": r1, "r2": r2}
+    vip_in = "198.51.100.10"
+
+    def body(prio: int) -> str:
+        return ("vrrp_sync_group G1 {\n group {\n VI_1\n VI_2\n }\n}\n" + instance(priority=prio)
+                + instance("VI_2", vrid=52, priority=prio, vip=f"{vip_in}/24",
+                           interface="eth1"))
+    d1 = start(r1, tmp_path, body(150))
+    d2 = start(r2, tmp_path, body(100))
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"] and holders(hosts, vip_in) == ["r1"],
+                        10), d1.log() + d2.log()
+        r1.cut("eth1")  # only the inside link fails: the whole group must move
+        assert wait_for(lambda: holders(hosts, VIP) == ["r2"] and holders(hosts, vip_in) == ["r2"],
+                        10), d1.log() + d2.log()
+    finally:
+        d1.stop()
+        d2.stop()
+
+
+def test_hup_with_broken_config_keeps_running(lab: Lab, tmp_path: Path) -> None:
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
+    d1 = start(r1, tmp_path, instance(priority=150))
+    try:
+        assert wait_for(lambda: r1.has_address(VIP), 10), d1.log()
+        (tmp_path / "r1.conf").write_text("vrrp_instance VI_1 {\n  priority 500\n")
+        d1.signal(signal.SIGHUP)
+        assert d1.wait_log("reload refused", 5), d1.log()
+        time.sleep(0.5)
+        assert d1.proc.poll() is None
+        assert r1.has_address(VIP)
+    finally:
+        d1.stop()
+    assert not r1.has_address(VIP)
+
+
+def test_hup_reload_keeps_vips_and_applies_changes(lab: Lab, tmp_path: Path) -> None:
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
+    d1 = start(r1, tmp_path, instance(priority=150))
+    try:
+        assert wait_for(lambda: r1.has_address(VIP), 10), d1.log()
+        conf = tmp_path / "r1.conf"
+        conf.write_text(conf.read_text().replace(f"{VIP}/24", f"{VIP}/24\n 192.0.2.11/24"))
+        d1.signal(signal.SIGHUP)
+        assert wait_for(lambda: r1.has_address("192.0.2.11"), 5), d1.log()
+        assert r1.has_address(VIP)
+        assert "Entering BACKUP STATE" not in d1.log()
+    finally:
+        d1.stop()
