@@ -1,0 +1,401 @@
+"""Running operators' scripts without ever blocking the protocol.
+
+Every script keepalived runs (notify scripts, ``vrrp_script`` checks, the notify_fifo reader)
+goes through one :class:`ScriptRunner`. What it guarantees, following keepalived's behaviour
+(keepalived.conf(5) "SCRIPTS", ``script_user``, ``enable_script_security``):
+
+- the script is executed directly (no shell), with the words of its configured string as argv
+  (see :func:`split_script`); stdin, stdout and stderr are /dev/null;
+- it runs in its own process group, so a timeout kills what it started too: SIGTERM to the
+  group, then SIGKILL after ``kill_grace`` seconds ("Scripts will be sent SIGTERM if ... it is a
+  script that keepalived is awaiting its exit status and it has run for too long");
+- it gets SIGTERM if the daemon dies (PR_SET_PDEATHSIG, as keepalived sets it);
+- it runs as ``script_user`` (default: ``keepalived_script`` if that user exists, else as the
+  daemon), with its supplementary groups cleared;
+- a script that cannot start (missing, not executable, insecure under
+  ``enable_script_security``, unknown user) gives a :class:`ScriptResult` whose ``error`` says
+  why, logged once until it changes; nothing is raised;
+- every child is waited for (reaped) by the runner, even one whose caller went away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import errno
+import grp
+import logging
+import os
+import pwd
+import signal
+import stat
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from pykeepalived.notify.security import (
+    Credentials,
+    find_script,
+    is_executable,
+    needs_protection,
+)
+from pykeepalived.notify.security import check_security as _check_security
+from pykeepalived.notify.split import ScriptSyntaxError, join_script, split_script
+
+__all__ = [
+    "DEFAULT_SCRIPT_USER",
+    "ScriptResult",
+    "ScriptRunner",
+    "ScriptSyntaxError",
+    "check_security",
+    "split_script",
+]
+
+log = logging.getLogger(__name__)
+
+#: The user keepalived runs scripts as when it exists and no ``script_user`` is given.
+DEFAULT_SCRIPT_USER: Final = "keepalived_script"
+#: keepalived waits this long after SIGTERM before it sends SIGKILL to a timed-out script.
+DEFAULT_KILL_GRACE: Final = 2.0
+_SH: Final = "/bin/sh"
+
+
+def check_security(path: str) -> str | None:
+    """Why a root-run script at ``path`` could be changed by a non-root user, or None."""
+    return _check_security(path)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptResult:
+    """How one run of a script ended.
+
+    ``returncode`` is the exit status, or minus the signal number when a signal ended it, or
+    None when the script never started (then ``error`` says why). ``timed_out`` is true when
+    the runner had to kill it.
+    """
+
+    argv: tuple[str, ...]
+    returncode: int | None
+    timed_out: bool = False
+    error: str | None = None
+    pid: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Exit status 0 within the timeout: what a ``vrrp_script`` counts as success."""
+        return self.returncode == 0 and not self.timed_out and self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    exec_argv: list[str]
+    creds: Credentials
+
+
+def _make_pdeathsig() -> Callable[[], None] | None:
+    """A preexec function asking the kernel to SIGTERM the script when the daemon dies.
+
+    Built before fork so the child only makes one foreign call.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                      ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    pr_set_pdeathsig = 1
+    sigterm = int(signal.SIGTERM)
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, sigterm, 0, 0, 0)
+
+    return preexec
+
+
+_PREEXEC = _make_pdeathsig()
+
+
+def resolve_credentials(user: str | None, group: str | None = None) -> Credentials:
+    """``script_user`` semantics: the user's uid and primary group, or the named group.
+
+    With no user: ``keepalived_script`` if it exists, otherwise the daemon's own uid/gid.
+    Raises LookupError with an operator-readable message for an unknown user or group.
+    """
+    if user is None:
+        try:
+            entry = pwd.getpwnam(DEFAULT_SCRIPT_USER)
+        except KeyError:
+            uid, gid = os.geteuid(), os.getegid()
+            try:
+                name = pwd.getpwuid(uid).pw_name
+            except KeyError:
+                name = str(uid)
+            creds = Credentials(uid, gid, name)
+        else:
+            creds = Credentials(entry.pw_uid, entry.pw_gid, entry.pw_name)
+    else:
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            raise LookupError(f"script user {user!r} does not exist") from None
+        creds = Credentials(entry.pw_uid, entry.pw_gid, entry.pw_name)
+    if group is not None:
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            raise LookupError(f"script group {group!r} does not exist") from None
+        creds = Credentials(creds.uid, gid, creds.name)
+    return creds
+
+
+def _file_test_command(argv: Sequence[str]) -> str | None:
+    """keepalived's special case: a script like ``</dev/tcp/127.0.0.1/80`` is a shell
+    redirection that tests whether a file opens; it is given to /bin/sh, other words quoted."""
+    first = argv[0]
+    if first.startswith("<") and first[1:].lstrip(" \t").startswith("/"):
+        return " ".join([first, *("'" + a.replace("'", "'\\''") + "'" for a in argv[1:])])
+    return None
+
+
+class ScriptRunner:
+    """Runs scripts as child processes of the event loop; see the module docstring.
+
+    ``user``/``group`` are the global ``script_user``; ``security`` is
+    ``enable_script_security``. :meth:`run` and :meth:`spawn` take a per-script user too
+    (``notify_master /path user group``).
+    """
+
+    def __init__(self, *, user: str | None = None, group: str | None = None,
+                 security: bool = False, kill_grace: float = DEFAULT_KILL_GRACE) -> None:
+        self.security = security
+        self.kill_grace = kill_grace
+        self._user = user
+        self._group = group
+        self.error: str | None = None
+        try:
+            self._default: Credentials | None = resolve_credentials(user, group)
+        except LookupError as exc:
+            self._default = None
+            self.error = f"script_user: {exc}"
+            log.error("%s - scripts will not be run", self.error)
+        self._procs: dict[int, asyncio.subprocess.Process] = {}
+        self._tasks: set[asyncio.Task[ScriptResult]] = set()
+        self._reported: dict[str, str] = {}
+
+    # ----------------------------------------------------------------- checks
+    @staticmethod
+    def check_security(path: str) -> str | None:
+        """Why a root-run script at ``path`` is unsafe (``enable_script_security``), or None."""
+        return _check_security(path)
+
+    def _credentials(self, user: str | None, group: str | None) -> Credentials:
+        if user is None:  # keepalived: a group is only given after a user
+            if self._default is None:
+                raise LookupError(self.error or "no script user")
+            return self._default
+        return resolve_credentials(user, group)
+
+    def _plan(self, argv: Sequence[str], user: str | None, group: str | None) -> _Plan | str:
+        """Everything keepalived checks before running a script; a string is the reason not to."""
+        if not argv or not argv[0]:
+            return "empty script command"
+        try:
+            creds = self._credentials(user, group)
+        except LookupError as exc:
+            return str(exc)
+        shell = _file_test_command(argv)
+        if shell is not None:
+            return _Plan([_SH, "-c", shell], creds)
+        path, reason = find_script(argv[0], creds)
+        if path is None:
+            return reason
+        if path != argv[0]:
+            self._note(f"path:{argv[0]}",
+                       f"script `{argv[0]}` resolved by path search to `{path}`. "
+                       "Please specify full path.", logging.WARNING)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return f"script {path!r} not found"
+        except OSError as exc:
+            return f"script {path!r} cannot be accessed: {exc.strerror}"
+        if not stat.S_ISREG(st.st_mode):
+            return f"script {path!r} is not a regular file"
+        if not is_executable(st, creds.uid, creds.gid):
+            return f"script {path!r} is not executable by {creds}"
+        if needs_protection(st, creds):
+            problem = _check_security(path)
+            if problem is not None:
+                if self.security:
+                    return f"{problem} - not running it (enable_script_security)"
+                self._note(f"insecure:{path}",
+                           f"{problem}; running it anyway since enable_script_security is off",
+                           logging.WARNING)
+        return _Plan([path, *argv[1:]], creds)
+
+    def check(self, argv: Sequence[str], *, user: str | None = None,
+              group: str | None = None) -> str | None:
+        """Why ``argv`` would not run (missing, not executable, insecure, bad user), or None.
+
+        For configuration checks at startup, where keepalived disables such scripts.
+        """
+        plan = self._plan(argv, user, group)
+        return plan if isinstance(plan, str) else None
+
+    def _note(self, key: str, message: str, level: int) -> None:
+        """Log ``message`` at ``level`` once; repeat it only at DEBUG until it changes."""
+        if self._reported.get(key) == message:
+            log.debug("%s", message)
+            return
+        self._reported[key] = message
+        log.log(level, "%s", message)
+
+    # ------------------------------------------------------------------ runs
+    @property
+    def running(self) -> int:
+        """How many child processes are alive right now."""
+        return len(self._procs)
+
+    async def run(self, argv: Sequence[str], timeout: float | None = None,
+                  env: Mapping[str, str] | None = None, *, user: str | None = None,
+                  group: str | None = None) -> ScriptResult:
+        """Run ``argv`` to completion (or ``timeout`` seconds, then kill its process group).
+
+        ``env`` adds variables to the daemon's environment. Cancelling the caller terminates
+        the script (in the background, still reaped). Never raises for a script problem.
+        """
+        words = tuple(argv)
+        plan = self._plan(words, user, group)
+        if isinstance(plan, str):
+            self._note(f"error:{words[:1]}", f"Cannot run script {join_script(list(words))}: "
+                       f"{plan}", logging.ERROR)
+            return ScriptResult(words, None, error=plan)
+        proc = await self._start(words, plan, env)
+        if isinstance(proc, str):
+            self._note(f"error:{words[:1]}", f"Cannot run script {join_script(list(words))}: "
+                       f"{proc}", logging.ERROR)
+            return ScriptResult(words, None, error=proc)
+        self._reported.pop(f"error:{words[:1]}", None)
+        return await self._wait(words, proc, timeout)
+
+    def spawn(self, argv: Sequence[str], timeout: float | None = None,
+              env: Mapping[str, str] | None = None, *, user: str | None = None,
+              group: str | None = None) -> asyncio.Task[ScriptResult]:
+        """Start :meth:`run` as a task and return at once; the runner keeps the task alive."""
+        task = asyncio.get_running_loop().create_task(
+            self.run(argv, timeout, env, user=user, group=group),
+            name=f"script {argv[0] if argv else ''}")
+        self._keep(task)
+        return task
+
+    def _keep(self, task: asyncio.Task[ScriptResult]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[ScriptResult]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("script task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def _start(self, words: tuple[str, ...], plan: _Plan,
+                     env: Mapping[str, str] | None) -> asyncio.subprocess.Process | str:
+        kwargs: dict[str, object] = {
+            "stdin": asyncio.subprocess.DEVNULL,
+            "stdout": asyncio.subprocess.DEVNULL,
+            "stderr": asyncio.subprocess.DEVNULL,
+            "process_group": 0,
+            "close_fds": True,
+        }
+        if env:
+            kwargs["env"] = {**os.environ, **env}
+        creds = plan.creds
+        if creds.uid != os.geteuid() or creds.gid != os.getegid():
+            kwargs.update(user=creds.uid, group=creds.gid, extra_groups=[creds.gid])
+        if _PREEXEC is not None:
+            kwargs["preexec_fn"] = _PREEXEC
+        exec_argv = plan.exec_argv
+        for _ in range(2):
+            try:
+                proc = await asyncio.create_subprocess_exec(*exec_argv, **kwargs)  # type: ignore[arg-type]
+            except OSError as exc:
+                if exc.errno == errno.ENOEXEC and exec_argv[0] != _SH:
+                    # No "#!" line: keepalived hands such a script to the shell too.
+                    self._note(f"shebang:{exec_argv[0]}",
+                               f"Please add a #! shebang to script {exec_argv[0]}",
+                               logging.WARNING)
+                    exec_argv = [_SH, *exec_argv]
+                    continue
+                return f"exec of {exec_argv[0]!r} failed: {exc.strerror or exc}"
+            log.debug("Running script %s (pid %d) as %s", join_script(list(words)), proc.pid,
+                      creds)
+            self._procs[proc.pid] = proc
+            return proc
+        return "exec failed"  # pragma: no cover - loop always returns
+
+    async def _wait(self, words: tuple[str, ...], proc: asyncio.subprocess.Process,
+                    timeout: float | None) -> ScriptResult:
+        try:
+            try:
+                if timeout is None:
+                    code = await proc.wait()
+                else:
+                    code = await asyncio.wait_for(proc.wait(), timeout)
+            except TimeoutError:
+                log.warning("Script %s (pid %d) timed out after %gs - terminating its process "
+                            "group", join_script(list(words)), proc.pid, timeout)
+                code = await self._terminate(proc)
+                return ScriptResult(words, code, timed_out=True, pid=proc.pid)
+        except asyncio.CancelledError:
+            # The caller gave up: the script goes too. The task ends once it is reaped, so
+            # `task.cancel(); await task` leaves nothing behind.
+            if proc.returncode is None:
+                try:
+                    await self._terminate(proc)
+                except asyncio.CancelledError:
+                    _killpg(proc.pid, signal.SIGKILL)  # the child watcher still reaps it
+            self._procs.pop(proc.pid, None)
+            raise
+        self._procs.pop(proc.pid, None)
+        # The leader is gone; its group may live on (background children). keepalived leaves
+        # those alone after a normal exit, and so do we.
+        log.debug("Script %s (pid %d) exited with %d", join_script(list(words)), proc.pid, code)
+        return ScriptResult(words, code, pid=proc.pid)
+
+    async def _terminate(self, proc: asyncio.subprocess.Process) -> int:
+        """SIGTERM the group, SIGKILL after the grace period, reap; then SIGKILL what is left
+        of the group, as keepalived does after a script it timed out has exited."""
+        _killpg(proc.pid, signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(asyncio.shield(proc.wait()), self.kill_grace)
+        except TimeoutError:
+            log.warning("Script pid %d ignored SIGTERM - sending SIGKILL", proc.pid)
+            _killpg(proc.pid, signal.SIGKILL)
+            code = await proc.wait()
+        finally:
+            if proc.returncode is not None:
+                self._procs.pop(proc.pid, None)
+        _killpg(proc.pid, signal.SIGKILL)
+        return code
+
+    async def close(self, timeout: float = 1.0) -> None:
+        """Give outstanding scripts ``timeout`` seconds, then terminate and reap them all."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=max(timeout, 0.0))
+        for task in list(self._tasks):
+            task.cancel()
+        # A cancelled run terminates its process group (bounded by kill_grace) before it ends.
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=self.kill_grace + 1.0)
+        for pid, proc in list(self._procs.items()):
+            _killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 1.0)
+            self._procs.pop(pid, None)
+
+
+def _killpg(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
