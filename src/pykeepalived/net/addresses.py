@@ -1,0 +1,330 @@
+"""Virtual IP addresses (virtual_ipaddress, virtual_ipaddress_excluded) through rtnetlink.
+
+A MASTER adds its VIPs, a BACKUP or FAULT removes them (RFC 5798 6.4.3 / 6.4.2). With many
+VIPs (keepalived's man page suggests virtual_ipaddress_excluded for "large numbers (eg 200)"),
+the time from "Entering MASTER STATE" to the last VIP being up matters: ``add_many`` sends
+the RTM_NEWADDR requests in batches and reads the acks afterwards, instead of one round trip
+per address.
+
+Everything is idempotent the way keepalived is: adding an address that is there, or deleting
+one that is not, is logged at debug level and is not an error.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pykeepalived.net import _netlink as nl
+from pykeepalived.net import interfaces
+from pykeepalived.net.routes import (
+    RouteSpec,
+    RuleSpec,
+    route_from_words,
+    rule_from_words,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AddressError",
+    "AddressManager",
+    "RouteSpec",
+    "RuleSpec",
+    "VipSpec",
+    "route_from_words",
+    "rule_from_words",
+    "vip_from_words",
+]
+
+
+class AddressError(OSError):
+    """One or more address operations failed; ``failures`` lists (spec, errno, message)."""
+
+    def __init__(self, message: str, failures: Sequence[tuple[object, int, str]] = ()) -> None:
+        super().__init__(message)
+        self.failures = list(failures)
+
+
+@dataclass(frozen=True, slots=True)
+class VipSpec:
+    """One virtual address as keepalived.conf gives it (man keepalived.conf,
+    virtual_ipaddress: ``<IPADDR>[/<MASK>] [brd <IPADDR>] [dev <STRING>] [scope <SCOPE>]
+    [label <LABEL>] [peer <IPADDR>] [home] [-nodad] [mngtmpaddr] [noprefixroute]
+    [autojoin] [preferred_lft nn|forever]``).
+
+    ``address`` is a CIDR; without a mask it is a host address (/32, /128), as in keepalived.
+    ``brd`` may be ``+`` (computed from the prefix, like ``ip addr add ... brd +``).
+    ``preferred_lft`` None means keepalived's default: 0 (deprecated, never chosen as a
+    source) for an IPv6 /128, forever otherwise.
+    """
+
+    address: str
+    dev: str
+    brd: str | None = None
+    scope: str | None = None
+    label: str | None = None
+    nodad: bool = True
+    peer: str | None = None
+    home: bool = False
+    mngtmpaddr: bool = False
+    noprefixroute: bool = False
+    autojoin: bool = False
+    preferred_lft: int | None = None
+
+    @property
+    def interface(self) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+        return ipaddress.ip_interface(self.address)
+
+    @property
+    def ip(self) -> str:
+        """The address without its prefix length."""
+        return str(self.interface.ip)
+
+    @property
+    def family(self) -> int:
+        return self.interface.version
+
+
+def vip_from_words(words: Sequence[str], default_dev: str) -> VipSpec:
+    """A VipSpec from one virtual_ipaddress line split into words.
+
+    Options keepalived accepts that do not concern the kernel (``use_vmac``, ``no_track``,
+    ``track_group NAME``) are skipped; the caller reads them from its own model.
+    """
+    if not words:
+        raise ValueError("empty virtual_ipaddress entry")
+    address = words[0]
+    try:
+        iface = ipaddress.ip_interface(address)
+    except ValueError:
+        raise ValueError(f"{address!r} is not an IP address") from None
+    if "/" not in address:
+        address = f"{address}/{iface.max_prefixlen}"
+    fields: dict[str, Any] = {"address": address, "dev": default_dev}
+    i = 1
+    value_of = {"brd": "brd", "broadcast": "brd", "dev": "dev", "scope": "scope",
+                "label": "label", "peer": "peer"}
+    flags = {"home": "home", "mngtmpaddr": "mngtmpaddr", "noprefixroute": "noprefixroute",
+             "autojoin": "autojoin"}
+    while i < len(words):
+        word = words[i]
+        if word in value_of:
+            if i + 1 >= len(words):
+                raise ValueError(f"{word!r} needs a value")
+            fields[value_of[word]] = words[i + 1]
+            i += 2
+        elif word in flags:
+            fields[flags[word]] = True
+            i += 1
+        elif word == "-nodad":
+            fields["nodad"] = False
+            i += 1
+        elif word == "preferred_lft":
+            if i + 1 >= len(words):
+                raise ValueError("'preferred_lft' needs a value")
+            value = words[i + 1]
+            fields["preferred_lft"] = nl.INFINITY_LIFE_TIME if value == "forever" else int(value)
+            i += 2
+        elif word in ("use_vmac", "no_track"):
+            i += 1
+        elif word == "track_group":
+            i += 2
+        else:
+            raise ValueError(f"unknown virtual_ipaddress option {word!r}")
+    if fields.get("scope") is not None:
+        nl.scope_number(fields["scope"])  # validate now, not when becoming MASTER
+    return VipSpec(**fields)
+
+
+def _broadcast(spec: VipSpec) -> bytes | None:
+    if spec.family != 4 or spec.brd is None or spec.brd == "-":
+        return None
+    if spec.brd == "+":
+        net = ipaddress.IPv4Interface(spec.address).network
+        if net.prefixlen >= 31:
+            return None
+        return net.broadcast_address.packed
+    return ipaddress.IPv4Address(spec.brd).packed
+
+
+def encode_addr(spec: VipSpec, index: int, *, delete: bool = False) -> bytes:
+    """The ifaddrmsg body (with attributes) that adds or deletes ``spec`` on ``index``."""
+    iface = spec.interface
+    af = socket.AF_INET if iface.version == 4 else socket.AF_INET6
+    flags = 0
+    if iface.version == 6 and spec.nodad:
+        flags |= nl.IFA_F_NODAD
+    if spec.home:
+        flags |= nl.IFA_F_HOMEADDRESS
+    if spec.mngtmpaddr:
+        flags |= nl.IFA_F_MANAGETEMPADDR
+    if spec.noprefixroute:
+        flags |= nl.IFA_F_NOPREFIXROUTE
+    if spec.autojoin:
+        flags |= nl.IFA_F_MCAUTOJOIN
+    local = iface.ip.packed
+    peer = ipaddress.ip_address(spec.peer).packed if spec.peer else local
+    body = nl.ifaddrmsg(af, iface.network.prefixlen, flags, nl.scope_number(spec.scope), index)
+    body += nl.attr(nl.IFA_LOCAL, local) + nl.attr(nl.IFA_ADDRESS, peer)
+    if delete:
+        return body
+    brd = _broadcast(spec)
+    if brd is not None:
+        body += nl.attr(nl.IFA_BROADCAST, brd)
+    if spec.label and iface.version == 4:
+        body += nl.attr(nl.IFA_LABEL, spec.label.encode() + b"\0")
+    if flags > 0xFF:
+        body += nl.attr(nl.IFA_FLAGS, flags.to_bytes(4, "little"))
+    preferred = spec.preferred_lft
+    if preferred is None and iface.version == 6 and iface.network.prefixlen == 128:
+        preferred = 0
+    if preferred is not None and preferred != nl.INFINITY_LIFE_TIME:
+        body += nl.attr(nl.IFA_CACHEINFO, nl.cacheinfo(preferred, nl.INFINITY_LIFE_TIME))
+    return body
+
+
+class AddressManager:
+    """Adds and removes VIPs, virtual routes and virtual rules in this network namespace.
+
+    Addresses go through a raw rtnetlink socket (batched, see ``add_many``); routes and rules
+    through one pyroute2 ``IPRoute`` (``self.ipr``), created lazily.
+    """
+
+    def __init__(self) -> None:
+        self._rtnl = nl.RtnlSocket(rcvbuf=1 << 20)
+        self._ipr: Any = None
+
+    @property
+    def ipr(self) -> Any:
+        if self._ipr is None:
+            from pyroute2 import IPRoute
+
+            self._ipr = IPRoute()
+        return self._ipr
+
+    def close(self) -> None:
+        self._rtnl.close()
+        if self._ipr is not None:
+            self._ipr.close()
+            self._ipr = None
+
+    def __enter__(self) -> AddressManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ addresses
+    def add(self, spec: VipSpec) -> None:
+        self.add_many([spec])
+
+    def remove(self, spec: VipSpec) -> None:
+        self.remove_many([spec])
+
+    def add_many(self, specs: Iterable[VipSpec]) -> None:
+        """Add every VIP (one batch of RTM_NEWADDR); raise AddressError after trying all."""
+        self._apply(list(specs), delete=False)
+
+    def remove_many(self, specs: Iterable[VipSpec]) -> None:
+        """Remove every VIP (one batch of RTM_DELADDR); absent ones are not an error."""
+        self._apply(list(specs), delete=True)
+
+    def _apply(self, specs: list[VipSpec], *, delete: bool) -> None:
+        if not specs:
+            return
+        requests: list[tuple[int, int, bytes]] = []
+        sent: list[VipSpec] = []
+        failures: list[tuple[object, int, str]] = []
+        for spec in specs:
+            index = interfaces.ifindex(spec.dev)
+            if index is None:
+                if delete:
+                    log.debug("VIP %s: %s is gone, nothing to remove", spec.address, spec.dev)
+                else:
+                    failures.append((spec, errno.ENODEV, f"no interface {spec.dev}"))
+                continue
+            if delete:
+                requests.append((nl.RTM_DELADDR, 0, encode_addr(spec, index, delete=True)))
+            else:
+                requests.append((nl.RTM_NEWADDR, nl.NLM_F_CREATE | nl.NLM_F_EXCL,
+                                 encode_addr(spec, index)))
+            sent.append(spec)
+        results = self._rtnl.transact(requests) if requests else []
+        for spec, code in zip(sent, results, strict=True):
+            if code == 0:
+                log.debug("%s VIP %s on %s", "removed" if delete else "added",
+                          spec.address, spec.dev)
+            elif not delete and code == errno.EEXIST:
+                log.debug("VIP %s already on %s", spec.address, spec.dev)
+            elif delete and code in (errno.EADDRNOTAVAIL, errno.ENOENT, errno.ENODEV,
+                                     errno.ESRCH):
+                log.debug("VIP %s was not on %s", spec.address, spec.dev)
+            else:
+                failures.append((spec, code, os.strerror(code)))
+        if failures:
+            for failed, _code, text in failures:
+                log.error("cannot %s VIP %s on %s: %s", "remove" if delete else "add",
+                          getattr(failed, "address", failed), getattr(failed, "dev", "?"), text)
+            raise AddressError(f"{len(failures)} of {len(specs)} VIP "
+                               f"{'removals' if delete else 'additions'} failed", failures)
+
+    def present(self, spec: VipSpec) -> bool:
+        """True when the address (with its prefix length) is on ``spec.dev``."""
+        index = interfaces.ifindex(spec.dev)
+        if index is None:
+            return False
+        want = spec.interface
+        af = socket.AF_INET if want.version == 4 else socket.AF_INET6
+        return any(a.index == index and a.address == str(want.ip)
+                   and a.prefixlen == want.network.prefixlen
+                   for a in nl.dump_addrs(self._rtnl, af))
+
+    # ------------------------------------------------------------------ routes and rules
+    def add_route(self, spec: RouteSpec) -> None:
+        self._route("add", spec)
+
+    def remove_route(self, spec: RouteSpec) -> None:
+        self._route("del", spec)
+
+    def _route(self, command: str, spec: RouteSpec) -> None:
+        from pyroute2 import NetlinkError
+
+        try:
+            self.ipr.route(command, **spec.pyroute2_args())
+            log.debug("%s route %s", "added" if command == "add" else "removed", spec)
+        except NetlinkError as exc:
+            if command == "add" and exc.code == errno.EEXIST:
+                log.debug("route %s already there", spec)
+            elif command == "del" and exc.code in (errno.ESRCH, errno.ENOENT):
+                log.debug("route %s was not there", spec)
+            else:
+                raise AddressError(f"cannot {command} route {spec}: {exc}",
+                                   [(spec, exc.code, str(exc))]) from exc
+
+    def add_rule(self, spec: RuleSpec) -> None:
+        self._rule("add", spec)
+
+    def remove_rule(self, spec: RuleSpec) -> None:
+        self._rule("del", spec)
+
+    def _rule(self, command: str, spec: RuleSpec) -> None:
+        from pyroute2 import NetlinkError
+
+        try:
+            self.ipr.rule(command, **spec.pyroute2_args())
+            log.debug("%s rule %s", "added" if command == "add" else "removed", spec)
+        except NetlinkError as exc:
+            if command == "add" and exc.code == errno.EEXIST:
+                log.debug("rule %s already there", spec)
+            elif command == "del" and exc.code in (errno.ENOENT, errno.ESRCH):
+                log.debug("rule %s was not there", spec)
+            else:
+                raise AddressError(f"cannot {command} rule {spec}: {exc}",
+                                   [(spec, exc.code, str(exc))]) from exc
