@@ -166,7 +166,9 @@ def vips_run(kind: str, tmp: Path) -> float | None:
         r1 = lab.add_host("r1", host_addresses(1), ipv6=False)
         c1 = tmp / f"{kind}-v1.conf"
         c1.write_text(conf_many(150))
-        mon = r1.popen("ip", "-ts", "monitor", "address", stdout=subprocess.PIPE,
+        mon_path = tmp / f"{kind}-monitor.txt"
+        mon_file = open(mon_path, "wb")  # noqa: SIM115 (a pipe would fill and stall ip monitor)
+        mon = r1.popen("stdbuf", "-oL", "ip", "-ts", "monitor", "address", stdout=mon_file,
                        stderr=subprocess.DEVNULL)
         d1 = KINDS[kind](r1, c1, tmp)
         try:
@@ -174,10 +176,11 @@ def vips_run(kind: str, tmp: Path) -> float | None:
             time.sleep(0.5)
         finally:
             mon.send_signal(signal.SIGINT)
-            out, _ = mon.communicate(timeout=10)
+            mon.wait(timeout=10)
+            mon_file.close()
             d1.stop(30)
         stamps = []
-        for line in out.decode().splitlines():
+        for line in mon_path.read_text().splitlines():
             m = re.match(r"\[(\d+-\d+-\d+)T(\d+):(\d+):(\d+\.\d+)", line)
             if m and "Deleted" not in line and " 198.51.100." in line:
                 stamps.append(int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4)))
