@@ -44,6 +44,7 @@ class NetlinkReflector:
         if addresses:
             self._groups |= nl.RTMGRP_IPV4_IFADDR | nl.RTMGRP_IPV6_IFADDR
         self._rtnl: nl.RtnlSocket | None = None
+        self._dumper: nl.RtnlSocket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.links: dict[int, nl.LinkInfo] = {}
         self.events = 0
@@ -71,6 +72,8 @@ class NetlinkReflector:
         # Subscribe first, then dump: a change between the two is seen twice, never missed.
         self._rtnl = nl.RtnlSocket(groups=self._groups, rcvbuf=4 << 20)
         self._rtnl.sock.setblocking(False)
+        # Made now, in the namespace being watched, for the dumps of later resyncs.
+        self._dumper = nl.RtnlSocket(rcvbuf=1 << 20)
         self._resync(report=False)
         self._loop = loop
         loop.add_reader(self._rtnl.fileno(), self._on_readable)
@@ -83,15 +86,16 @@ class NetlinkReflector:
             self._loop.remove_reader(self._rtnl.fileno())
         self._rtnl.close()
         self._rtnl = None
+        if self._dumper is not None:
+            self._dumper.close()
+            self._dumper = None
         self._loop = None
 
     # ------------------------------------------------------------------ events
     def _resync(self, *, report: bool) -> None:
-        dumper = nl.RtnlSocket(rcvbuf=1 << 20)
-        try:
-            current = {info.index: info for info in nl.dump_links(dumper)}
-        finally:
-            dumper.close()
+        if self._dumper is None:
+            return
+        current = {info.index: info for info in nl.dump_links(self._dumper)}
         old = self.links
         self.links = current
         if not report:

@@ -137,6 +137,14 @@ class VrrpSocket:
             raise VrrpSocketError(exc.errno, f"({ifname}) cannot set up the IPv{family} "
                                   f"VRRP socket: {exc.strerror or exc}") from exc
         self = cls(sock, ifname, family, index, protocol, src, on_packet, loop)
+        if protocol == IPPROTO_AH:
+            # Made now, in the namespace of the interface, not at the first send.
+            try:
+                self._hdrincl = self._open_hdrincl()
+            except OSError as exc:
+                sock.close()
+                raise VrrpSocketError(exc.errno, f"({ifname}) cannot set up the IPv4 AH "
+                                      f"send socket: {exc.strerror or exc}") from exc
         if multicast_group:
             self.groups.append(multicast_group)
         if loop is None:
@@ -274,20 +282,27 @@ class VrrpSocket:
             self.send_errors += 1
             log.warning("(%s) cannot send VRRP advert to %s: %s", self.ifname, dst, exc)
 
-    def send_datagram(self, datagram: bytes, dst: str) -> None:
-        """Send a complete IPv4 datagram (header built by the caller: the AH case)."""
-        if self.family != 4:
-            raise ValueError("send_datagram is for IPv4 (AH is IPv4-only in VRRPv2)")
-        if self._hdrincl is None:
-            # IPPROTO_RAW implies IP_HDRINCL and never receives: a send-only companion.
-            raw = socket.socket(socket.AF_INET, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
-                                socket.IPPROTO_RAW)
+    def _open_hdrincl(self) -> socket.socket:
+        # IPPROTO_RAW implies IP_HDRINCL and never receives: a send-only companion.
+        raw = socket.socket(socket.AF_INET, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                            socket.IPPROTO_RAW)
+        try:
             raw.setblocking(False)
             raw.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, self.ifname.encode())
             raw.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
             raw.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
                            struct.pack("=4s4si", b"\0\0\0\0", b"\0\0\0\0", self.ifindex))
-            self._hdrincl = raw
+        except OSError:
+            raw.close()
+            raise
+        return raw
+
+    def send_datagram(self, datagram: bytes, dst: str) -> None:
+        """Send a complete IPv4 datagram (header built by the caller: the AH case)."""
+        if self.family != 4:
+            raise ValueError("send_datagram is for IPv4 (AH is IPv4-only in VRRPv2)")
+        if self._hdrincl is None:
+            self._hdrincl = self._open_hdrincl()
         try:
             self._hdrincl.sendto(datagram, (dst, 0))
             self.sent += 1
