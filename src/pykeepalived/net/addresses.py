@@ -13,6 +13,7 @@ one that is not, is logged at debug level and is not an error.
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import logging
 import os
@@ -154,6 +155,12 @@ def _broadcast(spec: VipSpec) -> bytes | None:
     return ipaddress.IPv4Address(spec.brd).packed
 
 
+@functools.lru_cache(maxsize=16384)
+def _encoded(spec: VipSpec, index: int, delete: bool) -> bytes:
+    # A MASTER/BACKUP flap re-sends the same requests: encode each once.
+    return encode_addr(spec, index, delete=delete)
+
+
 def encode_addr(spec: VipSpec, index: int, *, delete: bool = False) -> bytes:
     """The ifaddrmsg body (with attributes) that adds or deletes ``spec`` on ``index``."""
     iface = spec.interface
@@ -251,10 +258,10 @@ class AddressManager:
                     failures.append((spec, errno.ENODEV, f"no interface {spec.dev}"))
                 continue
             if delete:
-                requests.append((nl.RTM_DELADDR, 0, encode_addr(spec, index, delete=True)))
+                requests.append((nl.RTM_DELADDR, 0, _encoded(spec, index, True)))
             else:
                 requests.append((nl.RTM_NEWADDR, nl.NLM_F_CREATE | nl.NLM_F_EXCL,
-                                 encode_addr(spec, index)))
+                                 _encoded(spec, index, False)))
             sent.append(spec)
         results = self._rtnl.transact(requests) if requests else []
         for spec, code in zip(sent, results, strict=True):
