@@ -4,6 +4,7 @@ address events, interfaces appearing and disappearing."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 
@@ -56,7 +57,7 @@ def test_carrier_loss_and_return_seen(lab: Lab) -> None:
             assert pump(loop, lambda: links[-1][:2] == ("eth0", True))
             # every report was a change: no up/up or down/down pairs for eth0
             states = [u for n, u, _ in links if n == "eth0"]
-            assert all(a != b for a, b in zip(states, states[1:], strict=False))
+            assert all(a != b for a, b in itertools.pairwise(states))
         finally:
             refl.stop()
     loop.close()
