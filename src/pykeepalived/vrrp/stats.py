@@ -1,0 +1,92 @@
+"""Per-instance counters and the rate limit for "packet dropped" log lines.
+
+Counter names follow what keepalived writes to /tmp/keepalived.stats on SIGUSR2
+(``vrrp_print_stats``), plus a few keepalived keeps only for SNMP (``version_err``,
+``chk_err``) and ``vrid_err`` (keepalived never sees a foreign VRID at instance level because
+it dispatches on the VRID; the daemon here may hand any advert to a router).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+# Which counter a decode failure (PacketError.reason) or a receive check increments.
+REASON_COUNTER = {
+    "truncated": "packet_len_err",
+    "length": "packet_len_err",
+    "ip_header": "packet_len_err",
+    "family": "packet_len_err",
+    "ttl": "ip_ttl_err",
+    "type": "invalid_type_rcvd",
+    "version": "version_err",
+    "checksum": "chk_err",
+    "advert_int": "advert_interval_err",
+    "addr_list": "addr_list_err",
+    "invalid_authtype": "invalid_authtype",
+    "authtype": "authtype_mismatch",
+    "auth": "auth_failure",
+    "ah": "auth_failure",
+    "vrid": "vrid_err",
+}
+
+
+@dataclass(slots=True)
+class RouterStats:
+    """Counters of one virtual router (keepalived ``vrrp_stats``)."""
+
+    advert_rcvd: int = 0
+    advert_sent: int = 0
+    became_master: int = 0
+    released_master: int = 0
+    packet_len_err: int = 0
+    ip_ttl_err: int = 0
+    invalid_type_rcvd: int = 0
+    advert_interval_err: int = 0
+    addr_list_err: int = 0
+    invalid_authtype: int = 0
+    authtype_mismatch: int = 0
+    auth_failure: int = 0
+    pri_zero_rcvd: int = 0
+    pri_zero_sent: int = 0
+    version_err: int = 0
+    chk_err: int = 0
+    vrid_err: int = 0
+    other_err: int = 0
+
+    def count(self, reason: str) -> str:
+        """Increment the counter for a drop ``reason``; return the counter's name."""
+        name = REASON_COUNTER.get(reason, "other_err")
+        setattr(self, name, getattr(self, name) + 1)
+        return name
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class DropLog:
+    """Log the first drop of each kind at once, then at most one line per ``interval``.
+
+    A flood of bad packets must not flood the log (keepalived >= 2.3 ``log_rate_limited_error``
+    has the same intent); the line that ends a quiet period says how many were suppressed.
+    """
+
+    logger: logging.Logger
+    interval: float = 60.0
+    _last: dict[str, float] = field(default_factory=dict)
+    _suppressed: dict[str, int] = field(default_factory=dict)
+
+    def drop(self, reason: str, now: float, message: str, *args: object) -> bool:
+        """Log ``message % args`` unless rate-limited; return True when a line was written."""
+        last = self._last.get(reason)
+        if last is not None and now - last < self.interval:
+            self._suppressed[reason] = self._suppressed.get(reason, 0) + 1
+            return False
+        self._last[reason] = now
+        missed = self._suppressed.pop(reason, 0)
+        if missed:
+            message += " (%d similar packets dropped without a log line)"
+            args = (*args, missed)
+        self.logger.warning(message, *args)
+        return True
