@@ -1,0 +1,92 @@
+"""use_vmac in a namespace: the macvlan, its MAC and sysctls, the IPv6 link-local, and a
+client that reaches a VIP on the VMAC through the virtual router MAC."""
+
+from __future__ import annotations
+
+import pytest
+
+from pykeepalived.demo.lab import Host, Lab, wait_for
+from pykeepalived.net import gratuitous, interfaces, netns, vmac
+from pykeepalived.net.addresses import AddressManager, VipSpec
+
+pytestmark = pytest.mark.netns
+
+
+def sysctl(host: Host, path: str) -> str:
+    return host.run("cat", f"/proc/sys/{path}").strip()
+
+
+def test_ipv4_vmac_link_and_sysctls(lab: Lab) -> None:
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]])
+    with netns.enter(r1.netns):
+        name = vmac.create_vmac("eth0", 51)
+        assert name == "vrrp.51"
+        assert interfaces.mac_address(name) == "00:00:5e:00:01:33"
+        assert interfaces.link_is_up(name)
+    link = r1.run("ip", "-d", "link", "show", "vrrp.51")
+    assert "vrrp.51@eth0" in link
+    assert "macvlan mode private" in link
+    assert "addrgenmode none" in link
+    # what keepalived 2.2.7 sets (see pykeepalived.net.vmac)
+    assert sysctl(r1, "net/ipv4/conf/vrrp.51/arp_ignore") == "1"
+    assert sysctl(r1, "net/ipv4/conf/vrrp.51/accept_local") == "1"
+    assert sysctl(r1, "net/ipv4/conf/vrrp.51/promote_secondaries") == "1"
+    assert sysctl(r1, "net/ipv4/conf/vrrp.51/rp_filter") == "0"
+    assert sysctl(r1, "net/ipv6/conf/vrrp.51/disable_ipv6") == "1"
+    assert sysctl(r1, "net/ipv4/conf/eth0/arp_ignore") == "1"
+    assert sysctl(r1, "net/ipv4/conf/eth0/arp_filter") == "1"
+    assert not any(":" in a for a in r1.addresses("vrrp.51")), "no IPv6 on an IPv4 VMAC"
+    with netns.enter(r1.netns):
+        assert vmac.create_vmac("eth0", 51) == "vrrp.51"  # adopts the existing one
+        vmac.delete_vmac("vrrp.51")
+        vmac.delete_vmac("vrrp.51")  # gone already: fine
+        assert not interfaces.exists("vrrp.51")
+
+
+def test_ipv6_vmac_gets_base_link_local_deprecated(lab: Lab) -> None:
+    r1 = lab.add_host("r1", [["2001:db8::1/64"]])
+    with netns.enter(r1.netns):
+        base_ll = interfaces.primary_address("eth0", 6)
+        name = vmac.create_vmac("eth0", 52, family=6)
+        assert name == "vrrp.52"  # keepalived 2.2.7 uses vrrp.<VRID> for IPv6 too
+        assert interfaces.mac_address(name) == "00:00:5e:00:02:34"
+        assert interfaces.primary_address(name, 6) == base_ll
+    addr = r1.run("ip", "-6", "-o", "addr", "show", "dev", "vrrp.52")
+    assert f"inet6 {base_ll}/64 scope link nodad deprecated" in addr
+    assert len(addr.splitlines()) == 1, "no address generated from the shared MAC"
+    assert sysctl(r1, "net/ipv6/conf/vrrp.52/addr_gen_mode") == "1"
+    assert sysctl(r1, "net/ipv6/conf/vrrp.52/disable_ipv6") == "0"
+
+
+def test_custom_name_and_errors(lab: Lab) -> None:
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]])
+    with netns.enter(r1.netns):
+        assert vmac.create_vmac("eth0", 7, name="vrrp.eth0.7") == "vrrp.eth0.7"
+        assert interfaces.mac_address("vrrp.eth0.7") == "00:00:5e:00:01:07"
+        with pytest.raises(vmac.VmacError, match="not a macvlan"):
+            vmac.create_vmac("eth0", 8, name="lo")
+        with pytest.raises(vmac.VmacError, match="nosuch0"):
+            vmac.create_vmac("nosuch0", 9)
+        with pytest.raises(vmac.VmacError, match="15 characters"):
+            vmac.create_vmac("eth0", 10, name="a-very-long-vmac-name")
+        vmac.delete_vmac("vrrp.eth0.7")
+
+
+def test_client_reaches_vip_through_the_virtual_mac(lab: Lab) -> None:
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]])
+    client = lab.add_host("c1", [["192.0.2.50/24"]])
+    client.run("sysctl", "-qw", "net.ipv4.conf.eth0.arp_accept=1")
+    with netns.enter(r1.netns), AddressManager() as mgr:
+        name = vmac.create_vmac("eth0", 51)
+        mgr.add(VipSpec("192.0.2.100/24", name))
+        gratuitous.send_garp(name, "192.0.2.100")
+        gratuitous.close_all()
+    assert wait_for(lambda: "00:00:5e:00:01:33" in client.run(
+        "ip", "neigh", "show", "192.0.2.100"), 5)
+    client.run("ping", "-c", "1", "-W", "2", "192.0.2.100")
+    # a fresh ARP resolution is answered by the VMAC, not by eth0 (arp_ignore on the base)
+    client.run("ip", "neigh", "flush", "dev", "eth0")
+    client.run("ping", "-c", "1", "-W", "2", "192.0.2.100")
+    assert "00:00:5e:00:01:33" in client.run("ip", "neigh", "show", "192.0.2.100")
+    assert vmac.advert_interface("eth0", name, vmac_xmit_base=False) == name
+    assert vmac.advert_interface("eth0", name, vmac_xmit_base=True) == "eth0"
