@@ -248,6 +248,6 @@ table ip6 {t} {{
 
     def _each(self, verb: str, v4: set[str], v6: set[str],
               ll: set[tuple[str, str]]) -> list[str]:
-        return ([self._elements(verb, {a}, set(), set()) for a in v4]
-                + [self._elements(verb, set(), {a}, set()) for a in v6]
-                + [self._elements(verb, set(), set(), {p}) for p in ll])
+        return ([self._elements(verb, {a}, set(), set()) for a in sorted(v4)]
+                + [self._elements(verb, set(), {a}, set()) for a in sorted(v6)]
+                + [self._elements(verb, set(), set(), {p}) for p in sorted(ll)])
