@@ -108,6 +108,8 @@ class NotifyScripts:
         """Configuration errors: script strings that cannot be split (for config checks)."""
         found = []
         for field in fields(self):
+            if field.name == "send_deleted":
+                continue
             spec = _script(getattr(self, field.name))
             if spec is None:
                 continue
@@ -133,6 +135,7 @@ class _Lane:
     jobs: deque[tuple[str, list[_Step]]]
     hurry: asyncio.Event
     worker: asyncio.Task[None] | None = None
+    busy: bool = False  # a job has been taken from ``jobs`` and is running
 
 
 class Notifier:
@@ -226,6 +229,7 @@ class Notifier:
     async def _work(self, key: tuple[str, str], lane: _Lane) -> None:
         while lane.jobs:
             state, steps = lane.jobs.popleft()
+            lane.busy = True
             if state == "STOP" and not any(s == "STOP" for s, _ in lane.jobs):
                 lane.hurry.clear()
             for step in steps:
@@ -237,6 +241,7 @@ class Notifier:
                                   step.argv[0])
                     continue
                 await self._await_in_order(key, lane, task, step)
+            lane.busy = False
         lane.worker = None
         del self._lanes[key]
 
@@ -261,7 +266,7 @@ class Notifier:
     @property
     def pending(self) -> int:
         """Notifications queued or running."""
-        return sum(len(lane.jobs) + (lane.worker is not None) for lane in self._lanes.values())
+        return sum(len(lane.jobs) + lane.busy for lane in self._lanes.values())
 
     async def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for every queued notification to have run.

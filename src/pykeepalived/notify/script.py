@@ -118,16 +118,23 @@ def _make_pdeathsig() -> Callable[[], None] | None:
 _PREEXEC = _make_pdeathsig()
 
 
-def resolve_credentials(user: str | None, group: str | None = None) -> Credentials:
+def resolve_credentials(user: str | None, group: str | None = None, *,
+                        security: bool = False) -> Credentials:
     """``script_user`` semantics: the user's uid and primary group, or the named group.
 
-    With no user: ``keepalived_script`` if it exists, otherwise the daemon's own uid/gid.
+    With no user: ``keepalived_script`` if it exists, otherwise the daemon's own uid/gid, but
+    not under ``enable_script_security``, where keepalived 2.2.7 refuses ("Unable to set
+    default user keepalived_script for script") and so do we.
     Raises LookupError with an operator-readable message for an unknown user or group.
     """
     if user is None:
         try:
             entry = pwd.getpwnam(DEFAULT_SCRIPT_USER)
         except KeyError:
+            if security:
+                raise LookupError(
+                    f"Unable to set default user {DEFAULT_SCRIPT_USER} for script: with "
+                    "enable_script_security set script_user, or create that user") from None
             uid, gid = os.geteuid(), os.getegid()
             try:
                 name = pwd.getpwuid(uid).pw_name
@@ -176,10 +183,11 @@ class ScriptRunner:
         self._group = group
         self.error: str | None = None
         try:
-            self._default: Credentials | None = resolve_credentials(user, group)
+            self._default: Credentials | None = resolve_credentials(user, group,
+                                                                    security=security)
         except LookupError as exc:
             self._default = None
-            self.error = f"script_user: {exc}"
+            self.error = str(exc)
             log.error("%s - scripts will not be run", self.error)
         self._procs: dict[int, asyncio.subprocess.Process] = {}
         self._tasks: set[asyncio.Task[ScriptResult]] = set()
