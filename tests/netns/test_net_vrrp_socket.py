@@ -130,6 +130,37 @@ def test_ipv4_unicast_with_src(lab: Lab, loop: asyncio.AbstractEventLoop) -> Non
         tx.close()
 
 
+def test_per_message_source_on_a_shared_socket(lab: Lab,
+                                                loop: asyncio.AbstractEventLoop) -> None:
+    """Two instances with different unicast_src_ip share one socket per interface."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24", "192.0.2.11/24", "2001:db8::1/64",
+                              "2001:db8::11/64"]])
+    r2 = lab.add_host("r2", [["192.0.2.2/24", "2001:db8::2/64"]])
+    got: list[ReceivedPacket] = []
+    with netns.enter(r2.netns):
+        rx4 = VrrpSocket.open("eth0", 4, multicast_group=None, src=None, on_packet=got.append,
+                              loop=loop)
+        rx6 = VrrpSocket.open("eth0", 6, multicast_group=None, src=None, on_packet=got.append,
+                              loop=loop)
+    with netns.enter(r1.netns):
+        tx4 = VrrpSocket.open("eth0", 4, multicast_group=None, src=None,
+                              on_packet=lambda p: None, loop=loop)
+        tx6 = VrrpSocket.open("eth0", 6, multicast_group=None, src=None,
+                              on_packet=lambda p: None, loop=loop)
+    try:
+        tx4.send(vrrp2(1), "192.0.2.2", src="192.0.2.11")
+        tx4.send(vrrp2(2), "192.0.2.2", src="192.0.2.1")
+        tx6.send(b"\x31\x01\x64\x00" + bytes(4), "2001:db8::2", src="2001:db8::11")
+        tx6.send(b"\x31\x02\x64\x00" + bytes(4), "2001:db8::2", src="2001:db8::1")
+        assert run_until(loop, lambda: len(got) == 4)
+        assert sorted((p.family, p.src) for p in got) == [
+            (4, "192.0.2.1"), (4, "192.0.2.11"), (6, "2001:db8::1"), (6, "2001:db8::11")]
+        assert all(p.ttl == 255 for p in got)
+    finally:
+        for s in (rx4, rx6, tx4, tx6):
+            s.close()
+
+
 def test_ipv6_multicast_hoplimit255_from_link_local(lab: Lab, loop: asyncio.AbstractEventLoop,
                                                     tmp_path: Path) -> None:
     r1 = lab.add_host("r1", [["2001:db8::1/64"]])

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270
 NETLINK_CAP_ACK = 10
+NETLINK_GET_STRICT_CHK = 12
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 NLMSG_OVERRUN = 4
@@ -224,6 +225,11 @@ class RtnlSocket:
         with contextlib.suppress(OSError):
             # Acks carry only the header of the request, not all of it: less to read back.
             self.sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+        self.strict = False
+        with contextlib.suppress(OSError):
+            # Lets the kernel filter address dumps by interface (Linux 4.20+).
+            self.sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
+            self.strict = True
         self.sock.bind((0, groups))
         self._seq = 0
         self._buf = bytearray(1 << 16)
@@ -301,7 +307,11 @@ def dump_links(rtnl: RtnlSocket) -> list[LinkInfo]:
             if k == RTM_NEWLINK]
 
 
-def dump_addrs(rtnl: RtnlSocket, family: int = socket.AF_UNSPEC) -> list[AddrInfo]:
-    body = ifaddrmsg(family, 0, 0, 0, 0)
-    return [parse_addr(memoryview(b)) for k, b in rtnl.dump(RTM_GETADDR, body)
-            if k == RTM_NEWADDR]
+def dump_addrs(rtnl: RtnlSocket, family: int = socket.AF_UNSPEC,
+               index: int = 0) -> list[AddrInfo]:
+    """Addresses of ``family`` (AF_UNSPEC: all), of interface ``index`` only when not 0
+    (filtered by the kernel under strict checking, here otherwise)."""
+    body = ifaddrmsg(family, 0, 0, 0, index if rtnl.strict else 0)
+    found = [parse_addr(memoryview(b)) for k, b in rtnl.dump(RTM_GETADDR, body)
+             if k == RTM_NEWADDR]
+    return [a for a in found if a.index == index] if index else found

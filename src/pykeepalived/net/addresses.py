@@ -284,14 +284,25 @@ class AddressManager:
 
     def present(self, spec: VipSpec) -> bool:
         """True when the address (with its prefix length) is on ``spec.dev``."""
-        index = interfaces.ifindex(spec.dev)
-        if index is None:
-            return False
-        want = spec.interface
-        af = socket.AF_INET if want.version == 4 else socket.AF_INET6
-        return any(a.index == index and a.address == str(want.ip)
-                   and a.prefixlen == want.network.prefixlen
-                   for a in nl.dump_addrs(self._rtnl, af))
+        return self.present_many([spec])[0]
+
+    def present_many(self, specs: Sequence[VipSpec]) -> list[bool]:
+        """``present`` for many VIPs with one address dump per interface and family."""
+        dumps: dict[tuple[int, int], set[tuple[str, int]]] = {}
+        result = []
+        for spec in specs:
+            index = interfaces.ifindex(spec.dev)
+            if index is None:
+                result.append(False)
+                continue
+            want = spec.interface
+            af = socket.AF_INET if want.version == 4 else socket.AF_INET6
+            key = (index, af)
+            if key not in dumps:
+                dumps[key] = {(a.address, a.prefixlen)
+                              for a in nl.dump_addrs(self._rtnl, af, index)}
+            result.append((str(want.ip), want.network.prefixlen) in dumps[key])
+        return result
 
     # ------------------------------------------------------------------ routes and rules
     def add_route(self, spec: RouteSpec) -> None:

@@ -96,7 +96,7 @@ def addresses(ifname: str, family: int) -> list[nl.AddrInfo]:
     af = socket.AF_INET if family == 4 else socket.AF_INET6
     rtnl = nl.RtnlSocket(rcvbuf=1 << 18)
     try:
-        return [a for a in nl.dump_addrs(rtnl, af) if a.index == index]
+        return nl.dump_addrs(rtnl, af, index)
     finally:
         rtnl.close()
 

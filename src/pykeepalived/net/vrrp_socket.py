@@ -38,6 +38,7 @@ VRRP_TOS = 0xC0
 # Not all of these are exported by Python's socket module.
 SO_BINDTODEVICE = 25
 IP_MULTICAST_ALL = 49
+IP_PKTINFO = 8
 IPV6_RECVPKTINFO = 49
 IPV6_PKTINFO = 50
 IPV6_RECVHOPLIMIT = 51
@@ -270,17 +271,30 @@ class VrrpSocket:
         scope = self.ifindex if dst.startswith(("ff02:", "fe80:", "FF02:", "FE80:")) else 0
         return (dst, 0, 0, scope)
 
-    def send(self, payload: bytes, dst: str) -> None:
+    def send(self, payload: bytes, dst: str, *, src: str | None = None) -> None:
         """Send one VRRP message to ``dst`` (the group or a unicast_peer); the kernel adds
-        the IP header. A full send buffer drops the advert (logged): VRRP tolerates loss,
+        the IP header. ``src`` picks the source address for this message only (instances
+        sharing the socket with different unicast_src_ip), through IP_PKTINFO /
+        IPV6_PKTINFO. A full send buffer drops the advert (logged): VRRP tolerates loss,
         and blocking the event loop would delay every other instance.
         """
         try:
-            self.sock.sendto(payload, self._dst(dst))
+            if src is None or src == self.src:
+                self.sock.sendto(payload, self._dst(dst))
+            else:
+                self.sock.sendmsg([payload], [self._pktinfo(src)], 0, self._dst(dst))
             self.sent += 1
         except OSError as exc:
             self.send_errors += 1
             log.warning("(%s) cannot send VRRP advert to %s: %s", self.ifname, dst, exc)
+
+    def _pktinfo(self, src: str) -> tuple[int, int, bytes]:
+        if self.family == 4:
+            # struct in_pktinfo {ifindex, spec_dst (the source), addr}
+            info = struct.pack("=i4s4s", self.ifindex, socket.inet_aton(src), b"\0\0\0\0")
+            return (socket.IPPROTO_IP, IP_PKTINFO, info)
+        return (socket.IPPROTO_IPV6, IPV6_PKTINFO,
+                _IN6_PKTINFO.pack(socket.inet_pton(socket.AF_INET6, src), self.ifindex))
 
     def _open_hdrincl(self) -> socket.socket:
         # IPPROTO_RAW implies IP_HDRINCL and never receives: a send-only companion.
