@@ -3,11 +3,24 @@ client that reaches a VIP on the VMAC through the virtual router MAC."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import time
+from pathlib import Path
+
 import pytest
+from scapy.layers.l2 import Ether
+from scapy.utils import rdpcap
 
 from pykeepalived.demo.lab import Host, Lab, wait_for
 from pykeepalived.net import gratuitous, interfaces, netns, vmac
 from pykeepalived.net.addresses import AddressManager, VipSpec
+from pykeepalived.net.vrrp_socket import (
+    VRRP_MCAST_GROUP4,
+    VRRP_MCAST_GROUP6,
+    ReceivedPacket,
+    VrrpSocket,
+)
 
 pytestmark = pytest.mark.netns
 
@@ -90,3 +103,59 @@ def test_client_reaches_vip_through_the_virtual_mac(lab: Lab) -> None:
     assert "00:00:5e:00:01:33" in client.run("ip", "neigh", "show", "192.0.2.100")
     assert vmac.advert_interface("eth0", name, vmac_xmit_base=False) == name
     assert vmac.advert_interface("eth0", name, vmac_xmit_base=True) == "eth0"
+
+
+def test_adverts_through_the_vmac_both_ways(lab: Lab, tmp_path: Path) -> None:
+    """A VRRP socket on the VMAC sends with the virtual MAC (source address from the base
+    interface, as a BACKUP's VMAC has no address yet) and hears the peer's adverts."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24", "2001:db8::1/64"]])
+    r2 = lab.add_host("r2", [["192.0.2.2/24", "2001:db8::2/64"]])
+    loop = asyncio.new_event_loop()
+    at_r1: list[ReceivedPacket] = []
+    at_r2: list[ReceivedPacket] = []
+    pcap = tmp_path / "vmac.pcap"
+    dump = r2.popen("tcpdump", "-i", "eth0", "-n", "-U", "--immediate-mode", "-Z", "root",
+                    "-w", str(pcap), "ip proto 112 or ip6 proto 112",
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert dump.stderr is not None
+    dump.stderr.readline()
+    with netns.enter(r1.netns):
+        v4 = vmac.create_vmac("eth0", 51)
+        v6 = vmac.create_vmac("eth0", 52, family=6)
+        src4 = interfaces.primary_address("eth0", 4)
+        s4 = VrrpSocket.open(v4, 4, multicast_group=VRRP_MCAST_GROUP4, src=src4,
+                             on_packet=at_r1.append, loop=loop)
+        s6 = VrrpSocket.open(v6, 6, multicast_group=VRRP_MCAST_GROUP6, src=None,
+                             on_packet=at_r1.append, loop=loop)
+        ll1 = interfaces.primary_address("eth0", 6)
+    with netns.enter(r2.netns):
+        p4 = VrrpSocket.open("eth0", 4, multicast_group=VRRP_MCAST_GROUP4, src=None,
+                             on_packet=at_r2.append, loop=loop)
+        p6 = VrrpSocket.open("eth0", 6, multicast_group=VRRP_MCAST_GROUP6, src=None,
+                             on_packet=at_r2.append, loop=loop)
+    try:
+        s4.send(b"\x21\x33\x64\x00" + bytes(12), VRRP_MCAST_GROUP4)
+        s6.send(b"\x31\x34\x64\x00" + bytes(4), VRRP_MCAST_GROUP6)
+        p4.send(b"\x21\x33\x32\x00" + bytes(12), VRRP_MCAST_GROUP4)
+        p6.send(b"\x31\x34\x32\x00" + bytes(4), VRRP_MCAST_GROUP6)
+
+        async def both() -> bool:
+            for _ in range(500):
+                if len(at_r1) >= 2 and len(at_r2) >= 2:
+                    return True
+                await asyncio.sleep(0.01)
+            return False
+
+        assert loop.run_until_complete(both()), (at_r1, at_r2)
+        assert {(p.family, p.src) for p in at_r2} == {(4, "192.0.2.1"), (6, ll1)}
+        assert {p.family for p in at_r1} == {4, 6}
+        time.sleep(0.2)
+        dump.terminate()
+        dump.wait(10)
+        macs = {(p[Ether].src, p[Ether].dst) for p in rdpcap(str(pcap))}
+        assert ("00:00:5e:00:01:33", "01:00:5e:00:00:12") in macs
+        assert ("00:00:5e:00:02:34", "33:33:00:00:00:12") in macs
+    finally:
+        for s in (s4, s6, p4, p6):
+            s.close()
+        loop.close()

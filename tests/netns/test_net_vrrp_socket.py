@@ -82,10 +82,11 @@ def test_ipv4_multicast_advert_reaches_peer_ttl255_tos_c0(lab: Lab, loop: asynci
     got1: list[ReceivedPacket] = []
     cap = Capture(r2, tmp_path / "v4.pcap", "ip proto 112")
     with netns.enter(r2.netns):
-        rx = VrrpSocket.open("eth0", 4, multicast_group=VRRP_MCAST_GROUP4, src=None,
+        # a source address must not stop multicast reception (no bind() to it)
+        rx = VrrpSocket.open("eth0", 4, multicast_group=VRRP_MCAST_GROUP4, src="192.0.2.2",
                              on_packet=got2.append, loop=loop)
     with netns.enter(r1.netns):
-        tx = VrrpSocket.open("eth0", 4, multicast_group=VRRP_MCAST_GROUP4, src=None,
+        tx = VrrpSocket.open("eth0", 4, multicast_group=VRRP_MCAST_GROUP4, src="192.0.2.1",
                              on_packet=got1.append, loop=loop)
     try:
         payload = vrrp2()
@@ -171,7 +172,8 @@ def test_ipv6_multicast_hoplimit255_from_link_local(lab: Lab, loop: asyncio.Abst
         ll1 = interfaces.primary_address("eth0", 6)
         assert ll1 is not None and ll1.startswith("fe80:")
     with netns.enter(r2.netns):
-        rx = VrrpSocket.open("eth0", 6, multicast_group=VRRP_MCAST_GROUP6, src=None,
+        ll2 = interfaces.primary_address("eth0", 6)
+        rx = VrrpSocket.open("eth0", 6, multicast_group=VRRP_MCAST_GROUP6, src=ll2,
                              on_packet=got.append, loop=loop)
     with netns.enter(r1.netns):
         tx = VrrpSocket.open("eth0", 6, multicast_group=VRRP_MCAST_GROUP6, src=ll1,

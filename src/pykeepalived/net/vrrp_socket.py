@@ -72,6 +72,16 @@ class ReceivedPacket:
     ip_header: bool
 
 
+def _check_local(af: int, address: tuple[str, int] | tuple[str, int, int, int]) -> None:
+    """Fail now, not at the first advert, when ``src`` is not an address of this host.
+
+    The VRRP socket itself is never bound to ``src``: a raw socket bound to an address
+    only receives datagrams *to* that address, and would miss the multicast adverts.
+    """
+    with socket.socket(af, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as probe:
+        probe.bind(address)
+
+
 def _family_check(family: int) -> int:
     if family not in (4, 6):
         raise ValueError(f"family must be 4 or 6, not {family!r}")
@@ -100,6 +110,7 @@ class VrrpSocket:
         self.groups: list[str] = []
         self._loop = loop
         self._hdrincl: socket.socket | None = None
+        self._pktinfo_cache: dict[str, tuple[int, int, bytes]] = {}
         self._buf = bytearray(_BUFSIZE)
         self._anc = socket.CMSG_SPACE(_IN6_PKTINFO.size) + socket.CMSG_SPACE(4)
         self.received = 0
@@ -115,9 +126,11 @@ class VrrpSocket:
         """Open, configure and (when ``loop`` or a running loop is there) start receiving.
 
         ``multicast_group`` is joined on this interface (vrrp_mcast_group4/6; None for
-        unicast-only instances). ``src`` is bound as the source address (mcast_src_ip /
-        unicast_src_ip); without it the kernel picks the interface's primary address (IPv4)
-        or its link-local (IPv6, as RFC 5798 5.1.2.1 requires).
+        unicast-only instances). ``src`` (mcast_src_ip / unicast_src_ip) is the source of
+        every advert sent, set per message; it must be an address of this host (checked
+        here), but may belong to another interface (a VMAC has no address as BACKUP).
+        Without it the kernel picks the interface's primary address (IPv4) or its
+        link-local (IPv6, as RFC 5798 5.1.2.1 requires).
         """
         af = _family_check(family)
         if protocol not in (IPPROTO_VRRP, IPPROTO_AH):
@@ -173,7 +186,7 @@ class VrrpSocket:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
                         struct.pack("=4s4si", b"\0\0\0\0", local, index))
         if src:
-            sock.bind((src, 0))
+            _check_local(socket.AF_INET, (src, 0))
         if group:
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
                             struct.pack("=4s4si", socket.inet_aton(group), b"\0\0\0\0", index))
@@ -190,7 +203,7 @@ class VrrpSocket:
         sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
         if src:
             scope = index if ipaddress.IPv6Address(src).is_link_local else 0
-            sock.bind((src, 0, 0, scope))
+            _check_local(socket.AF_INET6, (src, 0, 0, scope))
         if group:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
                             socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", index))
@@ -273,16 +286,22 @@ class VrrpSocket:
 
     def send(self, payload: bytes, dst: str, *, src: str | None = None) -> None:
         """Send one VRRP message to ``dst`` (the group or a unicast_peer); the kernel adds
-        the IP header. ``src`` picks the source address for this message only (instances
-        sharing the socket with different unicast_src_ip), through IP_PKTINFO /
-        IPV6_PKTINFO. A full send buffer drops the advert (logged): VRRP tolerates loss,
-        and blocking the event loop would delay every other instance.
+        the IP header. The source is ``src`` if given (instances sharing the socket with
+        different unicast_src_ip), else the socket's ``src``, else the kernel's choice; it
+        is set per message with IP_PKTINFO / IPV6_PKTINFO. A full send buffer drops the
+        advert (logged): VRRP tolerates loss, and blocking the event loop would delay every
+        other instance.
         """
         try:
-            if src is None or src == self.src:
+            if src is None:
+                src = self.src
+            if src is None:
                 self.sock.sendto(payload, self._dst(dst))
             else:
-                self.sock.sendmsg([payload], [self._pktinfo(src)], 0, self._dst(dst))
+                pktinfo = self._pktinfo_cache.get(src)
+                if pktinfo is None:
+                    pktinfo = self._pktinfo_cache[src] = self._pktinfo(src)
+                self.sock.sendmsg([payload], [pktinfo], 0, self._dst(dst))
             self.sent += 1
         except OSError as exc:
             self.send_errors += 1
