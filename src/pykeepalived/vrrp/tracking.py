@@ -66,6 +66,57 @@ def effective_priority(base: int, deltas: Iterable[int] = ()) -> int:
     return max(1, min(PRIORITY_OWNER - 1, base + sum(deltas)))
 
 
+@dataclass(frozen=True, slots=True)
+class TrackedItem:
+    """An up/down tracked object (interface, script, process, BFD) for :func:`evaluate`."""
+
+    ok: bool
+    weight: int = 0
+    reverse: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedFileValue:
+    """A track_file's current value for :func:`evaluate`."""
+
+    value: int
+    weight: int = 1
+    reverse: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Result of :func:`evaluate`: the effective priority, or FAULT with the reason."""
+
+    priority: int
+    fault: bool
+    reason: str = ""
+
+
+def evaluate(base: int, items: Iterable[TrackedItem],
+             file_items: Iterable[TrackedFileValue] = ()) -> Evaluation:
+    """Fold an instance's tracked objects into FAULT or an effective priority."""
+    deltas: list[int] = []
+    failed: list[str] = []
+    for item in items:
+        if causes_fault(item.weight, item.ok, item.reverse):
+            failed.append(item.name or "tracked object")
+        else:
+            deltas.append(weighted_delta(item.weight, item.ok, item.reverse))
+    for entry in file_items:
+        status = track_file_status(entry.value, entry.weight, entry.reverse)
+        if status is None:
+            failed.append(entry.name or f"track_file value {entry.value}")
+        else:
+            deltas.append(status)
+    priority = effective_priority(base, deltas)
+    if failed:
+        return Evaluation(priority, True, "fault: " + ", ".join(failed))
+    return Evaluation(priority, False)
+
+
 class ScriptState:
     """rise/fall counting of one vrrp_script's results (``ok`` is None until the first)."""
 

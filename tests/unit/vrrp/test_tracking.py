@@ -137,3 +137,15 @@ def test_update_reports_change() -> None:
     t = InstanceTracking(100)
     t.add("x", weight=5)
     assert t.update("x", True) and not t.update("x", True) and t.update("x", None)
+
+
+def test_evaluate() -> None:
+    from pykeepalived.vrrp.tracking import TrackedFileValue, TrackedItem, evaluate
+    ok = evaluate(100, [TrackedItem(True, 10), TrackedItem(False, -20)],
+                  [TrackedFileValue(3, 2)])
+    assert ok.priority == 96 and not ok.fault
+    down = evaluate(100, [TrackedItem(False, 0, name="interface eth0")])
+    assert down.fault and "eth0" in down.reason
+    filed = evaluate(100, [], [TrackedFileValue(-300, 1, name="file x")])
+    assert filed.fault and "file x" in filed.reason
+    assert evaluate(255, [TrackedItem(False, -50)]).priority == 255
