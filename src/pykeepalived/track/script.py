@@ -13,6 +13,10 @@ result the other way resets the count. Before the first result the script is in 
 ``init_fail`` one result decides, whatever rise and fall are, and that first result is always
 reported. This class only reports OK/KO; what that does to priorities is vrrp.tracking's job.
 
+A deliberate difference: keepalived 2.2.7 (and its master branch) resets a script's init state
+when an instance's track_script refers to it, so ``init_fail`` never takes effect there; here it
+does what keepalived.conf(5) documents (tests/netns/test_notify_track_interop.py shows both).
+
 A run still going when the next is due is not doubled: that run is skipped (and logged).
 A script that cannot be started counts as a failure (keepalived would have disabled it at
 startup; use :meth:`ScriptRunner.check` for that).
