@@ -4,6 +4,7 @@ are the oracle for what went on the wire: TTL/hop limit 255, TOS/traffic class 0
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -179,20 +180,51 @@ def test_ipv6_multicast_hoplimit255_from_link_local(lab: Lab, loop: asyncio.Abst
         tx = VrrpSocket.open("eth0", 6, multicast_group=VRRP_MCAST_GROUP6, src=ll1,
                              on_packet=lambda p: None, loop=loop)
     try:
-        payload = bytes(VRRPv3(vrid=52, priority=100, ipcount=1, addrlist=["2001:db8::100"],
-                               chksum=0))
+        want = bytes(IPv6(src=ll1, dst=VRRP_MCAST_GROUP6) / VRRPv3(
+            vrid=52, priority=100, ipcount=1, addrlist=["2001:db8::100"]))[40:]
+        payload = want[:6] + b"\0\0" + want[8:]  # checksum left to the kernel
         tx.send(payload, VRRP_MCAST_GROUP6)
         assert run_until(loop, lambda: bool(got))
         pkt = got[0]
         assert pkt.family == 6 and not pkt.ip_header
         assert (pkt.src, pkt.dst, pkt.ttl) == (ll1, VRRP_MCAST_GROUP6, 255)
-        assert pkt.data == payload
+        # the kernel filled in the checksum (IPV6_CHECKSUM) as scapy computes it
+        assert pkt.data == want
         [wire] = [p for p in cap.packets() if p.haslayer(IPv6)]
         assert wire[IPv6].hlim == 255 and wire[IPv6].tc == 0xC0 and wire[IPv6].nh == 112
         assert wire[IPv6].src == ll1 and wire[IPv6].dst == "ff02::12"
     finally:
         rx.close()
         tx.close()
+
+
+def test_ipv6_bad_checksum_dropped_by_kernel(lab: Lab,
+                                             loop: asyncio.AbstractEventLoop) -> None:
+    r1 = lab.add_host("r1", [["2001:db8::1/64"]])
+    r2 = lab.add_host("r2", [["2001:db8::2/64"]])
+    got: list[ReceivedPacket] = []
+    with netns.enter(r2.netns):
+        rx = VrrpSocket.open("eth0", 6, multicast_group=VRRP_MCAST_GROUP6, src=None,
+                             on_packet=got.append, loop=loop)
+    with netns.enter(r1.netns):
+        # a plain raw socket: the checksum goes out exactly as given
+        plain = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 112)
+        plain.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+        index = socket.if_nametoindex("eth0")
+        ll1 = interfaces.primary_address("eth0", 6)
+    try:
+        good = bytes(IPv6(src=ll1, dst=VRRP_MCAST_GROUP6) / VRRPv3(
+            vrid=9, priority=100, ipcount=1, addrlist=["2001:db8::100"]))[40:]
+        bad = good[:6] + bytes([good[6] ^ 0xFF, good[7]]) + good[8:]
+        plain.sendto(bad, (VRRP_MCAST_GROUP6, 0, 0, index))
+        plain.sendto(good, (VRRP_MCAST_GROUP6, 0, 0, index))
+        assert run_until(loop, lambda: bool(got))
+        time.sleep(0.05)
+        loop.run_until_complete(asyncio.sleep(0.05))
+        assert [p.data for p in got] == [good]
+    finally:
+        plain.close()
+        rx.close()
 
 
 def test_ipv6_unicast_peer(lab: Lab, loop: asyncio.AbstractEventLoop) -> None:

@@ -44,6 +44,8 @@ IPV6_PKTINFO = 50
 IPV6_RECVHOPLIMIT = 51
 IPV6_HOPLIMIT = 52
 IPV6_TCLASS = 67
+IPV6_CHECKSUM = 7
+VRRP_CHECKSUM_OFFSET = 6  # RFC 5798 5.2: version/type, VRID, priority, count, max adver int
 _MAX_DRAIN = 64  # datagrams read per readiness callback, so one busy socket cannot starve others
 _BUFSIZE = 65535
 _IN6_PKTINFO = struct.Struct("=16sI")
@@ -201,6 +203,9 @@ class VrrpSocket:
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
         sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
         sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+        # As keepalived: the kernel fills in the VRRPv3 checksum (with the pseudo-header of
+        # the source it actually uses, RFC 5798 5.2.8) and drops adverts whose checksum is bad.
+        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_CHECKSUM, VRRP_CHECKSUM_OFFSET)
         if src:
             scope = index if ipaddress.IPv6Address(src).is_link_local else 0
             _check_local(socket.AF_INET6, (src, 0, 0, scope))
