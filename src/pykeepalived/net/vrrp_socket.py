@@ -39,6 +39,8 @@ VRRP_TOS = 0xC0
 SO_BINDTODEVICE = 25
 IP_MULTICAST_ALL = 49
 IP_PKTINFO = 8
+IP_MTU_DISCOVER = 10
+IP_PMTUDISC_DONT = 0
 IPV6_RECVPKTINFO = 49
 IPV6_PKTINFO = 50
 IPV6_RECVHOPLIMIT = 51
@@ -181,6 +183,8 @@ class VrrpSocket:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, VRRP_TTL)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, VRRP_TTL)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+        # No DF bit, as in keepalived's adverts (it writes the IPv4 header itself).
+        sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
         # Only the groups this socket joined, not every group some other socket joined.
         sock.setsockopt(socket.IPPROTO_IP, IP_MULTICAST_ALL, 0)
         local = socket.inet_aton(src) if src else b"\0\0\0\0"
