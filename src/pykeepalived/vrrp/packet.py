@@ -126,6 +126,12 @@ class ReceivedIPv4:
         return self.payload[AH_HEADER_LEN:] if self.ah is not None else self.payload
 
 
+# Parsing an address object costs more than the rest of decoding; the same few addresses
+# (peers, VIPs, the multicast group) arrive every second, so parsed ones are remembered.
+_ipv4 = functools.lru_cache(maxsize=4096)(IPv4Address)
+_ipv6 = functools.lru_cache(maxsize=4096)(IPv6Address)
+
+
 # --- Internet checksum (RFC 1071) --------------------------------------------------------------
 
 
@@ -261,9 +267,9 @@ def decode(payload: bytes, src: IPAddress, dst: IPAddress, *,
     body = payload[_HEADER_LEN:_HEADER_LEN + count * addr_len]
     addresses: tuple[IPv4Address, ...] | tuple[IPv6Address, ...]
     if ipv6:
-        addresses = tuple(IPv6Address(body[i:i + 16]) for i in range(0, len(body), 16))
+        addresses = tuple(_ipv6(body[i:i + 16]) for i in range(0, len(body), 16))
     else:
-        addresses = tuple(IPv4Address(body[i:i + 4]) for i in range(0, len(body), 4))
+        addresses = tuple(_ipv4(body[i:i + 4]) for i in range(0, len(body), 4))
     return Advert(version, payload[1], payload[2], advert_int, addresses, auth_type, auth_data)
 
 
@@ -296,7 +302,7 @@ def decode_ipv4(datagram: bytes) -> ReceivedIPv4:
         if nxt != IPPROTO_VRRP:
             raise PacketError("ah", f"AH next header {nxt}, not VRRP")
         ah = AhHeader(nxt, plen, spi, seq, icv)
-    return ReceivedIPv4(IPv4Address(src), IPv4Address(dst), ttl, protocol, payload, ah,
+    return ReceivedIPv4(_ipv4(src), _ipv4(dst), ttl, protocol, payload, ah,
                         datagram[:ihl], tos, ident)
 
 
@@ -349,6 +355,21 @@ def build_ipv4_ah(advert: Advert, src: IPv4Address, dst: IPv4Address, auth_pass:
                   seq & 0xFFFFFFFF, bytes(AH_ICV_LEN))
     icv = ah_icv(bytes(header), ah, message, auth_pass, unicast=unicast)
     return bytes(header) + ah[:12] + icv + message
+
+
+def decode_received(received: ReceivedIPv4, *, ah_auth_pass: str | bytes | None = None,
+                    unicast: bool = False, accept_v3_checksum_as_v2: bool = False) -> Advert:
+    """The advert inside a :func:`decode_ipv4` result, AH checked when a key is given.
+
+    With an AH header and ``ah_auth_pass`` the ICV and SPI are verified first
+    (:func:`verify_ipv4_ah`); hand ``received.ah.seq`` to the router as ``ah_seq`` so it can
+    apply keepalived's anti-replay rule. Without a key (the instance does not use AH) the
+    advert is decoded anyway and the router counts the auth type mismatch.
+    """
+    if received.ah is not None and ah_auth_pass is not None:
+        verify_ipv4_ah(received, ah_auth_pass, unicast=unicast)
+    return decode(received.vrrp, received.src, received.dst,
+                  accept_v3_checksum_as_v2=accept_v3_checksum_as_v2)
 
 
 def verify_ipv4_ah(received: ReceivedIPv4, auth_pass: str | bytes, *,

@@ -40,6 +40,7 @@ PRIORITY_OWNER = 255  # RFC 5798 5.2.4: the router that owns the addresses
 PRIORITY_STOP = 0  # RFC 5798 5.2.4: "current Master has stopped participating"
 _AH_SEQ_MAX = 0xFFFFFFFD  # keepalived: stop counting here and call the counter cycled
 _GROUP_EVENTS = (Event.GROUP_MASTER, Event.GROUP_BACKUP, Event.GROUP_FAULT)
+_TRANSITIONS = dict(TRANSITIONS)  # plain dict: the lookup is on every advert
 
 
 @dataclass(frozen=True)
@@ -531,7 +532,7 @@ class VirtualRouter:
         self._fire(event, now, reason)
 
     def _fire(self, event: Event, now: float, reason: str) -> None:
-        row = TRANSITIONS.get((self._state, event))
+        row = _TRANSITIONS.get((self._state, event))
         if row is None:
             logger.debug("(%s) %s ignored in %s", self.name, event.value, self._state.value)
             return

@@ -297,3 +297,16 @@ def test_ah_header_checks() -> None:
     with pytest.raises(PacketError) as err:
         packet.verify_ipv4_ah(plain, "k")
     assert err.value.reason == "authtype"
+
+
+def test_decode_received_checks_ah_when_keyed() -> None:
+    raw = packet.build_ipv4_ah(AH_ADVERT, SRC4, VRRP_MCAST_IPV4, "key", seq=3, ip_id=9)
+    received = decode_ipv4(raw)
+    got = packet.decode_received(received, ah_auth_pass="key")
+    assert got.priority == 150 and got.auth_type == packet.AUTH_AH
+    with pytest.raises(PacketError) as err:
+        packet.decode_received(received, ah_auth_pass="other")
+    assert err.value.reason == "auth"
+    assert packet.decode_received(received).vrid == 51  # unkeyed: the router decides
+    plain = decode_ipv4(packet.build_ipv4(Advert(3, 9, 1, 1.0, ()), SRC4, VRRP_MCAST_IPV4, 1))
+    assert packet.decode_received(plain, ah_auth_pass="key").vrid == 9
