@@ -4,15 +4,26 @@ leaves in its kernel is compared."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from pathlib import Path
 
 import pytest
+from scapy.layers.inet import IP
+from scapy.layers.inet6 import IPv6
+from scapy.layers.vrrp import VRRPv3
 
 from pykeepalived.demo.lab import Host, Lab, wait_for
-from pykeepalived.net import netns, vmac
+from pykeepalived.net import interfaces, netns, vmac
 from pykeepalived.net.addresses import AddressManager, VipSpec
 from pykeepalived.net.firewall import NftFirewall
+from pykeepalived.net.vrrp_socket import (
+    VRRP_MCAST_GROUP4,
+    VRRP_MCAST_GROUP6,
+    ReceivedPacket,
+    VrrpSocket,
+)
 from tests.daemons import start_keepalived, write_conf
 
 pytestmark = [pytest.mark.netns, pytest.mark.interop]
@@ -120,3 +131,133 @@ def test_vmac_and_no_accept_match_keepalived(lab: Lab, tmp_path: Path) -> None:
         daemon.stop()
         with netns.enter(p1.netns):
             NftFirewall().close()
+
+
+PLAIN = """
+global_defs {
+    router_id k1
+}
+vrrp_instance VI_4 {
+    state MASTER
+    interface eth0
+    virtual_router_id 61
+    priority 200
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {
+        192.0.2.161/24
+    }
+}
+vrrp_instance VI_6 {
+    state MASTER
+    interface eth0
+    virtual_router_id 62
+    priority 200
+    advert_int 0.1
+    virtual_ipaddress {
+        2001:db8::162/64
+    }
+}
+"""
+
+
+def test_keepalived_adverts_heard_by_vrrp_sockets(lab: Lab, tmp_path: Path) -> None:
+    """keepalived's own adverts (its IPv4 header, its IPv6 checksum) pass our sockets."""
+    k1 = lab.add_host("k1", [["192.0.2.1/24", "2001:db8::1/64"]])
+    p1 = lab.add_host("p1", [["192.0.2.2/24", "2001:db8::2/64"]])
+    loop = asyncio.new_event_loop()
+    got: list[ReceivedPacket] = []
+    with netns.enter(p1.netns):
+        s4 = VrrpSocket.open("eth0", 4, multicast_group=VRRP_MCAST_GROUP4, src=None,
+                             on_packet=got.append, loop=loop)
+        s6 = VrrpSocket.open("eth0", 6, multicast_group=VRRP_MCAST_GROUP6, src=None,
+                             on_packet=got.append, loop=loop)
+    with netns.enter(k1.netns):
+        k1_ll = interfaces.primary_address("eth0", 6)
+    daemon = start_keepalived(k1, write_conf(tmp_path, "k1", PLAIN), tmp_path)
+    try:
+        async def both() -> bool:
+            for _ in range(1500):
+                if {p.family for p in got} == {4, 6}:
+                    return True
+                await asyncio.sleep(0.01)
+            return False
+
+        assert loop.run_until_complete(both()), daemon.log()
+        v4 = next(p for p in got if p.family == 4)
+        v6 = next(p for p in got if p.family == 6)
+        assert (v4.src, v4.dst, v4.ttl, v4.data[1]) == ("192.0.2.1", "224.0.0.18", 255, 0xC0)
+        assert v4.data[20] >> 4 == 3 and v4.data[21] == 61  # VRRPv3, VRID 61
+        assert (v6.src, v6.dst, v6.ttl) == (k1_ll, "ff02::12", 255)
+        assert v6.data[0] >> 4 == 3 and v6.data[1] == 62
+    finally:
+        daemon.stop()
+        s4.close()
+        s6.close()
+        loop.close()
+
+
+BACKUP = """
+global_defs {
+    router_id k1
+}
+vrrp_instance VI_4 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 71
+    priority 100
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {
+        192.0.2.171/24
+    }
+}
+vrrp_instance VI_6 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 72
+    priority 100
+    advert_int 0.1
+    virtual_ipaddress {
+        2001:db8::172/64
+    }
+}
+"""
+
+
+def test_keepalived_backup_accepts_our_adverts(lab: Lab, tmp_path: Path) -> None:
+    """Adverts sent through our sockets (built by scapy) keep keepalived a BACKUP: it would
+    be MASTER 0.36 s after starting without them."""
+    k1 = lab.add_host("k1", [["192.0.2.1/24", "2001:db8::1/64"]])
+    p1 = lab.add_host("p1", [["192.0.2.2/24", "2001:db8::2/64"]])
+    loop = asyncio.new_event_loop()
+    with netns.enter(p1.netns):
+        ll = interfaces.primary_address("eth0", 6)
+        assert ll is not None
+        s4 = VrrpSocket.open("eth0", 4, multicast_group=VRRP_MCAST_GROUP4, src="192.0.2.2",
+                             on_packet=lambda p: None, loop=loop)
+        s6 = VrrpSocket.open("eth0", 6, multicast_group=VRRP_MCAST_GROUP6, src=None,
+                             on_packet=lambda p: None, loop=loop)
+    advert4 = bytes(IP(src="192.0.2.2", dst=VRRP_MCAST_GROUP4) / VRRPv3(
+        vrid=71, priority=200, adv=10, ipcount=1, addrlist=["192.0.2.171"]))[20:]
+    advert6 = bytes(IPv6(src=ll, dst=VRRP_MCAST_GROUP6) / VRRPv3(
+        vrid=72, priority=200, adv=10, ipcount=1, addrlist=["2001:db8::172"]))[40:]
+    s4.send(advert4, VRRP_MCAST_GROUP4)
+    s6.send(advert6, VRRP_MCAST_GROUP6)
+    daemon = start_keepalived(k1, write_conf(tmp_path, "k1", BACKUP), tmp_path)
+    try:
+        for _ in range(30):  # 3 s of adverts every 0.1 s
+            s4.send(advert4, VRRP_MCAST_GROUP4)
+            s6.send(advert6, VRRP_MCAST_GROUP6)
+            time.sleep(0.1)
+        log = daemon.log()
+        assert "(VI_4) Entering BACKUP STATE" in log and "(VI_6) Entering BACKUP STATE" in log
+        assert "Entering MASTER STATE" not in log, log
+        assert not k1.has_address("192.0.2.171") and not k1.has_address("2001:db8::172")
+        # and without them it takes over: the adverts were what held it back
+        assert daemon.wait_log("(VI_4) Entering MASTER STATE", 10), log
+    finally:
+        daemon.stop()
+        s4.close()
+        s6.close()
+        loop.close()
