@@ -1,4 +1,4 @@
-"""vrrp_script rise/fall and init_fail side by side with Debian's keepalived 2.2.7.
+"""vrrp_script rise/fall, init_fail and track_file side by side with Debian's keepalived 2.2.7.
 
 Two check scripts return a scripted sequence of exit statuses, one per run; each is tracked
 (weight 0) by its own instance, whose generic notify script writes a marker after the run that
@@ -20,6 +20,7 @@ Findings recorded here:
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -27,6 +28,8 @@ from pathlib import Path
 import pytest
 
 from pykeepalived.demo.lab import Lab, wait_for
+from pykeepalived.notify.fifo import vrrp_line
+from pykeepalived.track.file import parse_value
 from pykeepalived.track.script import TrackedScript
 from tests.unit.notify._util import write_script
 
@@ -150,3 +153,90 @@ def test_rise_fall_and_init_fail_match_keepalived(lab: Lab, tmp_path: Path) -> N
             assert ours != theirs
             assert ours[0] == (0, False)  # starts KO ...
             assert ours[1][1] is True and ours[1][0] >= rise  # ... until rise successes
+
+
+def test_track_file_values_match_keepalived(lab: Lab, tmp_path: Path) -> None:
+    """keepalived reads track files with strtol(..., 0): ``010`` is 8, ``0x0a`` 10, trailing
+    words are ignored; an out-of-range number is ignored; a removed file reads as 0. The effective
+    priority (base 100 + value, weight 1) shows in its FIFO lines, including the MASTER_PRIORITY
+    lines of ``vrrp_notify_priority_changes``, whose format the Notifier shares."""
+    contents = {"a": "010\n", "b": "0x0a", "c": "  -5abc"}
+    files = {name: tmp_path / f"track_{name}" for name in contents}
+    for name, text in contents.items():
+        files[name].write_text(text)
+    fifo_path = tmp_path / "notify.fifo"
+    body = "".join(f"""
+track_file tf_{name} {{
+  file {files[name]}
+  weight 1
+}}
+vrrp_instance VI_{name} {{
+  state BACKUP
+  interface eth0
+  virtual_router_id {61 + i}
+  priority 100
+  advert_int 1
+  virtual_ipaddress {{
+    192.0.2.{61 + i}/24
+  }}
+  track_file {{
+    tf_{name}
+  }}
+}}
+""" for i, name in enumerate(contents))
+    conf = tmp_path / "keepalived.conf"
+    conf.write_text("global_defs {\n  router_id r1\n  vrrp_notify_priority_changes true\n"
+                    f"  notify_fifo {fifo_path}\n}}\n" + body)
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]])
+    out = open(tmp_path / "keepalived.out", "wb")  # noqa: SIM115 - closed in finally
+    proc = r1.popen("keepalived", "-n", "-l", "-D", "-f", str(conf),
+                    "-p", str(tmp_path / "ka.pid"), "-r", str(tmp_path / "vrrp.pid"),
+                    "-c", str(tmp_path / "chk.pid"), stdout=out, stderr=subprocess.STDOUT)
+    data = b""
+    reader = -1
+
+    def seen(line: str) -> bool:
+        nonlocal data
+        for _ in range(100):
+            try:
+                chunk = os.read(reader, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return line.encode() in data
+
+    try:
+        assert wait_for(fifo_path.exists, 15), (tmp_path / "keepalived.out").read_text()
+        reader = os.open(fifo_path, os.O_RDONLY | os.O_NONBLOCK)
+        expected = {name: 100 + parse_value(text.encode()) for name, text in contents.items()
+                    if parse_value(text.encode()) is not None}
+        assert expected == {"a": 108, "b": 110, "c": 95}
+        for name, priority in expected.items():
+            assert wait_for(lambda n=name, p=priority: seen(
+                vrrp_line("INSTANCE", f"VI_{n}", "MASTER", p)), 20), data
+        files["a"].write_text("99999999999\n")  # out of range: ignored
+        # (wait, or keepalived may read the file while the next write has just truncated it)
+        assert wait_for(lambda: b"Invalid number" in
+                        (tmp_path / "keepalived.out").read_bytes(), 10)
+        files["a"].write_text("2\n")
+        assert wait_for(lambda: seen('INSTANCE "VI_a" MASTER_PRIORITY 102\n'), 10), data
+        files["b"].unlink()  # reads as 0
+        assert wait_for(lambda: seen('INSTANCE "VI_b" MASTER_PRIORITY 100\n'), 10), data
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        out.close()
+        if reader >= 0:
+            os.close(reader)
+    # (keepalived also writes BACKUP_PRIORITY lines while the files are first read)
+    priority_lines = [line for line in data.decode().splitlines() if "MASTER_PRIORITY" in line]
+    assert priority_lines == ['INSTANCE "VI_a" MASTER_PRIORITY 102',
+                              'INSTANCE "VI_b" MASTER_PRIORITY 100']
+    assert parse_value(b"99999999999\n") is None

@@ -16,6 +16,9 @@ will be read as a number in text from the file." What keepalived does, and this 
 - ``init_file [VALUE] [overwrite]`` writes VALUE (default 0) and a newline at start when the
   file is missing, or always with ``overwrite`` (never on reload).
 
+As with keepalived, a file is read when a writer closes it; a second writer that has just
+truncated it makes it read as 0. Writers that must avoid that rename a new file into place.
+
 ``on_change(name, value)`` is called when the value changes, not for the first read at start
 (read ``value`` after :meth:`start`). The weight and reverse arithmetic is vrrp.tracking's job.
 """
