@@ -39,17 +39,17 @@ def set_role(role: str) -> None:
 
 def setup_logging(*, console: bool, detail: bool, facility: str | None = None,
                   syslog: bool = True) -> None:
-    """Configure the root logger once: console with ``-l``, syslog unless ``-G``; DEBUG with ``-D``."""
+    """Configure the root logger: console with ``-l``, syslog unless ``-G``, DEBUG with ``-D``."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for old in list(root.handlers):
+        root.removeHandler(old)
     root.setLevel(logging.DEBUG if detail else logging.INFO)
     if console:
-        handler: logging.Handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(
+        console_handler = logging.StreamHandler(sys.stderr)
+        console_handler.setFormatter(logging.Formatter(
             "%(asctime)s.%(msecs)03d %(role)s[%(process)d]: %(message)s", "%a %b %d %H:%M:%S"))
-        handler.addFilter(_role_filter)
-        root.addHandler(handler)
+        console_handler.addFilter(_role_filter)
+        root.addHandler(console_handler)
     if syslog and os.path.exists("/dev/log"):
         fac = FACILITIES.get((facility or "daemon").lower(), FACILITIES["daemon"])
         try:

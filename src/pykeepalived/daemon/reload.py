@@ -56,17 +56,14 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
             if previous is not None:
                 was_master = previous.router.state is State.MASTER
                 previous.cancel_timer()
-                gone = [v for v in previous.plan.vips + previous.plan.excluded
-                        if v not in plan.vips + plan.excluded]
+                gone = [v for v in previous.plan.all_addresses if v not in plan.all_addresses]
                 proc.addresses.remove_many(gone)
                 if was_master:
                     plan = dataclasses.replace(plan, router_config=dataclasses.replace(
                         plan.router_config, initial_state="MASTER"))
             rt = InstanceRuntime(proc, plan)
             rt.prepare()
-            rt.recv_socket = proc._socket_for(plan.ifname, plan.family, rt)
-            rt.send_socket = (rt.recv_socket if plan.xmit_ifname == plan.ifname
-                              else proc._socket_for(plan.xmit_ifname, plan.family, rt))
+            proc.attach(rt)
             if previous is not None and previous.router.state is State.MASTER:
                 rt.vips_installed = True
             kept_masters.append(rt)

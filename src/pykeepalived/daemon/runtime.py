@@ -1,8 +1,9 @@
 """One running vrrp_instance, and the trackers that feed every instance its priority and faults.
 
-``InstanceRuntime`` carries out the actions of one router (adverts to the wire, VIPs into the kernel,
-gratuitous ARP rounds, notify scripts) and owns its timer. ``Tracker`` turns link events, vrrp_script
-results and vrrp_track_file values into ``set_priority`` / ``set_fault`` / ``clear_fault`` calls.
+``InstanceRuntime`` carries out the actions of one router (adverts to the wire, VIPs into the
+kernel, gratuitous ARP rounds, notify scripts) and owns its timer. ``Tracker`` turns link events,
+vrrp_script results and vrrp_track_file values into ``set_priority`` / ``set_fault`` /
+``clear_fault`` calls.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pykeepalived.daemon.instance import InstancePlan
 from pykeepalived.net import gratuitous, interfaces
-from pykeepalived.net.addresses import route_from_words, rule_from_words
+from pykeepalived.net.firewall import NftFirewall
+from pykeepalived.notify.fifo import NotifyFifo
 from pykeepalived.notify.notifier import Notifier, NotifyScripts
 from pykeepalived.notify.script import ScriptRunner
 from pykeepalived.track.file import TrackedFile
@@ -57,7 +59,10 @@ class InstanceRuntime:
         self.own_addresses: set[str] = set()
         self.garp_tasks: set[asyncio.Task[None]] = set()
         self.history: list[tuple[float, State]] = []
-        self.scripts = NotifyScripts(**{k: v for k, v in plan.notify.items()})
+        self.ip_id = 0
+        # adverts repeat: encode each distinct one once (keyed by advert and destination)
+        self._encoded: dict[tuple[packet.Advert, str], bytes] = {}
+        self.scripts = plan.notify
 
     # ----------------------------------------------------------------- set-up
     def prepare(self) -> None:
@@ -66,8 +71,7 @@ class InstanceRuntime:
         if plan.vmac:
             from pykeepalived.net import vmac
 
-            if not interfaces.exists(plan.vmac):
-                vmac.create_vmac(plan.ifname, plan.router_config.vrid, plan.family, plan.vmac)
+            vmac.create_vmac(plan.ifname, plan.router_config.vrid, plan.family, plan.vmac)
         if self.src is None:
             self.src = interfaces.primary_address(plan.xmit_ifname, plan.family) or \
                 interfaces.primary_address(plan.ifname, plan.family)
@@ -129,22 +133,30 @@ class InstanceRuntime:
         cfg = self.plan.router_config
         for dst_text in self.plan.destinations:
             dst = ipaddress.ip_address(dst_text)
-            if cfg.auth_type == "AH" and self.plan.family == 4 and action.ah_seq is not None:
+            if action.ah_seq is not None and isinstance(src, ipaddress.IPv4Address) \
+                    and isinstance(dst, ipaddress.IPv4Address):
+                self.ip_id = (self.ip_id % 0xFFFF) + 1  # keepalived skips 0
                 datagram = packet.build_ipv4_ah(action.advert, src, dst, cfg.auth_pass,
-                                                action.ah_seq, action.ah_seq & 0xFFFF)
+                                                action.ah_seq, self.ip_id,
+                                                unicast=self.plan.unicast)
                 sock.send_datagram(datagram, dst_text)
             else:
-                payload = packet.encode(action.advert, src, dst,
-                                        v3_checksum_as_v2=cfg.v3_checksum_as_v2)
-                sock.send(payload, dst_text)
+                payload = self._encoded.get((action.advert, dst_text))
+                if payload is None:
+                    payload = packet.encode(action.advert, src, dst,
+                                            v3_checksum_as_v2=cfg.v3_checksum_as_v2)
+                    if len(self._encoded) > 64:
+                        self._encoded.clear()
+                    self._encoded[(action.advert, dst_text)] = payload
+                sock.send(payload, dst_text, src=self.src)
 
     def add_vips(self) -> None:
         mgr = self.proc.addresses
-        mgr.add_many(self.plan.vips + self.plan.excluded)
-        for words in self.plan.routes:
-            mgr.add_route(route_from_words(words))
-        for words in self.plan.rules:
-            mgr.add_rule(rule_from_words(words))
+        mgr.add_many(self.plan.all_addresses)
+        for route in self.plan.routes:
+            mgr.add_route(route)
+        for rule in self.plan.rules:
+            mgr.add_rule(rule)
         if self.plan.no_accept:
             self.proc.tracker.firewall_add(self)
         self.vips_installed = True
@@ -154,23 +166,23 @@ class InstanceRuntime:
                 self.proc.addresses.present(v) for v in self.plan.vips):
             return
         mgr = self.proc.addresses
-        for words in self.plan.rules:
+        for rule in self.plan.rules:
             with contextlib.suppress(OSError):
-                mgr.remove_rule(rule_from_words(words))
-        for words in self.plan.routes:
+                mgr.remove_rule(rule)
+        for route in self.plan.routes:
             with contextlib.suppress(OSError):
-                mgr.remove_route(route_from_words(words))
-        mgr.remove_many(self.plan.vips + self.plan.excluded)
+                mgr.remove_route(route)
+        mgr.remove_many(self.plan.all_addresses)
         if self.plan.no_accept:
             self.proc.tracker.firewall_remove(self)
         self.vips_installed = False
 
     def send_gratuitous(self) -> None:
         interval = self.plan.garp_interval
-        vips = self.plan.vips + self.plan.excluded
+        vips = self.plan.all_addresses
         if interval <= 0:
             for vip in vips:
-                self._gratuitous_one(vip.dev, vip.address.split("/")[0])
+                self._gratuitous_one(vip.dev, vip.ip)
             return
         task = self.proc.loop.create_task(self._gratuitous_spaced(vips, interval))
         self.garp_tasks.add(task)
@@ -180,7 +192,7 @@ class InstanceRuntime:
         for vip in vips:
             if self.router.state is not State.MASTER:
                 return
-            self._gratuitous_one(vip.dev, vip.address.split("/")[0])
+            self._gratuitous_one(vip.dev, vip.ip)
             await asyncio.sleep(interval)
 
     def _gratuitous_one(self, dev: str, address: str) -> None:
@@ -194,25 +206,20 @@ class InstanceRuntime:
 
     def state_changed(self, change: StateChange) -> None:
         name = self.plan.name
-        now = self.proc.loop.time()
-        self.history.append((now, change.new))
+        self.history.append((self.proc.loop.time(), change.new))
         if change.new is State.STOP:
             log.info("(%s) Stopped", name)
-        else:
-            log.info("(%s) Entering %s STATE%s", name, change.new.value,
-                     f" ({change.reason})" if change.reason and change.new is not State.MASTER
-                     else "")
-        priority = self.router.priority if change.new is not State.STOP else 0
+        elif change.new is not State.FAULT:  # the router itself logs FAULT with its reason
+            log.info("(%s) Entering %s STATE", name, change.new.value)
         self.proc.tracker.notifier.instance_changed(name, change.new.value,
                                                     self.router.priority, self.scripts)
-        _ = priority
 
     def group_action(self, sg: SyncGroup, action: Action) -> None:
         if isinstance(action, StateChange):
-            log.info("VRRP_Group(%s) Syncing instances to %s state", sg.name, action.new.value)
             cfg = self.sync_group_config
-            scripts = NotifyScripts(**{k: getattr(cfg, k, None) for k in (
-                "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify")})
+            scripts = NotifyScripts(
+                notify_master=cfg.notify_master, notify_backup=cfg.notify_backup,
+                notify_fault=cfg.notify_fault, notify_stop=cfg.notify_stop, notify=cfg.notify)
             self.proc.tracker.notifier.group_changed(sg.name, action.new.value, scripts)
 
     # ----------------------------------------------------------------- stop
@@ -236,57 +243,62 @@ class Tracker:
     def __init__(self, proc: VrrpProcess) -> None:
         self.proc = proc
         gdefs = proc.config.global_defs
-        self.runner = ScriptRunner(user=getattr(gdefs, "script_user", None),
-                                   security=bool(getattr(gdefs, "enable_script_security", False)))
-        self.fifo: Any = None
+        self.runner = ScriptRunner(user=gdefs.script_user,
+                                   security=bool(gdefs.enable_script_security))
+        self.fifo: NotifyFifo | None = None
         self.notifier = Notifier(self.runner, None)
         self.link_up: dict[str, bool] = {}
         self.script_ok: dict[str, bool] = {}
         self.file_value: dict[str, int] = {}
         self.scripts: dict[str, TrackedScript] = {}
         self.files: dict[str, TrackedFile] = {}
-        self.firewall: Any = None
+        self.firewall: NftFirewall | None = None
+
+    def open_fifo(self) -> None:
+        """vrrp_notify_fifo (or the global notify_fifo) and its reader script."""
+        gdefs = self.proc.config.global_defs
+        fifo_cfg = gdefs.vrrp_notify_fifo or gdefs.notify_fifo
+        if fifo_cfg is None:
+            return
+        script_cfg = (gdefs.vrrp_notify_fifo_script if gdefs.vrrp_notify_fifo is not None
+                      else gdefs.notify_fifo_script)
+        self.fifo = NotifyFifo(fifo_cfg.name, script_cfg.command if script_cfg else None,
+                               self.runner, user=fifo_cfg.user, group=fifo_cfg.group)
+        self.fifo.open()
+        self.notifier = Notifier(self.runner, self.fifo)
 
     async def start(self) -> None:
         cfg = self.proc.config
-        gdefs = cfg.global_defs
-        fifo_path = getattr(gdefs, "vrrp_notify_fifo", None) or getattr(gdefs, "notify_fifo", None)
-        if fifo_path:
-            from pykeepalived.notify.fifo import NotifyFifo
-
-            script = (getattr(gdefs, "vrrp_notify_fifo_script", None)
-                      or getattr(gdefs, "notify_fifo_script", None))
-            self.fifo = NotifyFifo(str(fifo_path), script, self.runner)
-            self.notifier = Notifier(self.runner, self.fifo)
         names = {ifname for rt in self.proc.instances.values() for ifname in self.watched(rt)}
         for ifname in names:
             self.link_up[ifname] = interfaces.link_is_up(ifname)
-        used_scripts = {n for rt in self.proc.instances.values() for n, _, _ in rt.plan.track_scripts}
-        used_scripts |= {t.name for sg in cfg.vrrp_sync_groups.values()
-                         for t in (getattr(sg, "track_script", None) or [])}
-        for name in used_scripts:
+        insts = list(self.proc.instances.values())
+        used_scripts = {n for rt in insts for n, _, _ in rt.plan.track_scripts}
+        for name in sorted(used_scripts):
             spec = cfg.vrrp_scripts.get(name)
-            if spec is None:
+            if spec is None or spec.script is None:
                 continue
-            self.script_ok[name] = not bool(getattr(spec, "init_fail", False))
-            ts = TrackedScript(name, spec.script, float(spec.interval or 1),
-                               getattr(spec, "timeout", None), int(spec.rise or 1),
-                               int(spec.fall or 1), bool(getattr(spec, "init_fail", False)),
-                               self.runner, self.on_script)
+            self.script_ok[name] = not spec.init_fail
+            ts = TrackedScript(name, spec.script, spec.interval, spec.timeout, spec.rise,
+                               spec.fall, spec.init_fail, self.runner, self.on_script,
+                               user=spec.user.user if spec.user else None,
+                               group=spec.user.group if spec.user else None)
             self.scripts[name] = ts
             ts.start()
-        used_files = {n for rt in self.proc.instances.values() for n, _, _ in rt.plan.track_files}
-        for name in used_files:
+        used_files = {n for rt in insts for n, _, _ in rt.plan.track_files}
+        for name in sorted(used_files):
             fspec = cfg.vrrp_track_files.get(name)
-            if fspec is None:
+            if fspec is None or fspec.file is None:
                 continue
-            tf = TrackedFile(name, fspec.file, getattr(fspec, "init_file", None), self.on_file)
+            init = (fspec.init_file_value, fspec.init_file_overwrite) if fspec.init_file else None
+            tf = TrackedFile(name, fspec.file, init, self.on_file)
             self.files[name] = tf
             tf.start()
             self.file_value[name] = tf.value
 
     def watched(self, rt: InstanceRuntime) -> list[str]:
-        names = [n for n, _ in rt.plan.track_interfaces]
+        """Interfaces whose link state matters to ``rt`` (its own unless dont_track_primary)."""
+        names = [n for n, _, _ in rt.plan.track_interfaces]
         if not rt.plan.dont_track_primary:
             names.append(rt.plan.ifname)
             if rt.plan.vmac:
@@ -302,7 +314,7 @@ class Tracker:
     async def drain_notifications(self) -> None:
         await self.notifier.drain(5.0)
         if self.fifo is not None:
-            self.fifo.close()
+            await self.fifo.aclose()
         if self.firewall is not None:
             self.firewall.close()
         await self.runner.close()
@@ -316,8 +328,9 @@ class Tracker:
         self.reapply()
 
     def on_address(self, ifname: str, address: str, added: bool) -> None:
+        """An address appeared: an instance that had no source address may now send."""
         for rt in self.proc.instances.values():
-            if rt.plan.ifname == ifname and rt.plan.src is None and added and rt.src is None:
+            if added and rt.src is None and ifname in (rt.plan.ifname, rt.plan.xmit_ifname):
                 rt.prepare()
 
     def on_script(self, name: str, ok: bool) -> None:
@@ -339,42 +352,41 @@ class Tracker:
     def apply(self, rt: InstanceRuntime, now: float) -> None:
         """Fold every tracked thing of ``rt`` into FAULT or an effective priority."""
         cfg = self.proc.config
+        weights = {n: (w, r) for n, w, r in rt.plan.track_interfaces}
         items: list[tracking.TrackedItem] = []
         for ifname in self.watched(rt):
-            weight = dict(rt.plan.track_interfaces).get(ifname, 0)
-            items.append(tracking.TrackedItem(ok=self.link_up.get(ifname, True), weight=weight))
-        for name, weight, reverse in rt.plan.track_scripts:
+            weight, reverse = weights.get(ifname, (0, False))
+            items.append(tracking.TrackedItem(ok=self.link_up.get(ifname, True), weight=weight,
+                                              reverse=reverse, name=ifname))
+        for name, sweight, reverse in rt.plan.track_scripts:
             spec = cfg.vrrp_scripts.get(name)
-            w = weight if weight is not None else int(getattr(spec, "weight", 0) or 0)
+            w = sweight if sweight is not None else (spec.weight if spec else 0)
+            rev = reverse or bool(spec and sweight is None and spec.weight_reverse)
             items.append(tracking.TrackedItem(ok=self.script_ok.get(name, True), weight=w,
-                                              reverse=reverse))
+                                              reverse=rev, name=name))
         file_items = []
-        for name, weight, reverse in rt.plan.track_files:
+        for name, fweight, reverse in rt.plan.track_files:
             fspec = cfg.vrrp_track_files.get(name)
-            w = weight if weight is not None else int(getattr(fspec, "weight", 1) or 0)
+            w = fweight if fweight is not None else (fspec.weight if fspec else 1)
+            rev = reverse or bool(fspec and fweight is None and fspec.weight_reverse)
             file_items.append(tracking.TrackedFileValue(value=self.file_value.get(name, 0),
-                                                        weight=w, reverse=reverse))
+                                                        weight=w, reverse=rev, name=name))
         result = tracking.evaluate(rt.plan.router_config.priority, items, file_items)
+        rt.router.set_priority(result.priority, now)
         if result.fault:
-            if rt.router.state is not State.FAULT:
+            if result.reason not in rt.router.faults:
+                rt.router.clear_fault(now) if rt.router.faults else None
                 rt.router.set_fault(now, result.reason)
-        else:
-            if rt.router.state is State.FAULT:
-                rt.router.set_priority(result.priority, now)
-                rt.router.clear_fault(now)
-            else:
-                rt.router.set_priority(result.priority, now)
+        elif rt.router.faults:
+            rt.router.clear_fault(now)
 
     # ----------------------------------------------------------------- firewall
     def firewall_add(self, rt: InstanceRuntime) -> None:
         if self.firewall is None:
-            from pykeepalived.net.firewall import NftFirewall
-
             self.firewall = NftFirewall()
             self.firewall.ensure()
-        self.firewall.add_vips([v.address.split("/")[0] for v in rt.plan.vips + rt.plan.excluded])
+        self.firewall.add_vips([v.ip for v in rt.plan.all_addresses])
 
     def firewall_remove(self, rt: InstanceRuntime) -> None:
         if self.firewall is not None:
-            self.firewall.remove_vips([v.address.split("/")[0]
-                                       for v in rt.plan.vips + rt.plan.excluded])
+            self.firewall.remove_vips([v.ip for v in rt.plan.all_addresses])

@@ -27,6 +27,7 @@ log = logging.getLogger("pykeepalived.vrrp")
 
 VRRP_PROTO = 112
 AH_PROTO = 51
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class VrrpProcess:
@@ -39,7 +40,7 @@ class VrrpProcess:
         self.addresses = AddressManager()
         self.instances: dict[str, InstanceRuntime] = {}
         self.by_key: dict[tuple[str, int, int], InstanceRuntime] = {}
-        self.sockets: dict[tuple[str, int], VrrpSocket] = {}
+        self.sockets: dict[tuple[str, int, int], VrrpSocket] = {}
         self.sync_groups: dict[str, SyncGroup] = {}
         self.tracker = Tracker(self)
         self.reflector: NetlinkReflector | None = None
@@ -68,17 +69,28 @@ class VrrpProcess:
                     self.instances[member].sync_group = sg
                     self.instances[member].sync_group_config = group
 
-    def _socket_for(self, ifname: str, family: int, rt: InstanceRuntime) -> VrrpSocket:
-        key = (ifname, family)
+    def _socket_for(self, ifname: str, family: int, rt: InstanceRuntime,
+                    protocol: int = VRRP_PROTO) -> VrrpSocket:
+        """The shared socket of (interface, family, protocol), joined to ``rt``'s group."""
+        key = (ifname, family, protocol)
         sock = self.sockets.get(key)
+        group = None if rt.plan.unicast else rt.plan.destinations[0]
         if sock is None:
-            group = None if rt.plan.unicast else rt.plan.destinations[0]
-            sock = VrrpSocket.open(ifname, family, multicast_group=group, src=rt.plan.src,
-                                   on_packet=self.on_packet, loop=self.loop)
+            sock = VrrpSocket.open(ifname, family, multicast_group=group, src=None,
+                                   on_packet=self.on_packet, loop=self.loop, protocol=protocol)
             self.sockets[key] = sock
-        elif not rt.plan.unicast:
-            sock.join(rt.plan.destinations[0])
+        elif group is not None:
+            sock.join(group)
         return sock
+
+    def attach(self, rt: InstanceRuntime) -> None:
+        """Give ``rt`` its sockets: receive on its interface, send from its VMAC or interface."""
+        plan = rt.plan
+        rt.recv_socket = self._socket_for(plan.ifname, plan.family, rt)
+        if plan.router_config.auth_type == "AH" and plan.family == 4:
+            self._socket_for(plan.ifname, plan.family, rt, AH_PROTO)
+        rt.send_socket = (rt.recv_socket if plan.xmit_ifname == plan.ifname
+                          else self._socket_for(plan.xmit_ifname, plan.family, rt))
 
     async def start(self) -> None:
         """Open sockets, start trackers and routers."""
@@ -86,11 +98,15 @@ class VrrpProcess:
                                           on_address=self.tracker.on_address)
         self.reflector.start(self.loop)
         now = self.loop.time()
+        self.tracker.open_fifo()
         for rt in self.instances.values():
-            rt.prepare()
-            rt.recv_socket = self._socket_for(rt.plan.ifname, rt.plan.family, rt)
-            rt.send_socket = (rt.recv_socket if rt.plan.xmit_ifname == rt.plan.ifname
-                              else self._socket_for(rt.plan.xmit_ifname, rt.plan.family, rt))
+            try:
+                rt.prepare()
+                self.attach(rt)
+            except OSError as exc:
+                # keepalived: an instance whose interface is missing stays in FAULT
+                log.error("(%s) cannot use interface %s: %s", rt.plan.name, rt.plan.ifname, exc)
+                rt.router.set_fault(now, f"interface {rt.plan.ifname} unusable")
         await self.tracker.start()
         for rt in self.instances.values():
             rt.router.start(now)
@@ -101,34 +117,43 @@ class VrrpProcess:
     def on_packet(self, pkt: ReceivedPacket) -> None:
         """One datagram from a VRRP socket: decode, find the router, feed it."""
         now = self.loop.time()
+        ah_seq: int | None = None
         try:
             if pkt.family == 4:
                 ip = packet.decode_ipv4(pkt.data)
-                src, dst, ttl, payload = ip.src, ip.dst, ip.ttl, ip.payload
-                if ip.ah is not None:
-                    payload = ip.payload[ip.ah.length:] if hasattr(ip.ah, "length") else payload
+                src: IPAddress = ip.src
+                payload = ip.vrrp
+                ttl = ip.ttl
             else:
                 src = ipaddress.ip_address(pkt.src)
-                dst = ipaddress.ip_address(pkt.dst)
-                ttl, payload = pkt.ttl, pkt.data
-            vrid = payload[1] if len(payload) > 1 else -1
-        except packet.PacketError as exc:
-            self._count_invalid(exc.reason, pkt)
+                payload = pkt.data
+                ttl = pkt.ttl
+        except (packet.PacketError, ValueError) as exc:
+            self._count_invalid(getattr(exc, "reason", "malformed"), pkt)
             return
+        vrid = payload[1] if len(payload) > 1 else -1
         rt = self.by_key.get((pkt.ifname, pkt.family, vrid))
         if rt is None:
-            # A VRID we do not run: keepalived ignores it silently (other groups share the LAN).
+            # A VRID we do not run: other groups share the LAN; keepalived ignores it too.
             return
         if rt.is_own_source(src):
             return
+        cfg = rt.plan.router_config
         try:
-            advert = packet.decode(payload, src, dst, accept_v3_checksum_as_v2=(
-                rt.plan.router_config.v3_checksum_as_v2))
+            if pkt.family == 4:
+                use_ah = cfg.auth_type == "AH" and ip.ah is not None
+                advert = packet.decode_received(
+                    ip, ah_auth_pass=cfg.auth_pass if use_ah else None, unicast=rt.plan.unicast,
+                    accept_v3_checksum_as_v2=cfg.v3_checksum_as_v2)
+                ah_seq = ip.ah.seq if use_ah and ip.ah is not None else None
+            else:
+                advert = packet.decode(payload, src, ipaddress.ip_address(pkt.dst),
+                                       accept_v3_checksum_as_v2=cfg.v3_checksum_as_v2)
         except packet.PacketError as exc:
             self._count_invalid(exc.reason, pkt)
             rt.router.receive_invalid(exc.reason, now)
             return
-        rt.router.receive_advert(advert, src, now, ttl=ttl)
+        rt.router.receive_advert(advert, src, now, ttl=ttl, ah_seq=ah_seq)
         self.process(rt)
 
     def _count_invalid(self, reason: str, pkt: ReceivedPacket) -> None:
@@ -149,8 +174,8 @@ class VrrpProcess:
                 if member.sync_group is sg and member is not rt:
                     member.carry_out(member.router.actions())
                     member.arm_timer()
-            for action in sg.actions():
-                rt.group_action(sg, action)
+            for change in sg.actions():
+                rt.group_action(sg, change)
         rt.arm_timer()
 
     def on_timer(self, rt: InstanceRuntime) -> None:
@@ -192,7 +217,7 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGUSR1, lambda: dumps.write_data(proc))
     loop.add_signal_handler(signal.SIGUSR2, lambda: dumps.write_stats(proc))
-    reloads: set[asyncio.Task[None]] = set()
+    reloads: set[asyncio.Task[bool]] = set()
 
     def on_hup() -> None:
         if path is None:
