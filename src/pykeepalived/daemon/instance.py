@@ -146,7 +146,7 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
         advert_int=inst.advert_int,
         version=version,
         family=family,
-        vips=tuple(v.interface for v in advertised),
+        vips=tuple(v.interface.ip for v in advertised),
         initial_state=inst.state,
         nopreempt=inst.nopreempt,
         preempt_delay=inst.preempt_delay,
