@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv6Address
 
 from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import (
@@ -31,8 +30,11 @@ from pykeepalived.vrrp.actions import (
     StateChange,
 )
 from pykeepalived.vrrp.fsm import TRANSITIONS, Event
+from pykeepalived.vrrp.options import RouterConfig, SyncGroupHooks, vip_address
 from pykeepalived.vrrp.packet import Advert, IPAddress
 from pykeepalived.vrrp.stats import DropLog, RouterStats
+
+__all__ = ["PRIORITY_OWNER", "PRIORITY_STOP", "RouterConfig", "SyncGroupHooks", "VirtualRouter"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,53 +43,6 @@ PRIORITY_STOP = 0  # RFC 5798 5.2.4: "current Master has stopped participating"
 _AH_SEQ_MAX = 0xFFFFFFFD  # keepalived: stop counting here and call the counter cycled
 _GROUP_EVENTS = (Event.GROUP_MASTER, Event.GROUP_BACKUP, Event.GROUP_FAULT)
 _TRANSITIONS = dict(TRANSITIONS)  # plain dict: the lookup is on every advert
-
-
-@dataclass(frozen=True)
-class RouterConfig:
-    """What the state machine needs from a ``vrrp_instance`` block (see keepalived.conf(5)).
-
-    ``vips`` may hold addresses, interfaces or strings ("192.0.2.100/24"); only the address
-    goes into adverts. ``primary_address`` is the source of our adverts, used to break equal
-    priorities (RFC 5798 6.4.3); ``set_primary_address`` changes it later. ``None`` for the
-    ``garp_lower_prio_*`` values means keepalived's default: the ``garp_master_*`` value.
-    """
-
-    name: str
-    vrid: int
-    priority: int
-    advert_int: float
-    version: int = 2
-    family: int = 4
-    vips: tuple[object, ...] = ()
-    initial_state: str | None = None
-    nopreempt: bool = False
-    preempt_delay: float = 0.0
-    auth_type: str | None = None
-    auth_pass: str = ""
-    strict: bool = False
-    skip_check_adv_addr: bool = False
-    v3_checksum_as_v2: bool = False
-    garp_master_delay: float = 5.0
-    garp_master_repeat: int = 5
-    garp_master_refresh: float = 0.0
-    garp_master_refresh_repeat: int = 1
-    lower_prio_no_advert: bool = False
-    higher_prio_send_advert: bool = False
-    unicast: bool = False
-    primary_address: IPAddress | None = None
-    garp_lower_prio_delay: float | None = None
-    garp_lower_prio_repeat: int | None = None
-    down_timer_adverts: int = 3
-
-
-def _vip_address(vip: object) -> IPAddress:
-    if isinstance(vip, IPv4Address | IPv6Address):
-        return vip
-    ip = getattr(vip, "ip", None)  # IPv4Interface / IPv6Interface
-    if isinstance(ip, IPv4Address | IPv6Address):
-        return ip
-    return ip_address(str(vip).split("/")[0].split()[0])
 
 
 class VirtualRouter:
@@ -102,7 +57,7 @@ class VirtualRouter:
         if self.family == 6 and self.version == 2:
             logger.warning("(%s) VRRPv2 is IPv4 only; using version 3", self.name)
             self.version = 3
-        self.vips = tuple(_vip_address(v) for v in config.vips)
+        self.vips = tuple(vip_address(v) for v in config.vips)
         if self.version == 2:
             self.adver_int = float(max(1, min(255, round(config.advert_int))))
         else:
@@ -291,7 +246,7 @@ class VirtualRouter:
         self._faults.add(reason)
         if not first or not self._started or self._state is State.STOP:
             return
-        logger.info("(%s) Entering FAULT STATE (%s)", self.name, reason)
+        logger.info("(%s) tracked object failed: %s", self.name, reason)
         self._wantstate = State.FAULT
         self._fire(Event.FAULT, now, f"fault: {reason}")
 
@@ -630,17 +585,3 @@ class VirtualRouter:
 
     def _gratuitous(self, repeat: int) -> None:
         self._actions.extend(SendGratuitous() for _ in range(repeat))
-
-
-class SyncGroupHooks:
-    """What a router asks of its sync group; implemented by ``sync_group.SyncGroup``."""
-
-    def can_goto_master(self, router: VirtualRouter) -> bool:
-        raise NotImplementedError
-
-    def has_faulty_member(self) -> bool:
-        raise NotImplementedError
-
-    def member_changed(self, router: VirtualRouter, old: State, new: State, now: float,
-                       reason: str) -> None:
-        raise NotImplementedError

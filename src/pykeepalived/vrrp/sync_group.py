@@ -23,7 +23,8 @@ from collections.abc import Callable, Sequence
 
 from pykeepalived.vrrp.actions import State, StateChange
 from pykeepalived.vrrp.fsm import Event
-from pykeepalived.vrrp.router import SyncGroupHooks, VirtualRouter
+from pykeepalived.vrrp.options import SyncGroupHooks
+from pykeepalived.vrrp.router import VirtualRouter
 
 logger = logging.getLogger(__name__)
 
