@@ -17,13 +17,15 @@ def pings(host: Host, address: str) -> bool:
     return " 0% packet loss" in out
 
 
-def test_no_accept_drops_vip_traffic_until_removed(lab: Lab) -> None:
+@pytest.mark.parametrize("use_library", [True, False], ids=["libnftables", "nft-command"])
+def test_no_accept_drops_vip_traffic_until_removed(lab: Lab, use_library: bool) -> None:
     r1 = lab.add_host("r1", [["192.0.2.1/24", "192.0.2.100/24", "2001:db8::1/64",
                               "2001:db8::100/64"]])
     client = lab.add_host("c1", [["192.0.2.50/24", "2001:db8::50/64"]])
     assert pings(client, "192.0.2.100") and pings(client, "2001:db8::100")
     with netns.enter(r1.netns):
-        fw = NftFirewall()
+        fw = NftFirewall(use_library=use_library)
+        assert fw.backend == ("library" if use_library else "command")
         fw.ensure()
         fw.add_vips(["192.0.2.100/24", "2001:db8::100"])
     try:

@@ -1,1 +1,13 @@
-"""The only package that touches the kernel: VRRP sockets, VIPs, VMACs, GARP/NA, link events."""
+"""The only package that touches the kernel for VRRP.
+
+- ``vrrp_socket``: raw VRRP/AH sockets, one per (interface, family), received through the
+  event loop (``VrrpSocket``, ``ReceivedPacket``).
+- ``interfaces``: index, state, MAC and primary address of an interface.
+- ``addresses``: VIPs (batched rtnetlink), virtual routes and rules (``AddressManager``,
+  ``VipSpec``, ``RouteSpec``, ``RuleSpec`` and the word-list parsers).
+- ``gratuitous``: gratuitous ARP and unsolicited neighbour advertisements.
+- ``vmac``: use_vmac macvlans with keepalived's sysctls.
+- ``reflector``: link and address events (``NetlinkReflector``).
+- ``firewall``: the no_accept / vrrp_strict nftables table (``NftFirewall``).
+- ``netns``: run in a named network namespace.
+"""

@@ -24,12 +24,17 @@ Debian's keepalived 2.2.7 with vrrp_strict and use_vmac:
 keepalived fills in_link_local/out_link_local with one rule per link-local VIP; here they
 hold one rule each matching a set of (address . interface name) pairs, to the same effect.
 
-The ``nft`` command is driven with scripts on stdin (``nft -f -``): one process per change,
-however many addresses it carries.
+Scripts are the ``nft -f`` language. They are run in-process through libnftables (the
+library the ``nft`` command is built on, loaded with ctypes: no Python dependency) when it is
+there, and otherwise with the ``nft`` command, one process per change. The library takes about
+0.08 ms a change, the command about 2.6 ms: with 1,000 no_accept instances changing state at
+once, 80 ms against 2.6 s.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import ipaddress
 import logging
 import shutil
@@ -57,12 +62,68 @@ def _split(address: str) -> tuple[int, str, str | None]:
     return ip.version, str(ip), None
 
 
-class NftFirewall:
-    """The ``keepalived`` tables (ip and ip6) and the VIPs in them."""
+class LibNftables:
+    """A libnftables context (``nft_ctx_new``), made in the caller's network namespace."""
 
-    def __init__(self, table: str = "keepalived", nft: str = "nft") -> None:
+    def __init__(self) -> None:
+        lib = ctypes.CDLL(ctypes.util.find_library("nftables") or "libnftables.so.1")
+        lib.nft_ctx_new.restype = ctypes.c_void_p
+        lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
+        lib.nft_ctx_free.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_buffer_output.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_buffer_error.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_get_error_buffer.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_get_error_buffer.restype = ctypes.c_char_p
+        lib.nft_ctx_get_output_buffer.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_get_output_buffer.restype = ctypes.c_char_p
+        lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.nft_run_cmd_from_buffer.restype = ctypes.c_int
+        ctx = lib.nft_ctx_new(0)
+        if not ctx:
+            raise OSError("nft_ctx_new failed")
+        lib.nft_ctx_buffer_output(ctx)
+        lib.nft_ctx_buffer_error(ctx)
+        self._lib = lib
+        self._ctx: int | None = ctx
+
+    def run(self, script: str) -> tuple[int, str]:
+        """(return code, error text) of one script."""
+        if self._ctx is None:
+            raise OSError("libnftables context closed")
+        rc = int(self._lib.nft_run_cmd_from_buffer(self._ctx, script.encode()))
+        self._lib.nft_ctx_get_output_buffer(self._ctx)  # drain
+        err = self._lib.nft_ctx_get_error_buffer(self._ctx) or b""
+        return rc, err.decode(errors="replace")
+
+    def close(self) -> None:
+        if self._ctx is not None:
+            self._lib.nft_ctx_free(self._ctx)
+            self._ctx = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class NftFirewall:
+    """The ``keepalived`` tables (ip and ip6) and the VIPs in them.
+
+    ``use_library`` None means libnftables when it loads and ``nft`` is the default
+    command; False always runs the command (``nft``, or the path given).
+    """
+
+    def __init__(self, table: str = "keepalived", nft: str = "nft",
+                 use_library: bool | None = None) -> None:
         self.table = table
         self.nft = shutil.which(nft) or nft
+        self._lib: LibNftables | None = None
+        if use_library or (use_library is None and nft == "nft"):
+            try:
+                self._lib = LibNftables()
+            except OSError as exc:
+                if use_library:
+                    raise
+                log.debug("libnftables not usable (%s), running the nft command", exc)
+        self.backend = "library" if self._lib is not None else "command"
         self._ready = False
         self.vips: dict[int, set[str]] = {4: set(), 6: set()}
         self.link_local: set[tuple[str, str]] = set()
@@ -70,12 +131,16 @@ class NftFirewall:
 
     # ------------------------------------------------------------------ plumbing
     def _run(self, script: str, *, check: bool = True) -> bool:
-        proc = subprocess.run([self.nft, "-f", "-"], input=script, capture_output=True,
-                              text=True, timeout=30)
-        if proc.returncode != 0:
+        if self._lib is not None:
+            rc, err = self._lib.run(script)
+        else:
+            proc = subprocess.run([self.nft, "-f", "-"], input=script, capture_output=True,
+                                  text=True, timeout=30)
+            rc, err = proc.returncode, proc.stderr
+        if rc != 0:
             if check:
-                raise FirewallError(f"nft failed: {proc.stderr.strip()}")
-            log.debug("nft (ignored): %s", proc.stderr.strip())
+                raise FirewallError(f"nft failed: {err.strip()}")
+            log.debug("nft (ignored): %s", err.strip())
             return False
         return True
 
@@ -212,6 +277,7 @@ table ip6 {t} {{
         t = self.table
         self._run(f"add table ip {t}\ndelete table ip {t}\n"
                   f"add table ip6 {t}\ndelete table ip6 {t}\n", check=False)
+
         self._ready = False
         self.vips = {4: set(), 6: set()}
         self.link_local.clear()
