@@ -225,7 +225,8 @@ async def test_close_terminates_outstanding_scripts(tmp_path: Path) -> None:
     assert runner.running == 0
 
 
-def test_scripts_get_sigterm_when_the_daemon_dies(tmp_path: Path) -> None:
+@pytest.mark.parametrize("setpriv", [True, False], ids=["setpriv", "preexec"])
+def test_scripts_get_sigterm_when_the_daemon_dies(tmp_path: Path, setpriv: bool) -> None:
     """PR_SET_PDEATHSIG, as keepalived sets it: a daemon that dies takes its scripts along."""
     pidfile = tmp_path / "pid"
     script = write_script(tmp_path / "long.sh", f"echo $$ > {pidfile}.tmp; "
@@ -235,6 +236,8 @@ def test_scripts_get_sigterm_when_the_daemon_dies(tmp_path: Path) -> None:
         from pykeepalived.notify.script import ScriptRunner
         async def main():
             runner = ScriptRunner()
+            if not {setpriv!r}:
+                runner._setpriv = None
             runner.spawn([{str(script)!r}])
             for _ in range(1000):
                 if os.path.exists({str(pidfile)!r}):
@@ -267,19 +270,23 @@ def open_dir() -> Iterator[Path]:
 
 
 @needs_root
+@pytest.mark.parametrize("setpriv", [True, False], ids=["setpriv", "popen"])
 @run_async
-async def test_runs_as_script_user_with_groups_cleared(open_dir: Path) -> None:
+async def test_runs_as_script_user_with_groups_cleared(open_dir: Path, setpriv: bool) -> None:
     out = open_dir / "id"
     out.touch()
     out.chmod(0o666)
     script = write_script(open_dir / "id.sh", f"id -u > {out}; id -g >> {out}; id -G >> {out}")
-    result = await ScriptRunner(user="nobody").run([str(script)])
+    runner = ScriptRunner(user="nobody")
+    if not setpriv:
+        runner._setpriv = None
+    result = await runner.run([str(script)])
     assert result.ok, result
     nobody = pwd.getpwnam("nobody")
     assert out.read_text().split() == [str(nobody.pw_uid), str(nobody.pw_gid),
                                        str(nobody.pw_gid)]
     # a per-script user overrides the global one
-    result = await ScriptRunner(user="nobody").run([str(script)], user="root")
+    result = await runner.run([str(script)], user="root")
     assert result.ok and out.read_text().split()[0] == "0"
 
 
@@ -328,3 +335,36 @@ async def test_script_security_without_a_script_user() -> None:
     result = await runner.run(["/bin/true"])
     assert result.error == runner.error
     assert (await ScriptRunner().run(["/bin/true"])).ok
+
+
+@run_async
+async def test_a_burst_of_scripts_starts_one_per_loop_turn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adverts and timers get the loop between two forks: no two scripts start in the same
+    turn of the event loop, however many are asked for at once."""
+    turns = 0
+    stop = False
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while not stop:
+            turns += 1
+            await asyncio.sleep(0)
+
+    started_at: list[int] = []
+    real = asyncio.create_subprocess_exec
+
+    async def recording(*args: object, **kwargs: object) -> asyncio.subprocess.Process:
+        proc = await real(*args, **kwargs)  # type: ignore[arg-type]
+        started_at.append(turns)
+        return proc
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", recording)
+    counter = asyncio.create_task(count_turns())
+    await asyncio.sleep(0)
+    runner = ScriptRunner()
+    results = await asyncio.gather(*(runner.run(["/bin/true"]) for _ in range(20)))
+    stop = True
+    await counter
+    assert all(result.ok for result in results)
+    assert len(started_at) == 20 and len(set(started_at)) == 20
