@@ -280,6 +280,31 @@ def test_socket_is_bound_to_its_interface() -> None:
     loop.close()
 
 
+def test_burst_of_a_thousand_adverts_all_received(lab: Lab,
+                                                  loop: asyncio.AbstractEventLoop) -> None:
+    """One socket carries every instance of its interface: a burst of 1,000 adverts (all
+    masters of a big peer sending at once) must fit its receive buffer. With the kernel's
+    default buffer about half of them are lost."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]])
+    r2 = lab.add_host("r2", [["192.0.2.2/24"]])
+    got: list[ReceivedPacket] = []
+    with netns.enter(r2.netns):
+        rx = VrrpSocket.open("eth0", 4, multicast_group=VRRP_MCAST_GROUP4, src=None,
+                             on_packet=got.append, loop=loop)
+    with netns.enter(r1.netns):
+        tx = VrrpSocket.open("eth0", 4, multicast_group=None, src=None,
+                             on_packet=lambda p: None, loop=loop)
+    try:
+        for i in range(1000):
+            tx.send(vrrp2(i % 255 + 1), VRRP_MCAST_GROUP4)
+        assert tx.sent == 1000
+        assert run_until(loop, lambda: len(got) == 1000), len(got)
+        assert rx.received == 1000
+    finally:
+        rx.close()
+        tx.close()
+
+
 def test_ah_datagram_send_and_receive(lab: Lab, loop: asyncio.AbstractEventLoop) -> None:
     """AH (protocol 51): a full IPv4 datagram built by the caller goes out as is."""
     r1 = lab.add_host("r1", [["192.0.2.1/24"]])

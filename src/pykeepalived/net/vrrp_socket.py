@@ -48,6 +48,8 @@ IPV6_HOPLIMIT = 52
 IPV6_TCLASS = 67
 IPV6_CHECKSUM = 7
 VRRP_CHECKSUM_OFFSET = 6  # RFC 5798 5.2: version/type, VRID, priority, count, max adver int
+SO_RCVBUFFORCE = 33
+RCVBUF = 1 << 20  # room for ~1,000 queued adverts (an skb costs about 1 KiB of buffer)
 _MAX_DRAIN = 64  # datagrams read per readiness callback, so one busy socket cannot starve others
 _BUFSIZE = 65535
 _IN6_PKTINFO = struct.Struct("=16sI")
@@ -74,6 +76,13 @@ class ReceivedPacket:
     ttl: int
     data: bytes
     ip_header: bool
+
+
+def _set_rcvbuf(sock: socket.socket, size: int) -> None:
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)  # root: past rmem_max
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
 def _check_local(af: int, address: tuple[str, int] | tuple[str, int, int, int]) -> None:
@@ -126,7 +135,7 @@ class VrrpSocket:
     def open(cls, ifname: str, family: int, *, multicast_group: str | None,
              src: str | None, on_packet: Callable[[ReceivedPacket], None],
              loop: asyncio.AbstractEventLoop | None = None,
-             protocol: int = IPPROTO_VRRP) -> VrrpSocket:
+             protocol: int = IPPROTO_VRRP, rcvbuf: int = RCVBUF) -> VrrpSocket:
         """Open, configure and (when ``loop`` or a running loop is there) start receiving.
 
         ``multicast_group`` is joined on this interface (vrrp_mcast_group4/6; None for
@@ -134,7 +143,9 @@ class VrrpSocket:
         every advert sent, set per message; it must be an address of this host (checked
         here), but may belong to another interface (a VMAC has no address as BACKUP).
         Without it the kernel picks the interface's primary address (IPv4) or its
-        link-local (IPv6, as RFC 5798 5.1.2.1 requires).
+        link-local (IPv6, as RFC 5798 5.1.2.1 requires). ``rcvbuf`` is the socket receive
+        buffer: one socket carries the adverts of every instance on the interface, and
+        hundreds can arrive at once (keepalived sizes it too: vrrp_rx_bufs_policy).
         """
         af = _family_check(family)
         if protocol not in (IPPROTO_VRRP, IPPROTO_AH):
@@ -145,6 +156,7 @@ class VrrpSocket:
         sock = socket.socket(af, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol)
         try:
             sock.setblocking(False)
+            _set_rcvbuf(sock, rcvbuf)
             sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode())
             if family == 4:
                 cls._setup4(sock, ifname, index, src, multicast_group)
@@ -249,7 +261,7 @@ class VrrpSocket:
                 return
             if n < 20:
                 continue
-            data = bytes(buf[:n])
+            data = bytes(memoryview(buf)[:n])
             self.received += 1
             packet = ReceivedPacket(self.ifname, 4, addr[0], socket.inet_ntoa(data[16:20]),
                                     data[8], data, True)
@@ -278,7 +290,8 @@ class VrrpSocket:
                     dst = socket.inet_ntop(socket.AF_INET6, cdata[:16])
             src = addr[0].split("%", 1)[0]
             self.received += 1
-            self._deliver(ReceivedPacket(self.ifname, 6, src, dst, hops, bytes(buf[:n]), False))
+            self._deliver(ReceivedPacket(self.ifname, 6, src, dst, hops,
+                                         bytes(memoryview(buf)[:n]), False))
 
     def _deliver(self, packet: ReceivedPacket) -> None:
         try:
