@@ -35,6 +35,7 @@ import pwd
 import shutil
 import signal
 import stat
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -163,6 +164,27 @@ def resolve_credentials(user: str | None, group: str | None = None, *,
     return creds
 
 
+_setpriv_probe: list[str | None] = []
+
+
+def _find_setpriv() -> str | None:
+    """util-linux setpriv if it knows --pdeathsig (2.33 and later); probed once."""
+    if not _setpriv_probe:
+        found = shutil.which("setpriv")
+        if found is not None:
+            try:
+                usage = subprocess.run([found, "--help"], capture_output=True, text=True,
+                                       timeout=5, check=False).stdout
+            except (OSError, subprocess.SubprocessError):
+                usage = ""
+            if "--pdeathsig" not in usage or "--groups" not in usage:
+                log.info("%s lacks --pdeathsig: scripts will be started with a full fork",
+                         found)
+                found = None
+        _setpriv_probe.append(found)
+    return _setpriv_probe[0]
+
+
 def _has_magic(path: str) -> bool:
     """Whether the kernel can execute ``path`` by itself: a "#!" line or an ELF header
     (True when the file cannot be read: exec will tell)."""
@@ -205,7 +227,7 @@ class ScriptRunner:
             self._default = None
             self.error = str(exc)
             log.error("%s - scripts will not be run", self.error)
-        self._setpriv: str | None = shutil.which("setpriv")
+        self._setpriv: str | None = _find_setpriv()
         self._spawn_lock = asyncio.Lock()
         self._procs: dict[int, asyncio.subprocess.Process] = {}
         self._tasks: set[asyncio.Task[ScriptResult]] = set()
