@@ -8,7 +8,6 @@ removed instances stop as on TERM (priority-0 advert, VIPs removed).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
@@ -45,7 +44,8 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
     proc.instances = {}
     proc.by_key = {}
     proc.config = new_config
-    kept_masters: list[InstanceRuntime] = []
+    started: list[InstanceRuntime] = []
+    resume: set[str] = set()
     for name, inst in new_config.vrrp_instances.items():
         plan = plan_instance(inst, new_config.global_defs)
         previous = old.pop(name, None)
@@ -59,14 +59,13 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
                 gone = [v for v in previous.plan.all_addresses if v not in plan.all_addresses]
                 proc.addresses.remove_many(gone)
                 if was_master:
-                    plan = dataclasses.replace(plan, router_config=dataclasses.replace(
-                        plan.router_config, initial_state="MASTER"))
+                    resume.add(name)
             rt = InstanceRuntime(proc, plan)
             rt.prepare()
             proc.attach(rt)
-            if previous is not None and previous.router.state is State.MASTER:
+            if name in resume:
                 rt.vips_installed = True
-            kept_masters.append(rt)
+            started.append(rt)
         proc.instances[name] = rt
         proc.by_key[(plan.ifname, plan.family, plan.router_config.vrid)] = rt
     for name, rt in old.items():
@@ -89,8 +88,8 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
     proc.tracker = Tracker(proc)
     proc.tracker.notifier = notifier
     await proc.tracker.start()
-    for rt in kept_masters:
-        rt.router.start(now)
+    for rt in started:
+        rt.router.start(now, resume_master=rt.plan.name in resume)
     for rt in proc.instances.values():
         proc.tracker.apply(rt, now)
         proc.process(rt)

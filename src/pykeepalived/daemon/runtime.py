@@ -375,7 +375,6 @@ class Tracker:
         rt.router.set_priority(result.priority, now)
         if result.fault:
             if result.reason not in rt.router.faults:
-                rt.router.clear_fault(now) if rt.router.faults else None
                 rt.router.set_fault(now, result.reason)
         elif rt.router.faults:
             rt.router.clear_fault(now)

@@ -7,6 +7,7 @@ short unique prefix, so labs running side by side never collide, and ``close()``
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shlex
@@ -24,7 +25,7 @@ class LabError(RuntimeError):
 
 
 def run(argv: Sequence[str], *, check: bool = True, timeout: float = 30.0) -> str:
-    """Run ``argv`` and return its stdout; raise LabError (with stderr) when ``check`` and it fails."""
+    """Run ``argv``, return its stdout; raise LabError (with stderr) if ``check`` and it fails."""
     proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise LabError(f"{shlex.join(argv)} -> {proc.returncode}: {proc.stderr.strip()}")
@@ -130,10 +131,8 @@ class Lab:
         for netns in reversed(self._namespaces):
             pids = run(["ip", "netns", "pids", netns], check=False).split()
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError, ValueError):
                     os.kill(int(pid), 9)
-                except (ProcessLookupError, ValueError):
-                    pass
             run(["ip", "netns", "del", netns], check=False)
         self._namespaces.clear()
 

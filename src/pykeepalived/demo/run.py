@@ -1,15 +1,16 @@
 """The live demonstration: two pykeepalived routers and a client on network namespaces.
 
-It needs no configuration from the user: it builds a switch namespace (holding the bridge), routers
-r1 and r2 and a client, writes a keepalived.conf for each router with two virtual routers laid out
-active/active (VI_1 prefers r1, VI_2 prefers r2, so each VRID is also an active/passive pair), runs a
-real ``pykeepalived`` daemon on each router, then fails r1 (its switch port goes dark), shows the VIP
-move and the longest gap a client pinging it saw, mends r1 and shows the hand-back, and tears
-everything down.
+It needs no configuration from the user: it builds a switch namespace (holding the bridge),
+routers r1 and r2 and a client, writes a keepalived.conf for each router with two virtual routers
+laid out active/active (VI_1 prefers r1, VI_2 prefers r2, so each VRID is also an active/passive
+pair), runs a real ``pykeepalived`` daemon on each router, then fails r1 (its switch port goes
+dark), shows the VIP move and the longest gap a client pinging it saw, mends r1 and shows the
+hand-back, and tears everything down.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -89,7 +90,7 @@ def pinging(client: Host, vip: str, seconds: float) -> Iterator[list[float]]:
 
 
 def longest_gap(stamps: list[float]) -> float:
-    return max((b - a for a, b in zip(stamps, stamps[1:], strict=False)), default=float("nan"))
+    return max((b - a for a, b in itertools.pairwise(stamps)), default=float("nan"))
 
 
 def start_daemon(host: Host, conf: str, tmp: str) -> subprocess.Popen[bytes]:
@@ -123,7 +124,7 @@ def main() -> int:
                 daemons.append(start_daemon(host, conf, tmp))
             say("Started pykeepalived on r1 and r2 (VRRPv3, advert_int 0.1 s)")
             say("  VI_1 192.0.2.10: r1 priority 150, r2 priority 100 (active/passive)")
-            say("  VI_2 192.0.2.20: r2 priority 150, r1 priority 100 (the other way: active/active)")
+            say("  VI_2 192.0.2.20: r2 priority 150, r1 priority 100 (the other way round)")
             wait_for(lambda: holders(routers) == {"VI_1": ["r1"], "VI_2": ["r2"]}, timeout=15)
             show(routers, "Elected:")
 

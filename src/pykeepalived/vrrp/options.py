@@ -57,11 +57,13 @@ class RouterConfig:
 
 def vip_address(vip: object) -> IPAddress:
     """The address part of a VIP given as address, interface or text."""
-    if isinstance(vip, IPv4Address | IPv6Address):
-        return vip
-    ip = getattr(vip, "ip", None)  # IPv4Interface / IPv6Interface
+    # IPv4Interface / IPv6Interface subclass the address classes: take their .ip first, or the
+    # prefix length would take part in comparisons with the addresses of received adverts.
+    ip = getattr(vip, "ip", None)
     if isinstance(ip, IPv4Address | IPv6Address):
         return ip
+    if isinstance(vip, IPv4Address | IPv6Address):
+        return vip
     return ip_address(str(vip).split("/")[0].split()[0])
 
 

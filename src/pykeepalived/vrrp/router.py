@@ -191,20 +191,27 @@ class VirtualRouter:
                 when = other
         return when
 
-    def start(self, now: float) -> None:
-        """Leave INIT (RFC 5798 6.4.1): owner to MASTER, others to BACKUP, or FAULT."""
+    def start(self, now: float, *, resume_master: bool = False) -> None:
+        """Leave INIT (RFC 5798 6.4.1): owner to MASTER, others to BACKUP, or FAULT.
+
+        ``resume_master`` is for a configuration reload: an instance that was MASTER under the
+        old configuration goes straight back to MASTER, as the owner does, so its VIPs never
+        leave the interface; a better master on the segment takes over in the usual way.
+        """
         if self._started:
             return
         self._started = True
         if self._faults:
             self._wantstate = State.FAULT
             self._fire(Event.FAULT, now, "fault at startup: " + ", ".join(sorted(self._faults)))
-        elif self.base_priority == PRIORITY_OWNER and self._wantstate is State.MASTER:
+        elif resume_master or (self.base_priority == PRIORITY_OWNER
+                               and self._wantstate is State.MASTER):
             if self.sync_group is not None and not self.sync_group.can_goto_master(self):
                 self._fire(Event.STARTUP, now, "startup, sync group not ready")
                 self._sands = now + self.adver_int + self._skew(255)
             else:
-                self._fire(Event.STARTUP_OWNER, now, "startup as address owner")
+                self._fire(Event.STARTUP_OWNER, now, "resumed as master after reload"
+                           if resume_master else "startup as address owner")
         else:
             self._fire(Event.STARTUP, now, "startup")
 
