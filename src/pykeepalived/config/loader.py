@@ -1,27 +1,165 @@
-"""Entry points: read a configuration file into a :class:`LoadResult`."""
+"""Entry points: read a configuration into a :class:`LoadResult`.
+
+lexer (files, includes, definitions, conditionals, ~SEQ) -> block tree -> keyword tables
+(typed model) -> semantic checks. Bad contents never raise; they are diagnostics with
+keepalived's categories, so that :attr:`LoadResult.exit_status` is what ``keepalived -t``
+exits with on the same file and host.
+"""
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
+import stat
+import tempfile
+from collections.abc import Iterator
 
+from pykeepalived.config.blocks import build_tree
 from pykeepalived.config.errors import Category, ConfigError, Diagnostic
+from pykeepalived.config.keywords import top_table
+from pykeepalived.config.lexer import Lexer, Line
+from pykeepalived.config.lexer_text import brace_expand, default_config_id
 from pykeepalived.config.model import KeepalivedConfig, LoadResult
+from pykeepalived.config.parse_base import Ctx, MissingParameter, dispatch
+from pykeepalived.config.sysinfo import SystemInfo
+from pykeepalived.config.validate_lvs import startup_script_security, validate_lvs
+from pykeepalived.config.validate_vrrp import validate_vrrp
+
+log = logging.getLogger(__name__)
+
+EXIT_MISSING_PARAMETER = 2  # keepalived exits KEEPALIVED_EXIT_CONFIG mid-parse
+EXIT_NO_CONFIG = 6  # keepalived's KEEPALIVED_EXIT_NO_CONFIG after an include error
 
 
-def load_config(path: str, *, config_id: str | None = None) -> LoadResult:
+def check_main_file(path: str) -> list[Diagnostic]:
+    """keepalived's check_conf_file(): can the main file be read at all?
+
+    Returns the diagnostics; the file is usable when none of them is an error. keepalived
+    treats a missing or non-regular main file as a message only (``-t`` then exits 0).
+    """
+    diags: list[Diagnostic] = []
+    matches: list[str] = []
+    for alt in brace_expand(path):
+        if glob.has_magic(alt):
+            matches.extend(sorted(glob.glob(alt)))
+        elif os.path.lexists(alt):
+            matches.append(alt)
+    if not matches:
+        diags.append(Diagnostic(path, 0, "error", f"Config files missing '{path}': no such "
+                                "configuration file", None, Category.OK))
+        return diags
+    readable = 0
+    for match in matches:
+        try:
+            st = os.stat(match)
+        except OSError as exc:
+            diags.append(Diagnostic(match, 0, "error", f"Unable to read configuration file "
+                                    f"{match} ({exc.strerror})", None, Category.FILE_NOT_FOUND))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            diags.append(Diagnostic(match, 0, "error", f"Configuration file '{match}' is a "
+                                    "directory - skipping", None, Category.OK))
+            continue
+        if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o111:
+            diags.append(Diagnostic(match, 0, "error", f"Configuration file '{match}' is not a "
+                                    "regular non-executable file - skipping", None,
+                                    Category.OK))
+            continue
+        if not os.access(match, os.R_OK):
+            diags.append(Diagnostic(match, 0, "error", f"Unable to read configuration file "
+                                    f"{match}", None, Category.FILE_NOT_FOUND))
+            return diags
+        readable += 1
+    if readable > 1:
+        diags.append(Diagnostic(path, 0, "warning", f"WARNING, multiple configuration file "
+                                f"matches of {path}, starting with {matches[0]}", None,
+                                Category.MULTIPLE_FILES))
+    elif readable == 0 and not diags:
+        diags.append(Diagnostic(path, 0, "error", f"Unable to find configuration file {path}",
+                                None, Category.FILE_NOT_FOUND))
+    return diags
+
+
+def load_config(path: str, *, config_id: str | None = None,
+                system: SystemInfo | None = None) -> LoadResult:
     """Read ``path`` (and what it includes) into the typed model.
 
-    Bad contents never raise: they are diagnostics. Only a main file that cannot be read
-    at all raises :class:`ConfigError`.
+    ``config_id`` selects ``@id`` lines (default: the short host name, as keepalived's
+    ``-i``). ``system`` describes the host the configuration is checked against (default:
+    this host's interfaces, users and files). Raises :class:`ConfigError` only when the main
+    file cannot be used at all.
     """
-    if not os.path.exists(path):
-        raise ConfigError(path, 0, "configuration file not found", Category.FILE_NOT_FOUND)
-    return LoadResult(KeepalivedConfig(files=[path]),
-                      [Diagnostic(path, 0, "warning", "parser not implemented yet",
-                                  None, Category.WARNING)])
+    diags = check_main_file(path)
+    if any(d.severity == "error" for d in diags):
+        first = next(d for d in diags if d.severity == "error")
+        raise ConfigError(first.file, first.line, first.message, first.category)
+    return _load(path, config_id, system or SystemInfo.probe(), diags)
 
 
-def load_config_text(text: str, *, name: str = "<string>",
-                     config_id: str | None = None) -> LoadResult:
-    """Parse configuration text (for tests and tools); includes resolve from the cwd."""
-    return LoadResult(KeepalivedConfig(files=[name]))
+def load_config_text(text: str, *, name: str = "keepalived.conf",
+                     config_id: str | None = None,
+                     system: SystemInfo | None = None) -> LoadResult:
+    """Parse configuration text (tests, tools); relative includes resolve from the cwd.
+
+    The text is written to a temporary file named ``name`` so that every diagnostic names
+    a real file and line.
+    """
+    with tempfile.TemporaryDirectory(prefix="pykeepalived-") as tmp:
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return load_config(path, config_id=config_id, system=system)
+
+
+def _load(path: str, config_id: str | None, system: SystemInfo,
+          diags: list[Diagnostic]) -> LoadResult:
+    cid = config_id if config_id is not None else default_config_id()
+    lexer = Lexer(cid)
+    config = KeepalivedConfig()
+    ctx = Ctx(config, system, include_check=lexer.set_include_check, seed=lexer.seed)
+    result = LoadResult(config, diags)
+    if not lexer.open_main(path):
+        result.diagnostics.extend(lexer.diagnostics)
+        return result
+    try:
+        tree = build_tree(_steered(lexer))
+    finally:
+        config.files = list(dict.fromkeys(lexer.files))
+    try:
+        dispatch(ctx, top_table(), tree)
+    except MissingParameter:
+        result.fatal_exit = EXIT_MISSING_PARAMETER
+    result.diagnostics.extend(lexer.diagnostics)
+    result.diagnostics.extend(ctx.diagnostics)
+    if result.fatal_exit is None and lexer.file_error:
+        result.fatal_exit = EXIT_NO_CONFIG
+    if result.fatal_exit is not None:
+        _sort(result)
+        return result
+    checks = Ctx(config, system, scratch=ctx.scratch)
+    validate_lvs(checks)
+    validate_vrrp(checks)
+    startup_script_security(checks)
+    result.diagnostics.extend(checks.diagnostics)
+    _sort(result)
+    log.debug("loaded %s: %d vrrp_instances, %d virtual_servers, %d diagnostics", path,
+              len(config.vrrp_instances), len(config.virtual_servers), len(result.diagnostics))
+    return result
+
+
+def _steered(lexer: Lexer) -> Iterator[Line]:
+    """Lines, applying the two global keywords that change how later lines are read."""
+    for line in lexer.lines():
+        word = line.tokens[0]
+        if word == "include_check":
+            lexer.set_include_check(line.tokens[1:])
+        elif word == "random_seed" and len(line.tokens) > 1 and line.tokens[1].isdigit():
+            lexer.seed(int(line.tokens[1]))
+        yield line
+
+
+def _sort(result: LoadResult) -> None:
+    """Diagnostics in file order: main file first, then by line (stable for equal lines)."""
+    order = {f: i for i, f in enumerate(result.config.files)}
+    result.diagnostics.sort(key=lambda d: (d.line == 0, order.get(d.file, len(order)), d.line))

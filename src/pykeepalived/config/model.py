@@ -118,10 +118,14 @@ class LoadResult:
 
     config: KeepalivedConfig
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # keepalived stops early on some problems and exits with its own status: 2 for a
+    # keyword missing its parameter, 6 for an include that include_check makes fatal
+    fatal_exit: int | None = None
 
     @property
     def ok(self) -> bool:
-        return not any(d.severity == "error" for d in self.diagnostics)
+        return self.fatal_exit is None and not any(d.severity == "error"
+                                                   for d in self.diagnostics)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -133,4 +137,6 @@ class LoadResult:
 
     @property
     def exit_status(self) -> int:
+        if self.fatal_exit is not None:
+            return self.fatal_exit
         return exit_status(self.diagnostics)

@@ -114,6 +114,7 @@ class SslGet(HttpGet):
 class SmtpCheck(Checker):
     kind: str = "SMTP_CHECK"
     helo_name: str | None = None
+    host: list[Checker] = field(default_factory=list)  # deprecated extra hosts to check
 
 
 @dataclass(slots=True)

@@ -1,0 +1,864 @@
+"""Keyword tables of the LVS sections: virtual_server_group, virtual_server, real_server,
+the checkers and the SSL block.
+
+Mirrors keepalived 2.2.7 keepalived/check/check_parser.c and the check_*.c parsers. The
+"virtual server setting is the default for real servers, real server setting the default
+for checkers" inheritance is resolved in validate_lvs.py, once the whole block is read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pykeepalived.config.addresses import parse_addr
+from pykeepalived.config.blocks import Node
+from pykeepalived.config.model_common import Location
+from pykeepalived.config.model_lvs import (
+    BfdCheck,
+    Checker,
+    DnsCheck,
+    FileCheck,
+    HttpGet,
+    MiscCheck,
+    PingCheck,
+    RealServer,
+    SmtpCheck,
+    SslConfig,
+    SslGet,
+    TcpCheck,
+    TunnelMethod,
+    UdpCheck,
+    Url,
+    VirtualServer,
+    VirtualServerGroup,
+    VsgEntry,
+)
+from pykeepalived.config.parse_base import UINT_MAX, Ctx, Table, value_lines
+
+SCHEDULERS = {"rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed",
+              "nq", "twos"}
+LVS_FLAGS = {"hashed", "ops", "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback",
+             "mh-port", "mh-fallback"}
+TIMER_MAX = UINT_MAX / 1e6
+IPVS_WEIGHT_LIMIT = 65535
+
+
+def _loc(node: Node) -> Location:
+    return Location(node.file, node.line)
+
+
+def _port(ctx: Ctx, node: Node, text: str) -> int | None:
+    value = ctx.read_number(node, text, 0, 65535, signed=False)
+    return value
+
+
+# ------------------------------------------------------------------ virtual_server_group
+def h_virtual_server_group(ctx: Ctx, node: Node) -> None:
+    """``virtual_server_group NAME { addresses, ranges, fwmarks }`` (a value block)."""
+    name = ctx.arg(node, 1)
+    if name in ctx.config.virtual_server_groups:
+        ctx.error(node, f"virtual_server_group {name} already defined - ignoring")
+        return
+    vsg = VirtualServerGroup(name, location=_loc(node))
+    for line in value_lines(node):
+        entry = _vsg_entry(ctx, line, vsg)
+        if entry is not None:
+            vsg.entries.append(entry)
+    if not vsg.entries:
+        ctx.error(node, f"virtual server group {name} has no entries - removing")
+        return
+    ctx.config.virtual_server_groups[name] = vsg
+
+
+def _vsg_entry(ctx: Ctx, line: Node, vsg: VirtualServerGroup) -> VsgEntry | None:
+    toks = line.tokens
+    if toks[0] == "fwmark":
+        if len(toks) < 2:
+            ctx.arg(line, 1)
+        mark = ctx.read_number(line, toks[1], 0, UINT_MAX, signed=False)
+        if mark is None:
+            ctx.error(line, f"({vsg.name}): fwmark '{toks[1]}' must be in [0, {UINT_MAX}] - "
+                      "ignoring")
+            return None
+        entry = VsgEntry(fwmark=mark, location=_loc(line))
+        if len(toks) > 2:
+            if toks[2] in ("inet", "inet6"):
+                entry.family = 6 if toks[2] == "inet6" else 4
+            else:
+                ctx.error(line, f"({vsg.name}): fwmark '{mark}' family {toks[2]} unknown - "
+                          "ignoring")
+                return None
+        return entry
+    text = toks[0]
+    port = None
+    if len(toks) > 1:
+        port = _port(ctx, line, toks[1])
+        if port is None:
+            return None
+    entry = VsgEntry(port=port, location=_loc(line))
+    if "/" in text:
+        try:
+            net = ipaddress.ip_network(text, strict=True)
+        except ValueError:
+            ctx.error(line, f"Invalid virtual server group IP address {text} - skipping")
+            return None
+        entry.address = net.network_address
+        entry.range_end = net.broadcast_address
+        return entry
+    if "-" in text:
+        start_text, end_text = text.split("-", 1)
+        start = parse_addr(start_text)
+        if start is None:
+            ctx.error(line, f"Invalid virtual server group IP address {text} - skipping")
+            return None
+        end = parse_addr(end_text)
+        if end is None:
+            # last octet/hextet only: 192.0.2.1-10
+            sep = ":" if start.version == 6 else "."
+            head = start_text.rsplit(sep, 1)[0]
+            end = parse_addr(f"{head}{sep}{end_text}")
+        if end is None or end.version != start.version:
+            ctx.error(line, f"Invalid range end {text} - skipping")
+            return None
+        if int(end) < int(start):
+            ctx.error(line, f"Address range end is less than address range start - {text} - "
+                      "skipping")
+            return None
+        entry.address, entry.range_end = start, end
+        return entry
+    addr = parse_addr(text)
+    if addr is None:
+        ctx.error(line, f"Invalid virtual server group IP address {text} - skipping")
+        return None
+    entry.address = addr
+    return entry
+
+
+# ------------------------------------------------------------------ virtual_server
+def enter_vs(ctx: Ctx, node: Node) -> VirtualServer | None:
+    toks = node.tokens
+    first = ctx.arg(node, 1)
+    vs = VirtualServer(location=_loc(node))
+    if first == "group":
+        vs.group = ctx.arg(node, 2)
+        if vs.group not in ctx.config.virtual_server_groups:
+            ctx.error(node, f"virtual_server_group {vs.group} not found - skipping virtual "
+                      "server")
+            return None
+    elif first == "fwmark":
+        mark = ctx.read_number(node, ctx.arg(node, 2), 0, UINT_MAX, signed=False)
+        if mark is None:
+            ctx.error(node, f"virtual server fwmark '{toks[2]}' must be in [0, {UINT_MAX}] - "
+                      "ignoring")
+            return None
+        vs.fwmark = mark
+    else:
+        addr = parse_addr(first)
+        port = _port(ctx, node, toks[2]) if len(toks) > 2 else 0
+        if addr is None or port is None:
+            ctx.error(node, f"Invalid virtual server IP address {' '.join(toks[1:])} - "
+                      "skipping")
+            return None
+        vs.address, vs.port = addr, port
+    ctx.config.virtual_servers.append(vs)
+    return vs
+
+
+def _vs(ctx: Ctx) -> VirtualServer:
+    vs: VirtualServer = ctx.current
+    return vs
+
+
+def _mark(ctx: Ctx, key: str) -> None:
+    """Remember that the virtual server being read set ``key`` explicitly."""
+    ctx.scratch.setdefault("vs_marks", {}).setdefault(id(ctx.current), set()).add(key)
+
+
+def h_lvs_sched(ctx: Ctx, node: Node) -> None:
+    value = ctx.arg(node, 1)
+    if value not in SCHEDULERS:
+        ctx.error(node, f"Invalid lvs_scheduler '{value}' - ignoring (expected one of "
+                  f"{', '.join(sorted(SCHEDULERS))})")
+        return
+    _vs(ctx).lvs_sched = value
+    _mark(ctx, "sched")
+
+
+def h_lvs_flag(ctx: Ctx, node: Node) -> None:
+    vs = _vs(ctx)
+    if node.keyword.startswith("sh-") and vs.lvs_sched != "sh":
+        ctx.error(node, f"{node.keyword} only applies to sh scheduler - ignoring")
+        return
+    if node.keyword.startswith("mh-") and vs.lvs_sched != "mh":
+        ctx.error(node, f"{node.keyword} only applies to mh scheduler - ignoring")
+        return
+    vs.lvs_flags.append(node.keyword)
+
+
+def parse_forwarding(ctx: Ctx, node: Node, s_type: str) -> tuple[str, TunnelMethod | None] | None:
+    toks = node.tokens
+    method = ctx.arg(node, 1)
+    if method not in ("NAT", "DR", "TUN"):
+        ctx.error(node, f"PARSER : unknown [{method}] routing method for {s_type} server.")
+        return None
+    if method != "TUN":
+        return method, None
+    tun = TunnelMethod()
+    i = 2
+    while i < len(toks):
+        word = toks[i]
+        if word == "type":
+            if i + 1 >= len(toks):
+                ctx.error(node, f"Missing tunnel type for {s_type} server.")
+                return None
+            kind = toks[i + 1]
+            if kind not in ("ipip", "gue", "gre"):
+                ctx.error(node, f"Unknown tunnel type {kind} for {s_type} server.")
+                return None
+            tun.type = kind
+            i += 2
+            if kind == "gue":
+                if i + 1 >= len(toks) or toks[i] != "port":
+                    ctx.error(node, f"Missing port for {s_type} server gue tunnel.")
+                    return None
+                port = ctx.read_number(node, toks[i + 1], 1, 65535, signed=False)
+                if port is None:
+                    ctx.error(node, f"Invalid gue tunnel port {toks[i + 1]} for {s_type} "
+                              "server.")
+                    return None
+                tun.port = port
+                i += 2
+        elif word in ("nocsum", "csum", "remcsum"):
+            tun.csum = word
+            i += 1
+        else:
+            ctx.error(node, f"Invalid tunnel option {word} for {s_type} server.")
+            return None
+    if tun.type == "ipip" and tun.csum not in (None, "nocsum"):
+        ctx.error(node, "ipip tunnels do not support checksum option.")
+    if tun.type == "gre" and tun.csum == "remcsum":
+        ctx.error(node, "gre tunnels do not support remote checksum option.")
+    return method, tun
+
+
+def h_vs_forwarding(ctx: Ctx, node: Node) -> None:
+    parsed = parse_forwarding(ctx, node, "virtual")
+    if parsed is not None:
+        vs = _vs(ctx)
+        vs.lvs_method, vs.tunnel = parsed
+        _mark(ctx, "method")
+
+
+def h_ss_forwarding(ctx: Ctx, node: Node) -> None:
+    vs = _vs(ctx)
+    if vs.sorry_server is None:
+        ctx.error(node, "sorry_server forwarding used without sorry_server")
+        return
+    parsed = parse_forwarding(ctx, node, "sorry")
+    if parsed is not None:
+        vs.sorry_server_lvs_method = parsed[0]
+
+
+def h_protocol(ctx: Ctx, node: Node) -> None:
+    value = ctx.arg(node, 1)
+    if value.upper() not in ("TCP", "UDP", "SCTP"):
+        ctx.error(node, f"Unknown protocol {value} - ignoring (expected TCP, UDP or SCTP)")
+        return
+    _vs(ctx).protocol = value.upper()
+    _mark(ctx, "protocol")
+
+
+def h_persistence_timeout(ctx: Ctx, node: Node) -> None:
+    vs = _vs(ctx)
+    if len(node.tokens) == 1:
+        vs.persistence_timeout = 360
+        return
+    value = ctx.read_unsigned(node, 1, 1, UINT_MAX)
+    if value is None:
+        ctx.error(node, "persistence_timeout invalid")
+        return
+    vs.persistence_timeout = value
+
+
+def h_persistence_granularity(ctx: Ctx, node: Node) -> None:
+    value = ctx.arg(node, 1)
+    try:
+        if ":" in value:
+            if not 1 <= int(value) <= 128:
+                raise ValueError
+        else:
+            mask = int(ipaddress.IPv4Address(value))
+            inv = (~mask) & 0xFFFFFFFF
+            if inv & (inv + 1):
+                ctx.error(node, f"IPv4 persistence_granularity netmask is not solid - {value}")
+                return
+    except ValueError:
+        ctx.error(node, f"Invalid persistence_granularity specified - {value}")
+        return
+    _vs(ctx).persistence_granularity = value
+
+
+def h_ip_family(ctx: Ctx, node: Node) -> None:
+    value = ctx.arg(node, 1)
+    if value not in ("inet", "inet6"):
+        ctx.error(node, f"unknown address family {value}")
+        return
+    _vs(ctx).ip_family = 6 if value == "inet6" else 4
+
+
+def h_quorum(ctx: Ctx, node: Node) -> None:
+    value = ctx.read_unsigned(node, 1, 1, UINT_MAX)
+    if value is None:
+        ctx.error(node, f"Quorum {node.tokens[1]} must be in [1, {UINT_MAX}]. Setting to 1.")
+        value = 1
+    _vs(ctx).quorum = value
+
+
+def h_hysteresis(ctx: Ctx, node: Node) -> None:
+    value = ctx.read_unsigned(node, 1, 0, UINT_MAX)
+    if value is None:
+        ctx.error(node, f"Hysteresis {node.tokens[1]} must be in [0, {UINT_MAX}] - ignoring")
+        return
+    _vs(ctx).hysteresis = value
+
+
+def h_vs_weight(ctx: Ctx, node: Node) -> None:
+    value = ctx.read_unsigned(node, 1, 1, IPVS_WEIGHT_LIMIT)
+    if value is None:
+        ctx.error(node, f"Virtual server weight {node.tokens[1]} is outside range 1-"
+                  f"{IPVS_WEIGHT_LIMIT}")
+        return
+    _vs(ctx).weight = value
+
+
+def h_sorry_server(ctx: Ctx, node: Node) -> None:
+    vs = _vs(ctx)
+    addr = parse_addr(ctx.arg(node, 1))
+    port = _port(ctx, node, node.tokens[2]) if len(node.tokens) > 2 else None
+    if addr is None:
+        ctx.error(node, f"Invalid sorry server IP address {node.tokens[1]} - skipping")
+        return
+    vs.sorry_server = (addr, port)
+
+
+def h_sorry_inhibit(ctx: Ctx, node: Node) -> None:
+    vs = _vs(ctx)
+    if vs.sorry_server is None:
+        ctx.error(node, "Ignoring sorry_server inhibit used before or without sorry_server")
+        return
+    vs.sorry_server_inhibit = True
+
+
+def h_notify_script(attr: str) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        obj = ctx.current
+        if attr in obj.notify_scripts:
+            ctx.error(node, f"{attr} script already specified - ignoring {node.tokens[1:2]}")
+            return
+        script = ctx.script(node)
+        if script is not None:
+            obj.notify_scripts[attr] = script
+            setattr(obj, attr, script.command)
+    return handler
+
+
+def h_timer(attr: str, lo: float = 0.0) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        value = ctx.read_decimal(node, 1, lo, TIMER_MAX)
+        if value is None:
+            ctx.error(node, f"{node.keyword} '{node.tokens[1]}' invalid - ignoring")
+            return
+        setattr(ctx.current, attr, value)
+    return handler
+
+
+def h_retry(ctx: Ctx, node: Node) -> None:
+    value = ctx.read_unsigned(node, 1, 0, UINT_MAX)
+    if value is None:
+        ctx.error(node, f"retry value invalid - {node.tokens[1]}")
+        return
+    ctx.current.retry = value
+
+
+def h_bool(attr: str) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        value = ctx.read_bool(node)
+        if value is None:
+            ctx.error(node, f"Invalid {attr} parameter {node.tokens[1]}")
+            return
+        setattr(ctx.current, attr, value)
+    return handler
+
+
+def h_flag(attr: str) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        setattr(ctx.current, attr, True)
+    return handler
+
+
+def h_str(attr: str) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        if len(node.tokens) != 2:
+            ctx.error(node, f"{node.keyword} missing or extra parameters")
+            return
+        setattr(ctx.current, attr, node.tokens[1])
+    return handler
+
+
+# ------------------------------------------------------------------ real_server
+def enter_rs(ctx: Ctx, node: Node) -> RealServer | None:
+    vs = _vs(ctx)
+    addr = parse_addr(ctx.arg(node, 1))
+    port = _port(ctx, node, node.tokens[2]) if len(node.tokens) > 2 else None
+    if addr is None or (len(node.tokens) > 2 and port is None):
+        ctx.error(node, f"Invalid real server ip address/port {' '.join(node.tokens[1:])} - "
+                  "skipping")
+        return None
+    if vs.address is not None and addr.version != vs.address.version and \
+            vs.lvs_method != "TUN":
+        ctx.error(node, f"Address family of virtual server and real server {addr} don't match -"
+                  " skipping real server.")
+        return None
+    rs = RealServer(addr, port or None, location=_loc(node))
+    vs.real_servers.append(rs)
+    return rs
+
+
+def h_rs_weight(ctx: Ctx, node: Node) -> None:
+    value = ctx.read_unsigned(node, 1, 0, IPVS_WEIGHT_LIMIT)
+    if value is None:
+        ctx.error(node, f"Real server weight {node.tokens[1]} is outside range 0-"
+                  f"{IPVS_WEIGHT_LIMIT}")
+        return
+    ctx.current.weight = value
+
+
+def h_rs_forwarding(ctx: Ctx, node: Node) -> None:
+    parsed = parse_forwarding(ctx, node, "real")
+    if parsed is not None:
+        rs: RealServer = ctx.current
+        rs.lvs_method, rs.tunnel = parsed
+
+
+def h_threshold(attr: str) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        value = ctx.read_unsigned(node, 1, 0, UINT_MAX)
+        if value is None:
+            ctx.error(node, f"Invalid real_server {attr} '{node.tokens[1]}' - ignoring")
+            return
+        setattr(ctx.current, attr, value)
+    return handler
+
+
+# ------------------------------------------------------------------ checkers
+def enter_checker(cls: type[Checker]) -> Callable[[Ctx, Node], Checker | None]:
+    def enter(ctx: Ctx, node: Node) -> Checker | None:
+        rs: RealServer = ctx.current
+        checker = cls(location=_loc(node))
+        rs.checkers.append(checker)
+        return checker
+    return enter
+
+
+def enter_smtp_host(ctx: Ctx, node: Node) -> Checker:
+    """SMTP_CHECK ``host { connect_ip ... }``: one more server to check (old syntax)."""
+    smtp: SmtpCheck = ctx.current
+    host = Checker(kind="SMTP_CHECK host", location=_loc(node))
+    smtp.host.append(host)
+    return host
+
+
+def h_ck_addr(attr: str) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        addr = parse_addr(ctx.arg(node, 1))
+        if addr is None:
+            ctx.error(node, f"Invalid {attr} address {node.tokens[1]} - ignoring")
+            return
+        setattr(ctx.current, attr, addr)
+    return handler
+
+
+def h_ck_port(attr: str) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        value = ctx.read_unsigned(node, 1, 1, 65535)
+        if value is None:
+            ctx.error(node, f"Invalid {attr} {node.tokens[1]} - ignoring")
+            return
+        setattr(ctx.current, attr, value)
+    return handler
+
+
+def h_ck_fwmark(ctx: Ctx, node: Node) -> None:
+    value = ctx.read_unsigned(node, 1, 0, UINT_MAX)
+    if value is None:
+        ctx.error(node, f"Invalid fwmark {node.tokens[1]} - ignoring")
+        return
+    ctx.current.fwmark = value
+
+
+def _common_checker(t: Table) -> None:
+    t.add("connect_ip", h_ck_addr("connect_ip"))
+    t.add("connect_port", h_ck_port("connect_port"))
+    t.add("bindto", h_ck_addr("bindto"))
+    t.add("bind_if", h_str("bind_if"))
+    t.add("bind_port", h_ck_port("bind_port"))
+    t.add("fwmark", h_ck_fwmark)
+    t.add("warmup", h_timer("warmup"))
+    t.add("connect_timeout", h_timer("connect_timeout", 0.000001))
+    t.add("retry", h_retry)
+    t.add("delay_before_retry", h_timer("delay_before_retry"))
+    t.add("delay_loop", h_timer("delay_loop", 0.000001))
+    t.add("alpha", h_bool("alpha"))
+    t.add("log_all_failures", h_bool("log_all_failures"))
+
+
+def enter_url(ctx: Ctx, node: Node) -> Url:
+    http: HttpGet = ctx.current
+    url = Url(location=_loc(node))
+    http.url.append(url)
+    return url
+
+
+def h_url_digest(ctx: Ctx, node: Node) -> None:
+    value = ctx.arg(node, 1)
+    if not re.fullmatch(r"[0-9a-fA-F]{32}", value):
+        ctx.error(node, f"digest '{value}' is not an MD5 digest (32 hexadecimal digits) - "
+                  "ignoring")
+        return
+    ctx.current.digest = value.lower()
+
+
+def h_url_status(ctx: Ctx, node: Node) -> None:
+    url: Url = ctx.current
+    for word in node.tokens[1:]:
+        lo_text, _, hi_text = word.partition("-")
+        lo = ctx.read_number(node, lo_text, 100, 999, signed=False)
+        hi = ctx.read_number(node, hi_text, 100, 999, signed=False) if hi_text else lo
+        if lo is None or hi is None or hi < lo:
+            ctx.error(node, f"Invalid HTTP_GET status code range {word} - skipping")
+            continue
+        url.status_code.append((lo, hi))
+
+
+def h_url_regex_stack(ctx: Ctx, node: Node) -> None:
+    start = ctx.read_unsigned(node, 1, 0, UINT_MAX)
+    end = ctx.read_unsigned(node, 2, 0, UINT_MAX)
+    if start is not None and end is not None:
+        ctx.current.regex_stack = (start, end)
+
+
+def url_table() -> Table:
+    t = Table("url")
+    t.add("path", lambda ctx, node: setattr(ctx.current, "path", ctx.arg(node, 1)))
+    t.add("digest", h_url_digest)
+    t.add("status_code", h_url_status)
+    t.add("virtualhost", h_str("virtualhost"))
+    t.add("regex", lambda ctx, node: setattr(ctx.current, "regex", ctx.arg(node, 1)))
+    t.add("regex_no_match", h_flag("regex_no_match"))
+    t.add("regex_options", lambda ctx, node: setattr(ctx.current, "regex_options",
+                                                     node.tokens[1:]))
+    t.add("regex_stack", h_url_regex_stack)
+    for kw in ("regex_min_offset", "regex_max_offset"):
+        t.add(kw, _uint_attr(kw))
+    return t
+
+
+def _uint_attr(attr: str, lo: int = 0, hi: int = UINT_MAX) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        value = ctx.read_unsigned(node, 1, lo, hi)
+        if value is None:
+            ctx.error(node, f"Invalid {attr} {node.tokens[1]} - ignoring")
+            return
+        setattr(ctx.current, attr, value)
+    return handler
+
+
+def h_http_protocol(ctx: Ctx, node: Node) -> None:
+    value = ctx.arg(node, 1)
+    if value not in ("1.0", "1.0C", "1.1", "1.0c"):
+        ctx.error(node, f"Invalid http_protocol {value} - expected 1.0, 1.0C or 1.1")
+        return
+    ctx.current.http_protocol = value.upper()
+
+
+def close_http(ctx: Ctx, node: Node, http: Any) -> None:
+    if not http.url:
+        ctx.error(node, f"{node.keyword} has no url - checker will always fail")
+
+
+def http_table(ssl: bool) -> Table:
+    t = Table("SSL_GET" if ssl else "HTTP_GET")
+    _common_checker(t)
+    t.add("http_protocol", h_http_protocol)
+    t.add("fast_recovery", h_bool("fast_recovery"))
+    t.add("virtualhost", h_str("virtualhost"))
+    t.add("url", block="sub", sub=url_table(), enter=enter_url)
+    t.add("nb_get_retry", h_retry)
+    if ssl:
+        t.add("enable_sni", h_flag("enable_sni"))
+    return t
+
+
+def h_misc_path(ctx: Ctx, node: Node) -> None:
+    misc: MiscCheck = ctx.current
+    if misc.misc_path is not None:
+        ctx.error(node, "MISC_CHECK misc_path already specified - ignoring")
+        return
+    script = ctx.script(node)
+    if script is not None:
+        misc.misc_path = script.command
+        misc.misc_argv = script.argv
+        ctx.scratch.setdefault("misc_scripts", []).append(script)
+
+
+def h_misc_user(ctx: Ctx, node: Node) -> None:
+    misc: MiscCheck = ctx.current
+    user = ctx.arg(node, 1)
+    group = node.tokens[2] if len(node.tokens) > 2 else None
+    if not ctx.system.user_exists(user):
+        ctx.error(node, f"Unable to set uid/gid for MISC_CHECK: user {user} does not exist")
+        return
+    misc.user, misc.group = user, group
+
+
+def h_misc_timeout(ctx: Ctx, node: Node) -> None:
+    value = ctx.read_unsigned(node, 1, 0, UINT_MAX // 1000000)
+    if value is None:
+        ctx.error(node, f"Invalid misc_timeout {node.tokens[1]} - ignoring")
+        return
+    ctx.current.misc_timeout = float(value)
+
+
+def close_misc(ctx: Ctx, node: Node, misc: MiscCheck) -> None:
+    if misc.misc_path is None:
+        ctx.error(node, "No misc_path specified for MISC_CHECK - removing the checker")
+        rs: RealServer = ctx.stack[-1]
+        rs.checkers.remove(misc)
+
+
+def misc_table() -> Table:
+    t = Table("MISC_CHECK")
+    for kw in ("warmup", "delay_before_retry"):
+        t.add(kw, h_timer(kw))
+    t.add("delay_loop", h_timer("delay_loop", 0.000001))
+    t.add("connect_timeout", h_timer("connect_timeout", 0.000001))
+    t.add("retry", h_retry)
+    t.add("alpha", h_bool("alpha"))
+    t.add("log_all_failures", h_bool("log_all_failures"))
+    t.add("misc_path", h_misc_path)
+    t.add("misc_timeout", h_misc_timeout)
+    t.add("misc_dynamic", h_flag("misc_dynamic"))
+    t.add("user", h_misc_user)
+    return t
+
+
+def h_dns_type(ctx: Ctx, node: Node) -> None:
+    value = ctx.arg(node, 1).upper()
+    if value not in ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"):
+        ctx.error(node, f"DNS_CHECK: unknown type {node.tokens[1]} - expected A, NS, CNAME, "
+                  "SOA, MX, TXT or AAAA")
+        return
+    ctx.current.type = value
+
+
+def _hex(ctx: Ctx, node: Node, words: list[str], wildcard: bool) -> str | None:
+    text = "".join(words)
+    allowed = "0123456789abcdefABCDEF" + ("xX" if wildcard else "")
+    if not text or any(c not in allowed for c in text):
+        ctx.error(node, f"Invalid hex string {' '.join(words)} for {node.keyword}")
+        return None
+    return text
+
+
+def h_udp_payload(ctx: Ctx, node: Node) -> None:
+    ctx.arg(node, 1)
+    text = _hex(ctx, node, node.tokens[1:], False)
+    if text is not None:
+        ctx.current.payload = bytes.fromhex(text if len(text) % 2 == 0 else "0" + text)
+
+
+def h_udp_require_reply(ctx: Ctx, node: Node) -> None:
+    udp: UdpCheck = ctx.current
+    udp.require_reply = True
+    if len(node.tokens) > 1:
+        udp.require_reply_data = _hex(ctx, node, node.tokens[1:], True)
+
+
+def udp_table() -> Table:
+    t = Table("UDP_CHECK")
+    _common_checker(t)
+    t.add("payload", h_udp_payload)
+    t.add("require_reply", h_udp_require_reply)
+    t.add("min_reply_length", _uint_attr("min_reply_length", 0, 65535))
+    t.add("max_reply_length", _uint_attr("max_reply_length", 0, 65535))
+    return t
+
+
+def h_file_check_track(ctx: Ctx, node: Node) -> None:
+    name = ctx.arg(node, 1)
+    if name not in ctx.config.vrrp_track_files:
+        ctx.error(node, f"FILE_CHECK: track_file {name} not found - ignoring")
+        return
+    ctx.current.track_file = name
+
+
+def h_weight_reverse(lo: int, hi: int) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        value = ctx.read_int(node, 1, lo, hi)
+        if value is None:
+            ctx.error(node, f"Invalid {node.keyword} {node.tokens[1]} - ignoring")
+            return
+        ctx.current.weight = value
+        if len(node.tokens) > 2:
+            if node.tokens[2] == "reverse":
+                ctx.current.weight_reverse = True
+            else:
+                ctx.error(node, f"Unknown weight option {node.tokens[2]}")
+    return handler
+
+
+def close_file_check(ctx: Ctx, node: Node, fc: FileCheck) -> None:
+    if fc.track_file is None:
+        ctx.error(node, "FILE_CHECK has no track_file - removing the checker")
+        ctx.stack[-1].checkers.remove(fc)
+
+
+def close_bfd_check(ctx: Ctx, node: Node, bc: BfdCheck) -> None:
+    if bc.name is None:
+        ctx.error(node, "BFD_CHECK has no name - removing the checker")
+        ctx.stack[-1].checkers.remove(bc)
+
+
+def h_bfd_check_name(ctx: Ctx, node: Node) -> None:
+    name = ctx.arg(node, 1)
+    if name not in ctx.config.bfd_instances:
+        ctx.error(node, f"BFD_CHECK: bfd_instance {name} not found - ignoring")
+        return
+    ctx.current.name = name
+
+
+def real_server_table() -> Table:
+    t = Table("real_server")
+    t.add("weight", h_rs_weight)
+    t.add("lvs_method", h_rs_forwarding)
+    t.add("lb_kind", h_rs_forwarding)
+    t.add("uthreshold", h_threshold("uthreshold"))
+    t.add("lthreshold", h_threshold("lthreshold"))
+    t.add("inhibit_on_failure", h_bool("inhibit_on_failure"))
+    t.add("notify_up", h_notify_script("notify_up"))
+    t.add("notify_down", h_notify_script("notify_down"))
+    t.add("alpha", h_bool("alpha"))
+    t.add("retry", h_retry)
+    t.add("delay_before_retry", h_timer("delay_before_retry"))
+    t.add("warmup", h_timer("warmup"))
+    t.add("connect_timeout", h_timer("connect_timeout", 0.000001))
+    t.add("delay_loop", h_timer("delay_loop", 0.000001))
+    t.add("smtp_alert", h_bool("smtp_alert"))
+    t.add("virtualhost", h_str("virtualhost"))
+    t.add("snmp_name", h_str("snmp_name"))
+    tcp = Table("TCP_CHECK")
+    _common_checker(tcp)
+    ping = Table("PING_CHECK")
+    _common_checker(ping)
+    smtp = Table("SMTP_CHECK")
+    _common_checker(smtp)
+    smtp.add("helo_name", lambda ctx, node: setattr(ctx.current, "helo_name",
+                                                    ctx.arg(node, 1)))
+    host = Table("host")
+    _common_checker(host)
+    smtp.add("host", block="sub", sub=host, enter=enter_smtp_host)
+    dns = Table("DNS_CHECK")
+    _common_checker(dns)
+    dns.add("type", h_dns_type)
+    dns.add("name", lambda ctx, node: setattr(ctx.current, "name", ctx.arg(node, 1)))
+    filec = Table("FILE_CHECK")
+    filec.add("track_file", h_file_check_track)
+    filec.add("dynamic", h_flag("dynamic"))
+    filec.add("weight", h_weight_reverse(-(2**31 - 1), 2**31 - 1))
+    bfdc = Table("BFD_CHECK")
+    bfdc.add("name", h_bfd_check_name)
+    bfdc.add("weight", h_weight_reverse(-253, 253))
+    bfdc.add("alpha", h_bool("alpha"))
+    t.add("TCP_CHECK", block="sub", sub=tcp, enter=enter_checker(TcpCheck))
+    t.add("HTTP_GET", block="sub", sub=http_table(False), enter=enter_checker(HttpGet),
+          close=close_http)
+    t.add("SSL_GET", block="sub", sub=http_table(True), enter=enter_checker(SslGet),
+          close=close_http)
+    t.add("SMTP_CHECK", block="sub", sub=smtp, enter=enter_checker(SmtpCheck))
+    t.add("DNS_CHECK", block="sub", sub=dns, enter=enter_checker(DnsCheck))
+    t.add("UDP_CHECK", block="sub", sub=udp_table(), enter=enter_checker(UdpCheck))
+    t.add("PING_CHECK", block="sub", sub=ping, enter=enter_checker(PingCheck))
+    t.add("MISC_CHECK", block="sub", sub=misc_table(), enter=enter_checker(MiscCheck),
+          close=close_misc)
+    t.add("FILE_CHECK", block="sub", sub=filec, enter=enter_checker(FileCheck),
+          close=close_file_check)
+    t.add("BFD_CHECK", block="sub", sub=bfdc, enter=enter_checker(BfdCheck),
+          close=close_bfd_check)
+    return t
+
+
+def virtual_server_table() -> Table:
+    t = Table("virtual_server")
+    t.add("ip_family", h_ip_family)
+    t.add("retry", h_retry)
+    t.add("delay_before_retry", h_timer("delay_before_retry"))
+    t.add("warmup", h_timer("warmup"))
+    t.add("connect_timeout", h_timer("connect_timeout", 0.000001))
+    t.add("delay_loop", h_timer("delay_loop", 0.000001))
+    t.add("inhibit_on_failure", h_bool("inhibit_on_failure"))
+    t.add("lb_algo", h_lvs_sched)
+    t.add("lvs_sched", h_lvs_sched)
+    for flag in sorted(LVS_FLAGS):
+        t.add(flag, h_lvs_flag)
+    t.add("lb_kind", h_vs_forwarding)
+    t.add("lvs_method", h_vs_forwarding)
+    t.add("persistence_engine", h_str("persistence_engine"))
+    t.add("persistence_timeout", h_persistence_timeout)
+    t.add("persistence_granularity", h_persistence_granularity)
+    t.add("protocol", h_protocol)
+    t.add("ha_suspend", h_flag("ha_suspend"))
+    t.add("smtp_alert", h_bool("smtp_alert"))
+    t.add("virtualhost", h_str("virtualhost"))
+    t.add("snmp_name", h_str("snmp_name"))
+    t.add("alpha", h_flag("alpha"))
+    t.add("omega", h_flag("omega"))
+    t.add("quorum_up", h_notify_script("quorum_up"))
+    t.add("quorum_down", h_notify_script("quorum_down"))
+    t.add("quorum", h_quorum)
+    t.add("hysteresis", h_hysteresis)
+    t.add("weight", h_vs_weight)
+    t.add("sorry_server", h_sorry_server)
+    t.add("sorry_server_inhibit", h_sorry_inhibit)
+    t.add("sorry_server_lvs_method", h_ss_forwarding)
+    t.add("real_server", block="sub", sub=real_server_table(), enter=enter_rs)
+    return t
+
+
+# ------------------------------------------------------------------ SSL
+def enter_ssl(ctx: Ctx, node: Node) -> SslConfig:
+    if ctx.config.ssl is not None:
+        ctx.error(node, "SSL context already specified - replacing")
+    ctx.config.ssl = SslConfig()
+    return ctx.config.ssl
+
+
+def _ssl_attr(attr: str) -> Callable[[Ctx, Node], None]:
+    def handler(ctx: Ctx, node: Node) -> None:
+        ssl: SslConfig = ctx.current
+        if len(node.tokens) < 2:
+            ctx.error(node, f"SSL {attr} missing")
+            return
+        if getattr(ssl, attr) is not None:
+            ctx.error(node, f"SSL {attr} already specified - replacing")
+        setattr(ssl, attr, node.tokens[1])
+    return handler
+
+
+def ssl_table() -> Table:
+    t = Table("SSL")
+    for attr in ("password", "ca", "certificate", "key"):
+        t.add(attr, _ssl_attr(attr))
+    return t

@@ -1,0 +1,633 @@
+"""The keepalived.conf lexer: files and includes in, logical lines of tokens out.
+
+It follows the order in which keepalived 2.2.7 (lib/parser.c, ``read_line``) treats every
+line, because operators' configurations depend on it:
+
+1. physical lines are read from the file on top of the include stack; keepalived reads
+   with a 1024-byte buffer, so a line longer than 1023 bytes is cut into pieces, and a NUL
+   byte ends the line;
+2. comments are removed (``!`` or ``#`` outside double quotes; ``\\#`` and ``\\!`` are
+   literal), leading and trailing blanks dropped;
+3. lines after ``$NAME= ... \\`` are gathered into a multi-line definition until a line
+   that does not end with ``\\`` (or a blank line): this is the only line continuation
+   keepalived has;
+4. ``@id`` / ``@^id`` conditional lines are kept or dropped by the config id;
+5. ``$NAME=value`` defines a parameter; ``~SEQ(...)`` and ``~LST(...)`` repeat the rest
+   of the line;
+6. ``$NAME`` / ``${NAME}`` / ``${NAME params}`` are replaced, recursively, at use time;
+7. ``include`` (and includer/m/w/b/a) lines open files found by glob with brace
+   expansion, relative to the directory of the including file;
+8. ``{`` and ``}`` are split off so that every brace is a line of its own.
+
+Every line produced carries the file and line it came from. Nothing here raises on bad
+input: problems become diagnostics, with keepalived's category so that ``-t`` exits alike.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import random
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from pykeepalived.config.errors import Category, Diagnostic
+from pykeepalived.config.lexer_text import (
+    MAXBUF,
+    brace_expand,
+    decomment,
+    find_brace,
+    has_brace,
+    is_regular,
+    needs_decomment,
+    parse_lst,
+    physical_lines,
+    strtol,
+)
+
+WHITE_SPACE = " \t\f\n\r\v"
+MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
+MAX_INCLUDE_DEPTH = 64
+
+# include_check bits (keepalived lib/parser.c, include_t)
+INCLUDE_R = 0x01  # error if a match is not a readable regular file
+INCLUDE_M = 0x02  # error if a file without wildcards does not exist
+INCLUDE_W = 0x04  # error if a wildcard matches nothing
+INCLUDE_B = 0x08  # error if a brace alternative matches nothing
+INCLUDE_ALL = INCLUDE_R | INCLUDE_M | INCLUDE_W | INCLUDE_B
+_INCLUDE_VARIANTS = {"r": INCLUDE_R, "a": INCLUDE_ALL, "w": INCLUDE_R | INCLUDE_M | INCLUDE_W,
+                     "m": INCLUDE_R | INCLUDE_M, "b": INCLUDE_R | INCLUDE_B}
+_INCLUDE_CHECK_WORDS = {"read": INCLUDE_R, "match": INCLUDE_M, "wildcard_match": INCLUDE_W,
+                        "brace_match": INCLUDE_B}
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+@dataclass(slots=True)
+class Line:
+    """One logical line: its tokens (quotes removed) and the text they came from."""
+
+    tokens: list[str]
+    text: str  # the line after comments, conditionals and substitution (keepalived's buf)
+    file: str
+    line: int
+
+
+@dataclass(slots=True)
+class _Definition:
+    value: str
+    multiline: bool = False
+    fn: Callable[[str | None], str] | None = None
+    max_params: int = 0
+
+
+@dataclass(slots=True)
+class _Source:
+    """Something lines come from: a file, a ~SEQ/~LST expansion or a multi-line value."""
+
+    kind: str  # "file", "seq" (~SEQ/~LST) or "multi" (multi-line definition)
+    lines: Iterator[str]
+    file: str
+    line: int = 0
+    directory: str = "."
+    include_type: int = 0
+    saved_include_check: int = 0
+    pending: list[str] = field(default_factory=list)  # further glob matches, read next
+
+
+@dataclass
+class Lexer:
+    """Turns a main configuration file into :class:`Line` values (see module docstring)."""
+
+    config_id: str | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    include_check: int = 0
+    files: list[str] = field(default_factory=list)
+    file_error: bool = False  # keepalived gives up after reading (exit 6)
+    _stack: list[_Source] = field(default_factory=list)
+    _defs: dict[str, _Definition] = field(default_factory=dict)
+    _random: random.Random = field(default_factory=random.Random)
+    _depth: int = 0
+    _open_files: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._defs["_PWD"] = _Definition("", fn=lambda _p: self._current_dir())
+        self._defs["_INSTANCE"] = _Definition("", fn=lambda _p: self.config_id or "")
+        self._defs["_RANDOM"] = _Definition("", fn=self._get_random, max_params=2)
+        self._defs["_HASH"] = _Definition("#")
+        self._defs["_BANG"] = _Definition("!")
+
+    # ----------------------------------------------------------------- diagnostics
+    def _where(self) -> tuple[str, int]:
+        for src in reversed(self._stack):
+            if src.kind == "file":
+                return src.file, src.line
+        return (self.files[0] if self.files else "<config>"), 0
+
+    def report(self, category: Category, message: str, *, severity: str = "warning",
+               keyword: str | None = None) -> None:
+        file, line = self._where()
+        severe = severity == "error" and category <= Category.FATAL
+        self.diagnostics.append(Diagnostic(file, line, "error" if severe else "warning",
+                                           message, keyword, category))
+
+    def _file_error(self, error_type: int, include_type: int, message: str) -> None:
+        """keepalived's file_config_error(): an error only when include checks ask for it."""
+        if (self.include_check | include_type) & error_type:
+            self.report(Category.FILE_NOT_FOUND, message, severity="error", keyword="include")
+            self.file_error = True
+        else:
+            self.report(Category.OK, message, keyword="include")
+
+    # ----------------------------------------------------------------- files
+    def _current_dir(self) -> str:
+        for src in reversed(self._stack):
+            if src.kind == "file":
+                return src.directory
+        return os.getcwd()
+
+    def _get_random(self, params: str | None) -> str:
+        lo, hi = 0, 32767
+        if params:
+            nums = params.split()
+            lo = int(nums[0])
+            if len(nums) > 1:
+                hi = int(nums[1])
+            if len(nums) > 2:
+                self.report(Category.OK, f"Too many parameters or extra text for "
+                            f"${{_RANDOM {params}}}")
+        if hi < lo:
+            lo, hi = hi, lo
+        return str(self._random.randint(lo, hi))
+
+    def seed(self, value: int) -> None:
+        self._random.seed(value)
+
+    def open_main(self, path: str) -> bool:
+        """Open the main file as keepalived does (includer/m/w checks)."""
+        return self._open_glob(path, INCLUDE_R | INCLUDE_M | INCLUDE_W, os.getcwd())
+
+    def _open_glob(self, pattern: str, include_type: int, base: str) -> bool:
+        full = pattern if os.path.isabs(pattern) else os.path.join(base, pattern)
+        matches: list[str] = []
+        missing = False
+        braced = has_brace(pattern)
+        has_wild = False
+        for alt in brace_expand(full):
+            if glob.has_magic(alt):
+                has_wild = True
+                found = sorted(glob.glob(alt))
+                if not found and not os.path.isdir(os.path.dirname(alt) or "."):
+                    missing = True
+                matches.extend(found)
+            elif os.path.lexists(alt):
+                matches.append(alt)
+            else:
+                missing = True
+        if not matches:
+            if missing:
+                self._file_error(INCLUDE_B if braced else INCLUDE_M, include_type,
+                                 f"Config files missing '{pattern}'.")
+            elif has_wild:
+                if (self.include_check | include_type) & INCLUDE_W:
+                    self._file_error(INCLUDE_W, include_type,
+                                     f"No config files matched '{pattern}'.")
+                else:
+                    self.report(Category.OK, f"No config files matched '{pattern}'.",
+                                keyword="include")
+            return False
+        if missing:
+            self._file_error(INCLUDE_B, include_type, f"Some config files missing: \"{pattern}\".")
+            if (self.include_check | include_type) & INCLUDE_B:
+                return False
+        saved = self.include_check
+        while matches:
+            if self._push_file(matches.pop(0), include_type, saved, matches):
+                return True
+        return False
+
+    def _push_file(self, path: str, include_type: int, saved_check: int,
+                   pending: list[str]) -> bool:
+        if os.path.isdir(path):
+            self._file_error(INCLUDE_R, include_type,
+                             f"Configuration file '{path}/' is a directory - skipping")
+            return False
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is None or not is_regular(st.st_mode) or st.st_mode & 0o111:
+            self._file_error(INCLUDE_R, include_type, f"Configuration file '{path}' is not a "
+                             "regular non-executable file - skipping")
+            return False
+        real = os.path.realpath(path)
+        if real in self._open_files:
+            chain = " -> ".join([*self._open_files[self._open_files.index(real):], real])
+            self.report(Category.OK, f"include loop: '{path}' is already being read "
+                        f"({chain}) - not reading it again", keyword="include")
+            return False
+        if len(self._open_files) >= MAX_INCLUDE_DEPTH:
+            self._file_error(INCLUDE_R, include_type, f"Configuration file '{path}' open "
+                             "problem (includes nested too deeply) - skipping")
+            return False
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            self._file_error(INCLUDE_R, include_type, f"Configuration file '{path}' open "
+                             f"problem ({exc.strerror}) - skipping")
+            return False
+        self.files.append(path)
+        self._open_files.append(real)
+        directory = os.path.dirname(path) if "/" in path else os.getcwd()
+        self._stack.append(_Source("file", physical_lines(data), path, 0,
+                                   directory or "/", include_type, saved_check, pending))
+        return True
+
+    # ----------------------------------------------------------------- main loop
+    def lines(self) -> Iterator[Line]:
+        """Every logical line, braces split off, in keepalived's order."""
+        multi: _Definition | None = None
+        while self._stack:
+            src = self._stack[-1]
+            try:
+                raw = next(src.lines)
+            except StopIteration:
+                self._stack.pop()
+                if src.kind == "file":
+                    self._end_file(src)
+                continue
+            if src.kind == "file":
+                src.line += 1
+                if not raw:
+                    multi = None  # a blank line ends a multi-line definition
+                    continue
+                text = self._decomment(raw) if needs_decomment(raw) else raw.strip(" \t")
+            else:
+                text = raw
+            if not text:
+                continue
+            if multi is not None:
+                multi = self._add_to_multiline(multi, text)
+                continue
+            file, lineno = self._where()
+            processed, multi = self._process(text)
+            if not processed or self._check_include(processed):
+                continue
+            yield from self._split_braces(processed, file, lineno)
+        if self._depth > 0:
+            file = self.files[0] if self.files else "<config>"
+            self.diagnostics.append(Diagnostic(
+                file, 0, "warning", f"There are {self._depth} missing '}}'s or extra '{{'s: "
+                "a block is not closed before the end of the configuration",
+                None, Category.MISSING_EOB))
+
+    def _end_file(self, src: _Source) -> None:
+        """keepalived's end_file(): restore include_check, go on with the next glob match."""
+        self._open_files.pop()
+        self.include_check = src.saved_include_check
+        while src.pending:
+            if self._push_file(src.pending.pop(0), src.include_type, src.saved_include_check,
+                               src.pending):
+                return
+
+    def _add_to_multiline(self, d: _Definition, text: str) -> _Definition | None:
+        cont = text.endswith("\\")
+        if cont:
+            text = text[:-1].rstrip(" \t") + "\n"
+        if len(text) >= 2 or (text and not cont):
+            d.value += text
+        if not cont:
+            if not d.value:
+                d.multiline = False
+            return None
+        return d
+
+    def _process(self, text: str) -> tuple[str | None, _Definition | None]:
+        """Conditionals, definitions, ~SEQ/~LST and substitution on one line."""
+        for _ in range(MAX_SUBSTITUTIONS):
+            if text.startswith("@"):
+                neg = text.startswith("@^")
+                ofs = 2 if neg else 1
+                m = re.search(r"[ \t]", text[ofs:])
+                if m is None:
+                    return None, None
+                word = text[ofs:ofs + m.start()]
+                matches = self.config_id is not None and word == self.config_id
+                if matches == neg:
+                    return None, None
+                text = text[ofs + m.start():].lstrip(" \t")
+            if text.startswith("$"):
+                d = self._check_definition(text)
+                if d is not None:
+                    return None, (d if d.multiline else None)
+            if text.startswith("~SEQ") or text.startswith("~LST"):
+                if text[1] == "S":
+                    ok = self._add_seq(text)
+                    kind = "~SEQ"
+                else:
+                    ok = self._add_lst(text)
+                    kind = "~LST"
+                if not ok:
+                    self.report(Category.GENERAL_ERROR, f"Invalid {kind} specification "
+                                f"'{text}'", severity="error", keyword=kind)
+                return None, None
+            if text.startswith("~"):
+                return text, None
+            if "$" not in text:
+                return text, None
+            replaced = self._replace_params(text)
+            if replaced is None:
+                return text, None
+            text = self._decomment(replaced)
+            if not (text.startswith("@") or "$" in text):
+                return text, None
+        self.report(Category.GENERAL_ERROR, "parameter substitution does not end (a definition "
+                    "refers to itself?) - line ignored", severity="error")
+        return None, None
+
+    # ----------------------------------------------------------------- definitions
+    def _check_definition(self, text: str) -> _Definition | None:
+        m = _DEF_RE.match(text)
+        if m is None:
+            return None
+        name = m.group(1)
+        value = text[m.end():].lstrip(" \t")
+        d = _Definition("")
+        if value.endswith("\\"):
+            value = value[:-1].rstrip(" \t")
+            d.multiline = True
+            d.value = value + "\n" if value else ""
+        else:
+            d.value = value
+        self._defs[name] = d
+        return d
+
+    def _find(self, s: str, pos: int) -> tuple[_Definition, int, str | None] | None:
+        """The definition referenced at ``s[pos]`` (just after '$'), its end and params."""
+        braces = s.startswith("{", pos)
+        start = pos + 1 if braces else pos
+        m = _NAME_RE.match(s, start)
+        if m is None:
+            return None
+        name = m.group(0)
+        end = m.end()
+        params: str | None = None
+        if braces:
+            p = end
+            while p < len(s) and (s[p] == " " or s[p].isdigit()):
+                p += 1
+            if p < len(s) and s[p] == "}":
+                raw_params = s[end:p]
+                if raw_params.strip():
+                    if raw_params != raw_params.rstrip(" "):
+                        return None
+                    params = raw_params.strip()
+                end = p + 1
+            else:
+                return None
+        elif end < len(s) and s[end] not in " \t,)":
+            return None
+        allow_multiline = end == len(s)
+        d = self._defs.get(name)
+        if d is None or (d.multiline and not allow_multiline):
+            return None
+        if params is not None and not d.max_params:
+            return None
+        return d, end, params
+
+    def _replace_params(self, text: str) -> str | None:
+        """Replace definitions in ``text``; None when nothing was replaced."""
+        found = False
+        pos = text.find("$")
+        count = 0
+        while pos != -1 and pos + 1 < len(text):
+            hit = self._find(text, pos + 1)
+            if hit is None:
+                pos = text.find("$", pos + 1)
+                continue
+            count += 1
+            if count > MAX_SUBSTITUTIONS:
+                self.report(Category.GENERAL_ERROR, "parameter substitution does not end "
+                            "(a definition refers to itself?)", severity="error")
+                return None
+            d, end, params = hit
+            found = True
+            value = d.fn(params) if d.fn is not None else d.value
+            if d.multiline:
+                first, _, rest = value.partition("\n")
+                if rest:
+                    self._stack.append(_Source("multi", iter(rest.rstrip("\n").split("\n")),
+                                               "", 0))
+                value = first
+            if len(text) - (end - pos) + len(value) >= MAXBUF:
+                self.report(Category.OK, f"Parameter substitution on line '{text}' would "
+                            "exceed maximum line length")
+                return None
+            text = text[:pos] + value + text[end:]
+            if value.lstrip(" \t").startswith("~"):
+                break
+            pos = text.find("$", pos)
+        return text if found else None
+
+    def _set(self, name: str, value: str) -> None:
+        self._defs[name] = _Definition(value)
+
+    # ----------------------------------------------------------------- ~SEQ / ~LST
+    def _add_seq(self, text: str) -> bool:
+        p = 4
+        hexa = text.startswith("~SEQx")
+        if hexa:
+            p += 1
+        rest = text[p:].lstrip(" \t")
+        if not rest.startswith("("):
+            return False
+        close = rest.find(")")
+        m = re.match(r"\(\s*([^ \t,)]*)\s*,", rest)
+        if m is None or not m.group(1) or close == -1:
+            self.report(Category.GENERAL_ERROR, f"Invalid ~SEQ definition '{text}'",
+                        severity="error", keyword="~SEQ")
+            return False
+        var = m.group(1)
+        args_text = rest[m.end():close + 1]
+        args_text = self._replace_params(args_text) or args_text
+        nums: list[int] = []
+        s = args_text
+        while True:
+            val, s = strtol(s)
+            nums.append(val)
+            s = s.lstrip(" \t")
+            if s.startswith(")"):
+                break
+            if not s.startswith(",") or len(nums) == 3:
+                self.report(Category.GENERAL_ERROR, f"Invalid ~SEQ definition '{text}'",
+                            severity="error", keyword="~SEQ")
+                return False
+            s = s[1:]
+        if len(nums) == 1:
+            end = nums[0]
+            step = -1 if end < 1 else 1
+            start = -1 if end < 0 else 1
+        elif len(nums) == 2:
+            start, end = nums
+            step = 1 if start <= end else -1
+        else:
+            start, step, end = nums
+            if not step or (start < end and step < 0) or (start > end and step > 0):
+                self.report(Category.GENERAL_ERROR, f"Invalid ~SEQ values '{text}'",
+                            severity="error", keyword="~SEQ")
+                return False
+        if hexa and (start < 0 or end < 0):
+            self.report(Category.GENERAL_ERROR, f"~SEQx is only valid for positive numbers "
+                        f"'{text}'", severity="error", keyword="~SEQ")
+            return False
+        template = rest[close + 1:].lstrip(" \t")
+
+        def gen() -> Iterator[str]:
+            v = start
+            while True:
+                self._set(var, format(v, "x") if hexa else str(v))
+                yield template
+                v += step
+                if (step > 0 and v > end) or (step < 0 and v < end):
+                    return
+
+        self._stack.append(_Source("seq", gen(), "", 0))
+        return True
+
+    def _add_lst(self, text: str) -> bool:
+        spec = parse_lst(text[4:])
+        if spec is None:
+            return False
+        names, value_sets, template = spec
+        if any(len(vs) > len(names) for vs in value_sets):
+            self.report(Category.GENERAL_ERROR, f"~LST specification has too many values "
+                        f"'{text}'", severity="error", keyword="~LST")
+            return False
+
+        def gen() -> Iterator[str]:
+            for vs in value_sets:
+                for i, name in enumerate(names):
+                    self._set(name, vs[i] if i < len(vs) else "")
+                yield template
+
+        self._stack.append(_Source("seq", gen(), "", 0))
+        return True
+
+    # ----------------------------------------------------------------- include
+    def _check_include(self, text: str) -> bool:
+        if not text.startswith("include") or len(text) < 8:
+            return False
+        if text[7] in " \t\f\n\r\v":
+            include_type, rest = 0, text[8:]
+        elif len(text) > 8 and text[8] in " \t\f\n\r\v" and text[7] in _INCLUDE_VARIANTS:
+            include_type, rest = _INCLUDE_VARIANTS[text[7]], text[9:]
+        else:
+            return False
+        self._open_glob(rest.lstrip(" \t"), include_type, self._current_dir())
+        return True
+
+    def set_include_check(self, words: list[str]) -> None:
+        """``include_check [OPTIONS]``: which include problems are errors from now on."""
+        if not words:
+            self.include_check = INCLUDE_ALL
+            return
+        for i, word in enumerate(words):
+            op = word[0] if word[0] in "+-" else ""
+            name = word[1:] if op else word
+            if not op:
+                if i == 0:
+                    self.include_check = 0
+                else:
+                    self.report(Category.GENERAL_ERROR, f"Duplicate include_check '{word}' "
+                                "specified - ignoring", keyword="include_check")
+                    continue
+            flag = _INCLUDE_CHECK_WORDS.get(name, 0)
+            if not flag:
+                self.report(Category.GENERAL_ERROR, f"Unknown include_check type '{name}' - "
+                            "ignoring", keyword="include_check")
+                continue
+            if not op:
+                self.include_check = INCLUDE_R | flag
+            elif op == "+":
+                self.include_check |= flag
+            else:
+                self.include_check &= ~flag
+
+    def _decomment(self, text: str) -> str:
+        result, open_quote = decomment(text)
+        if open_quote:
+            self.report(Category.GENERAL_ERROR, f"Unterminated quote '{text.strip()}'",
+                        severity="error")
+        return result
+
+    # ----------------------------------------------------------------- braces
+    def _split_braces(self, text: str, file: str, lineno: int) -> Iterator[Line]:
+        while text:
+            cut = find_brace(text)
+            residue = ""
+            if cut is not None:
+                skip = (len(text) - len(text[1:].lstrip(" \t"))) if cut == 0 else 0
+                if cut == 0:
+                    residue = text[skip:].rstrip(" \t")
+                    text = text[:skip]
+                else:
+                    residue = text[cut:].rstrip(" \t")
+                    text = text[:cut]
+            text = text.rstrip(" \t")
+            if text == "{":
+                self._depth += 1
+            elif text == "}":
+                if self._depth < 1:
+                    self.diagnostics.append(Diagnostic(
+                        file, lineno, "warning", "Extra '}' found: it closes no block", "}",
+                        Category.UNEXPECTED_EOB))
+                    self._depth = 0
+                else:
+                    self._depth -= 1
+            tokens = self._tokenize(text, file, lineno)
+            if tokens:
+                yield Line(tokens, text, file, lineno)
+            if residue:
+                # keepalived feeds the rest of the line back through read_line()
+                processed, multi = self._process(residue)
+                if multi is not None:
+                    self.report(Category.GENERAL_ERROR, "multi-line definition after a brace "
+                                "is not supported", severity="error")
+                if not processed or self._check_include(processed):
+                    return
+                text = processed
+            else:
+                return
+
+    def _tokenize(self, text: str, file: str, lineno: int) -> list[str]:
+        """keepalived's alloc_strvec(): blanks separate, "..." is one token."""
+        if '"' not in text:
+            return text.split()
+        tokens: list[str] = []
+        i, n = 0, len(text)
+        while True:
+            while i < n and text[i] in WHITE_SPACE:
+                i += 1
+            if i >= n:
+                break
+            if text[i] == '"':
+                close = text.find('"', i + 1)
+                if close == -1:
+                    self.diagnostics.append(Diagnostic(
+                        file, lineno, "warning", f"Unmatched quote: '{text}'", tokens[0]
+                        if tokens else None, Category.UNMATCHED_QUOTE))
+                    break
+                tokens.append(text[i + 1:close])
+                i = close + 1
+            else:
+                j = i
+                while j < n and text[j] not in WHITE_SPACE and text[j] != '"':
+                    j += 1
+                tokens.append(text[i:j])
+                i = j
+        return tokens
+
+

@@ -1,0 +1,190 @@
+"""Text helpers of the lexer: keepalived's line reading, comment stripping, brace
+splitting, C-style number parsing, ~LST parsing and glob brace expansion."""
+
+from __future__ import annotations
+
+import re
+import socket
+import stat
+from collections.abc import Iterator
+
+MAXBUF = 1024  # keepalived's line buffer: fgets() reads at most MAXBUF - 1 bytes
+
+
+def is_regular(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def physical_lines(data: bytes) -> Iterator[str]:
+    """Lines as keepalived's fgets() loop sees them (1023-byte pieces, cut at NUL)."""
+    for chunk in data.split(b"\n"):
+        if chunk.endswith(b"\r"):
+            chunk = chunk.rstrip(b"\r")
+        if len(chunk) < MAXBUF:
+            pieces = [chunk]
+        else:
+            pieces = [chunk[i:i + MAXBUF - 1] for i in range(0, len(chunk), MAXBUF - 1)]
+        for piece in pieces:
+            if b"\0" in piece:
+                piece = piece.split(b"\0", 1)[0]
+            yield piece.decode("utf-8", "surrogateescape").rstrip("\r")
+
+
+def needs_decomment(raw: str) -> bool:
+    return "!" in raw or "#" in raw or '"' in raw or "\\" in raw
+
+
+def decomment(s: str) -> tuple[str, bool]:
+    """keepalived 2.2.7 decomment(): drop comments, keep a trailing continuation '\\'.
+
+    Returns the text and whether a double quote was left open.
+    """
+    s = s.lstrip(" \t")
+    out: list[str] = []
+    quote = False
+    cont = False
+    skip: int | None = None
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == '"':
+            if skip is None:
+                quote = not quote
+        elif c == "\\":
+            if i + 1 < n:
+                if not quote and s[i + 1] in "#!":
+                    if skip is None:
+                        out.append(s[i + 1])
+                    i += 2
+                    continue
+                if skip is None:
+                    out.append(c)
+                    out.append(s[i + 1])
+                i += 2
+                continue
+            cont = True
+            break
+        elif not quote and skip is None and c in "!#":
+            skip = i
+        if skip is None:
+            out.append(c)
+        i += 1
+    result = "".join(out).rstrip(" \t")
+    if cont:
+        result += "\\"
+    return result, quote
+
+
+def find_brace(text: str) -> int | None:
+    """Index of the first '{' or '}' outside double quotes (0 if the line starts with one)."""
+    if text[0] in "{}":
+        return 0
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c in "{}":
+            return i
+        if c == '"':
+            close = text.find('"', i + 1)
+            if close == -1:
+                return None
+            i = close + 1
+            continue
+        i += 1
+    return None
+
+
+def strtol(s: str) -> tuple[int, str]:
+    """C strtol(s, &end, 0): the number at the start of ``s`` and what follows it."""
+    m = re.match(r"[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", s)
+    if m is None:
+        return 0, s
+    digits = m.group(2)
+    if digits[:2].lower() == "0x":
+        val = int(digits, 16)
+    elif digits.startswith("0") and len(digits) > 1:
+        val = int(digits, 8)
+    else:
+        val = int(digits)
+    return (-val if m.group(1) == "-" else val), s[m.end():]
+
+
+def parse_lst(s: str) -> tuple[list[str], list[list[str]], str] | None:
+    """Parse ``(var, v1, v2)`` or ``({a, b}, {1, 2}, {3, 4})`` and the text after it."""
+    s = s.lstrip(" \t")
+    if not s.startswith("("):
+        return None
+    close = s.find(")")
+    if close == -1:
+        return None
+    body = s[1:close].strip()
+    template = s[close + 1:].lstrip(" \t")
+    groups = re.findall(r"\{([^}]*)\}|([^,{}]+)", body)
+    items: list[list[str]] = []
+    for braced, bare in groups:
+        if braced or (braced == "" and not bare):
+            items.append([v.strip() for v in braced.split(",")])
+        elif bare.strip():
+            items.append([bare.strip()])
+    if len(items) < 2:
+        return None
+    names = items[0]
+    if not all(names):
+        return None
+    if body.startswith("{"):
+        value_sets = items[1:]
+    else:
+        names = [names[0]]
+        value_sets = [[v[0]] for v in items[1:]]
+    return names, value_sets, template
+
+
+def has_brace(pattern: str) -> bool:
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            i += 2
+            continue
+        if pattern[i] == "{":
+            return True
+        i += 1
+    return False
+
+
+def brace_expand(pattern: str) -> list[str]:
+    """csh-style {a,b} expansion (glob(3) GLOB_BRACE), alternatives in written order."""
+    depth = 0
+    start = -1
+    for i, c in enumerate(pattern):
+        if c == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                inner = pattern[start + 1:i]
+                alts: list[str] = []
+                d, last = 0, 0
+                for j, ch in enumerate(inner):
+                    if ch == "{":
+                        d += 1
+                    elif ch == "}":
+                        d -= 1
+                    elif ch == "," and d == 0:
+                        alts.append(inner[last:j])
+                        last = j + 1
+                alts.append(inner[last:])
+                if len(alts) == 1:
+                    return [pattern]
+                out: list[str] = []
+                for alt in alts:
+                    out.extend(brace_expand(pattern[:start] + alt + pattern[i + 1:]))
+                return out
+    return [pattern]
+
+
+def default_config_id() -> str:
+    """keepalived's default config id: the host name up to the first dot."""
+    return socket.gethostname().split(".", 1)[0]

@@ -1,0 +1,398 @@
+"""The machinery of the keyword tables: context, value readers, scripts, dispatch.
+
+keepalived's grammar is a table: each keyword is registered with a handler and, for a
+block keyword, a sub-table (``install_keyword`` in lib/parser.c). We keep that shape:
+a :class:`Table` maps keyword -> :class:`Keyword`, and :func:`dispatch` walks a block tree
+with it. Value readers reproduce keepalived's number checks (``read_unsigned``,
+``read_int``, ``read_decimal_unsigned``, ``check_true_false``) so that what keepalived
+rejects is rejected here, with the same category.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pykeepalived.config.blocks import Node
+from pykeepalived.config.errors import Category, Diagnostic, Severity
+from pykeepalived.config.model import KeepalivedConfig
+from pykeepalived.config.model_common import Location, NotifyScript, ScriptUser
+from pykeepalived.config.sysinfo import SystemInfo
+
+TIMER_HZ_DIGITS = 6
+UINT_MAX = 2**32 - 1
+INT_MAX = 2**31 - 1
+INT_MIN = -(2**31)
+
+
+class MissingParameter(Exception):
+    """keepalived exits (status 2) when a keyword lacks a parameter it needs."""
+
+
+@dataclass
+class Ctx:
+    """State shared by the handlers while one configuration is turned into the model."""
+
+    config: KeepalivedConfig
+    system: SystemInfo
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    include_check: Callable[[list[str]], None] | None = None
+    seed: Callable[[int], None] | None = None
+    # values keepalived's parser consults while reading
+    script_security: bool = False
+    current: Any = None  # the object the block being read configures
+    stack: list[Any] = field(default_factory=list)
+    scratch: dict[str, Any] = field(default_factory=dict)  # handlers' working state
+
+    def system_tables(self) -> set[str]:
+        return self.system.route_tables()
+
+    def report(self, node: Node | Location | None, category: Category, message: str, *,
+               severity: Severity = "warning", keyword: str | None = None) -> None:
+        if node is None:
+            file, line = (self.config.files[0] if self.config.files else "<config>"), 0
+        else:
+            file, line = node.file, node.line
+        if keyword is None and isinstance(node, Node) and node.tokens:
+            keyword = node.tokens[0]
+        self.diagnostics.append(Diagnostic(file, line, severity, message, keyword, category))
+
+    def error(self, node: Node | Location | None, message: str,
+              category: Category = Category.GENERAL_ERROR, *, fatal: bool = False) -> None:
+        """Something keepalived reports as a configuration error.
+
+        keepalived still runs most such configurations (it ignores or corrects the value),
+        so the diagnostic is a warning unless keepalived cannot run it at all: a missing
+        interface or file, a fatal category, or ``fatal`` (keepalived's VRRP process stops).
+        """
+        severe = fatal or category in (Category.FILE_NOT_FOUND, Category.BAD_IF,
+                                       Category.FATAL, Category.MISSING_PARAMETER)
+        self.report(node, category, message, severity="error" if severe else "warning")
+
+    def warn(self, node: Node | Location | None, message: str,
+             category: Category = Category.GENERAL_ERROR) -> None:
+        self.report(node, category, message, severity="warning")
+
+    # ------------------------------------------------------------ parameters
+    def arg(self, node: Node, index: int) -> str:
+        """Token ``index`` of the line; a missing one ends the load like keepalived does."""
+        if index < len(node.tokens):
+            return node.tokens[index]
+        self.report(node, Category.MISSING_PARAMETER,
+                    f"'{node.tokens[0]}' needs a parameter (word {index + 1} is missing); "
+                    "keepalived stops reading the configuration here", severity="error")
+        raise MissingParameter(node.tokens[0])
+
+    def read_unsigned(self, node: Node, index: int, lo: int, hi: int) -> int | None:
+        return self.read_number(node, self.arg(node, index), lo, hi, signed=False)
+
+    def read_int(self, node: Node, index: int, lo: int, hi: int) -> int | None:
+        return self.read_number(node, self.arg(node, index), lo, hi, signed=True)
+
+    def read_number(self, node: Node, text: str, lo: int, hi: int, *, signed: bool,
+                    base: int = 10) -> int | None:
+        """keepalived's read_int/read_unsigned: the value, or None with a diagnostic."""
+        s = text.lstrip(" \t\n\r\f\v") if not signed else text
+        if not signed and s.startswith("-"):
+            self.error(node, f"negative number '{text}' for '{node.keyword}'",
+                       Category.INVALID_NUMBER)
+            return None
+        value = _c_strtol(s, base)
+        if value is None:
+            self.error(node, f"invalid number '{text}' for '{node.keyword}'",
+                       Category.INVALID_NUMBER)
+            return None
+        limit_lo, limit_hi = (INT_MIN, INT_MAX) if signed else (0, UINT_MAX)
+        if not limit_lo <= value <= limit_hi:
+            self.error(node, f"number '{text}' outside {'integer' if signed else 'unsigned'} "
+                       f"range for '{node.keyword}'", Category.INVALID_NUMBER)
+            return None
+        if not lo <= value <= hi:
+            self.error(node, f"number '{text}' outside range [{lo}, {hi}] for "
+                       f"'{node.keyword}'", Category.INVALID_NUMBER)
+            return None
+        return value
+
+    def read_decimal(self, node: Node, index: int, lo: float, hi: float,
+                     digits: int = TIMER_HZ_DIGITS) -> float | None:
+        """keepalived's read_decimal_unsigned: a non-negative decimal with ``digits`` places."""
+        text = self.arg(node, index)
+        value: float | None = self.decimal_value(node, text, lo, hi, digits)
+        return value
+
+    def decimal_value(self, node: Node, text: str, lo: float, hi: float,
+                      digits: int = TIMER_HZ_DIGITS) -> float | None:
+        if text.startswith("-"):
+            self.error(node, f"negative number '{text}' for '{node.keyword}'",
+                       Category.INVALID_NUMBER)
+            return None
+        intpart, dot, frac = text.partition(".")
+        if len(frac) > digits:
+            self.error(node, f"number '{text}' has too many decimal places for "
+                       f"'{node.keyword}'", Category.INVALID_NUMBER)
+            return None
+        if not re.fullmatch(r"\+?[0-9]*", intpart) or not re.fullmatch(r"[0-9]*", frac) \
+                or not (intpart.lstrip("+") or frac) or (dot and not intpart and not frac):
+            self.error(node, f"invalid number '{text}' for '{node.keyword}'",
+                       Category.INVALID_NUMBER)
+            return None
+        scaled = int((intpart.lstrip("+") or "0") + frac.ljust(digits, "0"))
+        value = scaled / float(pow(10, digits))
+        if not lo <= value <= hi:
+            self.error(node, f"number '{text}' outside range [{lo:g}, {hi:g}] for "
+                       f"'{node.keyword}'", Category.INVALID_NUMBER)
+            return None
+        return value
+
+    def read_bool(self, node: Node, index: int = 1, default: bool = True) -> bool | None:
+        """``keyword [<BOOL>]``: on|off|true|false|yes|no, absent = ``default``."""
+        if len(node.tokens) <= index:
+            return default
+        value = check_true_false(node.tokens[index])
+        if value is None:
+            self.error(node, f"invalid value '{node.tokens[index]}' for '{node.keyword}': "
+                       "expected on|off|true|false|yes|no")
+        return value
+
+    # ------------------------------------------------------------ scripts
+    def script(self, node: Node, start: int = 1) -> NotifyScript | None:
+        """``keyword SCRIPT [username [groupname]]`` as keepalived's notify_script_init().
+
+        The line is re-read with shell-like quoting (keepalived's
+        alloc_strvec_quoted_escaped), the script is word ``start`` and is itself split into
+        its arguments; the next words are the user and group.
+        """
+        words = split_quoted_escaped(node.text)
+        if words is None or len(words) <= start:
+            if len(node.tokens) <= start:
+                self.arg(node, start)
+            self.error(node, f"cannot parse the script of '{node.keyword}' - ignoring")
+            return None
+        argv = split_quoted_escaped(words[start])
+        if not argv:
+            self.error(node, f"cannot parse script '{words[start]}' - ignoring")
+            return None
+        user: ScriptUser | None = None
+        if len(words) > start + 1:
+            user = ScriptUser(words[start + 1], words[start + 2] if len(words) > start + 2
+                              else None)
+            if not self.system.user_exists(user.user) or (
+                    user.group is not None and not self.system.group_exists(user.group)):
+                self.report(node, Category.OK, f"Invalid user/group for {node.keyword} script "
+                            f"{argv[0]} - ignoring")
+                return None
+        elif not self.default_script_user(node):
+            return None
+        return NotifyScript(words[start], argv, user, Location(node.file, node.line))
+
+    def default_script_user(self, node: Node) -> bool:
+        """keepalived runs scripts as keepalived_script when that user exists, else as us;
+        with script security on and no such user it refuses (get_default_script_user)."""
+        if self.system.user_exists("keepalived_script"):
+            return True
+        user = self.config.global_defs.script_user
+        if user is not None:
+            return True
+        if self.script_security:
+            self.error(node, "Unable to set default user keepalived_script for script "
+                       "(no such user; set script_user in global_defs or a user on the line)")
+            return False
+        return True
+
+
+def check_true_false(text: str) -> bool | None:
+    if text in ("true", "on", "yes"):
+        return True
+    if text in ("false", "off", "no"):
+        return False
+    return None
+
+
+def _c_strtol(s: str, base: int) -> int | None:
+    """C strtol/strtoul with a full-string check: None when characters are left over."""
+    m = re.fullmatch(r"[ \t\n\r\f\v]*([+-]?)([0-9]+)" if base == 10 else
+                     r"[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", s)
+    if m is None:
+        return None
+    digits = m.group(2)
+    if base == 10:
+        val = int(digits)
+    elif digits[:2].lower() == "0x":
+        val = int(digits, 16)
+    elif len(digits) > 1:
+        val = int(digits, 8)
+    else:
+        val = int(digits)
+    return -val if m.group(1) == "-" else val
+
+
+_ESCAPES = {"a": "\a", "b": "\b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+            "v": "\v"}
+
+
+def split_quoted_escaped(src: str) -> list[str] | None:
+    """keepalived's alloc_strvec_quoted_escaped(): shell-like words.
+
+    Blanks separate words, "..." and '...' group, backslash escapes (\\n, \\t, \\xHH,
+    \\NNN octal, \\cC control). None for an unterminated quote.
+    """
+    words: list[str] = []
+    i, n = 0, len(src)
+    ws = " \t\f\n\r\v"
+    while True:
+        while i < n and src[i] in ws:
+            i += 1
+        if i >= n:
+            break
+        out: list[str] = []
+        quote = ""
+        while i < n:
+            c = src[i]
+            if c == "\\":
+                i += 1
+                if i >= n:
+                    return None
+                c = src[i]
+                if c == "x" and i + 1 < n and src[i + 1] in "0123456789abcdefABCDEF":
+                    j = i + 1
+                    while j < n and src[j] in "0123456789abcdefABCDEF":
+                        j += 1
+                    out.append(chr(int(src[i + 1:j], 16) & 0xFF))
+                    i = j
+                elif c == "c" and i + 1 < n:
+                    out.append(chr(ord(src[i + 1]) & 0x1F))
+                    i += 2
+                elif "0" <= c <= "7":
+                    j = i
+                    while j < n and j < i + 3 and "0" <= src[j] <= "7":
+                        j += 1
+                    out.append(chr(int(src[i:j], 8) & 0xFF))
+                    i = j
+                else:
+                    out.append(_ESCAPES.get(c, c))
+                    i += 1
+                continue
+            if quote:
+                if c == quote:
+                    quote = ""
+                else:
+                    out.append(c)
+                i += 1
+                continue
+            if c in "\"'":
+                quote = c
+                i += 1
+                continue
+            if c in ws:
+                break
+            out.append(c)
+            i += 1
+        if quote:
+            return None
+        words.append("".join(out))
+    return words
+
+
+# ---------------------------------------------------------------- the keyword table
+Handler = Callable[[Ctx, Node], None]
+
+
+@dataclass(slots=True)
+class Keyword:
+    """One entry of a keyword table.
+
+    ``block`` says what may follow: None (a plain line; a block is "unexpected"),
+    "sub" (a block of keywords from ``sub``), "values" (a block of value lines the
+    handler reads itself), "optional" (a value block that may be absent).
+    ``enter`` runs before a "sub" block is read and returns the object it configures
+    (None skips the block); ``close`` runs after it.
+    """
+
+    name: str
+    handler: Handler | None = None
+    block: str | None = None
+    sub: Table | None = None
+    enter: Callable[[Ctx, Node], Any] | None = None
+    close: Callable[[Ctx, Node, Any], None] | None = None
+
+
+class Table:
+    """keyword -> :class:`Keyword`, in registration order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.keywords: dict[str, Keyword] = {}
+
+    def add(self, name: str, handler: Handler | None = None, *, block: str | None = None,
+            sub: Table | None = None, enter: Callable[[Ctx, Node], Any] | None = None,
+            close: Callable[[Ctx, Node, Any], None] | None = None) -> None:
+        self.keywords[name] = Keyword(name, handler, block, sub, enter, close)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.keywords
+
+
+def dispatch(ctx: Ctx, table: Table, nodes: list[Node]) -> None:
+    """Run the handlers of ``table`` over ``nodes`` (a block's statements)."""
+    for node in nodes:
+        if node.stray_open:
+            ctx.error(node, "Unexpected '{' - ignoring: it does not follow a keyword that "
+                      "takes a block", Category.UNEXPECTED_BOB)
+            continue
+        kw = table.keywords.get(node.keyword)
+        if kw is None:
+            where = "" if table.name == "top" else f" in {table.name}"
+            hint = " (and its block, skipped)" if node.block is not None else ""
+            ctx.warn(node, f"Unknown keyword '{node.keyword}'{where}{hint}",
+                     Category.UNKNOWN_KEYWORD)
+            continue
+        run_keyword(ctx, kw, node)
+
+
+def run_keyword(ctx: Ctx, kw: Keyword, node: Node) -> None:
+    if kw.block is None and node.block is not None:
+        ctx.error(node, f"Unexpected '{{' after '{node.keyword}': it takes no block - the "
+                  "block is ignored", Category.UNEXPECTED_BOB)
+    if kw.block in ("sub", "values") and node.block is None:
+        ctx.error(node, f"Missing '{{' at beginning of configuration block '{node.keyword}'",
+                  Category.MISSING_BOB)
+    if kw.block is not None and node.block is not None and not node.closed:
+        ctx.error(node, f"block '{node.keyword}' is not closed: a '}}' is missing before the "
+                  "end of the configuration", Category.MISSING_EOB)
+    if kw.block == "sub":
+        target = kw.enter(ctx, node) if kw.enter is not None else ctx.current
+        if target is None:
+            return
+        ctx.stack.append(ctx.current)
+        ctx.current = target
+        try:
+            if kw.handler is not None:
+                kw.handler(ctx, node)
+            if kw.sub is not None:
+                dispatch(ctx, kw.sub, node.block or [])
+            if kw.close is not None:
+                kw.close(ctx, node, target)
+        finally:
+            ctx.current = ctx.stack.pop()
+        return
+    if kw.handler is not None:
+        kw.handler(ctx, node)
+
+
+def value_lines(node: Node) -> list[Node]:
+    """The lines of a value block (``virtual_ipaddress { ... }``), nested blocks flattened."""
+    out: list[Node] = []
+    for child in node.block or []:
+        if child.stray_open:
+            continue
+        out.append(child)
+        if child.block:
+            out.extend(value_lines(child))
+    return out
+
+
+def value_words(node: Node) -> list[str]:
+    """Every word of a value block (keepalived's read_value_block)."""
+    return [tok for child in value_lines(node) for tok in child.tokens]

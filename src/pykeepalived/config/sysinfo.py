@@ -1,0 +1,171 @@
+"""What the configuration checks need to know about the host: interfaces, users, scripts.
+
+keepalived validates a configuration against the machine it runs on: a vrrp_instance on
+an interface that does not exist makes ``keepalived -t`` fail, scripts that exist but run
+without ``enable_script_security`` are a security error. Gathering those facts here, behind
+one small class, keeps the parser pure and lets tests describe a host with a literal.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import socket
+import stat
+from dataclasses import dataclass, field
+
+ARPHRD_ETHER = 1
+ARPHRD_LOOPBACK = 772
+
+
+@dataclass
+class SystemInfo:
+    """Facts about the host. ``interfaces`` maps name -> ARPHRD type."""
+
+    interfaces: dict[str, int] = field(default_factory=dict)
+    users: set[str] | None = None  # None = ask the system
+    groups: set[str] | None = None
+    probe_files: bool = True  # look scripts up on the filesystem
+    addresses: dict[str, set[int]] | None = None  # interface -> address families on it
+    _tables: set[str] | None = None
+
+    @classmethod
+    def probe(cls) -> SystemInfo:
+        """The interfaces of the current network namespace (as ``ip link`` lists them)."""
+        interfaces: dict[str, int] = {}
+        try:
+            names = [name for _idx, name in socket.if_nameindex()]
+        except OSError:
+            names = []
+        for name in names:
+            interfaces[name] = _arphrd(name)
+        return cls(interfaces)
+
+    @classmethod
+    def fake(cls, interfaces: list[str] | dict[str, int], *, users: set[str] | None = None,
+             probe_files: bool = False) -> SystemInfo:
+        """A host described by a test: ``fake(["lo", "eth0"])``."""
+        if isinstance(interfaces, list):
+            interfaces = {n: ARPHRD_LOOPBACK if n == "lo" else ARPHRD_ETHER
+                          for n in interfaces}
+        return cls(dict(interfaces), users if users is not None else {"root"}, {"root"},
+                   probe_files, {n: {4, 6} for n in interfaces})
+
+    def has_interface(self, name: str) -> bool:
+        return name in self.interfaces
+
+    def has_address(self, name: str, family: int) -> bool:
+        """Whether ``name`` has an address keepalived could send adverts from."""
+        if self.addresses is None:
+            self.addresses = _probe_addresses(list(self.interfaces))
+        return family in self.addresses.get(name, set())
+
+    def route_tables(self) -> set[str]:
+        """Routing table names: the built-in ones and /etc/iproute2/rt_tables(.d)."""
+        if self._tables is None:
+            names = {"default", "main", "local", "unspec"}
+            files = ["/etc/iproute2/rt_tables", "/usr/share/iproute2/rt_tables"]
+            for d in ("/etc/iproute2/rt_tables.d", "/usr/share/iproute2/rt_tables.d"):
+                if os.path.isdir(d):
+                    files.extend(os.path.join(d, f) for f in sorted(os.listdir(d))
+                                 if f.endswith(".conf"))
+            for path in files:
+                try:
+                    with open(path) as f:
+                        for line in f:
+                            parts = line.split("#", 1)[0].split()
+                            if len(parts) >= 2:
+                                names.add(parts[1])
+                except OSError:
+                    continue
+            self._tables = names
+        return self._tables
+
+    def is_loopback(self, name: str) -> bool:
+        return self.interfaces.get(name) == ARPHRD_LOOPBACK
+
+    def user_exists(self, name: str) -> bool:
+        if self.users is not None:
+            return name in self.users
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return False
+        return True
+
+    def group_exists(self, name: str) -> bool:
+        if self.groups is not None:
+            return name in self.groups
+        try:
+            grp.getgrnam(name)
+        except KeyError:
+            return False
+        return True
+
+    def script_status(self, path: str) -> str:
+        """keepalived's check_script_secure() verdict in short.
+
+        "system" for ``</path`` file probes, "missing" when the file cannot be found or
+        stat()ed, "notexec" when it is not executable, "script" otherwise.
+        """
+        if path.startswith("<") and path[1:].lstrip(" \t").startswith("/"):
+            return "system"
+        if not self.probe_files:
+            return "script"
+        if "/" not in path:
+            found = _which(path)
+            if found is None:
+                return "missing"
+            path = found
+        try:
+            st = os.stat(path)
+        except OSError:
+            return "missing"
+        if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
+            return "notexec"
+        return "script"
+
+
+def _arphrd(name: str) -> int:
+    try:
+        with open(f"/sys/class/net/{name}/type") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return ARPHRD_LOOPBACK if name == "lo" else ARPHRD_ETHER
+
+
+def _which(name: str) -> str | None:
+    for d in os.environ.get("PATH", "/usr/bin:/bin").split(":"):
+        candidate = os.path.join(d or ".", name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _probe_addresses(names: list[str]) -> dict[str, set[int]]:
+    """IPv4 (SIOCGIFADDR) and IPv6 (/proc/net/if_inet6) presence per interface."""
+    import fcntl
+    import struct
+
+    found: dict[str, set[int]] = {n: set() for n in names}
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError:
+        return found
+    with sock:
+        for name in names:
+            try:
+                fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
+            except OSError:
+                continue
+            found[name].add(4)
+    try:
+        with open("/proc/net/if_inet6") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6 and parts[5] in found:
+                    found[parts[5]].add(6)
+    except OSError:
+        pass
+    return found

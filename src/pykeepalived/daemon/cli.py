@@ -1,0 +1,150 @@
+"""The ``pykeepalived`` command line: keepalived's own flags (``man 8 keepalived``).
+
+``-t/--config-test[=FILE]`` checks the configuration and exits with keepalived's status
+(0 clean; 4 cannot run it; 5 errors or warnings it would run with; 6 script security;
+2 when a keyword lacks its parameter), so scripts wrapping ``keepalived -t`` keep working.
+Diagnostics go to stderr, or to FILE, as ``file:line: severity: message``. Without -t/-v/-h
+the daemon starts (``pykeepalived.daemon.runner.run_daemon``). Flags that this version
+does not act on yet are accepted and listed in ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from pykeepalived import __version__
+
+DEFAULT_CONFIG = "/etc/keepalived/keepalived.conf"
+KEEPALIVED_COMPAT = "2.2.7"
+EXIT_BAD_USAGE = 1  # keepalived exits 1 on an unknown option
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits like keepalived (status 1) on a bad option."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"pykeepalived: {message}\n")
+        raise SystemExit(EXIT_BAD_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="pykeepalived", add_help=False,
+                description="keepalived's VRRP stack, health checkers and load-balancer "
+                "rules, in Python. Flags are keepalived's.",
+                epilog="Exit status with -t: 0 OK; 4 configuration cannot be run; 5 errors "
+                "keepalived would run with; 6 scripts without enable_script_security; 2 a "
+                "keyword lacks its parameter.")
+    a = p.add_argument
+    a("-f", "--use-file", metavar="FILE", default=DEFAULT_CONFIG,
+      help=f"use the specified configuration file (default {DEFAULT_CONFIG})")
+    a("-P", "--vrrp", action="store_true", help="only run the VRRP subsystem")
+    a("-C", "--check", action="store_true", help="only run the health-checker subsystem")
+    a("-B", "--no_bfd", action="store_true", help="don't run the BFD subsystem (accepted)")
+    a("--all", action="store_true", help="run all subsystems, even unconfigured (accepted)")
+    a("-l", "--log-console", action="store_true", help="log messages to the local console")
+    a("-D", "--log-detail", action="store_true", help="detailed log messages")
+    a("-S", "--log-facility", metavar="{0-7|local{0-7}|user|daemon}",
+      help="syslog facility (default daemon)")
+    a("-g", "--log-file", metavar="FILE", help="log to FILE (accepted)")
+    a("--flush-log-file", action="store_true", help="flush the log file after each write "
+      "(accepted)")
+    a("-G", "--no-syslog", action="store_true", help="don't log to syslog")
+    a("-X", "--release-vips", action="store_true", help="drop VIPs on transition from signal "
+      "(accepted)")
+    a("-V", "--dont-release-vrrp", action="store_true", help="don't remove VRRP VIPs and "
+      "routes on stop")
+    a("-I", "--dont-release-ipvs", action="store_true", help="don't remove IPVS topology on "
+      "stop")
+    a("-R", "--dont-respawn", action="store_true", help="don't respawn child processes")
+    a("-n", "--dont-fork", action="store_true", help="don't fork the daemon process")
+    a("-d", "--dump-conf", action="store_true", help="dump the configuration data (accepted)")
+    a("-p", "--pid", metavar="FILE", help="pid file of the parent process "
+      "(default /run/keepalived.pid)")
+    a("-r", "--vrrp_pid", metavar="FILE", help="pid file of the VRRP child "
+      "(default /run/keepalived_vrrp.pid)")
+    a("-c", "--checkers_pid", metavar="FILE", help="pid file of the checker child "
+      "(default /run/keepalived_checkers.pid)")
+    a("-b", "--bfd_pid", metavar="FILE", help="pid file of the BFD child (accepted)")
+    a("-a", "--address-monitoring", action="store_true", help="log address changes "
+      "(accepted)")
+    a("-s", "--namespace", metavar="NAME", help="run in network namespace NAME (accepted)")
+    a("-e", "--all-config", action="store_true", help="don't load if a configuration file "
+      "is missing (accepted)")
+    a("-i", "--config-id", metavar="ID", help="configuration id for @ID conditional lines "
+      "(default: host name without domain)")
+    a("-x", "--snmp", action="store_true", help="enable SNMP (accepted)")
+    a("-A", "--snmp-agent-socket", metavar="FILE", help="SNMP agent socket (accepted)")
+    a("-u", "--umask", metavar="NUMBER", help="umask (accepted)")
+    a("-m", "--core-dump", action="store_true", help="enable core dumps (accepted)")
+    a("-M", "--core-dump-pattern", nargs="?", const="core", metavar="PATTERN",
+      help="core dump pattern (accepted)")
+    a("--signum", metavar="SIGFUNC", help="print the signal number for STOP, RELOAD, DATA, "
+      "STATS, STATS_CLEAR, JSON or TDATA")
+    a("-t", "--config-test", nargs="?", const="", metavar="FILE",
+      help="check the configuration and exit; diagnostics to stderr, or to FILE")
+    a("--perf", nargs="?", const="run", help="record perf data (accepted)")
+    a("--debug", nargs="?", const="", help="debug options (accepted)")
+    a("--no-mem-check", action="store_true", help="(accepted)")
+    a("-T", "--genhash", action="store_true", help="genhash mode (not supported)")
+    a("-v", "--version", action="store_true", help="display the version and exit")
+    a("-h", "--help", action="store_true", help="display this help and exit")
+    return p
+
+
+SIGNUMS = {"STOP": 15, "RELOAD": 1, "DATA": 10, "STATS": 12, "STATS_CLEAR": 12, "JSON": 10,
+           "TDATA": 10}
+
+
+def config_test(args: argparse.Namespace, out: TextIO) -> int:
+    """``-t``: load, print every diagnostic, return keepalived's exit status."""
+    from pykeepalived.config import ConfigError, load_config
+    from pykeepalived.config.errors import exit_status
+
+    try:
+        result = load_config(args.use_file, config_id=args.config_id)
+    except ConfigError as exc:
+        out.write(f"{exc.as_diagnostic()}\n")
+        return exit_status([exc.as_diagnostic()])
+    for diag in result.diagnostics:
+        where = f"{diag.file}:{diag.line}" if diag.line else diag.file
+        out.write(f"{where}: {diag.severity}: {diag.message}\n")
+    status = result.exit_status
+    if result.diagnostics:
+        errors = len(result.errors)
+        out.write(f"{args.use_file}: {errors} error(s), {len(result.warnings)} warning(s); "
+                  f"exit status {status}\n")
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.help:
+        build_parser().print_help(sys.stderr)
+        return 0
+    if args.version:
+        sys.stderr.write(f"pykeepalived {__version__} (keepalived {KEEPALIVED_COMPAT} "
+                         "configuration and behaviour)\n")
+        return 0
+    if args.signum is not None:
+        num = SIGNUMS.get(args.signum.upper())
+        if num is None:
+            sys.stderr.write(f"Unknown sigfunc {args.signum}\n")
+            return 1
+        print(num)
+        return 0
+    if args.config_test is not None:
+        if args.config_test:
+            try:
+                with open(args.config_test, "w") as out:
+                    return config_test(args, out)
+            except OSError as exc:
+                sys.stderr.write(f"pykeepalived: cannot write {args.config_test}: "
+                                 f"{exc.strerror}\n")
+                return EXIT_BAD_USAGE
+        return config_test(args, sys.stderr)
+    from pykeepalived.daemon.runner import run_daemon
+
+    return run_daemon(args)
