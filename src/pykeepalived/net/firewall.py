@@ -40,6 +40,7 @@ import logging
 import shutil
 import subprocess
 from collections.abc import Iterable
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,29 @@ class FirewallError(RuntimeError):
     """nft refused a change; the message carries nft's own error output."""
 
 
-def _split(address: str) -> tuple[int, str, str | None]:
-    """(family, address, ifname) of ``192.0.2.1``, ``2001:db8::1`` or ``fe80::1%eth0``
-    (a prefix length, as in a VIP's CIDR, is ignored)."""
-    text, _, scope = address.partition("%")
+class Vip(Protocol):
+    """Anything with a VIP's ``address`` (CIDR) and ``dev``, such as addresses.VipSpec."""
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def dev(self) -> str: ...
+
+
+def _split(vip: str | Vip) -> tuple[int, str, str | None] | None:
+    """(family, address, ifname) of ``192.0.2.1``, ``2001:db8::1``, ``fe80::1%eth0`` or a
+    VipSpec (a prefix length is ignored). The interface matters for link-local addresses
+    only; a link-local one without it cannot be matched and is skipped (None)."""
+    if isinstance(vip, str):
+        text, _, scope = vip.partition("%")
+    else:
+        text, scope = vip.address, vip.dev
     ip = ipaddress.ip_interface(text).ip
     if ip.version == 6 and ip.is_link_local:
         if not scope:
-            raise ValueError(f"link-local VIP {address!r} needs an interface: addr%ifname")
+            log.warning("link-local VIP %s given without its interface: not filtered", vip)
+            return None
         return 6, str(ip), scope
     return ip.version, str(ip), None
 
@@ -218,8 +234,9 @@ table ip6 {t} {{
         self._ready = True
         log.info("nftables table %s installed (no_accept)", t)
 
-    def add_vips(self, addresses: Iterable[str]) -> None:
-        """Drop traffic to and from these addresses (plain, CIDR or ``fe80::1%ifname``)."""
+    def add_vips(self, addresses: Iterable[str | Vip]) -> None:
+        """Drop traffic to and from these addresses: strings (plain, CIDR or
+        ``fe80::1%ifname``) or VipSpecs."""
         self.ensure()
         new4, new6, new_ll = self._sort(addresses)
         new4 -= self.vips[4]
@@ -232,7 +249,7 @@ table ip6 {t} {{
         self.vips[6] |= new6
         self.link_local |= new_ll
 
-    def remove_vips(self, addresses: Iterable[str]) -> None:
+    def remove_vips(self, addresses: Iterable[str | Vip]) -> None:
         """Let traffic to these addresses through again; unknown ones are ignored."""
         if not self._ready:
             return
@@ -285,12 +302,16 @@ table ip6 {t} {{
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
-    def _sort(addresses: Iterable[str]) -> tuple[set[str], set[str], set[tuple[str, str]]]:
+    def _sort(addresses: Iterable[str | Vip]) -> tuple[set[str], set[str],
+                                                       set[tuple[str, str]]]:
         v4: set[str] = set()
         v6: set[str] = set()
         ll: set[tuple[str, str]] = set()
         for address in addresses:
-            family, ip, ifname = _split(address)
+            split = _split(address)
+            if split is None:
+                continue
+            family, ip, ifname = split
             if ifname is not None:
                 ll.add((ip, ifname))
             elif family == 4:

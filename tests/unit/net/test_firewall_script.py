@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pykeepalived.net.addresses import VipSpec
 from pykeepalived.net.firewall import FirewallError, NftFirewall
 
 
@@ -61,10 +62,16 @@ def test_failed_delete_falls_back_to_one_by_one(fake_nft: tuple[Path, Path],
         fw.add_vips(["192.0.2.3"])
 
 
-def test_link_local_needs_interface(fake_nft: tuple[Path, Path]) -> None:
-    fw = NftFirewall(nft=str(fake_nft[0]))
-    with pytest.raises(ValueError, match="interface"):
-        fw.add_vips(["fe80::1"])
+def test_link_local_needs_interface(fake_nft: tuple[Path, Path],
+                                   caplog: pytest.LogCaptureFixture) -> None:
+    nft, log = fake_nft
+    fw = NftFirewall(nft=str(nft))
+    fw.add_vips(["fe80::1", VipSpec("fe80::2/64", "eth1"), VipSpec("192.0.2.9/24", "eth1")])
+    assert "fe80::1 given without its interface" in caplog.text
+    assert scripts(log)[-1].splitlines() == [
+        "add element ip keepalived vips { 192.0.2.9 }",
+        'add element ip6 keepalived vips_link_local { fe80::2 . "eth1" }',
+    ]
 
 
 def test_custom_table_name_and_close(fake_nft: tuple[Path, Path]) -> None:
