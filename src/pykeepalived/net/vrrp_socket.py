@@ -17,6 +17,7 @@ Wire facts (RFC 5798 5.1.1 / 5.1.2, keepalived's behaviour measured on Debian's 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import socket
@@ -76,6 +77,13 @@ class ReceivedPacket:
     ttl: int
     data: bytes
     ip_header: bool
+
+
+@functools.lru_cache(maxsize=1024)
+def _link_scoped(address: str) -> bool:
+    """Link-local unicast or link-scope multicast (ff02::12): needs the interface index."""
+    ip = ipaddress.IPv6Address(address.split("%", 1)[0])
+    return ip.is_link_local or (ip.is_multicast and (ip.packed[1] & 0x0F) == 2)
 
 
 def _set_rcvbuf(sock: socket.socket, size: int) -> None:
@@ -303,8 +311,7 @@ class VrrpSocket:
     def _dst(self, dst: str) -> tuple[str, int] | tuple[str, int, int, int]:
         if self.family == 4:
             return (dst, 0)
-        scope = self.ifindex if dst.startswith(("ff02:", "fe80:", "FF02:", "FE80:")) else 0
-        return (dst, 0, 0, scope)
+        return (dst, 0, 0, self.ifindex if _link_scoped(dst) else 0)
 
     def send(self, payload: bytes, dst: str, *, src: str | None = None) -> None:
         """Send one VRRP message to ``dst`` (the group or a unicast_peer); the kernel adds
