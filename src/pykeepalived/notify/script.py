@@ -45,6 +45,7 @@ from pykeepalived.notify.security import (
     find_script,
     is_executable,
     needs_protection,
+    unreachable_directory,
 )
 from pykeepalived.notify.security import check_security as _check_security
 from pykeepalived.notify.split import ScriptSyntaxError, join_script, split_script
@@ -274,6 +275,9 @@ class ScriptRunner:
             return f"script {path!r} is not a regular file"
         if not is_executable(st, creds.uid, creds.gid):
             return f"script {path!r} is not executable by {creds}"
+        blocked = unreachable_directory(path, creds)
+        if blocked is not None:
+            return f"script {path!r} cannot be reached by {creds}: {blocked!r} is not searchable"
         switch = creds.uid != os.geteuid() or creds.gid != os.getegid()
         if switch and os.geteuid() != 0:
             return f"cannot run script {path!r} as {creds}: the daemon is not running as root"

@@ -29,6 +29,7 @@ __all__ = [
     "find_script",
     "is_executable",
     "needs_protection",
+    "unreachable_directory",
 ]
 
 
@@ -65,6 +66,25 @@ def needs_protection(st: os.stat_result, creds: Credentials) -> bool:
         or (st.st_uid == 0 and bool(mode & stat.S_IXUSR) and bool(mode & stat.S_ISUID))
         or (st.st_gid == 0 and bool(mode & stat.S_IXGRP) and bool(mode & stat.S_ISGID))
     )
+
+
+def unreachable_directory(path: str, creds: Credentials) -> str | None:
+    """The first directory on ``path`` that ``creds`` may not search, or None.
+
+    keepalived resolves each script as its user (seteuid) at startup, so a script its user
+    cannot reach is reported then rather than failing at every run.
+    """
+    if creds.uid == 0:
+        return None
+    directory = os.path.dirname(os.path.abspath(path))
+    for component in _components(directory):
+        try:
+            st = os.stat(component)
+        except OSError:
+            return component
+        if not is_executable(st, creds.uid, creds.gid):
+            return component
+    return None
 
 
 def find_script(name: str, creds: Credentials, path: str | None = None) -> tuple[str | None, str]:

@@ -368,3 +368,13 @@ async def test_a_burst_of_scripts_starts_one_per_loop_turn(
     await counter
     assert all(result.ok for result in results)
     assert len(started_at) == 20 and len(set(started_at)) == 20
+
+
+@needs_root
+@run_async
+async def test_script_its_user_cannot_reach(tmp_path: Path) -> None:
+    """tmp_path's parents are 0700 root: nobody cannot get to a script there."""
+    script = write_script(tmp_path / "x.sh", "exit 0")
+    result = await ScriptRunner(user="nobody").run([str(script)])
+    assert result.returncode is None
+    assert result.error is not None and "is not searchable" in result.error
