@@ -235,13 +235,20 @@ def test_ipv6_unicast_peer(lab: Lab, loop: asyncio.AbstractEventLoop) -> None:
     with netns.enter(r2.netns):
         rx = VrrpSocket.open("eth0", 6, multicast_group=None, src=None, on_packet=got.append,
                              loop=loop)
+        ll2 = interfaces.primary_address("eth0", 6)
+        assert ll2 is not None
     with netns.enter(r1.netns):
         tx = VrrpSocket.open("eth0", 6, multicast_group=None, src="2001:db8::1",
                              on_packet=lambda p: None, loop=loop)
+        ll1 = interfaces.primary_address("eth0", 6)
     try:
         tx.send(b"\x31\x34\x64\x00" + b"\0" * 4, "2001:db8::2")
         assert run_until(loop, lambda: bool(got))
         assert (got[0].src, got[0].dst, got[0].ttl) == ("2001:db8::1", "2001:db8::2", 255)
+        # a link-local unicast_peer, from the link-local source
+        tx.send(b"\x31\x34\x64\x00" + b"\0" * 4, ll2, src=ll1)
+        assert run_until(loop, lambda: len(got) == 2)
+        assert (got[1].src, got[1].dst, got[1].ttl) == (ll1, ll2, 255)
     finally:
         rx.close()
         tx.close()
