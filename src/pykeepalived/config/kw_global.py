@@ -61,7 +61,9 @@ def g_flag(attr: str, value: Any = True) -> Callable[[Ctx, Node], None]:
 
 def g_str(attr: str) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        setattr(_g(ctx), attr, ctx.arg(node, 1))
+        value = ctx.want(node)
+        if value is not None:
+            setattr(_g(ctx), attr, value)
     return handler
 
 
@@ -127,7 +129,9 @@ def g_fifo(attr: str) -> Callable[[Ctx, Node], None]:
         if getattr(g, attr) is not None:
             ctx.error(node, f"{attr} already specified - ignoring {node.tokens[1:2]}")
             return
-        name = ctx.arg(node, 1)
+        name = ctx.want(node)
+        if name is None:
+            return
         toks = node.tokens
         setattr(g, attr, FifoConfig(name, toks[2] if len(toks) > 2 else None,
                                     toks[3] if len(toks) > 3 else None))
@@ -140,6 +144,8 @@ def g_script(attr: str) -> Callable[[Ctx, Node], None]:
         if getattr(g, attr) is not None:
             ctx.error(node, f"{attr} already specified")
             return
+        if ctx.want(node) is None:
+            return
         script = ctx.script(node)
         if script is None:
             ctx.error(node, f"Invalid {attr}")
@@ -151,7 +157,9 @@ def g_script(attr: str) -> Callable[[Ctx, Node], None]:
 # ------------------------------------------------------------------ specific handlers
 def h_smtp_server(ctx: Ctx, node: Node) -> None:
     g = _g(ctx)
-    server = ctx.arg(node, 1)
+    server = ctx.want(node)
+    if server is None:
+        return
     port = node.tokens[2] if len(node.tokens) > 2 else "25"
     if not port.isdigit() or not 0 < int(port) < 65536:
         ctx.error(node, f"Invalid smtp server {server} {port}")
@@ -352,7 +360,9 @@ def h_lvs_flush_on_stop(ctx: Ctx, node: Node) -> None:
 
 def h_script_user(ctx: Ctx, node: Node) -> None:
     g = _g(ctx)
-    user = ctx.arg(node, 1)
+    user = ctx.want(node)
+    if user is None:
+        return
     group = node.tokens[2] if len(node.tokens) > 2 else None
     if not ctx.system.user_exists(user) or (group is not None and
                                             not ctx.system.group_exists(group)):
@@ -426,7 +436,9 @@ def h_max_auto_priority(ctx: Ctx, node: Node) -> None:
 
 
 def h_rx_bufs_policy(ctx: Ctx, node: Node) -> None:
-    value = ctx.arg(node, 1)
+    value = ctx.want(node)
+    if value is None:
+        return
     if value in ("MTU", "ADVERT") or value.isdigit():
         _g(ctx).vrrp_rx_bufs_policy = value
     else:
@@ -439,7 +451,10 @@ def h_net_namespace(attr: str) -> Callable[[Ctx, Node], None]:
         if getattr(g, attr) is not None:
             ctx.error(node, f"Duplicate {attr} definition {node.tokens[1:2]} - ignoring")
             return
-        setattr(g, attr, node.tokens[1] if len(node.tokens) > 1 else "")
+        value = ctx.want(node) if attr == "net_namespace" else (
+            node.tokens[1] if len(node.tokens) > 1 else "")
+        if value is not None:
+            setattr(g, attr, value)
     return handler
 
 

@@ -88,7 +88,7 @@ class _Source:
     """Something lines come from: a file, a ~SEQ/~LST expansion or a multi-line value."""
 
     kind: str  # "file", "seq" (~SEQ/~LST) or "multi" (multi-line definition)
-    lines: Iterator[str]
+    lines: Iterator[str] | Iterator[tuple[str, int]]
     file: str
     line: int = 0
     directory: str = "."
@@ -225,7 +225,11 @@ class Lexer:
         real = os.path.realpath(path)
         if real in self._open_files:
             chain = " -> ".join([*self._open_files[self._open_files.index(real):], real])
-            self.report(Category.OK, f"include loop: '{path}' is already being read "
+            # keepalived has no loop check: it re-reads the files until it runs out of file
+            # descriptors, so anything they define is defined again (an error) unless they
+            # hold nothing but includes and comments
+            category = Category.GENERAL_ERROR if _has_content(path) else Category.OK
+            self.report(category, f"include loop: '{path}' is already being read "
                         f"({chain}) - not reading it again", keyword="include")
             return False
         if len(self._open_files) >= MAX_INCLUDE_DEPTH:
@@ -253,14 +257,22 @@ class Lexer:
         while self._stack:
             src = self._stack[-1]
             try:
-                raw = next(src.lines)
+                item = next(src.lines)
             except StopIteration:
                 self._stack.pop()
                 if src.kind == "file":
                     self._end_file(src)
                 continue
+            if isinstance(item, tuple):
+                raw, piece = item
+                if piece == 0:
+                    src.line += 1
+                elif piece == 1:
+                    self.report(Category.OK, "line longer than 1023 bytes: keepalived reads "
+                                "it in 1023-byte pieces, each as a line of its own")
+            else:
+                raw = item
             if src.kind == "file":
-                src.line += 1
                 if not raw:
                     multi = None  # a blank line ends a multi-line definition
                     continue
@@ -631,3 +643,17 @@ class Lexer:
         return tokens
 
 
+
+
+def _has_content(path: str) -> bool:
+    """Whether a file holds anything but blank lines, comments and include lines."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+    except OSError:
+        return False
+    for raw in data.decode("utf-8", "replace").splitlines():
+        text = raw.strip()
+        if text and text[0] not in "#!" and not text.startswith("include"):
+            return True
+    return False

@@ -15,8 +15,14 @@ def is_regular(mode: int) -> bool:
     return stat.S_ISREG(mode)
 
 
-def physical_lines(data: bytes) -> Iterator[str]:
-    """Lines as keepalived's fgets() loop sees them (1023-byte pieces, cut at NUL)."""
+def physical_lines(data: bytes) -> Iterator[tuple[str, int]]:
+    """Lines as keepalived's fgets() loop sees them, with how many pieces the line made.
+
+    keepalived reads at most MAXBUF - 1 bytes at a time, so a longer line arrives as
+    several pieces (each read as a line of its own); a NUL byte ends what it sees of a
+    piece. Yields (text, 0) for the first piece of a physical line and (text, n) for the
+    n-th further piece.
+    """
     for chunk in data.split(b"\n"):
         if chunk.endswith(b"\r"):
             chunk = chunk.rstrip(b"\r")
@@ -24,10 +30,10 @@ def physical_lines(data: bytes) -> Iterator[str]:
             pieces = [chunk]
         else:
             pieces = [chunk[i:i + MAXBUF - 1] for i in range(0, len(chunk), MAXBUF - 1)]
-        for piece in pieces:
+        for n, piece in enumerate(pieces):
             if b"\0" in piece:
                 piece = piece.split(b"\0", 1)[0]
-            yield piece.decode("utf-8", "surrogateescape").rstrip("\r")
+            yield piece.decode("utf-8", "surrogateescape").rstrip("\r"), n
 
 
 def needs_decomment(raw: str) -> bool:

@@ -85,6 +85,14 @@ class Ctx:
                     "keepalived stops reading the configuration here", severity="error")
         raise MissingParameter(node.tokens[0])
 
+    def want(self, node: Node, index: int = 1) -> str | None:
+        """Token ``index``, or None with a "missing - ignoring" diagnostic (for keywords
+        whose keepalived handler checks the line length itself instead of stopping)."""
+        if index < len(node.tokens):
+            return node.tokens[index]
+        self.error(node, f"'{node.tokens[0]}' is missing its value - ignoring")
+        return None
+
     def read_unsigned(self, node: Node, index: int, lo: int, hi: int) -> int | None:
         return self.read_number(node, self.arg(node, index), lo, hi, signed=False)
 
@@ -345,7 +353,8 @@ def dispatch(ctx: Ctx, table: Table, nodes: list[Node]) -> None:
         if kw is None:
             where = "" if table.name == "top" else f" in {table.name}"
             hint = " (and its block, skipped)" if node.block is not None else ""
-            ctx.warn(node, f"Unknown keyword '{node.keyword}'{where}{hint}",
+            word = node.keyword if len(node.keyword) <= 64 else node.keyword[:60] + "..."
+            ctx.warn(node, f"Unknown keyword '{word}'{where}{hint}",
                      Category.UNKNOWN_KEYWORD)
             continue
         run_keyword(ctx, kw, node)
