@@ -324,8 +324,9 @@ class ScriptRunner:
                   group: str | None = None) -> ScriptResult:
         """Run ``argv`` to completion (or ``timeout`` seconds, then kill its process group).
 
-        ``env`` adds variables to the daemon's environment. Cancelling the caller terminates
-        the script (in the background, still reaped). Never raises for a script problem.
+        ``env`` adds variables to the daemon's environment. Cancelling the call terminates
+        the script's process group; the cancellation completes once the script is reaped.
+        Never raises for a script problem.
         """
         words = tuple(argv)
         plan = self._plan(words, user, group)
