@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pykeepalived.vrrp")
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 
 class InstanceRuntime:
     """A router plus the sockets, addresses and timer that make it real."""
@@ -56,12 +58,18 @@ class InstanceRuntime:
         self.sync_group_config: Any = None
         self.vips_installed = False
         self.src: str | None = plan.src
-        self.own_addresses: set[str] = set()
+        self.own_addresses: set[IPAddress] = set()
+        self.src_ip: IPAddress | None = None
+        self.dst_ips = [(d, ipaddress.ip_address(d)) for d in plan.destinations]
+        # (dev, address) of every VIP, for gratuitous ARP/NA rounds without re-parsing
+        self.gratuitous_targets = [(v.dev, v.ip) for v in plan.all_addresses]
         self.garp_tasks: set[asyncio.Task[None]] = set()
         self.history: list[tuple[float, State]] = []
         self.ip_id = 0
-        # adverts repeat: encode each distinct one once (keyed by advert and destination)
-        self._encoded: dict[tuple[packet.Advert, str], bytes] = {}
+        # The router hands out the same Advert object until something in it changes: encode
+        # it once per destination and reuse the bytes (the per-advert path stays cheap).
+        self._encoded_for: packet.Advert | None = None
+        self._encoded: list[bytes] = []
         self.scripts = plan.notify
 
     # ----------------------------------------------------------------- set-up
@@ -79,28 +87,36 @@ class InstanceRuntime:
             log.warning("(%s) no %s address on %s: adverts cannot be sent until one is added",
                         plan.name, "IPv4" if plan.family == 4 else "IPv6", plan.ifname)
         else:
-            self.router.set_primary_address(ipaddress.ip_address(self.src))
-        self.refresh_own_addresses()
+            self.src_ip = ipaddress.ip_address(self.src)
+            self.router.set_primary_address(self.src_ip)
+            self._encoded_for = None
+        primary = interfaces.primary_address(self.plan.ifname, self.plan.family)
+        self.own_addresses = {ipaddress.ip_address(a) for a in (primary, self.src) if a}
 
-    def refresh_own_addresses(self) -> None:
-        self.own_addresses = {a for a in (
-            interfaces.primary_address(self.plan.ifname, self.plan.family),
-            self.src) if a}
-
-    def is_own_source(self, src: Any) -> bool:
+    def is_own_source(self, src: IPAddress) -> bool:
         """Our own adverts looped back (unicast to self, or a shared segment): never fed back."""
-        return str(src) in self.own_addresses
+        return src in self.own_addresses
 
     # ----------------------------------------------------------------- timer
     def arm_timer(self) -> None:
+        """Make sure a timer fires no later than the router's next deadline.
+
+        A backup pushes its Master_Down_Timer back with every advert; instead of moving an
+        asyncio timer a thousand times a second, an earlier timer is left in place and, when
+        it fires before the router's deadline, simply re-armed (see ``VrrpProcess.on_timer``).
+        """
         when = self.router.get_timer()
-        if self.timer is not None:
-            if when is not None and self.timer.when() == when:
+        timer = self.timer
+        if when is None:
+            if timer is not None:
+                timer.cancel()
+                self.timer = None
+            return
+        if timer is not None:
+            if timer.when() <= when:
                 return
-            self.timer.cancel()
-            self.timer = None
-        if when is not None:
-            self.timer = self.proc.loop.call_at(when, self.proc.on_timer, self)
+            timer.cancel()
+        self.timer = self.proc.loop.call_at(when, self.proc.on_timer, self)
 
     def cancel_timer(self) -> None:
         if self.timer is not None:
@@ -127,28 +143,25 @@ class InstanceRuntime:
 
     def send_advert(self, action: SendAdvert) -> None:
         sock = self.send_socket
-        if sock is None or self.src is None:
+        src = self.src_ip
+        if sock is None or src is None:
             return
-        src = ipaddress.ip_address(self.src)
         cfg = self.plan.router_config
-        for dst_text in self.plan.destinations:
-            dst = ipaddress.ip_address(dst_text)
-            if action.ah_seq is not None and isinstance(src, ipaddress.IPv4Address) \
-                    and isinstance(dst, ipaddress.IPv4Address):
+        if action.ah_seq is not None and isinstance(src, ipaddress.IPv4Address):
+            for dst_text, dst in self.dst_ips:
+                assert isinstance(dst, ipaddress.IPv4Address)
                 self.ip_id = (self.ip_id % 0xFFFF) + 1  # keepalived skips 0
-                datagram = packet.build_ipv4_ah(action.advert, src, dst, cfg.auth_pass,
-                                                action.ah_seq, self.ip_id,
-                                                unicast=self.plan.unicast)
-                sock.send_datagram(datagram, dst_text)
-            else:
-                payload = self._encoded.get((action.advert, dst_text))
-                if payload is None:
-                    payload = packet.encode(action.advert, src, dst,
-                                            v3_checksum_as_v2=cfg.v3_checksum_as_v2)
-                    if len(self._encoded) > 64:
-                        self._encoded.clear()
-                    self._encoded[(action.advert, dst_text)] = payload
-                sock.send(payload, dst_text, src=self.src)
+                sock.send_datagram(packet.build_ipv4_ah(
+                    action.advert, src, dst, cfg.auth_pass, action.ah_seq, self.ip_id,
+                    unicast=self.plan.unicast), dst_text)
+            return
+        if action.advert is not self._encoded_for:
+            self._encoded = [packet.encode(action.advert, src, dst,
+                                           v3_checksum_as_v2=cfg.v3_checksum_as_v2)
+                             for _, dst in self.dst_ips]
+            self._encoded_for = action.advert
+        for (dst_text, _), payload in zip(self.dst_ips, self._encoded, strict=True):
+            sock.send(payload, dst_text, src=self.src)
 
     def add_vips(self) -> None:
         mgr = self.proc.addresses
@@ -179,20 +192,19 @@ class InstanceRuntime:
 
     def send_gratuitous(self) -> None:
         interval = self.plan.garp_interval
-        vips = self.plan.all_addresses
         if interval <= 0:
-            for vip in vips:
-                self._gratuitous_one(vip.dev, vip.ip)
+            for dev, address in self.gratuitous_targets:
+                self._gratuitous_one(dev, address)
             return
-        task = self.proc.loop.create_task(self._gratuitous_spaced(vips, interval))
+        task = self.proc.loop.create_task(self._gratuitous_spaced(interval))
         self.garp_tasks.add(task)
         task.add_done_callback(self.garp_tasks.discard)
 
-    async def _gratuitous_spaced(self, vips: list[Any], interval: float) -> None:
-        for vip in vips:
+    async def _gratuitous_spaced(self, interval: float) -> None:
+        for dev, address in self.gratuitous_targets:
             if self.router.state is not State.MASTER:
                 return
-            self._gratuitous_one(vip.dev, vip.ip)
+            self._gratuitous_one(dev, address)
             await asyncio.sleep(interval)
 
     def _gratuitous_one(self, dev: str, address: str) -> None:

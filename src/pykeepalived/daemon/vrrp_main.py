@@ -180,7 +180,12 @@ class VrrpProcess:
 
     def on_timer(self, rt: InstanceRuntime) -> None:
         rt.timer = None
-        rt.router.handle_timer(self.loop.time())
+        now = self.loop.time()
+        when = rt.router.get_timer()
+        if when is not None and when > now:
+            rt.timer = self.loop.call_at(when, self.on_timer, rt)  # deadline moved: re-arm
+            return
+        rt.router.handle_timer(now)
         self.process(rt)
 
     # ------------------------------------------------------------------ stop
