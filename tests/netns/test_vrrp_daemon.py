@@ -183,7 +183,12 @@ vrrp_script chk {{
         d2.stop()
 
 
-def test_sync_group_moves_together(lab: Lab, tmp_path: Path) -> None:
+def test_sync_group_moves_together(tmp_path: Path) -> None:
+    with Lab(segments=2) as lab:
+        sync_group_moves_together(lab, tmp_path)
+
+
+def sync_group_moves_together(lab: Lab, tmp_path: Path) -> None:
     r1 = lab.add_host("r1", [["192.0.2.1/24"], ["198.51.100.1/24"]], ipv6=False)
     r2 = lab.add_host("r2", [["192.0.2.2/24"], ["198.51.100.2/24"]], ipv6=False)
     hosts = {"r1": r1, "r2": r2}
