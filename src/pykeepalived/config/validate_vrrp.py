@@ -204,8 +204,9 @@ def complete_instance(ctx: Ctx, vi: VrrpInstance) -> bool:
         first = vi.virtual_ipaddress[0].address.ip
         if not first.is_link_local and strict:
             ctx.error(loc, f"({name}) the first IPv6 VIP address must be link local")
-    if vi.interface is not None and not unicast and vi.unicast_src_ip is None \
-            and vi.mcast_src_ip is None and not ctx.system.has_address(vi.interface, family):
+    if vi.interface is not None and ctx.system.has_interface(vi.interface) and not unicast \
+            and vi.unicast_src_ip is None and vi.mcast_src_ip is None \
+            and not ctx.system.has_address(vi.interface, family):
         ctx.error(loc, f"({name}) Cannot find an IP address to use for interface "
                   f"{vi.interface}")
     if len(vi.virtual_ipaddress) > 255:

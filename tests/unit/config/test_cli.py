@@ -1,0 +1,86 @@
+"""The command line: keepalived's flags and `-t` exit codes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from pykeepalived.daemon import cli
+from tests.unit.config.helpers import write
+
+GOOD = "global_defs {\n router_id test\n}\n"
+
+
+def test_config_test_clean_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "k.conf", GOOD)
+    assert cli.main(["-t", "-f", str(path)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_config_test_reports_and_exits_5(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "k.conf", "global_defs {\n prioritty 1\n}\n")
+    assert cli.main(["--config-test", "--use-file", str(path)]) == 5
+    err = capsys.readouterr().err
+    assert f"{path}:2: warning: Unknown keyword 'prioritty'" in err
+
+
+def test_config_test_to_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "k.conf", "bogus\n")
+    report = tmp_path / "report.txt"
+    assert cli.main(["-f", str(path), f"--config-test={report}"]) == 5
+    assert f"{path}:1:" in report.read_text()
+
+
+def test_missing_file_like_keepalived(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["-t", "-f", str(tmp_path / "absent.conf")]) == 0
+    assert "absent.conf" in capsys.readouterr().err
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["-v"]) == 0
+    assert "pykeepalived" in capsys.readouterr().err
+    assert cli.main(["-h"]) == 0
+    err = capsys.readouterr().err
+    for flag in ("--use-file", "--dont-fork", "--log-console", "--log-detail", "--log-facility",
+                 "--vrrp", "--check", "--pid", "--vrrp_pid", "--checkers_pid", "--config-id",
+                 "--config-test", "--version", "--help"):
+        assert flag in err
+
+
+def test_bad_option_exits_1() -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--bogus"])
+    assert info.value.code == 1
+
+
+def test_keepalived_flags_parse() -> None:
+    args = cli.build_parser().parse_args(["-n", "-l", "-D", "-S", "local3", "-P", "-C", "-p",
+                                          "/a", "-r", "/b", "-c", "/c", "-i", "r1"])
+    assert (args.dont_fork, args.log_console, args.log_detail, args.log_facility) == (
+        True, True, True, "local3")
+    assert (args.vrrp, args.check, args.pid, args.vrrp_pid, args.checkers_pid) == (
+        True, True, "/a", "/b", "/c")
+    assert args.config_id == "r1" and args.use_file == "/a".replace("/a", cli.DEFAULT_CONFIG)
+
+
+def test_daemon_started_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pykeepalived.daemon.runner as runner
+
+    seen: list[argparse.Namespace] = []
+
+    def fake(args: argparse.Namespace) -> int:
+        seen.append(args)
+        return 42
+
+    monkeypatch.setattr(runner, "run_daemon", fake)
+    assert cli.main(["-n", "-f", "/x.conf"]) == 42
+    assert seen[0].use_file == "/x.conf" and seen[0].dont_fork
+
+
+def test_config_id_selects_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "k.conf", "@r1 bogus\n@r2 global_defs {\n@r2 }\n")
+    assert cli.main(["-t", "-f", str(path), "-i", "r2"]) == 0
+    assert cli.main(["-t", "-f", str(path), "-i", "r1"]) == 5

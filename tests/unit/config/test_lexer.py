@@ -1,0 +1,271 @@
+"""The language: comments, quotes, braces, include, $definitions, @conditionals, ~SEQ,
+~LST and continuation; every error case names file:line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pykeepalived.config.errors import Category
+from pykeepalived.config.lexer import Lexer
+from pykeepalived.config.lexer_text import brace_expand, decomment, strtol
+from tests.unit.config.helpers import instance, load, messages, write
+
+
+def lex(tmp: Path, text: str, config_id: str | None = "r1") -> tuple[list[list[str]], Lexer]:
+    path = write(tmp, "keepalived.conf", text)
+    lexer = Lexer(config_id)
+    assert lexer.open_main(str(path))
+    return [line.tokens for line in lexer.lines()], lexer
+
+
+# ------------------------------------------------------------------ comments and quotes
+def test_comments_bang_and_hash(tmp_path: Path) -> None:
+    tokens, _ = lex(tmp_path, "a b # c\n! whole line\nd ! e\nf \\# g\n")
+    assert tokens == [["a", "b"], ["d"], ["f", "#", "g"]]
+
+
+def test_comment_characters_inside_quotes_are_text(tmp_path: Path) -> None:
+    tokens, _ = lex(tmp_path, 'router_id "a # b ! c"\n')
+    assert tokens == [["router_id", "a # b ! c"]]
+
+
+def test_decomment_reports_unterminated_quote() -> None:
+    text, open_quote = decomment('router_id "abc')
+    assert text == 'router_id "abc' and open_quote
+
+
+def test_unterminated_quote_named_at_its_line(tmp_path: Path) -> None:
+    result = load(tmp_path, 'global_defs {\n  router_id "abc\n}\n')
+    assert any(":2:" in m and "quote" in m for m in messages(result))
+    assert result.exit_status == 5
+
+
+# ------------------------------------------------------------------ braces
+def test_braces_become_lines_of_their_own(tmp_path: Path) -> None:
+    tokens, _ = lex(tmp_path, "track_interface { eth0 eth1 }\nvrrp_instance X{\n}\n")
+    assert tokens == [["track_interface"], ["{"], ["eth0", "eth1"], ["}"],
+                      ["vrrp_instance", "X"], ["{"], ["}"]]
+
+
+def test_inline_block_configures_the_model(tmp_path: Path) -> None:
+    text = ("vrrp_instance VI_1 { interface eth0\n virtual_router_id 5\n"
+            " virtual_ipaddress { 192.0.2.7/24 }\n track_interface { eth1 weight -20 } }\n")
+    result = load(tmp_path, text)
+    vi = result.config.vrrp_instances["VI_1"]
+    assert [str(v.address) for v in vi.virtual_ipaddress] == ["192.0.2.7/24"]
+    assert vi.track_interface[0].name == "eth1" and vi.track_interface[0].weight == -20
+
+
+def test_extra_closing_brace_named(tmp_path: Path) -> None:
+    result = load(tmp_path, instance() + "}\n")
+    assert any("keepalived.conf:8" in m and "Extra '}'" in m for m in messages(result))
+    assert result.exit_status == 5
+
+
+def test_unterminated_block(tmp_path: Path) -> None:
+    result = load(tmp_path, "vrrp_instance VI_1 {\n interface eth0\n")
+    assert any("missing '}'" in m for m in messages(result))
+    assert any("keepalived.conf:1" in m and "not closed" in m for m in messages(result))
+
+
+# ------------------------------------------------------------------ include
+def test_include_relative_to_including_file(tmp_path: Path) -> None:
+    write(tmp_path, "conf.d/vi.conf", instance())
+    write(tmp_path, "conf.d/sub/extra.conf", "global_defs {\n router_id sub\n}\n")
+    text = "include conf.d/vi.conf\ninclude conf.d/nested.conf\n"
+    write(tmp_path, "conf.d/nested.conf", "include sub/extra.conf\n")
+    result = load(tmp_path, text)
+    assert "VI_1" in result.config.vrrp_instances
+    assert result.config.global_defs.router_id == "sub"
+    assert result.config.vrrp_instances["VI_1"].location.file.endswith("conf.d/vi.conf")
+    assert result.exit_status == 0, messages(result)
+
+
+def test_include_glob_and_braces_in_order(tmp_path: Path) -> None:
+    for i in (2, 1, 3):
+        write(tmp_path, f"d/{i}.conf", instance(vrid=i, name=f"VI_{i}"))
+    write(tmp_path, "e/x.conf", instance(vrid=9, name="VI_9"))
+    result = load(tmp_path, "include d/*.conf\ninclude {e,f}/x.conf\n")
+    assert list(result.config.vrrp_instances) == ["VI_1", "VI_2", "VI_3", "VI_9"]
+
+
+def test_missing_include_is_a_message_only(tmp_path: Path) -> None:
+    result = load(tmp_path, "include nothere.conf\n" + instance())
+    assert any("keepalived.conf:1" in m and "nothere.conf" in m for m in messages(result))
+    assert result.exit_status == 0
+
+
+def test_missing_includea_stops_like_keepalived(tmp_path: Path) -> None:
+    result = load(tmp_path, "includea nothere.conf\n" + instance())
+    assert any("keepalived.conf:1" in m and "nothere.conf" in m for m in messages(result))
+    assert result.exit_status == 6 and not result.ok
+
+
+def test_include_check_makes_plain_include_strict(tmp_path: Path) -> None:
+    result = load(tmp_path, "global_defs {\n include_check\n}\ninclude nothere.conf\n")
+    assert result.exit_status == 6
+
+
+def test_include_loop_detected(tmp_path: Path) -> None:
+    write(tmp_path, "b.conf", "include keepalived.conf\n")
+    result = load(tmp_path, "include b.conf\n" + instance())
+    loop = [m for m in messages(result) if "include loop" in m]
+    assert loop and "b.conf:1" in loop[0]
+    assert list(result.config.vrrp_instances) == ["VI_1"]
+
+
+def test_executable_include_skipped(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.conf", instance())
+    os.chmod(path, 0o755)
+    result = load(tmp_path, "include x.conf\n")
+    assert not result.config.vrrp_instances
+    assert any("non-executable" in m for m in messages(result))
+
+
+def test_brace_expand() -> None:
+    assert brace_expand("/a/{b,c/{d,e}}.conf") == ["/a/b.conf", "/a/c/d.conf", "/a/c/e.conf"]
+    assert brace_expand("plain") == ["plain"]
+
+
+# ------------------------------------------------------------------ definitions
+def test_definitions_replaced_at_use_time(tmp_path: Path) -> None:
+    text = ("$BASE=10.2.${SUB}\n$SUB=0\nglobal_defs {\n router_id ${BASE}.1\n"
+            " notification_email_from a$SUB@x\n}\n")
+    tokens, _ = lex(tmp_path, text)
+    assert ["router_id", "10.2.0.1"] in tokens
+    assert ["notification_email_from", "a$SUB@x"] in tokens  # $NAME needs a blank after it
+
+
+def test_undefined_definition_left_alone(tmp_path: Path) -> None:
+    tokens, _ = lex(tmp_path, "notify_master $UNDEFINED /x\n")
+    assert tokens == [["notify_master", "$UNDEFINED", "/x"]]
+
+
+def test_multiline_definition(tmp_path: Path) -> None:
+    text = ("$INST= \\\nvrrp_instance VI_${NUM} { \\\n interface eth0 \\\n"
+            " virtual_router_id ${NUM} \\\n virtual_ipaddress { \\\n  192.0.2.${NUM} \\\n"
+            " } \\\n}\n\n$NUM=1\n$INST\n$NUM=2\n$INST\n")
+    result = load(tmp_path, text)
+    assert list(result.config.vrrp_instances) == ["VI_1", "VI_2"]
+    assert result.config.vrrp_instances["VI_2"].virtual_router_id == 2
+    assert result.exit_status == 0, messages(result)
+
+
+def test_builtin_definitions(tmp_path: Path) -> None:
+    # keepalived 2.2.7 strips comments again after substitution, so ${_HASH} ends the line
+    text = ("global_defs {\n router_id ${_INSTANCE}${_HASH}x\n"
+            " notification_email_from ${_PWD}\n random_seed 7\n}\n"
+            "$R=${_RANDOM 5 9}\nglobal_defs {\n smtp_helo_name $R\n}\n")
+    result = load(tmp_path, text, config_id="node7")
+    g = result.config.global_defs
+    assert g.router_id == "node7"
+    assert g.notification_email_from == str(tmp_path)
+    assert g.smtp_helo_name is not None and 5 <= int(g.smtp_helo_name) <= 9
+
+
+def test_self_referencing_definition_does_not_hang(tmp_path: Path) -> None:
+    result = load(tmp_path, "$A=$A\nglobal_defs {\n router_id $A\n}\n")
+    assert any("keepalived.conf:3" in m and "substitution" in m for m in messages(result))
+
+
+def test_growing_definition_stops_at_line_length(tmp_path: Path) -> None:
+    result = load(tmp_path, "$A=x$A \nglobal_defs {\n router_id $A\n}\n")
+    assert result.config.global_defs.router_id is not None
+
+
+# ------------------------------------------------------------------ conditionals
+def test_conditional_lines(tmp_path: Path) -> None:
+    text = "@r1 a one\n@r2 a two\n@^r1 b notone\n@^r2 b nottwo\n@r1\n"
+    tokens, _ = lex(tmp_path, text, config_id="r1")
+    assert tokens == [["a", "one"], ["b", "nottwo"]]
+    tokens, _ = lex(tmp_path, text, config_id=None)
+    assert tokens == [["b", "notone"], ["b", "nottwo"]]
+
+
+def test_conditional_definition(tmp_path: Path) -> None:
+    text = "@r1 $PRIO=240\n@r2 $PRIO=200\n" + instance(body="    priority $PRIO\n")
+    assert load(tmp_path, text, config_id="r2").config.vrrp_instances["VI_1"].priority == 200
+
+
+# ------------------------------------------------------------------ ~SEQ and ~LST
+def test_seq_forms(tmp_path: Path) -> None:
+    tokens, _ = lex(tmp_path, "~SEQ(A, 3) x $A\n~SEQ(B, 5, 2, 9) y $B\n~SEQ(C, 2, 0) z $C\n"
+                    "~SEQx(D, 0x9, 0x10, 0x2b) w ${D}\n")
+    assert tokens == [["x", "1"], ["x", "2"], ["x", "3"], ["y", "5"], ["y", "7"], ["y", "9"],
+                      ["z", "2"], ["z", "1"], ["z", "0"], ["w", "9"], ["w", "19"], ["w", "29"]]
+
+
+def test_nested_seq(tmp_path: Path) -> None:
+    tokens, _ = lex(tmp_path, "~SEQ(A, 1, 2) ~SEQ(B, 1, 2) v ${A}.${B}\n")
+    assert tokens == [["v", "1.1"], ["v", "1.2"], ["v", "2.1"], ["v", "2.2"]]
+
+
+def test_seq_builds_instances(tmp_path: Path) -> None:
+    text = ("$I= \\\nvrrp_instance VI_${N} { \\\n interface eth0 \\\n virtual_router_id ${N} \\\n"
+            " virtual_ipaddress { \\\n 192.0.2.${N} \\\n } \\\n}\n\n~SEQ(N, 1, 5) $I\n")
+    result = load(tmp_path, text)
+    assert [vi.virtual_router_id for vi in result.config.vrrp_instances.values()] == [1, 2, 3,
+                                                                                      4, 5]
+
+
+def test_bad_seq_named_at_its_line(tmp_path: Path) -> None:
+    result = load(tmp_path, "global_defs {\n}\n~SEQ(I, 1, 0, 3) x\n~SEQ(J 4)\n")
+    bad = [m for m in messages(result) if "~SEQ" in m]
+    assert any("keepalived.conf:3" in m for m in bad)
+    assert any("keepalived.conf:4" in m for m in bad)
+    assert result.exit_status == 5
+
+
+def test_lst(tmp_path: Path) -> None:
+    tokens, _ = lex(tmp_path, "~LST({A, B}, {10,1},{20,4}) ip ${A}.${B}\n~LST(C, 1, 2) c $C\n")
+    assert tokens == [["ip", "10.1"], ["ip", "20.4"], ["c", "1"], ["c", "2"]]
+
+
+def test_strtol_like_c() -> None:
+    assert strtol(" 0x1f,") == (31, ",")
+    assert strtol("017)") == (15, ")")
+    assert strtol("-3") == (-3, "")
+    assert strtol("abc") == (0, "abc")
+
+
+# ------------------------------------------------------------------ continuation
+def test_continuation_only_inside_definitions(tmp_path: Path) -> None:
+    """keepalived joins lines only in $NAME= definitions; elsewhere the '\\' stays."""
+    text = instance(body="    priority 100 \\\n    nopreempt\n")
+    result = load(tmp_path, text)
+    assert any("keepalived.conf:4" in m and "100\\" in m for m in messages(result))
+    assert result.exit_status == 5
+
+
+def test_definition_ended_by_blank_line(tmp_path: Path) -> None:
+    tokens, _ = lex(tmp_path, "$D= a \\\n b \\\n\nplain\n$D\n")
+    assert tokens == [["plain"], ["a"], ["b"]]
+
+
+# ------------------------------------------------------------------ odd bytes
+def test_long_line_is_cut_like_keepalived(tmp_path: Path) -> None:
+    tokens, lexer = lex(tmp_path, "x" * 3000 + "\nlast\n")
+    assert [len(t[0]) for t in tokens] == [1023, 1023, 954, 4]
+    assert any(d.category == Category.OK and "1023" in d.message for d in lexer.diagnostics)
+
+
+def test_nul_ends_what_keepalived_sees(tmp_path: Path) -> None:
+    path = tmp_path / "keepalived.conf"
+    path.write_bytes(b"router_id abc\x00def\nnext\n")
+    lexer = Lexer("r1")
+    lexer.open_main(str(path))
+    assert [line.tokens for line in lexer.lines()] == [["router_id", "abc"], ["next"]]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list('ab $@~{}"\\#!\n(),=_01xSEQLT\t')), max_size=300))
+def test_any_text_never_crashes(tmp_path: Path, text: str) -> None:
+    result = load(tmp_path, text)
+    assert result.exit_status in (0, 2, 4, 5, 6)
+    for diag in result.diagnostics:
+        assert diag.file and diag.line >= 0

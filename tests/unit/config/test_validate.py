@@ -1,0 +1,141 @@
+"""keepalived's validation rules and the `-t` exit status they lead to."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pykeepalived.config import ConfigError, load_config
+from pykeepalived.config.errors import Category, Diagnostic, exit_status
+from tests.unit.config.helpers import instance, load, messages, write
+
+
+@pytest.mark.parametrize(("value", "ok"), [("0", False), ("256", False), ("-1", False),
+                                           ("abc", False), ("1", True), ("255", True)])
+def test_priority_range(tmp_path: Path, value: str, ok: bool) -> None:
+    result = load(tmp_path, instance(body=f"    priority {value}\n"))
+    assert (result.exit_status == 0) is ok, messages(result)
+    if not ok:
+        assert any("keepalived.conf:4" in m and "priority" in m.lower() for m in messages(result))
+        assert result.config.vrrp_instances["VI_1"].priority == 100
+
+
+@pytest.mark.parametrize(("value", "ok"), [("0", False), ("256", False), ("1", True),
+                                           ("255", True)])
+def test_vrid_range(tmp_path: Path, value: str, ok: bool) -> None:
+    result = load(tmp_path, instance(vrid=value))  # type: ignore[arg-type]
+    assert (result.exit_status == 0) is ok
+    if not ok:
+        assert any("keepalived.conf:3" in m and "VRID" in m for m in messages(result))
+        assert any("virtual router id must be set" in m for m in messages(result))
+        assert not result.ok
+
+
+def test_missing_parameter_stops_with_status_2(tmp_path: Path) -> None:
+    result = load(tmp_path, instance(body="    priority\n"))
+    assert result.exit_status == 2 and not result.ok
+    assert any("keepalived.conf:4" in m and "priority" in m for m in messages(result))
+
+
+def test_unknown_keyword_is_a_warning_with_place(tmp_path: Path) -> None:
+    result = load(tmp_path, instance(body="    prioritty 100\n") + "bogus {\n a\n}\n")
+    diags = [d for d in result.diagnostics if d.category == Category.UNKNOWN_KEYWORD]
+    assert [(d.line, d.keyword, d.severity) for d in diags] == [(4, "prioritty", "warning"),
+                                                                (9, "bogus", "warning")]
+    assert result.ok and result.exit_status == 5
+
+
+def test_missing_interface_cannot_run(tmp_path: Path) -> None:
+    result = load(tmp_path, instance().replace("eth0", "eth9"))
+    assert not result.ok and result.exit_status == 5
+    assert any("keepalived.conf:2" in m and "eth9" in m for m in messages(result))
+    assert any(d.category == Category.BAD_IF for d in result.diagnostics)
+
+
+def test_dynamic_interfaces_accepts_missing(tmp_path: Path) -> None:
+    text = "global_defs {\n dynamic_interfaces\n}\n" + instance().replace("eth0", "eth9")
+    assert load(tmp_path, text).exit_status == 0
+
+
+def test_no_vip_sensible_or_required(tmp_path: Path) -> None:
+    text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 5\n}\n"
+    result = load(tmp_path, text)
+    assert result.ok and result.exit_status == 5
+    result = load(tmp_path, text.replace("virtual_router_id 5", "virtual_router_id 5\n version 3"))
+    assert not result.ok and any("required" in m for m in messages(result))
+
+
+def test_strict_mode_rules(tmp_path: Path) -> None:
+    body = ("    state MASTER\n    priority 100\n    preempt_delay 5\n"
+            "    authentication {\n        auth_type PASS\n        auth_pass x\n    }\n")
+    result = load(tmp_path, "global_defs {\n vrrp_strict\n}\n" + instance(body=body))
+    text = " ".join(messages(result))
+    assert "State MASTER must match" in text and "authentication" in text
+    vi = result.config.vrrp_instances["VI_1"]
+    assert vi.state == "BACKUP" and vi.authentication is None and vi.no_accept
+    assert vi.strict_mode
+
+
+def test_ah_with_master_is_cleared(tmp_path: Path) -> None:
+    body = ("    state MASTER\n    priority 100\n"
+            "    authentication {\n        auth_type AH\n        auth_pass x\n    }\n")
+    result = load(tmp_path, instance(body=body))
+    assert result.config.vrrp_instances["VI_1"].state == "BACKUP"
+    assert result.exit_status == 5
+
+
+def test_duplicate_vrid(tmp_path: Path) -> None:
+    result = load(tmp_path, instance(name="A", vrid=5) + instance(name="B", vrid=5))
+    assert any("both use VRID 5" in m for m in messages(result))
+
+
+def test_duplicate_instance_name(tmp_path: Path) -> None:
+    result = load(tmp_path, instance() + instance(vrid=52))
+    assert any("keepalived.conf:8" in m and "already defined" in m for m in messages(result))
+
+
+def test_v2_advert_int_rounded(tmp_path: Path) -> None:
+    result = load(tmp_path, instance(body="    advert_int 1.4\n"))
+    assert result.config.vrrp_instances["VI_1"].advert_int == 1.0
+    assert result.exit_status == 5
+
+
+def test_script_security(tmp_path: Path) -> None:
+    script = write(tmp_path, "notify.sh", "#!/bin/sh\nexit 0\n")
+    os.chmod(script, 0o755)
+    text = instance(body=f"    notify_master {script}\n")
+    from pykeepalived.config.sysinfo import SystemInfo
+
+    system = SystemInfo.fake(["lo", "eth0"])
+    system.probe_files = True
+    path = write(tmp_path, "keepalived.conf", text)
+    assert load_config(str(path), system=system).exit_status == 6
+    path = write(tmp_path, "keepalived.conf", "global_defs {\n enable_script_security\n"
+                 " script_user root\n}\n" + text)
+    assert load_config(str(path), system=system).exit_status == 0
+    path = write(tmp_path, "keepalived.conf", instance(body="    notify_master /nonexist.sh\n"))
+    assert load_config(str(path), system=system).exit_status == 0
+
+
+def test_missing_main_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(str(tmp_path / "none.conf"))
+    assert "none.conf" in str(info.value)
+    assert exit_status([info.value.as_diagnostic()]) == 0  # what keepalived -t gives
+
+
+def test_exit_status_takes_keepalived_largest_category() -> None:
+    def d(cat: Category) -> Diagnostic:
+        return Diagnostic("f", 1, "warning", "m", None, cat)
+
+    assert exit_status([]) == 0
+    assert exit_status([d(Category.BAD_IF)]) == 4
+    assert exit_status([d(Category.BAD_IF), d(Category.WARNING)]) == 5
+    assert exit_status([d(Category.WARNING), d(Category.SECURITY_ERROR)]) == 6
+    assert exit_status([d(Category.OK)]) == 0
+
+
+def test_diagnostic_str_is_file_line_message() -> None:
+    assert str(Diagnostic("/etc/k.conf", 12, "error", "bad")) == "/etc/k.conf:12: bad"
