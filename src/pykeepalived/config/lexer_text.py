@@ -85,6 +85,11 @@ def find_brace(text: str) -> int | None:
     """Index of the first '{' or '}' outside double quotes (0 if the line starts with one)."""
     if text[0] in "{}":
         return 0
+    if "{" not in text and "}" not in text:
+        return None
+    if '"' not in text:
+        a, b = text.find("{"), text.find("}")
+        return min(x for x in (a, b) if x >= 0)
     i = 0
     n = len(text)
     while i < n:

@@ -220,6 +220,8 @@ def check_true_false(text: str) -> bool | None:
 
 def _c_strtol(s: str, base: int) -> int | None:
     """C strtol/strtoul with a full-string check: None when characters are left over."""
+    if base == 10 and s.isdigit() and s.isascii():
+        return int(s)
     m = re.fullmatch(r"[ \t\n\r\f\v]*([+-]?)([0-9]+)" if base == 10 else
                      r"[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", s)
     if m is None:
