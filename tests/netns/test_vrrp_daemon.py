@@ -163,7 +163,7 @@ def test_track_script_moves_the_master(lab: Lab, tmp_path: Path) -> None:
     script = f"""
 vrrp_script chk {{
     script "/usr/bin/test -e {flag}"
-    interval 0.2
+    interval 1
     weight -60
     fall 1
     rise 1
@@ -234,9 +234,61 @@ def test_hup_reload_keeps_vips_and_applies_changes(lab: Lab, tmp_path: Path) -> 
         assert wait_for(lambda: r1.has_address(VIP), 10), d1.log()
         conf = tmp_path / "r1.conf"
         conf.write_text(conf.read_text().replace(f"{VIP}/24", f"{VIP}/24\n 192.0.2.11/24"))
+        before = len(d1.log())
         d1.signal(signal.SIGHUP)
         assert wait_for(lambda: r1.has_address("192.0.2.11"), 5), d1.log()
         assert r1.has_address(VIP)
-        assert "Entering BACKUP STATE" not in d1.log()
+        assert d1.wait_log("Configuration reloaded", 5)
+        assert "Entering BACKUP STATE" not in d1.log()[before:]
     finally:
         d1.stop()
+
+
+def test_missing_interface_refuses_to_start_like_keepalived(lab: Lab, tmp_path: Path) -> None:
+    """keepalived 2.2.7 exits ("Non-existent interface specified in configuration")."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
+    d1 = start(r1, tmp_path, instance(priority=150, interface="eth9"))
+    try:
+        assert d1.proc.wait(timeout=10) != 0
+    finally:
+        d1.stop()
+    assert "r1.conf:" in d1.log() and "eth9" in d1.log(), d1.log()
+    assert not r1.has_address(VIP)
+
+
+def test_garbage_packets_are_counted_and_change_nothing(lab: Lab, tmp_path: Path) -> None:
+    """Malformed, wrong-checksum, wrong-TTL, wrong-VRID and higher-priority-but-bad adverts."""
+    from scapy.layers.inet import IP
+    from scapy.layers.vrrp import VRRPv3
+
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
+    attacker = lab.add_host("x", [["192.0.2.66/24"]], ipv6=False)
+    d1 = start(r1, tmp_path, instance(priority=150))
+    try:
+        assert wait_for(lambda: r1.has_address(VIP), 10), d1.log()
+        good = IP(src="192.0.2.66", dst="224.0.0.18", ttl=255) / VRRPv3(
+            vrid=51, priority=254, ipcount=1, addrlist=[VIP], adv=10)
+        raw = bytes(good)
+        bad = {
+            "truncated": raw[:24],
+            "checksum": raw[:26] + bytes([raw[26] ^ 0xFF]) + raw[27:],
+            "ttl": bytes(IP(src="192.0.2.66", dst="224.0.0.18", ttl=64) / VRRPv3(
+                vrid=51, priority=254, ipcount=1, addrlist=[VIP], adv=10)),
+            "version": bytes(IP(src="192.0.2.66", dst="224.0.0.18", ttl=255) / VRRPv3(
+                version=4, vrid=51, priority=254, ipcount=1, addrlist=[VIP], adv=10)),
+            "garbage": raw[:20] + b"\xff" * 40,
+        }
+        sender = (
+            "import socket,sys,binascii\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_RAW)\n"
+            "s.setsockopt(socket.SOL_SOCKET,25,b'eth0')\n"
+            "for h in sys.argv[1:]:\n"
+            "  [s.sendto(binascii.unhexlify(h),('224.0.0.18',0)) for _ in range(20)]\n")
+        attacker.run("python3", "-c", sender, *[b.hex() for b in bad.values()])
+        time.sleep(1.0)
+        assert r1.has_address(VIP), d1.log()
+        assert "Entering BACKUP STATE" not in d1.log().split("Entering MASTER STATE", 1)[1]
+    finally:
+        d1.stop()
+    log = d1.log()
+    assert "checksum" in log and "ttl" in log.lower(), log

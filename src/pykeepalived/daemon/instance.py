@@ -58,7 +58,7 @@ def vip_spec(vip: IpAddress, default_dev: str) -> VipSpec:
                    mngtmpaddr=vip.mngtmpaddr, noprefixroute=vip.noprefixroute)
 
 
-def route_spec(route: Route, default_dev: str) -> RouteSpec:
+def route_spec(route: Route) -> RouteSpec:
     """A virtual_routes entry in the net layer's terms (via ``ip route`` words)."""
     words: list[str] = []
     if route.type and route.type != "unicast":
@@ -68,7 +68,8 @@ def route_spec(route: Route, default_dev: str) -> RouteSpec:
         value = getattr(route, key)
         if value is not None:
             words += [key, str(value)]
-    words += ["dev", route.dev or default_dev] if route.type in (None, "unicast") else []
+    if route.dev is not None:
+        words += ["dev", route.dev]
     for key, value in route.options.items():
         words += [key] + ([value] if value else [])
     return route_from_words(words)
@@ -182,7 +183,7 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
     return InstancePlan(
         name=inst.name, ifname=ifname, xmit_ifname=xmit_ifname, family=family,
         router_config=router_config, vips=advertised, excluded=excluded,
-        routes=[route_spec(r, vip_dev) for r in inst.virtual_routes],
+        routes=[route_spec(r) for r in inst.virtual_routes],
         rules=[rule_spec(r) for r in inst.virtual_rules],
         destinations=destinations, unicast=bool(peers), src=src, vmac=vmac,
         track_interfaces=[(t.name, t.weight, t.reverse) for t in inst.track_interface],

@@ -40,13 +40,23 @@ def _opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
 
 
 def load(path: str, config_id: str | None) -> Any:
-    """Load and validate the configuration; None (with errors logged) when it does not parse."""
-    from pykeepalived.config import load_config
+    """Load the configuration; None (with the reasons logged) when it cannot be run.
+
+    As keepalived, errors that only drop a keyword or a block are logged and the rest runs;
+    a configuration is refused when keepalived would refuse it too: a missing file, an
+    interface that does not exist, or a fatal error.
+    """
+    from pykeepalived.config import Category, load_config
 
     result = load_config(path, config_id=config_id)
     for diag in result.diagnostics:
         (log.error if diag.severity == "error" else log.warning)("%s", diag)
-    return result.config if result.ok else None
+    fatal = [d for d in result.diagnostics
+             if d.severity == "error" and Category.OK < d.category <= Category.FATAL]
+    if result.fatal_exit is not None or fatal:
+        log.error("Configuration cannot be run; not starting")
+        return None
+    return result.config
 
 
 def _daemonize() -> None:

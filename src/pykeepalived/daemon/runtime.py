@@ -221,7 +221,7 @@ class InstanceRuntime:
         self.history.append((self.proc.loop.time(), change.new))
         if change.new is State.STOP:
             log.info("(%s) Stopped", name)
-        elif change.new is not State.FAULT:  # the router itself logs FAULT with its reason
+        else:
             log.info("(%s) Entering %s STATE", name, change.new.value)
         self.proc.tracker.notifier.instance_changed(name, change.new.value,
                                                     self.router.priority, self.scripts)
