@@ -1,4 +1,4 @@
-"""Real pykeepalived daemons in namespaces: election, failover, hand-back, TERM, layouts, tracking."""
+"""Real pykeepalived daemons in namespaces: election, failover, hand-back, TERM, tracking."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def two_routers(lab: Lab, v6: bool = False) -> tuple[Host, Host]:
 
 
 def start(host: Host, tmp: Path, body: str, name: str | None = None) -> Daemon:
-    conf = write_conf(tmp, name or host.name, "global_defs {\n router_id %s\n}\n%s"
-                      % (host.name, body))
+    text = f"global_defs {{\n router_id {host.name}\n}}\n{body}"
+    conf = write_conf(tmp, name or host.name, text)
     return start_pykeepalived(host, conf, tmp)
 
 
