@@ -15,6 +15,7 @@ from typing import Any
 
 from pykeepalived.config.addresses import parse_addr
 from pykeepalived.config.blocks import Node
+from pykeepalived.config.errors import Category
 from pykeepalived.config.model_common import Location
 from pykeepalived.config.model_lvs import (
     BfdCheck,
@@ -43,7 +44,7 @@ SCHEDULERS = {"rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "
 LVS_FLAGS = {"hashed", "ops", "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback",
              "mh-port", "mh-fallback"}
 TIMER_MAX = UINT_MAX / 1e6
-IPVS_WEIGHT_LIMIT = 65535
+IPVS_WEIGHT_LIMIT = 2**31 - 1  # keepalived's IPVS_WEIGHT_MAX (INT32_MAX)
 
 
 def _loc(node: Node) -> Location:
@@ -145,8 +146,9 @@ def enter_vs(ctx: Ctx, node: Node) -> VirtualServer | None:
     if first == "group":
         vs.group = ctx.arg(node, 2)
         if vs.group not in ctx.config.virtual_server_groups:
-            ctx.error(node, f"virtual_server_group {vs.group} not found - skipping virtual "
-                      "server")
+            # keepalived -t does not look the group up; the checker process finds it missing
+            ctx.report(node, Category.OK, f"virtual_server_group {vs.group} is not defined "
+                       "(before this line) - removing this virtual server", severity="error")
             return None
     elif first == "fwmark":
         mark = ctx.read_number(node, ctx.arg(node, 2), 0, UINT_MAX, signed=False)
@@ -290,11 +292,7 @@ def h_persistence_granularity(ctx: Ctx, node: Node) -> None:
             if not 1 <= int(value) <= 128:
                 raise ValueError
         else:
-            mask = int(ipaddress.IPv4Address(value))
-            inv = (~mask) & 0xFFFFFFFF
-            if inv & (inv + 1):
-                ctx.error(node, f"IPv4 persistence_granularity netmask is not solid - {value}")
-                return
+            ipaddress.IPv4Address(value)  # like ipvsadm, a mask need not be solid
     except ValueError:
         ctx.error(node, f"Invalid persistence_granularity specified - {value}")
         return

@@ -450,6 +450,10 @@ def h_use_vmac(ctx: Ctx, node: Node) -> None:
                 ctx.error(node, f"VMAC invalid MAC address {word} - ignored")
             elif int(octets[0], 16) & 1:
                 ctx.error(node, f"VMAC MAC address is multicast {word} - ignoring")
+            elif [int(o, 16) for o in octets[:4]] in ([0, 0, 0x5E, 0], ) and \
+                    int(octets[4], 16) in (1, 2):
+                ctx.error(node, f"VMAC MAC address not allowed to be RFC5798 address ({word}) -"
+                          " ignoring")
             else:
                 vi.vmac_mac = word
         else:

@@ -95,7 +95,7 @@ def validate_vrrp(ctx: Ctx) -> None:
                    for t in vi.track_script) or any(
             t.name == name for sg in config.vrrp_sync_groups.values() for t in sg.track_script)
         if not used:
-            ctx.error(vs.location, f"Warning - script {name} is not used")
+            ctx.report(vs.location, Category.OK, f"Warning - script {name} is not used")
 
 
 def _sync_group(ctx: Ctx, name: str) -> None:
@@ -184,9 +184,11 @@ def complete_instance(ctx: Ctx, vi: VrrpInstance) -> bool:
     elif auth is not None:
         vi.authentication = None
     unicast = _unicast(ctx, vi)
-    if strict and unicast:
-        ctx.error(loc, f"({name}) Unicast peers are not supported in strict mode", fatal=True)
-        return False
+    if strict and unicast and vi.interface is not None:
+        # keepalived -t does not see interface flags and lets this pass; the daemon stops
+        ctx.report(loc, Category.OK, f"({name}) Unicast peers are not supported in strict mode"
+                   " on a multicast interface (keepalived -t accepts it, keepalived refuses to"
+                   " run it)", severity="error")
     if vi.interface is None:
         if vi.unicast_src_ip is None and vi.mcast_src_ip is None:
             ctx.error(loc, f"({name}): Unicast instances must have unicast_src_ip or interface",
@@ -276,6 +278,12 @@ def complete_instance(ctx: Ctx, vi: VrrpInstance) -> bool:
         ctx.error(loc, f"({name}) strict mode requires higher_prio_send_advert to be clear - "
                   "resetting")
         vi.higher_prio_send_advert = False
+    if vi.interface is not None:
+        own = [t for t in vi.track_interface if t.name == vi.interface]
+        if own:
+            ctx.error(own[0].location, f"({name}) Ignoring track_interface {vi.interface} since "
+                      "own interface (it is tracked anyway unless dont_track_primary)")
+            vi.track_interface = [t for t in vi.track_interface if t.name != vi.interface]
     _inherit(vi, ctx)
     _advert_int(ctx, vi)
     if vi.use_vmac is not None:
