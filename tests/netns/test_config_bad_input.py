@@ -110,3 +110,46 @@ def test_bad_input_matches_keepalived(lab: Lab, tmp_path: Path, case: str) -> No
     if py.status != 0:
         # something is wrong: the report names the file, and a line whenever there is one
         assert str(path) in py.stderr or os.path.basename(str(path)) in py.stderr
+
+
+_DRIVER = """
+import json, sys
+from pykeepalived.config import ConfigError, load_config
+from pykeepalived.config.errors import exit_status
+out = {}
+for path in sys.argv[1:]:
+    try:
+        out[path] = load_config(path).exit_status
+    except ConfigError as exc:
+        out[path] = exit_status([exc.as_diagnostic()])
+print(json.dumps(out))
+"""
+
+
+def test_corpus_agrees_with_live_keepalived(lab: Lab, tmp_path: Path) -> None:
+    """The 184 recorded configurations, re-checked against keepalived on this machine."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.netns.test_config_samples import SRC
+    from tests.unit.config.corpus import CORPUS
+
+    host = one_interface_host(lab)
+    paths: dict[str, str] = {}
+    for name, (_status, text) in CORPUS.items():
+        path = tmp_path / name / "keepalived.conf"
+        path.parent.mkdir()
+        path.write_text(text)
+        paths[name] = str(path)
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC))
+    proc = subprocess.run(host.cmd(sys.executable, "-c", _DRIVER, *paths.values()),
+                          capture_output=True, text=True, timeout=100, env=env)
+    assert proc.returncode == 0, proc.stderr
+    ours = json.loads(proc.stdout)
+    mismatches = []
+    for name, path in paths.items():
+        ka = keepalived_t(host, path, timeout=30)
+        if ka.status != ours[path]:
+            mismatches.append(f"{name}: keepalived {ka.status}, pykeepalived {ours[path]}")
+    assert not mismatches, "\n".join(mismatches)

@@ -1,0 +1,1913 @@
+"""A corpus of small configurations and the status `keepalived -t` (Debian 2.2.7) gave
+for each, on a host with only lo and eth0 (192.0.2.1/24), recorded in a namespace.
+
+Used by tests/unit/config/test_corpus.py (no root needed) and re-checked live against
+keepalived by tests/netns/test_config_bad_input.py.
+"""
+
+from __future__ import annotations
+
+# name -> (keepalived -t exit status, configuration text)
+CORPUS: dict[str, tuple[int, str]] = {
+    'state_bogus': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' state FOO\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'advert_0': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' advert_int 0\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'advert_256': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' advert_int 256\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'advert_frac_v3': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' advert_int 0.015\n'
+        ' version 3\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'advert_neg': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' advert_int -1\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'version_4': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' version 4\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'nopreempt_master': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' state MASTER\n'
+        ' priority 200\n'
+        ' nopreempt\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'nopreempt_backup': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' state BACKUP\n'
+        ' priority 200\n'
+        ' nopreempt\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'preempt_delay': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' preempt_delay 10\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'preempt_delay_big': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' preempt_delay 1001\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'unicast': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' unicast_src_ip 192.0.2.1\n'
+        ' unicast_peer {\n'
+        '  192.0.2.2\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'unicast_empty': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' unicast_src_ip 192.0.2.1\n'
+        ' unicast_peer {\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'unicast_bad_peer': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' unicast_peer {\n'
+        '  192.0.2.x\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'unicast_v6_mix': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' unicast_peer {\n'
+        '  2001:db8::2\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'mcast_src': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' mcast_src_ip 192.0.2.1\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'mcast_dst_bad': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' mcast_dst_ip 192.0.2.9\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'mcast_dst_ok': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' mcast_dst_ip 224.0.0.19\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'auth_pass': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' authentication {\n'
+        '  auth_type PASS\n'
+        '  auth_pass secret\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'auth_nopass': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' authentication {\n'
+        '  auth_type PASS\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'auth_bogus': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' authentication {\n'
+        '  auth_type FOO\n'
+        '  auth_pass x\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'auth_v3': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' version 3\n'
+        ' authentication {\n'
+        '  auth_type PASS\n'
+        '  auth_pass x\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'strict': (0, (
+        'global_defs {\n'
+        ' vrrp_strict\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' state MASTER\n'
+        ' priority 255\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'strict_unicast': (0, (
+        'global_defs {\n'
+        ' vrrp_strict\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' unicast_peer {\n'
+        '  192.0.2.2\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'ipv6': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  fe80::1\n'
+        '  2001:db8::1/64\n'
+        ' }\n'
+        '}\n'
+    )),
+    'ipv6_strict': (5, (
+        'global_defs {\n'
+        ' vrrp_strict\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  2001:db8::1/64\n'
+        ' }\n'
+        '}\n'
+    )),
+    'ipv6_v2': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' version 2\n'
+        ' virtual_ipaddress {\n'
+        '  2001:db8::1/64\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vip_brd_v6': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  2001:db8::1/64 brd 2001:db8::ff\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vip_bad_scope': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.5/24 scope weird\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vip_label_long': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.5/24 label abcdefghijklmnopq\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vip_unknown_opt': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.5/24 foo\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vip_prefix_bad': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.5/33\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vip_dev_missing': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.5/24 dev\n'
+        ' }\n'
+        '}\n'
+    )),
+    'track_if': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_interface {\n'
+        '  eth0 weight 10\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'track_if_lo': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_interface {\n'
+        '  lo\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'track_if_badweight': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_interface {\n'
+        '  eth0 weight 300\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'track_script_ok': (5, (
+        'vrrp_script chk {\n'
+        ' script "/nonexistent/chk.sh"\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_script {\n'
+        '  chk\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'track_script_true': (6, (
+        'vrrp_script chk {\n'
+        ' script "/bin/true"\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_script {\n'
+        '  chk\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'track_script_true_sec': (0, (
+        'global_defs {\n'
+        ' enable_script_security\n'
+        ' script_user root\n'
+        '}\n'
+        'vrrp_script chk {\n'
+        ' script "/bin/true"\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_script {\n'
+        '  chk weight 10\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'script_unused': (0, (
+        'global_defs {\n'
+        ' enable_script_security\n'
+        ' script_user root\n'
+        '}\n'
+        'vrrp_script chk {\n'
+        ' script "/bin/true"\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'script_interval0': (5, (
+        'vrrp_script chk {\n'
+        ' script "/nonexistent/x"\n'
+        ' interval 0\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_script {\n'
+        '  chk\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'track_file': (0, (
+        'track_file tf {\n'
+        ' file /nonexistent-pykeepalived/tf\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_file {\n'
+        '  tf weight 5\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vrrp_track_file': (0, (
+        'vrrp_track_file tf {\n'
+        ' file /nonexistent-pykeepalived/tf\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_file {\n'
+        '  tf\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'sync_group': (0, (
+        'vrrp_instance A {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 1\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+        'vrrp_instance B {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 2\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+        'vrrp_sync_group G {\n'
+        ' group {\n'
+        '  A\n'
+        '  B\n'
+        ' }\n'
+        '}\n'
+    )),
+    'sync_group_one': (5, (
+        'vrrp_instance A {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 1\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+        'vrrp_sync_group G {\n'
+        ' group {\n'
+        '  A\n'
+        ' }\n'
+        '}\n'
+    )),
+    'sync_group_missing': (5, (
+        'vrrp_instance A {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 1\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+        'vrrp_sync_group G {\n'
+        ' group {\n'
+        '  A\n'
+        '  Z\n'
+        ' }\n'
+        '}\n'
+    )),
+    'sync_group_empty': (5, (
+        'vrrp_instance A {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 1\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+        'vrrp_sync_group G {\n'
+        '}\n'
+    )),
+    'use_vmac': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' use_vmac\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'use_vmac_named': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' use_vmac vrrp51 00:00:5e:00:01:33\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'xmit_base_novmac': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' vmac_xmit_base\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'garp': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' garp_master_delay 2\n'
+        ' garp_master_repeat 3\n'
+        ' garp_master_refresh 60\n'
+        ' garp_master_refresh_repeat 2\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'garp_repeat0': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' garp_master_repeat 0\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'lower_prio': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' lower_prio_no_advert\n'
+        ' higher_prio_send_advert yes\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'lower_prio_bad': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' lower_prio_no_advert maybe\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'accept': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' accept\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'no_accept': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' no_accept\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'notify_all': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' notify_master /nonexistent/m\n'
+        ' notify_backup "/nonexistent/b arg"\n'
+        ' notify_fault /nonexistent/f\n'
+        ' notify_stop /nonexistent/s\n'
+        ' notify /nonexistent/n\n'
+        ' smtp_alert\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'notify_twice': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' notify_master /nonexistent/m\n'
+        ' notify_master /nonexistent/m2\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'notify_bad_user': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' notify_master /nonexistent/m nosuchuser\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'dont_track_primary': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' dont_track_primary\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'debug': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' debug 3\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'debug_bad': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' debug 7\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'strict_mode_kw': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' strict_mode\n'
+        ' state MASTER\n'
+        ' priority 255\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'skip_check': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' skip_check_adv_addr\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'down_timer': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' down_timer_adverts 5\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'global_many': (0, (
+        'global_defs {\n'
+        ' router_id x\n'
+        ' notification_email {\n'
+        '  a@b\n'
+        ' }\n'
+        ' notification_email_from a@b\n'
+        ' smtp_server 192.0.2.9\n'
+        ' smtp_connect_timeout 30\n'
+        ' vrrp_garp_master_delay 10\n'
+        ' vrrp_garp_master_repeat 1\n'
+        ' vrrp_garp_interval 0.001\n'
+        ' vrrp_gna_interval 0.000001\n'
+        ' vrrp_version 3\n'
+        ' vrrp_skip_check_adv_addr\n'
+        ' vrrp_check_unicast_src\n'
+        ' vrrp_priority -5\n'
+        ' checker_priority -5\n'
+        ' vrrp_no_swap\n'
+        ' enable_traps\n'
+        ' vrrp_mcast_group4 224.0.0.18\n'
+        ' vrrp_mcast_group6 ff02::12\n'
+        ' max_auto_priority 10\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'global_unknown': (5, (
+        'global_defs {\n'
+        ' bogus_keyword 1\n'
+        '}\n'
+    )),
+    'global_bad_version': (5, (
+        'global_defs {\n'
+        ' vrrp_version 4\n'
+        '}\n'
+    )),
+    'global_bad_prio': (5, (
+        'global_defs {\n'
+        ' vrrp_priority 30\n'
+        '}\n'
+    )),
+    'global_smtp_bad': (5, (
+        'global_defs {\n'
+        ' smtp_server 192.0.2.9 99999\n'
+        '}\n'
+    )),
+    'static_addr_noif': (0, (
+        'static_ipaddress {\n'
+        ' 192.0.2.50/24\n'
+        '}\n'
+    )),
+    'static_addr': (0, (
+        'static_ipaddress {\n'
+        ' 192.0.2.50/24 dev eth0\n'
+        '}\n'
+    )),
+    'static_route': (0, (
+        'static_routes {\n'
+        ' 198.51.100.0/24 via 192.0.2.9 dev eth0\n'
+        '}\n'
+    )),
+    'static_route_notrack': (0, (
+        'static_routes {\n'
+        ' 198.51.100.0/24 via 192.0.2.9 no_track\n'
+        '}\n'
+    )),
+    'static_rule': (0, (
+        'static_rules {\n'
+        ' from 192.0.2.0/24 table 100 preference 10\n'
+        '}\n'
+    )),
+    'virtual_route_blackhole': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_routes {\n'
+        '  blackhole 198.51.100.0/24 no_track\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'virtual_route_table': (0, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_routes {\n'
+        '  198.51.100.0/24 dev eth0 table main\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'virtual_route_badtable': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_routes {\n'
+        '  198.51.100.0/24 dev eth0 table nosuch\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vrrp_instance_noname': (5, (
+        'vrrp_instance {\n'
+        ' interface eth0\n'
+        '}\n'
+    )),
+    'top_stray_open': (5, (
+        '{\n'
+        '}\n'
+    )),
+    'linkbeat': (0, (
+        'linkbeat_interfaces {\n'
+        ' eth0\n'
+        '}\n'
+    )),
+    'linkbeat_missing': (4, (
+        'linkbeat_interfaces {\n'
+        ' eth7\n'
+        '}\n'
+    )),
+    'updown': (0, (
+        'interface_up_down_delays {\n'
+        ' eth0 1 2\n'
+        '}\n'
+    )),
+    'garp_group': (0, (
+        'garp_group {\n'
+        ' garp_interval 0.1\n'
+        ' interface eth0\n'
+        '}\n'
+    )),
+    'bfd': (0, (
+        'bfd_instance b1 {\n'
+        ' neighbor_ip 192.0.2.5\n'
+        ' min_rx 10\n'
+        ' multiplier 3\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_bfd {\n'
+        '  b1\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'track_process': (0, (
+        'vrrp_track_process tp {\n'
+        ' process nosuchproc\n'
+        ' quorum 1\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' track_process {\n'
+        '  tp\n'
+        ' }\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_basic': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_norealservers': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        '}\n'
+    )),
+    'vs_bad_sched': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' lb_algo foo\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_bad_proto': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' protocol FOO\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_bad_kind': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' lb_kind FOO\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_tun': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' lvs_method TUN type gue port 6080\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_tun_bad': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' lvs_method TUN type gue\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_dr_portmismatch': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' lvs_method DR\n'
+        ' real_server 192.0.2.51 81 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_quorum': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' quorum 5\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_hysteresis': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' quorum 1\n'
+        ' hysteresis 1\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_persistence': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' persistence_timeout 300\n'
+        ' persistence_granularity 255.255.255.0\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_persistence_bad': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' persistence_granularity 255.0.255.0\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_sorry': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' sorry_server 192.0.2.60 80\n'
+        ' sorry_server_inhibit\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_sorry_inhibit_first': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' sorry_server_inhibit\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_port0': (5, (
+        'virtual_server 192.0.2.50 0 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_noport': (5, (
+        'virtual_server 192.0.2.50 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_bad_ip': (5, (
+        'virtual_server 192.0.2.500 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_ipv6': (0, (
+        'virtual_server 2001:db8::50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 2001:db8::51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_mixed_family': (5, (
+        'virtual_server 2001:db8::50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_fwmark': (0, (
+        'virtual_server fwmark 5 {\n'
+        ' lvs_sched rr\n'
+        ' lvs_method DR\n'
+        ' real_server 192.0.2.51 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_fwmark_port': (5, (
+        'virtual_server fwmark 5 {\n'
+        ' lvs_sched rr\n'
+        ' lvs_method DR\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_group': (0, (
+        'virtual_server_group G {\n'
+        ' 192.0.2.1-10 80\n'
+        ' 192.0.2.64/29 80\n'
+        '}\n'
+        'virtual_server group G {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_group_missing': (0, (
+        'virtual_server group G {\n'
+        ' protocol TCP\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vsg_empty': (5, (
+        'virtual_server_group G {\n'
+        '}\n'
+    )),
+    'vsg_badrange': (5, (
+        'virtual_server_group G {\n'
+        ' 192.0.2.10-1 80\n'
+        '}\n'
+    )),
+    'vsg_badmask': (5, (
+        'virtual_server_group G {\n'
+        ' 192.0.2.65/29 80\n'
+        '}\n'
+    )),
+    'rs_weight_bad': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  weight 70000\n'
+        ' }\n'
+        '}\n'
+    )),
+    'rs_dup': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'tcp_check': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  TCP_CHECK {\n'
+        '   connect_timeout 3\n'
+        '   connect_port 81\n'
+        '   bindto 192.0.2.1\n'
+        '   retry 2\n'
+        '   delay_before_retry 2\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'tcp_check_bad_port': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  TCP_CHECK {\n'
+        '   connect_port 70000\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'http_get': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  HTTP_GET {\n'
+        '   url {\n'
+        '    path /\n'
+        '    digest 9b3a0c85a887a256d6939da88aabd8cd\n'
+        '    status_code 200-299 404\n'
+        '   }\n'
+        '   connect_timeout 3\n'
+        '   http_protocol 1.1\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'http_bad_digest': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  HTTP_GET {\n'
+        '   url {\n'
+        '    path /\n'
+        '    digest zz\n'
+        '   }\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'http_bad_status': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  HTTP_GET {\n'
+        '   url {\n'
+        '    path /\n'
+        '    status_code 99\n'
+        '   }\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'ssl_get': (0, (
+        'SSL {\n'
+        ' password x\n'
+        '}\n'
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  SSL_GET {\n'
+        '   url {\n'
+        '    path /\n'
+        '   }\n'
+        '   enable_sni\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'misc_check': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  MISC_CHECK {\n'
+        '   misc_path "/nonexistent/m.sh a"\n'
+        '   misc_timeout 5\n'
+        '   misc_dynamic\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'misc_true': (6, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  MISC_CHECK {\n'
+        '   misc_path /bin/true\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'misc_nopath': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  MISC_CHECK {\n'
+        '   misc_timeout 5\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'smtp': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  SMTP_CHECK {\n'
+        '   helo_name x\n'
+        '   host {\n'
+        '    connect_ip 192.0.2.70\n'
+        '   }\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'dns': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  DNS_CHECK {\n'
+        '   type A\n'
+        '   name example.com\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'dns_badtype': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  DNS_CHECK {\n'
+        '   type FOO\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'udp': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  UDP_CHECK {\n'
+        '   payload 0102ab\n'
+        '   require_reply\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'ping': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  PING_CHECK {\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'file_check': (0, (
+        'track_file tf {\n'
+        ' file /nonexistent-pykeepalived/tf\n'
+        '}\n'
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  FILE_CHECK {\n'
+        '   track_file tf\n'
+        '   weight 2\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'file_check_missing': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  FILE_CHECK {\n'
+        '   track_file nosuch\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'bfd_check': (0, (
+        'bfd_instance b1 {\n'
+        ' neighbor_ip 192.0.2.51\n'
+        '}\n'
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  BFD_CHECK {\n'
+        '   name b1\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'notify_up': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  notify_up /nonexistent/up\n'
+        '  notify_down /nonexistent/down\n'
+        ' }\n'
+        '}\n'
+    )),
+    'notify_up_true': (6, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  notify_up /bin/true\n'
+        ' }\n'
+        '}\n'
+    )),
+    'quorum_up_true': (6, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' quorum_up /bin/true\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'inhibit': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' inhibit_on_failure\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  inhibit_on_failure\n'
+        ' }\n'
+        '}\n'
+    )),
+    'alpha_omega': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' alpha\n'
+        ' omega\n'
+        ' ha_suspend\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  alpha\n'
+        ' }\n'
+        '}\n'
+    )),
+    'delay_loop': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' delay_loop 10\n'
+        ' connect_timeout 2\n'
+        ' warmup 3\n'
+        ' retry 3\n'
+        ' delay_before_retry 1\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'delay_loop_bad': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' delay_loop -3\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'rs_unknown': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  bogus 1\n'
+        ' }\n'
+        '}\n'
+    )),
+    'checker_unknown': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  TCP_CHECK {\n'
+        '   bogus 1\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'ops_tcp': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' ops\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'virtualhost': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' virtualhost www.example.com\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'lb_flags_sh': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' sh-port\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'def_simple': (0, (
+        '$P=120\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' priority $P\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'def_braces': (0, (
+        '$P=12\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' priority ${P}0\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'def_undefined': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' priority $NOPE\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'def_multiline': (0, (
+        '$I= \\\n'
+        'vrrp_instance VI_${N} { \\\n'
+        ' interface eth0 \\\n'
+        ' virtual_router_id ${N} \\\n'
+        ' virtual_ipaddress { \\\n'
+        '  192.0.2.${N} \\\n'
+        ' } \\\n'
+        '}\n'
+        '\n'
+        '$N=1\n'
+        '$I\n'
+        '$N=2\n'
+        '$I\n'
+    )),
+    'def_multiline_mid': (0, (
+        '$M= \\\n'
+        'priority 100 \\\n'
+        'nopreempt\n'
+        '\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' $M\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'def_space_before_eq': (5, (
+        '$P =120\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'cond_match': (0, (
+        '@r1 global_defs {\n'
+        '@r1 router_id a\n'
+        '@r1 }\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'cond_nomatch_hostname': (0, (
+        '@zzz bogus\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'cond_neg': (5, (
+        '@^zzz bogus\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'cond_bare': (0, (
+        '@zzz\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'seq': (5, (
+        '~SEQ(N, 1, 3) $X\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'seq_def': (0, (
+        '$I= \\\n'
+        'vrrp_instance VI_${N} { \\\n'
+        ' interface eth0 \\\n'
+        ' virtual_router_id ${N} \\\n'
+        ' virtual_ipaddress { \\\n'
+        '  192.0.2.${N} \\\n'
+        ' } \\\n'
+        '}\n'
+        '\n'
+        '~SEQ(N, 1, 20) $I\n'
+    )),
+    'seqx': (5, (
+        '$I= \\\n'
+        'vrrp_instance VI_${N} { \\\n'
+        ' interface eth0 \\\n'
+        ' virtual_router_id 1${N} \\\n'
+        ' virtual_ipaddress { \\\n'
+        '  2001:db8::${N} \\\n'
+        ' } \\\n'
+        '}\n'
+        '\n'
+        '~SEQx(N, 0xa, 0xc) $I\n'
+    )),
+    'seq_bad_step': (5, (
+        '~SEQ(N, 1, -1, 5) x\n'
+    )),
+    'seq_noparen': (5, (
+        '~SEQ N 1 2 x\n'
+    )),
+    'seqx_neg': (5, (
+        '~SEQx(N, -1, 2) x\n'
+    )),
+    'lst': (0, (
+        '$I= \\\n'
+        'vrrp_instance VI_${N} { \\\n'
+        ' interface eth0 \\\n'
+        ' virtual_router_id ${N} \\\n'
+        ' virtual_ipaddress { \\\n'
+        '  192.0.2.${N} \\\n'
+        ' } \\\n'
+        '}\n'
+        '\n'
+        '~LST(N, 3, 7, 9) $I\n'
+    )),
+    'lst_multi': (0, (
+        '~LST({A,B}, {1,2},{3,4}) global_defs { router_id x${A}${B} }\n'
+    )),
+    'lst_toomany': (5, (
+        '~LST({A,B}, {1,2,3}) x\n'
+    )),
+    'tilde_other': (5, (
+        '~FOO bar\n'
+    )),
+    'quote_single': (0, (
+        'global_defs {\n'
+        " router_id 'a b'\n"
+        '}\n'
+    )),
+    'quote_double_space': (0, (
+        'global_defs {\n'
+        ' router_id "a b"\n'
+        '}\n'
+    )),
+    'escape_hash': (0, (
+        'global_defs {\n'
+        ' router_id a\\#b\n'
+        '}\n'
+    )),
+    'comment_after_cont': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' priority 100 # x \\\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'inline_blocks': (0, (
+        'vrrp_instance VI_1 { interface eth0\n'
+        ' virtual_router_id 5\n'
+        ' virtual_ipaddress { 192.0.2.4 }\n'
+        '}\n'
+    )),
+    'brace_same_line_close': (0, (
+        'global_defs { router_id x }\n'
+    )),
+    'brace_next_line': (0, (
+        'global_defs\n'
+        '{\n'
+        ' router_id x\n'
+        '}\n'
+    )),
+    'missing_open': (5, (
+        'global_defs\n'
+        ' router_id x\n'
+        '}\n'
+    )),
+    'unexpected_block': (5, (
+        'global_defs {\n'
+        ' router_id x {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'empty_block': (0, (
+        'global_defs {\n'
+        '}\n'
+    )),
+    'crlf': (0, (
+        'vrrp_instance VI_1 {\r\n'
+        ' interface eth0\r\n'
+        ' virtual_router_id 51\r\n'
+        ' virtual_ipaddress {\r\n'
+        '  192.0.2.100\r\n'
+        ' }\r\n'
+        '}\r\n'
+    )),
+    'tabs': (0, (
+        'vrrp_instance\tVI_1\t{\n'
+        '\tinterface\teth0\n'
+        '\tvirtual_router_id\t51\n'
+        '\tvirtual_ipaddress\t{\n'
+        '\t\t192.0.2.100\n'
+        '\t}\n'
+        '}\n'
+    )),
+    'utf8_comment': (0, (
+        '# café ünïcode\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'include_glob_none': (0, (
+        'include /nonexistent-pykeepalived/none-*.conf\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'includer_missing': (0, (
+        'includer /nonexistent-pykeepalived/none.conf\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'includew_glob_none': (6, (
+        'includew /nonexistent-pykeepalived/none-*.conf\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'includem_missing': (6, (
+        'includem /nonexistent-pykeepalived/none.conf\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'include_dir': (0, (
+        'include /etc/\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'include_check_kw': (6, (
+        'global_defs {\n'
+        ' include_check match\n'
+        '}\n'
+        'include /nonexistent-pykeepalived/none.conf\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'include_brace_missing': (0, (
+        'include /nonexistent-pykeepalived/{none1,none2}.conf\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'instance_two_names': (5, (
+        'vrrp_instance A B {\n'
+        ' interface eth0\n'
+        '}\n'
+    )),
+    'keyword_case': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' Priority 100\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+}
