@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--debug", nargs="?", const="", help="debug options (accepted)")
     a("--no-mem-check", action="store_true", help="(accepted)")
     a("-T", "--genhash", action="store_true", help="genhash mode (not supported)")
+    a("--demo", action="store_true", help="run the live demonstration on network namespaces "
+      "(needs root; touches nothing outside the namespaces it creates)")
     a("-v", "--version", action="store_true", help="display the version and exit")
     a("-h", "--help", action="store_true", help="display this help and exit")
     return p
@@ -135,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(num)
         return 0
+    if args.demo:
+        from pykeepalived.demo.run import main as demo_main
+
+        return demo_main()
     if args.config_test is not None:
         if args.config_test:
             try:

@@ -86,7 +86,8 @@ def _run_vrrp_child(args: argparse.Namespace, config: Any) -> int:
 
     try:
         return asyncio.run(run_vrrp(config, path=_opt(args, "use_file"),
-                                    config_id=_opt(args, "config_id")))
+                                    config_id=_opt(args, "config_id"),
+                                    release_vips=not _opt(args, "dont_release_vrrp", False)))
     finally:
         remove_pidfile(pid_path)
 

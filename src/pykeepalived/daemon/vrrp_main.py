@@ -209,12 +209,13 @@ class VrrpProcess:
         return {name: rt.router.state for name, rt in self.instances.items()}
 
 
-async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | None = None) -> int:
+async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | None = None,
+                   release_vips: bool = True) -> int:
     """Run the VRRP process until TERM/INT; HUP reloads, USR1/USR2 dump data and stats."""
     from pykeepalived.daemon import dumps
     from pykeepalived.daemon.reload import reload
 
-    proc = VrrpProcess(config)
+    proc = VrrpProcess(config, release_vips=release_vips)
     proc.build()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
