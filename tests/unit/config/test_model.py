@@ -152,7 +152,7 @@ vrrp_instance VI_1 {
     }
     notify_master "/bin/echo master 'x y'"
     notify /bin/true root
-    use_vmac vrrp7 00:00:5e:00:01:07
+    use_vmac vrrp7 02:00:00:00:00:07
     vmac_xmit_base
     garp_master_delay 3
     virtual_ipaddress {
@@ -183,7 +183,7 @@ vrrp_instance VI_1 {
     assert vi.notify == "/bin/true"
     ns = vi.notify_scripts["notify"]
     assert ns.user is not None and ns.user.user == "root"
-    assert vi.use_vmac == "vrrp7" and vi.vmac_mac == "00:00:5e:00:01:07" and vi.vmac_xmit_base
+    assert vi.use_vmac == "vrrp7" and vi.vmac_mac == "02:00:00:00:00:07" and vi.vmac_xmit_base
     assert vi.garp_master_delay == 3.0
     assert str(vi.virtual_ipaddress_excluded[0].address) == "2001:db8::100/64"
     assert str(vi.virtual_routes[0].dst) == "198.51.100.0/24" and \
