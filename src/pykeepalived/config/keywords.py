@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from functools import cache
 
+from pykeepalived.config import kw_blocks as blocks
+from pykeepalived.config import kw_checkers as checkers
 from pykeepalived.config import kw_global as g
 from pykeepalived.config import kw_lvs as lvs
+from pykeepalived.config import kw_track as track
 from pykeepalived.config import kw_vrrp as vrrp
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.parse_base import Ctx, Table
@@ -31,37 +34,37 @@ def top_table() -> Table:
                "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time"):
         entry = gd.keywords[kw]
         t.add(kw, entry.handler)
-    t.add("static_ipaddress", g.h_static_ipaddress, block="values")
-    t.add("static_routes", g.h_static_routes, block="values")
-    t.add("static_rules", g.h_static_rules, block="values")
+    t.add("static_ipaddress", blocks.h_static_ipaddress, block="values")
+    t.add("static_routes", blocks.h_static_routes, block="values")
+    t.add("static_rules", blocks.h_static_rules, block="values")
     tg = Table("track_group")
-    tg.add("group", g.h_track_group_group, block="values")
-    t.add("track_group", block="sub", sub=tg, enter=g.enter_track_group)
-    t.add("linkbeat_interfaces", g.h_linkbeat_interfaces, block="values")
-    t.add("interface_up_down_delays", g.h_up_down_delays, block="values")
+    tg.add("group", blocks.h_track_group_group, block="values")
+    t.add("track_group", block="sub", sub=tg, enter=blocks.enter_track_group)
+    t.add("linkbeat_interfaces", blocks.h_linkbeat_interfaces, block="values")
+    t.add("interface_up_down_delays", blocks.h_up_down_delays, block="values")
     gg = Table("garp_group")
-    gg.add("garp_interval", g.h_gg_interval("garp_interval"))
-    gg.add("gna_interval", g.h_gg_interval("gna_interval"))
-    gg.add("interface", g.h_gg_interface)
-    gg.add("interfaces", g.h_gg_interfaces, block="values")
-    t.add("garp_group", block="sub", sub=gg, enter=g.enter_garp_group,
-          close=g.close_garp_group)
-    tf = g.track_file_table()
-    t.add("track_file", block="sub", sub=tf, enter=g.enter_track_file,
-          close=g.close_track_file)
-    t.add("vrrp_track_file", block="sub", sub=tf, enter=g.enter_track_file,
-          close=g.close_track_file)
-    t.add("vrrp_track_process", block="sub", sub=g.track_process_table(),
-          enter=g.enter_track_process, close=g.close_track_process)
-    t.add("bfd_instance", block="sub", sub=g.bfd_table(), enter=g.enter_bfd,
-          close=g.close_bfd)
-    t.add("vrrp_script", block="sub", sub=vrrp.vrrp_script_table(), enter=vrrp.enter_script,
-          close=vrrp.close_script)
-    t.add("vrrp_sync_group", block="sub", sub=vrrp.vrrp_sync_group_table(),
-          enter=vrrp.enter_sync_group)
+    gg.add("garp_interval", blocks.h_gg_interval("garp_interval"))
+    gg.add("gna_interval", blocks.h_gg_interval("gna_interval"))
+    gg.add("interface", blocks.h_gg_interface)
+    gg.add("interfaces", blocks.h_gg_interfaces, block="values")
+    t.add("garp_group", block="sub", sub=gg, enter=blocks.enter_garp_group,
+          close=blocks.close_garp_group)
+    tf = blocks.track_file_table()
+    t.add("track_file", block="sub", sub=tf, enter=blocks.enter_track_file,
+          close=blocks.close_track_file)
+    t.add("vrrp_track_file", block="sub", sub=tf, enter=blocks.enter_track_file,
+          close=blocks.close_track_file)
+    t.add("vrrp_track_process", block="sub", sub=blocks.track_process_table(),
+          enter=blocks.enter_track_process, close=blocks.close_track_process)
+    t.add("bfd_instance", block="sub", sub=blocks.bfd_table(), enter=blocks.enter_bfd,
+          close=blocks.close_bfd)
+    t.add("vrrp_script", block="sub", sub=track.vrrp_script_table(), enter=track.enter_script,
+          close=track.close_script)
+    t.add("vrrp_sync_group", block="sub", sub=track.vrrp_sync_group_table(),
+          enter=track.enter_sync_group)
     t.add("vrrp_instance", block="sub", sub=vrrp.vrrp_instance_table(),
           enter=vrrp.enter_instance, close=vrrp.close_instance)
-    t.add("SSL", block="sub", sub=lvs.ssl_table(), enter=lvs.enter_ssl)
+    t.add("SSL", block="sub", sub=checkers.ssl_table(), enter=checkers.enter_ssl)
     t.add("virtual_server_group", lvs.h_virtual_server_group, block="values")
     t.add("virtual_server", block="sub", sub=lvs.virtual_server_table(), enter=lvs.enter_vs)
     return t

@@ -39,11 +39,12 @@ from pykeepalived.config.lexer_text import (
     decomment,
     find_brace,
     has_brace,
+    has_content,
     is_regular,
     needs_decomment,
     parse_lst,
+    parse_seq,
     physical_lines,
-    strtol,
 )
 
 WHITE_SPACE = " \t\f\n\r\v"
@@ -228,7 +229,7 @@ class Lexer:
             # keepalived has no loop check: it re-reads the files until it runs out of file
             # descriptors, so anything they define is defined again (an error) unless they
             # hold nothing but includes and comments
-            category = Category.GENERAL_ERROR if _has_content(path) else Category.OK
+            category = Category.GENERAL_ERROR if has_content(path) else Category.OK
             self.report(category, f"include loop: '{path}' is already being read "
                         f"({chain}) - not reading it again", keyword="include")
             return False
@@ -449,53 +450,13 @@ class Lexer:
 
     # ----------------------------------------------------------------- ~SEQ / ~LST
     def _add_seq(self, text: str) -> bool:
-        p = 4
-        hexa = text.startswith("~SEQx")
-        if hexa:
-            p += 1
-        rest = text[p:].lstrip(" \t")
-        if not rest.startswith("("):
+        """``~SEQ(var, [start,] [step,] end) rest``: queue ``rest`` once per value."""
+        spec = parse_seq(text, lambda args: self._replace_params(args) or args)
+        if isinstance(spec, str):
+            if spec:
+                self.report(Category.GENERAL_ERROR, spec, keyword="~SEQ")
             return False
-        close = rest.find(")")
-        m = re.match(r"\(\s*([^ \t,)]*)\s*,", rest)
-        if m is None or not m.group(1) or close == -1:
-            self.report(Category.GENERAL_ERROR, f"Invalid ~SEQ definition '{text}'",
-                        severity="error", keyword="~SEQ")
-            return False
-        var = m.group(1)
-        args_text = rest[m.end():close + 1]
-        args_text = self._replace_params(args_text) or args_text
-        nums: list[int] = []
-        s = args_text
-        while True:
-            val, s = strtol(s)
-            nums.append(val)
-            s = s.lstrip(" \t")
-            if s.startswith(")"):
-                break
-            if not s.startswith(",") or len(nums) == 3:
-                self.report(Category.GENERAL_ERROR, f"Invalid ~SEQ definition '{text}'",
-                            severity="error", keyword="~SEQ")
-                return False
-            s = s[1:]
-        if len(nums) == 1:
-            end = nums[0]
-            step = -1 if end < 1 else 1
-            start = -1 if end < 0 else 1
-        elif len(nums) == 2:
-            start, end = nums
-            step = 1 if start <= end else -1
-        else:
-            start, step, end = nums
-            if not step or (start < end and step < 0) or (start > end and step > 0):
-                self.report(Category.GENERAL_ERROR, f"Invalid ~SEQ values '{text}'",
-                            severity="error", keyword="~SEQ")
-                return False
-        if hexa and (start < 0 or end < 0):
-            self.report(Category.GENERAL_ERROR, f"~SEQx is only valid for positive numbers "
-                        f"'{text}'", severity="error", keyword="~SEQ")
-            return False
-        template = rest[close + 1:].lstrip(" \t")
+        var, start, step, end, hexa, template = spec
 
         def gen() -> Iterator[str]:
             v = start
@@ -644,16 +605,3 @@ class Lexer:
 
 
 
-
-def _has_content(path: str) -> bool:
-    """Whether a file holds anything but blank lines, comments and include lines."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(1 << 20)
-    except OSError:
-        return False
-    for raw in data.decode("utf-8", "replace").splitlines():
-        text = raw.strip()
-        if text and text[0] not in "#!" and not text.startswith("include"):
-            return True
-    return False

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 MAXBUF = 1024  # keepalived's line buffer: fgets() reads at most MAXBUF - 1 bytes
 
@@ -199,3 +199,59 @@ def brace_expand(pattern: str) -> list[str]:
 def default_config_id() -> str:
     """keepalived's default config id: the host name up to the first dot."""
     return socket.gethostname().split(".", 1)[0]
+
+
+def has_content(path: str) -> bool:
+    """Whether a file holds anything but blank lines, comments and include lines."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+    except OSError:
+        return False
+    for raw in data.decode("utf-8", "replace").splitlines():
+        text = raw.strip()
+        if text and text[0] not in "#!" and not text.startswith("include"):
+            return True
+    return False
+
+
+SeqSpec = tuple[str, int, int, int, bool, str]  # var, start, step, end, hex, template
+
+
+def parse_seq(text: str, replace: Callable[[str], str]) -> SeqSpec | str:
+    """keepalived's add_seq(): the ~SEQ/~SEQx specification, or an error message ("" when
+    the line is not a ~SEQ at all). ``replace`` substitutes definitions in the numbers."""
+    hexa = text.startswith("~SEQx")
+    rest = text[5 if hexa else 4:].lstrip(" \t")
+    if not rest.startswith("("):
+        return ""
+    close = rest.find(")")
+    m = re.match(r"\(\s*([^ \t,)]*)\s*,", rest)
+    if m is None or not m.group(1) or close == -1:
+        return f"Invalid ~SEQ definition '{text}': expected ~SEQ(var, [start,] [step,] end)"
+    var = m.group(1)
+    s = replace(rest[m.end():close + 1])
+    nums: list[int] = []
+    while True:
+        val, s = strtol(s)
+        nums.append(val)
+        s = s.lstrip(" \t")
+        if s.startswith(")"):
+            break
+        if not s.startswith(",") or len(nums) == 3:
+            return f"Invalid ~SEQ definition '{text}': numbers expected"
+        s = s[1:]
+    if len(nums) == 1:
+        end = nums[0]
+        step = -1 if end < 1 else 1
+        start = -1 if end < 0 else 1
+    elif len(nums) == 2:
+        start, end = nums
+        step = 1 if start <= end else -1
+    else:
+        start, step, end = nums
+        if not step or (start < end and step < 0) or (start > end and step > 0):
+            return f"Invalid ~SEQ values '{text}': the step never reaches the end"
+    if hexa and (start < 0 or end < 0):
+        return f"~SEQx is only valid for positive numbers '{text}'"
+    return var, start, step, end, hexa, rest[close + 1:].lstrip(" \t")
