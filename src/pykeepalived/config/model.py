@@ -111,9 +111,11 @@ class KeepalivedConfig:
 class LoadResult:
     """What :func:`pykeepalived.config.load_config` returns: the model and what was found.
 
-    ``ok`` is False when any diagnostic is an error (something keepalived would refuse or
-    drop); warnings alone leave it True. ``exit_status`` is what ``keepalived -t`` would
-    exit with on the same file.
+    A diagnostic is an ``"error"`` when keepalived would not run the configuration (a
+    missing interface or file, a fatal category, a keyword without its parameter, a
+    vrrp_instance without its minimum configuration); everything else keepalived runs,
+    ignoring or correcting what the ``"warning"`` says. ``ok`` is False when there is an
+    error. ``exit_status`` is what ``keepalived -t`` exits with on the same file and host.
     """
 
     config: KeepalivedConfig

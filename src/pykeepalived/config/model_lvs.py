@@ -211,6 +211,8 @@ class VirtualServer:
     persistence_engine: str | None = None
     persistence_timeout: int | None = None  # seconds; 360 when written without a value
     persistence_granularity: str | None = None
+    # keepalived 2.2.7 falls back to UDP, with a warning, for an address-based service
+    # written without "protocol" (validate_lvs.py sets it); fwmark services ignore it
     protocol: str = "TCP"
     ha_suspend: bool = False
     smtp_alert: bool | None = None

@@ -164,7 +164,7 @@ class VrrpInstance:
     """``vrrp_instance NAME { ... }``: one virtual router (RFC 3768 / RFC 5798)."""
 
     name: str
-    state: State | None = None
+    state: State | None = None  # filled by the checks: MASTER when priority 255 else BACKUP
     interface: str | None = None
     vrf: str | None = None
     virtual_router_id: int | None = None
