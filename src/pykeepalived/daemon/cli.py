@@ -112,7 +112,8 @@ def config_test(args: argparse.Namespace, out: TextIO) -> int:
         return exit_status([exc.as_diagnostic()])
     for diag in result.diagnostics:
         where = f"{diag.file}:{diag.line}" if diag.line else diag.file
-        out.write(f"{where}: {diag.severity}: {diag.message}\n")
+        kw = f"'{diag.keyword}': " if diag.keyword and diag.keyword not in diag.message else ""
+        out.write(f"{where}: {diag.severity}: {kw}{diag.message}\n")
     status = result.exit_status
     if result.diagnostics:
         errors = len(result.errors)

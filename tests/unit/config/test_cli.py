@@ -84,3 +84,11 @@ def test_config_id_selects_lines(tmp_path: Path, capsys: pytest.CaptureFixture[s
     path = write(tmp_path, "k.conf", "@r1 bogus\n@r2 global_defs {\n@r2 }\n")
     assert cli.main(["-t", "-f", str(path), "-i", "r2"]) == 0
     assert cli.main(["-t", "-f", str(path), "-i", "r1"]) == 5
+
+
+def test_report_names_the_keyword(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "k.conf", "vrrp_instance VI_1 {\n interface eth0\n"
+                 " virtual_router_id 0\n}\n")
+    cli.main(["-t", "-f", str(path)])
+    lines = [line for line in capsys.readouterr().err.splitlines() if f"{path}:3:" in line]
+    assert lines and all("virtual_router_id" in line or "VRID" in line for line in lines)
