@@ -53,7 +53,7 @@ class InstanceRuntime:
         self.router = VirtualRouter(plan.router_config)
         self.recv_socket: VrrpSocket | None = None
         self.send_socket: VrrpSocket | None = None
-        self.timer: asyncio.TimerHandle | None = None
+        self.sched_when: float | None = None  # owned by daemon.timers.Scheduler
         self.sync_group: SyncGroup | None = None
         self.sync_group_config: Any = None
         self.vips_installed = False
@@ -99,32 +99,23 @@ class InstanceRuntime:
 
     # ----------------------------------------------------------------- timer
     def arm_timer(self) -> None:
-        """Make sure a timer fires no later than the router's next deadline.
-
-        A backup pushes its Master_Down_Timer back with every advert; instead of moving an
-        asyncio timer a thousand times a second, an earlier timer is left in place and, when
-        it fires before the router's deadline, simply re-armed (see ``VrrpProcess.on_timer``).
-        """
+        """Ask the shared scheduler for a call-back at the router's next deadline."""
         when = self.router.get_timer()
-        timer = self.timer
         if when is None:
-            if timer is not None:
-                timer.cancel()
-                self.timer = None
-            return
-        if timer is not None:
-            if timer.when() <= when:
-                return
-            timer.cancel()
-        self.timer = self.proc.loop.call_at(when, self.proc.on_timer, self)
+            self.proc.scheduler.disarm(self)
+        else:
+            self.proc.scheduler.arm(self, when)
 
     def cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.proc.scheduler.disarm(self)
 
     # ----------------------------------------------------------------- actions
     def carry_out(self, actions: list[Action]) -> None:
+        # A new master's first advert is what ends the takeover on the wire: send it before
+        # the state change is logged and notified, not after.
+        for i in range(len(actions) - 1):
+            if isinstance(actions[i], StateChange) and isinstance(actions[i + 1], SendAdvert):
+                actions[i], actions[i + 1] = actions[i + 1], actions[i]
         for action in actions:
             try:
                 if isinstance(action, SendAdvert):

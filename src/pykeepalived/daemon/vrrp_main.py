@@ -16,6 +16,7 @@ from typing import Any
 
 from pykeepalived.daemon.instance import InstancePlan, plan_instance
 from pykeepalived.daemon.runtime import InstanceRuntime, Tracker
+from pykeepalived.daemon.timers import Scheduler
 from pykeepalived.net.addresses import AddressManager
 from pykeepalived.net.reflector import NetlinkReflector
 from pykeepalived.net.vrrp_socket import ReceivedPacket, VrrpSocket
@@ -37,6 +38,7 @@ class VrrpProcess:
         self.config = config
         self.release_vips = release_vips
         self.loop = asyncio.get_event_loop()
+        self.scheduler: Scheduler[InstanceRuntime] = Scheduler(self.loop, self.on_timer)
         self.addresses = AddressManager()
         self.instances: dict[str, InstanceRuntime] = {}
         self.by_key: dict[tuple[str, int, int], InstanceRuntime] = {}
@@ -178,12 +180,10 @@ class VrrpProcess:
                 rt.group_action(sg, change)
         rt.arm_timer()
 
-    def on_timer(self, rt: InstanceRuntime) -> None:
-        rt.timer = None
-        now = self.loop.time()
+    def on_timer(self, rt: InstanceRuntime, now: float) -> None:
         when = rt.router.get_timer()
         if when is not None and when > now:
-            rt.timer = self.loop.call_at(when, self.on_timer, rt)  # deadline moved: re-arm
+            self.scheduler.arm(rt, when)  # the deadline moved later meanwhile
             return
         rt.router.handle_timer(now)
         self.process(rt)
@@ -202,6 +202,7 @@ class VrrpProcess:
         await self.tracker.drain_notifications()
         for sock in self.sockets.values():
             sock.close()
+        self.scheduler.close()
         if self.reflector is not None:
             self.reflector.stop()
 

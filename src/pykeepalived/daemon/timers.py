@@ -1,0 +1,155 @@
+"""One precise timer for every virtual router: a deadline heap behind a Linux timerfd.
+
+asyncio's own timers cost an object and a heap operation each, and wake up through epoll's
+millisecond timeout, so they fire up to a millisecond late. A VRRP takeover is judged to the
+millisecond (Master_Down_Interval, RFC 5798 6.4.2) and a thousand routers each re-arm once a
+second, so the routers share one timerfd (CLOCK_MONOTONIC, the clock ``loop.time()`` reads) armed
+for the earliest deadline, with nanosecond resolution, and one heap of (deadline, key) entries.
+
+Deadlines are lazy: a key keeps at most one live entry, and moving a deadline *later* (what a
+backup does on every advert) changes nothing here; when the early entry fires, the callback sees
+the router's real deadline and re-arms. Where timerfd is missing, ``loop.call_at`` stands in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import heapq
+import itertools
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
+
+log = logging.getLogger("pykeepalived.vrrp")
+
+CLOCK_MONOTONIC = 1
+TFD_NONBLOCK = os.O_NONBLOCK
+TFD_CLOEXEC = os.O_CLOEXEC
+TFD_TIMER_ABSTIME = 1
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = [("it_interval", _Timespec), ("it_value", _Timespec)]
+
+
+class Timed(Protocol):
+    """Anything the scheduler can hold: it keeps its live deadline in ``sched_when``."""
+
+    sched_when: float | None
+
+
+K = TypeVar("K", bound=Timed)
+
+
+class _TimerFd:
+    """A CLOCK_MONOTONIC timerfd set to absolute deadlines (timerfd_create(2))."""
+
+    def __init__(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._settime = libc.timerfd_settime
+        self._settime.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.POINTER(_Itimerspec),
+                                  ctypes.c_void_p]
+        fd = libc.timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)
+        if fd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+        self.fd: int = fd
+        self._spec = _Itimerspec()
+
+    def arm(self, when: float) -> None:
+        sec = int(when)
+        nsec = int((when - sec) * 1e9)
+        if sec <= 0 and nsec <= 0:
+            nsec = 1  # an all-zero value would disarm the timer instead
+        self._spec.it_value.tv_sec = sec
+        self._spec.it_value.tv_nsec = nsec
+        if self._settime(self.fd, TFD_TIMER_ABSTIME, ctypes.byref(self._spec), None) < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+
+    def clear(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.read(self.fd, 8)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class Scheduler(Generic[K]):
+    """Deadlines for many keys, one kernel timer; ``callback(key, now)`` when one is due."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop,
+                 callback: Callable[[K, float], None]) -> None:
+        self._loop = loop
+        self._callback = callback
+        self._heap: list[tuple[float, int, K]] = []
+        self._seq = itertools.count()
+        self._armed_at: float | None = None
+        self._fallback: asyncio.TimerHandle | None = None
+        self._tfd: _TimerFd | None
+        try:
+            self._tfd = _TimerFd()
+            loop.add_reader(self._tfd.fd, self._fire)
+        except (OSError, AttributeError) as exc:
+            log.debug("timerfd unavailable (%s): using asyncio timers", exc)
+            self._tfd = None
+
+    def arm(self, key: K, when: float) -> None:
+        """Make sure ``key`` is called back no later than ``when`` (monotonic seconds)."""
+        current = key.sched_when
+        if current is not None and current <= when:
+            return
+        key.sched_when = when
+        heapq.heappush(self._heap, (when, next(self._seq), key))
+        if self._armed_at is None or when < self._armed_at:
+            self._set(when)
+
+    def disarm(self, key: K) -> None:
+        """Forget ``key``'s deadline (its heap entry is skipped when it comes up)."""
+        key.sched_when = None
+
+    def _set(self, when: float) -> None:
+        self._armed_at = when
+        if self._tfd is not None:
+            self._tfd.arm(when)
+            return
+        if self._fallback is not None:
+            self._fallback.cancel()
+        self._fallback = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        if self._tfd is not None:
+            self._tfd.clear()
+        self._armed_at = None
+        heap = self._heap
+        now = time.monotonic()
+        while heap and heap[0][0] <= now:
+            when, _, key = heapq.heappop(heap)
+            if key.sched_when != when:
+                continue  # superseded by an earlier deadline, or disarmed
+            key.sched_when = None
+            try:
+                self._callback(key, now)
+            except Exception:  # one router's failure must not stop the others' timers
+                log.exception("timer callback failed")
+        while heap and heap[0][2].sched_when != heap[0][0]:
+            heapq.heappop(heap)
+        if heap and self._armed_at is None:
+            self._set(heap[0][0])
+
+    def close(self) -> None:
+        if self._tfd is not None:
+            self._loop.remove_reader(self._tfd.fd)
+            self._tfd.close()
+            self._tfd = None
+        if self._fallback is not None:
+            self._fallback.cancel()
+        self._heap.clear()
