@@ -118,7 +118,7 @@ class VrrpProcess:
     # ------------------------------------------------------------------ packets
     def on_packet(self, pkt: ReceivedPacket) -> None:
         """One datagram from a VRRP socket: decode, find the router, feed it."""
-        now = self.loop.time()
+        now = pkt.rx_time or self.loop.time()
         ah_seq: int | None = None
         try:
             if pkt.family == 4:

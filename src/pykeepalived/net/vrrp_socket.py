@@ -22,6 +22,7 @@ import ipaddress
 import logging
 import socket
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,6 +52,8 @@ IPV6_CHECKSUM = 7
 VRRP_CHECKSUM_OFFSET = 6  # RFC 5798 5.2: version/type, VRID, priority, count, max adver int
 SO_RCVBUFFORCE = 33
 RCVBUF = 1 << 20  # room for ~1,000 queued adverts (an skb costs about 1 KiB of buffer)
+SO_TIMESTAMPNS = 35  # <asm-generic/socket.h>; SCM_TIMESTAMPNS has the same value
+_TIMESPEC = struct.Struct("=qq")
 _MAX_DRAIN = 64  # datagrams read per readiness callback, so one busy socket cannot starve others
 _BUFSIZE = 65535
 _IN6_PKTINFO = struct.Struct("=16sI")
@@ -68,6 +71,9 @@ class ReceivedPacket:
     the header and the caller parses it, for the TTL check and the AH case), and the VRRP
     message alone for IPv6 (``ip_header`` False). ``ttl`` is the IPv4 TTL or IPv6 hop limit
     (-1 if the kernel did not say), ``dst`` the destination address (group or unicast).
+    ``rx_time`` is the kernel's receive timestamp (SO_TIMESTAMPNS) moved onto the monotonic
+    clock: a backup's Master_Down_Timer starts when the advert arrived, not when the process
+    got round to reading it, which keeps takeovers on time under load.
     """
 
     ifname: str
@@ -77,6 +83,7 @@ class ReceivedPacket:
     ttl: int
     data: bytes
     ip_header: bool
+    rx_time: float = 0.0  # when the kernel received it, on the monotonic clock (0: unknown)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -91,6 +98,22 @@ def _set_rcvbuf(sock: socket.socket, size: int) -> None:
         sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)  # root: past rmem_max
     except OSError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+def _rx_time(ancdata: list[tuple[int, int, bytes]], offset: float) -> float:
+    """The SO_TIMESTAMPNS stamp in ``ancdata`` on the monotonic clock, or 0.0.
+
+    ``offset`` is realtime minus monotonic at wake-up; a stamp that lands in the future or
+    more than a second back (the wall clock was stepped) is not trusted.
+    """
+    for level, kind, cdata in ancdata:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
+            sec, nsec = _TIMESPEC.unpack_from(cdata)
+            stamp: float = sec + nsec * 1e-9 - offset
+            now = time.monotonic()
+            if now - 1.0 < stamp <= now:
+                return stamp
+    return 0.0
 
 
 def _check_local(af: int, address: tuple[str, int] | tuple[str, int, int, int]) -> None:
@@ -133,7 +156,9 @@ class VrrpSocket:
         self._hdrincl: socket.socket | None = None
         self._pktinfo_cache: dict[str, tuple[int, int, bytes]] = {}
         self._buf = bytearray(_BUFSIZE)
-        self._anc = socket.CMSG_SPACE(_IN6_PKTINFO.size) + socket.CMSG_SPACE(4)
+        self._anc = (socket.CMSG_SPACE(_IN6_PKTINFO.size) + socket.CMSG_SPACE(4)
+                     + socket.CMSG_SPACE(_TIMESPEC.size))
+        self._anc4 = socket.CMSG_SPACE(_TIMESPEC.size)
         self.received = 0
         self.sent = 0
         self.send_errors = 0
@@ -199,6 +224,7 @@ class VrrpSocket:
     @staticmethod
     def _setup4(sock: socket.socket, ifname: str, index: int, src: str | None,
                 group: str | None) -> None:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, VRRP_TOS)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, VRRP_TTL)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, VRRP_TTL)
@@ -220,6 +246,7 @@ class VrrpSocket:
     @staticmethod
     def _setup6(sock: socket.socket, ifname: str, index: int, src: str | None,
                 group: str | None) -> None:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         sock.setsockopt(socket.IPPROTO_IPV6, IPV6_TCLASS, VRRP_TOS)
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, VRRP_TTL)
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, VRRP_TTL)
@@ -258,10 +285,13 @@ class VrrpSocket:
 
     def _on_readable4(self) -> None:
         buf = self._buf
-        recv = self.sock.recvfrom_into
+        bufs = [buf]
+        recv = self.sock.recvmsg_into
+        anc = self._anc4
+        offset = time.time() - time.monotonic()  # realtime -> monotonic, once per wake-up
         for _ in range(_MAX_DRAIN):
             try:
-                n, addr = recv(buf)
+                n, ancdata, _flags, addr = recv(bufs, anc)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -272,13 +302,14 @@ class VrrpSocket:
             data = bytes(memoryview(buf)[:n])
             self.received += 1
             packet = ReceivedPacket(self.ifname, 4, addr[0], socket.inet_ntoa(data[16:20]),
-                                    data[8], data, True)
+                                    data[8], data, True, _rx_time(ancdata, offset))
             self._deliver(packet)
 
     def _on_readable6(self) -> None:
         buf = self._buf
         recv = self.sock.recvmsg_into
         bufs = [buf]
+        offset = time.time() - time.monotonic()
         for _ in range(_MAX_DRAIN):
             try:
                 n, ancdata, _flags, addr = recv(bufs, self._anc)
@@ -299,7 +330,8 @@ class VrrpSocket:
             src = addr[0].split("%", 1)[0]
             self.received += 1
             self._deliver(ReceivedPacket(self.ifname, 6, src, dst, hops,
-                                         bytes(memoryview(buf)[:n]), False))
+                                         bytes(memoryview(buf)[:n]), False,
+                                         _rx_time(ancdata, offset)))
 
     def _deliver(self, packet: ReceivedPacket) -> None:
         try:
