@@ -20,6 +20,7 @@ from pykeepalived.config.errors import Category, Diagnostic, Severity
 from pykeepalived.config.model import KeepalivedConfig
 from pykeepalived.config.model_common import Location, NotifyScript, ScriptUser
 from pykeepalived.config.sysinfo import SystemInfo
+from pykeepalived.notify.split import ScriptSyntaxError, split_script
 
 TIMER_HZ_DIGITS = 6
 UINT_MAX = 2**32 - 1
@@ -238,71 +239,18 @@ def _c_strtol(s: str, base: int) -> int | None:
     return -val if m.group(1) == "-" else val
 
 
-_ESCAPES = {"a": "\a", "b": "\b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
-            "v": "\v"}
-
-
 def split_quoted_escaped(src: str) -> list[str] | None:
-    """keepalived's alloc_strvec_quoted_escaped(): shell-like words.
+    """keepalived's alloc_strvec_quoted_escaped(): shell-like words, None when unsplittable.
 
-    Blanks separate words, "..." and '...' group, backslash escapes (\\n, \\t, \\xHH,
-    \\NNN octal, \\cC control). None for an unterminated quote.
+    The one implementation lives with the script runner (``notify.split.split_script``), so
+    that what ``-t`` checks is exactly how the daemon will run the script.
     """
-    words: list[str] = []
-    i, n = 0, len(src)
-    ws = " \t\f\n\r\v"
-    while True:
-        while i < n and src[i] in ws:
-            i += 1
-        if i >= n:
-            break
-        out: list[str] = []
-        quote = ""
-        while i < n:
-            c = src[i]
-            if c == "\\":
-                i += 1
-                if i >= n:
-                    return None
-                c = src[i]
-                if c == "x" and i + 1 < n and src[i + 1] in "0123456789abcdefABCDEF":
-                    j = i + 1
-                    while j < n and src[j] in "0123456789abcdefABCDEF":
-                        j += 1
-                    out.append(chr(int(src[i + 1:j], 16) & 0xFF))
-                    i = j
-                elif c == "c" and i + 1 < n:
-                    out.append(chr(ord(src[i + 1]) & 0x1F))
-                    i += 2
-                elif "0" <= c <= "7":
-                    j = i
-                    while j < n and j < i + 3 and "0" <= src[j] <= "7":
-                        j += 1
-                    out.append(chr(int(src[i:j], 8) & 0xFF))
-                    i = j
-                else:
-                    out.append(_ESCAPES.get(c, c))
-                    i += 1
-                continue
-            if quote:
-                if c == quote:
-                    quote = ""
-                else:
-                    out.append(c)
-                i += 1
-                continue
-            if c in "\"'":
-                quote = c
-                i += 1
-                continue
-            if c in ws:
-                break
-            out.append(c)
-            i += 1
-        if quote:
-            return None
-        words.append("".join(out))
-    return words
+    if not src.strip():
+        return []
+    try:
+        return split_script(src)
+    except ScriptSyntaxError:
+        return None
 
 
 # ---------------------------------------------------------------- the keyword table
