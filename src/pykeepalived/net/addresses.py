@@ -24,6 +24,7 @@ from typing import Any
 
 from pykeepalived.net import _netlink as nl
 from pykeepalived.net import interfaces
+from pykeepalived.net.iproute import IPRouteThread
 from pykeepalived.net.routes import (
     RouteSpec,
     RuleSpec,
@@ -201,26 +202,17 @@ class AddressManager:
     """Adds and removes VIPs, virtual routes and virtual rules in this network namespace.
 
     Addresses go through a raw rtnetlink socket (batched, see ``add_many``); routes and rules
-    through one pyroute2 ``IPRoute`` (``self.ipr``), created lazily.
+    through one pyroute2 ``IPRoute`` kept in a worker thread (``self.iproute``, see
+    :mod:`pykeepalived.net.iproute`: pyroute2 cannot run in the daemon's event loop thread).
     """
 
     def __init__(self) -> None:
         self._rtnl = nl.RtnlSocket(rcvbuf=1 << 20)
-        self._ipr: Any = None
-
-    @property
-    def ipr(self) -> Any:
-        if self._ipr is None:
-            from pyroute2 import IPRoute
-
-            self._ipr = IPRoute()
-        return self._ipr
+        self.iproute = IPRouteThread()
 
     def close(self) -> None:
         self._rtnl.close()
-        if self._ipr is not None:
-            self._ipr.close()
-            self._ipr = None
+        self.iproute.close()
 
     def __enter__(self) -> AddressManager:
         return self
@@ -315,7 +307,8 @@ class AddressManager:
         from pyroute2 import NetlinkError
 
         try:
-            self.ipr.route(command, **spec.pyroute2_args())
+            args = spec.pyroute2_args()
+            self.iproute.call(lambda ipr: ipr.route(command, **args))
             log.debug("%s route %s", "added" if command == "add" else "removed", spec)
         except NetlinkError as exc:
             if command == "add" and exc.code == errno.EEXIST:
@@ -336,7 +329,8 @@ class AddressManager:
         from pyroute2 import NetlinkError
 
         try:
-            self.ipr.rule(command, **spec.pyroute2_args())
+            args = spec.pyroute2_args()
+            self.iproute.call(lambda ipr: ipr.rule(command, **args))
             log.debug("%s rule %s", "added" if command == "add" else "removed", spec)
         except NetlinkError as exc:
             if command == "add" and exc.code == errno.EEXIST:

@@ -30,6 +30,7 @@ from typing import Any
 
 from pykeepalived.net import _netlink as nl
 from pykeepalived.net import interfaces
+from pykeepalived.net.iproute import run_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,6 @@ def create_vmac(base_ifname: str, vrid: int, family: int = 4, name: str | None =
                 *, mac: str | None = None) -> str:
     """Create (or adopt, if it already exists as a matching macvlan) the VMAC interface and
     return its name. The link is up and configured as keepalived configures it."""
-    from pyroute2 import IPRoute, NetlinkError
-
     name = name or default_vmac_name(vrid, family)
     if len(name.encode()) >= IFNAMSIZ:
         raise VmacError(errno.EINVAL, f"VMAC name {name!r} is longer than 15 characters")
@@ -119,33 +118,40 @@ def create_vmac(base_ifname: str, vrid: int, family: int = 4, name: str | None =
     base = interfaces.ifindex(base_ifname)
     if base is None:
         raise VmacError(errno.ENODEV, f"({base_ifname}) no such interface for use_vmac")
-    with IPRoute() as ipr:
-        existing = interfaces.ifindex(name)
-        if existing is not None:
-            kind, lower, current_mac = _link_kind(ipr, existing)
-            if kind != "macvlan" or lower != base:
-                raise VmacError(errno.EEXIST, f"{name} exists and is not a macvlan on "
-                                f"{base_ifname}")
-            if current_mac != mac:
-                ipr.link("set", index=existing, state="down")
-                ipr.link("set", index=existing, address=mac)
-            log.info("(%s) adopting existing VMAC %s", base_ifname, name)
-        else:
-            try:
-                ipr.link("add", ifname=name, kind="macvlan", link=base,
-                         macvlan_mode="private", address=mac)
-            except NetlinkError as exc:
-                raise VmacError(exc.code, f"cannot create VMAC {name} on {base_ifname}: "
-                                f"{exc}") from exc
-            log.info("(%s) created VMAC %s with MAC %s", base_ifname, name, mac)
-        index = interfaces.ifindex(name)
-        if index is None:
-            raise VmacError(errno.ENODEV, f"VMAC {name} vanished after creation")
-        _configure(name, base_ifname, family)
-        ipr.link("set", index=index, state="up")
+    index = run_in_thread(lambda ipr: _create(ipr, base_ifname, base, name, mac, family))
     if family == 6:
         _copy_link_local(base_ifname, name, index)
     return name
+
+
+def _create(ipr: Any, base_ifname: str, base: int, name: str, mac: str, family: int) -> int:
+    """The netlink part of :func:`create_vmac` (in the IPRoute worker thread)."""
+    from pyroute2 import NetlinkError
+
+    existing = interfaces.ifindex(name)
+    if existing is not None:
+        kind, lower, current_mac = _link_kind(ipr, existing)
+        if kind != "macvlan" or lower != base:
+            raise VmacError(errno.EEXIST, f"{name} exists and is not a macvlan on "
+                            f"{base_ifname}")
+        if current_mac != mac:
+            ipr.link("set", index=existing, state="down")
+            ipr.link("set", index=existing, address=mac)
+        log.info("(%s) adopting existing VMAC %s", base_ifname, name)
+    else:
+        try:
+            ipr.link("add", ifname=name, kind="macvlan", link=base,
+                     macvlan_mode="private", address=mac)
+        except NetlinkError as exc:
+            raise VmacError(exc.code, f"cannot create VMAC {name} on {base_ifname}: "
+                            f"{exc}") from exc
+        log.info("(%s) created VMAC %s with MAC %s", base_ifname, name, mac)
+    index = interfaces.ifindex(name)
+    if index is None:
+        raise VmacError(errno.ENODEV, f"VMAC {name} vanished after creation")
+    _configure(name, base_ifname, family)
+    ipr.link("set", index=index, state="up")
+    return index
 
 
 def _configure(vmac: str, base: str, family: int) -> None:
@@ -181,16 +187,19 @@ def _copy_link_local(base_ifname: str, vmac: str, index: int) -> None:
 
 def delete_vmac(name: str) -> None:
     """Delete the VMAC (its addresses go with it); a missing one is not an error."""
-    from pyroute2 import IPRoute, NetlinkError
-
     index = interfaces.ifindex(name)
     if index is None:
         log.debug("VMAC %s already gone", name)
         return
-    with IPRoute() as ipr:
-        try:
-            ipr.link("del", index=index)
-            log.info("deleted VMAC %s", name)
-        except NetlinkError as exc:
-            if exc.code != errno.ENODEV:
-                raise VmacError(exc.code, f"cannot delete VMAC {name}: {exc}") from exc
+    run_in_thread(lambda ipr: _delete(ipr, name, index))
+
+
+def _delete(ipr: Any, name: str, index: int) -> None:
+    from pyroute2 import NetlinkError
+
+    try:
+        ipr.link("del", index=index)
+        log.info("deleted VMAC %s", name)
+    except NetlinkError as exc:
+        if exc.code != errno.ENODEV:
+            raise VmacError(exc.code, f"cannot delete VMAC {name}: {exc}") from exc
