@@ -24,8 +24,12 @@ class InstancePlan:
     """Everything the daemon derives from one vrrp_instance block."""
 
     name: str
-    ifname: str  # the configured interface: adverts are received here
-    xmit_ifname: str  # where adverts are sent from: the VMAC, or ifname (vmac_xmit_base)
+    ifname: str  # the configured interface (tracked; the base of a VMAC)
+    # The interface of the instance's VRRP socket, which adverts are sent from and received
+    # on: the VMAC, or ifname (no VMAC, or vmac_xmit_base), as keepalived's socket pool.
+    # A macvlan in private mode keeps frames carrying its own MAC from the base interface,
+    # so with use_vmac a peer's adverts (from the same virtual MAC) reach only the VMAC.
+    xmit_ifname: str
     family: int
     router_config: RouterConfig
     vips: list[VipSpec]  # virtual_ipaddress of the instance's family: advertised
@@ -48,6 +52,11 @@ class InstancePlan:
     @property
     def all_addresses(self) -> list[VipSpec]:
         return self.vips + self.excluded
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """(socket interface, family, VRID): how a received advert finds its instance."""
+        return (self.xmit_ifname, self.family, self.router_config.vrid)
 
 
 def vip_spec(vip: IpAddress, default_dev: str) -> VipSpec:

@@ -67,7 +67,7 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
                 rt.vips_installed = True
             started.append(rt)
         proc.instances[name] = rt
-        proc.by_key[(plan.ifname, plan.family, plan.router_config.vrid)] = rt
+        proc.by_key[plan.key] = rt
     for name, rt in old.items():
         log.info("(%s) removed from the configuration", name)
         rt.router.shutdown(now)

@@ -59,7 +59,7 @@ class VrrpProcess:
                 log.warning(warning)
             rt = InstanceRuntime(self, plan)
             self.instances[name] = rt
-            self.by_key[(plan.ifname, plan.family, plan.router_config.vrid)] = rt
+            self.by_key[plan.key] = rt
         for name, group in self.config.vrrp_sync_groups.items():
             members = [self.instances[m].router for m in group.group if m in self.instances]
             if len(members) < 1:
@@ -86,13 +86,12 @@ class VrrpProcess:
         return sock
 
     def attach(self, rt: InstanceRuntime) -> None:
-        """Give ``rt`` its sockets: receive on its interface, send from its VMAC or interface."""
+        """Give ``rt`` its socket, on its VMAC or its interface, for sending and receiving."""
         plan = rt.plan
-        rt.recv_socket = self._socket_for(plan.ifname, plan.family, rt)
+        rt.recv_socket = self._socket_for(plan.xmit_ifname, plan.family, rt)
         if plan.router_config.auth_type == "AH" and plan.family == 4:
-            self._socket_for(plan.ifname, plan.family, rt, AH_PROTO)
-        rt.send_socket = (rt.recv_socket if plan.xmit_ifname == plan.ifname
-                          else self._socket_for(plan.xmit_ifname, plan.family, rt))
+            self._socket_for(plan.xmit_ifname, plan.family, rt, AH_PROTO)
+        rt.send_socket = rt.recv_socket
 
     async def start(self) -> None:
         """Open sockets, start trackers and routers."""
@@ -109,11 +108,24 @@ class VrrpProcess:
                 # keepalived: an instance whose interface is missing stays in FAULT
                 log.error("(%s) cannot use interface %s: %s", rt.plan.name, rt.plan.ifname, exc)
                 rt.router.set_fault(now, f"interface {rt.plan.ifname} unusable")
+        self.remove_stale_addresses()
         await self.tracker.start()
         for rt in self.instances.values():
-            rt.router.start(now)
             self.tracker.apply(rt, now)
+            rt.router.start(now)
             self.process(rt)
+
+    def remove_stale_addresses(self) -> None:
+        """Every instance starts without its VIPs, as keepalived does ("removing VIPs").
+
+        A previous run that was killed (or stopped with -V) may have left them behind; a
+        BACKUP holding the VIPs would answer for an address another node owns.
+        """
+        stale = [v for rt in self.instances.values() for v in rt.plan.all_addresses]
+        try:
+            self.addresses.remove_many(stale)
+        except OSError as exc:
+            log.warning("Could not remove stale VIPs at startup: %s", exc)
 
     # ------------------------------------------------------------------ packets
     def on_packet(self, pkt: ReceivedPacket) -> None:
