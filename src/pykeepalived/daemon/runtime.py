@@ -326,6 +326,10 @@ class Tracker:
     def on_link(self, ifname: str, up: bool) -> None:
         if ifname not in self.link_up or self.link_up[ifname] == up:
             return
+        if up != interfaces.link_is_up(ifname):
+            # An event older than the state read at start: a VMAC made at start-up announces
+            # its creation (down) after it is already up. The kernel's state now is the truth.
+            return
         self.link_up[ifname] = up
         log.info("Netlink reflector reports %s %s", ifname, "UP" if up else "DOWN")
         self.reapply()
