@@ -292,3 +292,35 @@ def test_garbage_packets_are_counted_and_change_nothing(lab: Lab, tmp_path: Path
         d1.stop()
     log = d1.log()
     assert "checksum" in log and "ttl" in log.lower(), log
+
+
+def test_watchdog_respawns_a_killed_vrrp_child(lab: Lab, tmp_path: Path) -> None:
+    """SIGKILL the VRRP child: the parent starts a new one, which clears the stale VIPs and
+    is elected again; the parent's pid never changes."""
+    r1, r2 = two_routers(lab)
+    d1 = start(r1, tmp_path, instance(priority=150))
+    d2 = start(r2, tmp_path, instance(priority=100))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+        child_pid_file = d1.log_path.parent / "vrrp.pid"
+        assert wait_for(child_pid_file.exists, 5)
+        child = int(child_pid_file.read_text())
+        r1.run("kill", "-9", str(child))
+        assert d1.wait_log("died", 5), d1.log()
+        # r2 takes over while r1's child is gone; the new child takes it back (preempt)
+        def after_death() -> str:
+            return d1.log().split("died", 1)[1]
+
+        assert wait_for(lambda: "Entering MASTER STATE" in after_death(), 15), d1.log()
+        respawned = after_death()
+        assert "pid=" in respawned
+        # the stale VIP was cleared before the new child's election
+        assert respawned.index("removed VIP") < respawned.index("Entering BACKUP STATE")
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 15), d1.log() + d2.log()
+        assert d1.proc.poll() is None
+        assert int(child_pid_file.read_text()) != child
+    finally:
+        d1.stop()
+        d2.stop()
+    assert not r1.has_address(VIP) and not r2.has_address(VIP)
