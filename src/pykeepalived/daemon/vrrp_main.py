@@ -208,6 +208,13 @@ class VrrpProcess:
             rt.router.shutdown(now)
             rt.carry_out(rt.router.actions())
             rt.cancel_timer()
+        # The last member to stop moves its group to STOP: keepalived reports that too
+        # (`GROUP "G1" STOP 0`, the group's notify_stop and notify scripts).
+        for rt in self.instances.values():
+            sg = rt.sync_group
+            if sg is not None:
+                for change in sg.actions():
+                    rt.group_action(sg, change)
         await self.tracker.stop()
         for rt in self.instances.values():
             rt.cleanup()
