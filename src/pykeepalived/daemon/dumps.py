@@ -1,14 +1,25 @@
-"""SIGUSR1 / SIGUSR2 dumps, in the files keepalived uses (/tmp/keepalived.data, .stats)."""
+"""SIGUSR1 / SIGUSR2 dumps, in the files keepalived uses (/tmp/keepalived.data, .stats).
+
+Monitoring tools read these files (Prometheus exporters, collectd and munin plugins parse
+them line by line), so both follow the layout of Debian's keepalived 2.2.7 for every line
+this daemon can fill in: a ``VRRP Instance`` line at one space, ``Key = value`` lines at
+three, list items (VIPs) at five; the stats file with its sections (``Advertisements:``,
+``Packet Errors:`` ...) and ``Key: number`` lines. Counters keepalived does not print come
+after its own, in a section of their own.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import time
 from typing import TYPE_CHECKING
 
+from pykeepalived.vrrp import packet
+from pykeepalived.vrrp.actions import State
+
 if TYPE_CHECKING:
+    from pykeepalived.daemon.runtime import InstanceRuntime
     from pykeepalived.daemon.vrrp_main import VrrpProcess
+    from pykeepalived.net.addresses import VipSpec
 
 log = logging.getLogger("pykeepalived.vrrp")
 
@@ -18,39 +29,121 @@ STATS_FILE = "/tmp/keepalived.stats"
 
 def write_data(proc: VrrpProcess, path: str = DATA_FILE) -> None:
     """USR1: the running state of every instance (state, priorities, timers, addresses)."""
-    lines = [f"------< VRRP Topology > {time.strftime('%a %b %d %H:%M:%S %Y')}"]
+    lines = ["------< VRRP Topology >------"]
     for name, rt in proc.instances.items():
-        r = rt.router
-        cfg = rt.plan.router_config
-        lines += [
-            f" VRRP Instance = {name}",
-            f"   State = {r.state.value}",
-            f"   Interface = {rt.plan.ifname}",
-            f"   Virtual Router ID = {cfg.vrid}",
-            f"   Base priority = {cfg.priority}",
-            f"   Effective priority = {r.priority}",
-            f"   Advert interval = {cfg.advert_int} sec",
-            f"   Version = {cfg.version}",
-            f"   Preempt = {'disabled' if cfg.nopreempt else 'enabled'}",
-            f"   Preempt delay = {cfg.preempt_delay} secs",
-            f"   Master down interval = {r.master_down_interval:.6f}",
-            f"   Using src_ip = {rt.src}",
-            f"   Destinations = {', '.join(rt.plan.destinations)}",
-            f"   Virtual IP = {len(rt.plan.vips)}",
-            *[f"     {v.address} dev {v.dev}" for v in rt.plan.vips],
-        ]
+        lines += _instance_lines(name, rt)
     _write(path, lines)
 
 
+def _instance_lines(name: str, rt: InstanceRuntime) -> list[str]:
+    r = rt.router
+    cfg = rt.plan.router_config
+    plan = rt.plan
+    lines = [f" VRRP Instance = {name}", f"   VRRP Version = {r.version}"]
+    if rt.sync_group is not None:
+        lines.append(f"   Sync group = {rt.sync_group.name}")
+    if plan.family == 6:
+        lines.append("   Using Native IPv6")
+    lines.append(f"   State = {r.state.value}")
+    if r.state is State.BACKUP:
+        lines.append(f"   Master router = {r.master_address or '(none)'}")
+        lines.append(f"   Master priority = {r.master_priority}")
+        if r.version == 3:
+            lines.append(f"   Master advert int = {r.master_adver_int:.2f} sec")
+    lines += [
+        f"   Wantstate = {r.wantstate.value}",
+        f"   Number of interface and track script faults = {len(r.faults)}",
+        f"   Master down timer = {round(r.master_down_interval * 1e6)} usecs",
+    ]
+    if plan.vmac:
+        lines.append(f"   Use VMAC, i/f name {plan.vmac}, xmit_base = "
+                     f"{'false' if plan.xmit_ifname == plan.vmac else 'true'}")
+    if plan.vmac:
+        lines.append(f"   Interface = {plan.vmac}, vmac on {plan.ifname}"
+                     f"{', xmit base i/f' if plan.xmit_ifname != plan.vmac else ''}")
+    else:
+        lines.append(f"   Interface = {plan.ifname}")
+    if cfg.strict:
+        lines.append("   Enforcing strict VRRP compliance")
+    lines.append(f"   Using src_ip = {rt.src or '(none)'}")
+    if not plan.unicast:
+        lines.append(f"   Multicast address {plan.destinations[0]}")
+    lines += [
+        f"   Gratuitous ARP delay = {int(r.garp_master_delay)}",
+        f"   Gratuitous ARP repeat = {r.garp_master_repeat}",
+        f"   Virtual Router ID = {cfg.vrid}",
+        f"   Priority = {r.base_priority}",
+        f"   Effective priority = {r.priority}",
+    ]
+    if r.version == 2:
+        lines.append(f"   Advert interval = {int(r.adver_int)} sec")
+    else:
+        lines.append(f"   Advert interval = {round(r.adver_int * 1000)} milli-sec")
+    lines += [
+        f"   Accept = {'disabled' if plan.no_accept else 'enabled'}",
+        f"   Preempt = {'disabled' if r.nopreempt else 'enabled'}",
+    ]
+    if r.preempt_delay:
+        lines.append(f"   Preempt delay = {r.preempt_delay:g} secs")
+    if r.auth_type == packet.AUTH_AH:
+        lines.append("   Authentication type = IPSEC_AH")
+    elif r.auth_type == packet.AUTH_PASS:
+        lines.append("   Authentication type = SIMPLE_PASSWORD")
+    elif r.version == 2:
+        lines.append("   Authentication type = none")
+    installed = rt.vips_installed
+    if plan.vips:
+        lines.append(f"   Virtual IP ({len(plan.vips)}):")
+        lines += [_vip_line(v, installed) for v in plan.vips]
+    if plan.excluded:
+        lines.append("   Virtual IP Excluded :")
+        lines += [_vip_line(v, installed) for v in plan.excluded]
+    if plan.unicast:
+        lines.append("   Unicast Peer :")
+        lines += [f"     {peer}" for peer in plan.destinations]
+    return lines
+
+
+def _vip_line(vip: VipSpec, installed: bool) -> str:
+    """``     192.0.2.10/24 dev eth0 scope global set`` ("set": on the interface now)."""
+    text = f"     {vip.address} dev {vip.dev} scope {vip.scope or 'global'}"
+    if vip.label:
+        text += f" label {vip.label}"
+    return text + (" set" if installed else "")
+
+
 def write_stats(proc: VrrpProcess, path: str = STATS_FILE) -> None:
-    """USR2: per-instance counters, named as in keepalived's stats file."""
+    """USR2: per-instance counters, laid out as keepalived's stats file."""
     lines = []
     for name, rt in proc.instances.items():
-        lines.append(f"VRRP Instance: {name}")
-        stats = rt.router.stats
-        fields = dataclasses.asdict(stats) if dataclasses.is_dataclass(stats) else vars(stats)
-        for key, value in fields.items():
-            lines.append(f"  {key.replace('_', ' ').title()}: {value}")
+        s = rt.router.stats
+        lines += [
+            f"VRRP Instance: {name}",
+            "  Advertisements:",
+            f"    Received: {s.advert_rcvd}",
+            f"    Sent: {s.advert_sent}",
+            f"  Became master: {s.became_master}",
+            f"  Released master: {s.released_master}",
+            "  Packet Errors:",
+            f"    Length: {s.packet_len_err}",
+            f"    TTL: {s.ip_ttl_err}",
+            f"    Invalid Type: {s.invalid_type_rcvd}",
+            f"    Advertisement Interval: {s.advert_interval_err}",
+            f"    Address List: {s.addr_list_err}",
+            "  Authentication Errors:",
+            f"    Invalid Type: {s.invalid_authtype}",
+            f"    Type Mismatch: {s.authtype_mismatch}",
+            f"    Failure: {s.auth_failure}",
+            "  Priority Zero:",
+            f"    Received: {s.pri_zero_rcvd}",
+            f"    Sent: {s.pri_zero_sent}",
+            # keepalived counts these for SNMP only
+            "  Other Errors:",
+            f"    Version: {s.version_err}",
+            f"    Checksum: {s.chk_err}",
+            f"    VRID: {s.vrid_err}",
+            f"    Other: {s.other_err}",
+        ]
     if proc.invalid_packets:
         lines.append("Invalid packets (not attributed to an instance):")
         lines += [f"  {k}: {v}" for k, v in sorted(proc.invalid_packets.items())]
