@@ -61,8 +61,11 @@ class InstanceRuntime:
         self.own_addresses: set[IPAddress] = set()
         self.src_ip: IPAddress | None = None
         self.dst_ips = [(d, ipaddress.ip_address(d)) for d in plan.destinations]
-        # (dev, address) of every VIP, for gratuitous ARP/NA rounds without re-parsing
-        self.gratuitous_targets = [(v.dev, v.ip) for v in plan.all_addresses]
+        # gratuitous ARP / unsolicited NA, frames pre-built per interface the VIPs live on
+        by_dev: dict[str, list[str]] = {}
+        for vip in plan.all_addresses:
+            by_dev.setdefault(vip.dev, []).append(vip.ip)
+        self.announcers = [gratuitous.Announcer(dev, ips) for dev, ips in by_dev.items()]
         self.garp_tasks: set[asyncio.Task[None]] = set()
         self.history: list[tuple[float, State]] = []
         self.ip_id = 0
@@ -90,6 +93,7 @@ class InstanceRuntime:
             self.src_ip = ipaddress.ip_address(self.src)
             self.router.set_primary_address(self.src_ip)
             self._encoded_for = None
+        self.proc.addresses.warm(self.plan.all_addresses)
         primary = interfaces.primary_address(self.plan.ifname, self.plan.family)
         self.own_addresses = {ipaddress.ip_address(a) for a in (primary, self.src) if a}
 
@@ -155,8 +159,13 @@ class InstanceRuntime:
             sock.send(payload, dst_text, src=self.src)
 
     def add_vips(self) -> None:
+        """Queue the VIPs: the process installs every queued instance's in one netlink batch
+        once the current event is handled (``VrrpProcess.flush``)."""
+        self.proc.queue_vips(self)
+
+    def install_extras(self) -> None:
+        """After the batch added the addresses: routes, rules and the no_accept firewall."""
         mgr = self.proc.addresses
-        mgr.add_many(self.plan.all_addresses)
         for route in self.plan.routes:
             mgr.add_route(route)
         for rule in self.plan.rules:
@@ -166,6 +175,7 @@ class InstanceRuntime:
         self.vips_installed = True
 
     def remove_vips(self) -> None:
+        self.proc.unqueue_vips(self)
         if not self.vips_installed and not any(
                 self.proc.addresses.present(v) for v in self.plan.vips):
             return
@@ -182,30 +192,35 @@ class InstanceRuntime:
         self.vips_installed = False
 
     def send_gratuitous(self) -> None:
+        """Queue one round of GARP/NA: sent after the VIPs of this event are installed."""
+        self.proc.queue_gratuitous(self)
+
+    def gratuitous_round(self) -> None:
+        """One round of GARP/NA for every VIP; vrrp_garp_interval spaces the frames."""
+        if self.router.state is not State.MASTER:
+            return
         interval = self.plan.garp_interval
         if interval <= 0:
-            for dev, address in self.gratuitous_targets:
-                self._gratuitous_one(dev, address)
+            for announcer in self.announcers:
+                announcer.send()
             return
         task = self.proc.loop.create_task(self._gratuitous_spaced(interval))
         self.garp_tasks.add(task)
         task.add_done_callback(self.garp_tasks.discard)
 
     async def _gratuitous_spaced(self, interval: float) -> None:
-        for dev, address in self.gratuitous_targets:
-            if self.router.state is not State.MASTER:
-                return
-            self._gratuitous_one(dev, address)
-            await asyncio.sleep(interval)
+        for announcer in self.announcers:
+            for address in announcer.addresses:
+                if self.router.state is not State.MASTER:
+                    return
+                one = gratuitous.Announcer(announcer.ifname, [address])
+                one.send()
+                await asyncio.sleep(interval)
 
-    def _gratuitous_one(self, dev: str, address: str) -> None:
-        try:
-            if ":" in address:
-                gratuitous.send_unsolicited_na(dev, address)
-            else:
-                gratuitous.send_garp(dev, address)
-        except OSError as exc:
-            log.debug("(%s) gratuitous for %s on %s failed: %s", self.plan.name, address, dev, exc)
+    def invalidate_gratuitous(self) -> None:
+        """A link changed: MACs, indexes and sockets are looked up again on the next round."""
+        for announcer in self.announcers:
+            announcer.invalidate()
 
     def state_changed(self, change: StateChange) -> None:
         name = self.plan.name
@@ -256,6 +271,7 @@ class Tracker:
         self.scripts: dict[str, TrackedScript] = {}
         self.files: dict[str, TrackedFile] = {}
         self.firewall: NftFirewall | None = None
+        self.by_ifname: dict[str, list[InstanceRuntime]] = {}  # sourceless instances waiting
 
     def open_fifo(self) -> None:
         """vrrp_notify_fifo (or the global notify_fifo) and its reader script."""
@@ -272,6 +288,10 @@ class Tracker:
 
     async def start(self) -> None:
         cfg = self.proc.config
+        for rt in self.proc.instances.values():
+            if rt.src is None:
+                for ifname in {rt.plan.ifname, rt.plan.xmit_ifname}:
+                    self.by_ifname.setdefault(ifname, []).append(rt)
         names = {ifname for rt in self.proc.instances.values() for ifname in self.watched(rt)}
         for ifname in names:
             self.link_up[ifname] = interfaces.link_is_up(ifname)
@@ -332,11 +352,15 @@ class Tracker:
             return
         self.link_up[ifname] = up
         log.info("Netlink reflector reports %s %s", ifname, "UP" if up else "DOWN")
+        for rt in self.proc.instances.values():
+            rt.invalidate_gratuitous()
         self.reapply()
 
     def on_address(self, ifname: str, address: str, added: bool) -> None:
         """An address appeared: an instance that had no source address may now send."""
-        for rt in self.proc.instances.values():
+        if not added:
+            return
+        for rt in self.by_ifname.get(ifname, ()):
             if added and rt.src is None and ifname in (rt.plan.ifname, rt.plan.xmit_ifname):
                 rt.prepare()
 

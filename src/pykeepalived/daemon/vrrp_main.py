@@ -48,6 +48,10 @@ class VrrpProcess:
         self.reflector: NetlinkReflector | None = None
         self.stopping = asyncio.Event()
         self.invalid_packets: dict[str, int] = {}
+        # work that batches across instances, flushed once the current event is handled
+        self._pending_vips: dict[InstanceRuntime, None] = {}
+        self._pending_gratuitous: list[InstanceRuntime] = []
+        self._flush_scheduled = False
 
     # ------------------------------------------------------------------ setup
     def build(self) -> None:
@@ -192,6 +196,47 @@ class VrrpProcess:
                 rt.group_action(sg, change)
         rt.arm_timer()
 
+    def queue_vips(self, rt: InstanceRuntime) -> None:
+        self._pending_vips[rt] = None
+        self._schedule_flush()
+
+    def unqueue_vips(self, rt: InstanceRuntime) -> None:
+        self._pending_vips.pop(rt, None)
+
+    def queue_gratuitous(self, rt: InstanceRuntime) -> None:
+        self._pending_gratuitous.append(rt)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Install the VIPs of every instance that became MASTER in the last event, in one
+        netlink batch, then send their gratuitous ARP/NA rounds.
+
+        A thousand instances whose timers expire together would otherwise take turns: each
+        one's VIP waiting for the others' gratuitous frames.
+        """
+        self._flush_scheduled = False
+        pending = list(self._pending_vips)
+        self._pending_vips.clear()
+        if pending:
+            try:
+                self.addresses.add_many([v for rt in pending for v in rt.plan.all_addresses])
+            except OSError as exc:
+                log.error("Adding VIPs failed: %s", exc)
+            for rt in pending:
+                try:
+                    rt.install_extras()
+                except OSError as exc:
+                    log.error("(%s) installing routes/rules failed: %s", rt.plan.name, exc)
+        rounds = self._pending_gratuitous
+        self._pending_gratuitous = []
+        for rt in rounds:
+            rt.gratuitous_round()
+
     def on_timer(self, rt: InstanceRuntime, now: float) -> None:
         when = rt.router.get_timer()
         if when is not None and when > now:
@@ -204,6 +249,7 @@ class VrrpProcess:
     async def stop(self) -> None:
         """TERM: priority-0 adverts, VIPs removed, notify_stop run, sockets closed."""
         now = self.loop.time()
+        self.flush()
         for rt in self.instances.values():
             rt.router.shutdown(now)
             rt.carry_out(rt.router.actions())

@@ -274,6 +274,18 @@ class AddressManager:
             raise AddressError(f"{len(failures)} of {len(specs)} VIP "
                                f"{'removals' if delete else 'additions'} failed", failures)
 
+    def warm(self, specs: Iterable[VipSpec]) -> None:
+        """Encode the add and delete requests for ``specs`` now, ahead of a transition.
+
+        A thousand instances becoming MASTER together should spend their time in the
+        kernel, not parsing addresses: the requests are cached per (spec, ifindex).
+        """
+        for spec in specs:
+            index = interfaces.ifindex(spec.dev)
+            if index is not None:
+                _encoded(spec, index, False)
+                _encoded(spec, index, True)
+
     def present(self, spec: VipSpec) -> bool:
         """True when the address (with its prefix length) is on ``spec.dev``."""
         return self.present_many([spec])[0]

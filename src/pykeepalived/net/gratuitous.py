@@ -184,3 +184,57 @@ def send_unsolicited_na(ifname: str, address: str, count: int = 1,
         router = _ipv6_forwarding(ifname)
     return _send(ifname, na_frame(address, hw, router), count,
                  f"unsolicited NA for {address}")
+
+
+class Announcer:
+    """Gratuitous ARP / unsolicited NA for a fixed set of VIPs on one interface, pre-built.
+
+    A MASTER repeats the same frames (garp_master_repeat, garp_master_refresh), and a
+    thousand instances becoming MASTER at once send thousands: the frames, the interface's
+    MAC and its packet socket are worked out once and reused until :meth:`invalidate` (a
+    link changed) or a send fails, which rebuilds them on the next round.
+    """
+
+    def __init__(self, ifname: str, addresses: list[str], mac: str | None = None) -> None:
+        self.ifname = ifname
+        self.addresses = list(addresses)
+        self.mac = mac
+        self._sock: socket.socket | None = None
+        self._frames: list[bytes] = []
+
+    def invalidate(self) -> None:
+        self._sock = None
+        self._frames = []
+
+    def _build(self) -> bool:
+        hw = _mac_for(self.ifname, self.mac)
+        sock = _sockets.get(self.ifname)
+        if hw is None or sock is None:
+            log.warning("(%s) cannot send gratuitous ARP/NA: no such interface", self.ifname)
+            return False
+        router = _ipv6_forwarding(self.ifname)
+        self._frames = [na_frame(a, hw, router) if ":" in a else arp_frame(a, hw)
+                        for a in self.addresses]
+        self._sock = sock
+        return True
+
+    def send(self) -> int:
+        """One round: one frame per address. Returns the number handed to the kernel."""
+        if self._sock is None and not self._build():
+            return 0
+        sock = self._sock
+        assert sock is not None
+        sent = 0
+        for frame in self._frames:
+            try:
+                sock.send(frame)
+                sent += 1
+            except BlockingIOError:
+                log.warning("(%s) send buffer full, %d gratuitous frames not sent", self.ifname,
+                            len(self._frames) - sent)
+                break
+            except OSError as exc:
+                log.warning("(%s) cannot send gratuitous ARP/NA: %s", self.ifname, exc)
+                self.invalidate()
+                break
+        return sent
