@@ -126,11 +126,7 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
     auth = inst.authentication
     auth_type = auth.auth_type if auth is not None else None
     auth_pass = (auth.auth_pass or "") if auth is not None else ""
-    warnings = []
-    if strict and auth_type:
-        warnings.append(f"({inst.name}) vrrp_strict: authentication is not supported by "
-                        "VRRPv3 and is ignored")
-        auth_type, auth_pass = None, ""
+    warnings: list[str] = []
 
     version = inst.version or gdefs.vrrp_version
     peers = [str(p) for p in inst.unicast_peer] or [str(p.address) for p in inst.unicast_peers]

@@ -1,0 +1,73 @@
+"""The shared deadline scheduler: order, lazy re-arming, disarm, and the asyncio fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from pykeepalived.daemon import timers
+
+
+class Key:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sched_when: float | None = None
+
+
+def run_scheduler(use_timerfd: bool, plan: list[tuple[str, float]],
+                  later: dict[str, float] | None = None,
+                  disarm: tuple[str, ...] = ()) -> list[str]:
+    """Arm keys at now+offset; returns the order in which they fired."""
+    fired: list[str] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        sched: timers.Scheduler[Key] = timers.Scheduler(loop, lambda k, now: fired.append(k.name))
+        if not use_timerfd and sched._tfd is not None:
+            loop.remove_reader(sched._tfd.fd)
+            sched._tfd.close()
+            sched._tfd = None
+        now = time.monotonic()
+        keys = {name: Key(name) for name, _ in plan}
+        for name, offset in plan:
+            sched.arm(keys[name], now + offset)
+        for name, offset in (later or {}).items():
+            sched.arm(keys[name], now + offset)  # later than armed: nothing changes here
+        for name in disarm:
+            sched.disarm(keys[name])
+        await asyncio.sleep(0.15)
+        sched.close()
+
+    asyncio.run(main())
+    return fired
+
+
+@pytest.mark.parametrize("use_timerfd", [True, False])
+def test_fires_in_deadline_order(use_timerfd: bool) -> None:
+    fired = run_scheduler(use_timerfd, [("c", 0.03), ("a", 0.01), ("b", 0.02)])
+    assert fired == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("use_timerfd", [True, False])
+def test_later_deadline_keeps_the_early_entry(use_timerfd: bool) -> None:
+    # moving a deadline later is lazy: the key is called at the early time and re-arms itself
+    fired = run_scheduler(use_timerfd, [("a", 0.02), ("b", 0.01)], later={"b": 0.05})
+    assert fired == ["b", "a"]
+
+
+@pytest.mark.parametrize("use_timerfd", [True, False])
+def test_earlier_deadline_wins_and_disarm_silences(use_timerfd: bool) -> None:
+    fired = run_scheduler(use_timerfd, [("a", 0.03), ("a2", 0.04), ("b", 0.05), ("a", 0.01)],
+                          disarm=("b",))
+    assert fired == ["a", "a2"]
+
+
+def test_timerfd_is_available_here() -> None:
+    """The kernel here has timerfd; the precise path is the one the daemon uses."""
+    fd = timers._TimerFd()
+    try:
+        fd.arm(time.monotonic() + 0.001)
+    finally:
+        fd.close()
