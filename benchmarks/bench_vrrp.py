@@ -6,7 +6,8 @@ Three measurements, each made for a keepalived pair and a pykeepalived pair on t
    takeover time is the backup's first advert minus the master's last one (tcpdump timestamps in the
    switch namespace). The protocol says 3 x 0.1 + (256 - 100) x 0.1 / 256 = 360.9 ms.
 2. cpu: 1,000 instances (4 interfaces x 250 VRIDs, advert_int 1) on a master and a backup; the CPU
-   time of the master's and the backup's VRRP process over a window, as % of one core.
+   time of the master's and the backup's VRRP process over a window, as % of one core, and the
+   master's memory (PSS of the parent and the VRRP child).
 3. vips: one node with 1,000 instances and no peer; the time from the first VIP added to the last
    (``ip -ts monitor address`` in the node), i.e. how fast it brings 1,000 VIPs up.
 
@@ -135,7 +136,16 @@ def cpu_seconds(host: Host, pid_file: Path) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def cpu_run(kind: str, tmp: Path, window: float) -> tuple[float, float] | None:
+def pss_kib(host: Host, pid_file: Path) -> int:
+    """Proportional set size (shared pages split between sharers) of one process, in KiB."""
+    pid = int(pid_file.read_text().split()[0])
+    for line in host.run("cat", f"/proc/{pid}/smaps_rollup").splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_run(kind: str, tmp: Path, window: float) -> tuple[float, float, float] | None:
     with Lab(segments=4) as lab:
         r1 = lab.add_host("r1", host_addresses(1), ipv6=False)
         r2 = lab.add_host("r2", host_addresses(2), ipv6=False)
@@ -155,7 +165,9 @@ def cpu_run(kind: str, tmp: Path, window: float) -> tuple[float, float] | None:
             a1, a2 = cpu_seconds(r1, p1), cpu_seconds(r2, p2)
             time.sleep(window)
             b1, b2 = cpu_seconds(r1, p1), cpu_seconds(r2, p2)
-            return (b1 - a1) / window * 100, (b2 - a2) / window * 100
+            # memory of the master: parent (watchdog) plus VRRP child
+            mem = pss_kib(r1, p1) + pss_kib(r1, d1.log_path.parent / "ka.pid")
+            return (b1 - a1) / window * 100, (b2 - a2) / window * 100, mem / 1024
         finally:
             d1.stop(30)
             d2.stop(30)
@@ -209,9 +221,10 @@ def main() -> int:
         if "cpu" in only:
             for kind in KINDS:
                 res = cpu_run(kind, tmp, args.window)
-                m, b = res if res else (float("nan"), float("nan"))
+                m, b, mem = res if res else (float("nan"), float("nan"), float("nan"))
                 results.setdefault("1000 inst master %cpu", {})[kind] = f"{m:.2f}"
                 results.setdefault("1000 inst backup %cpu", {})[kind] = f"{b:.2f}"
+                results.setdefault("1000 inst memory MiB (PSS)", {})[kind] = f"{mem:.1f}"
         if "vips" in only:
             for kind in KINDS:
                 res2 = vips_run(kind, tmp)
