@@ -43,6 +43,7 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
     old = proc.instances
     proc.instances = {}
     proc.by_key = {}
+    proc.forget_decoded()
     proc.config = new_config
     started: list[InstanceRuntime] = []
     resume: set[str] = set()

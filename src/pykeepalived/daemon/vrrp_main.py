@@ -48,6 +48,9 @@ class VrrpProcess:
         self.reflector: NetlinkReflector | None = None
         self.stopping = asyncio.Event()
         self.invalid_packets: dict[str, int] = {}
+        # datagrams that decoded cleanly, by (interface, addresses, VRRP message)
+        self._decoded: dict[tuple[str, bytes, bytes], tuple[InstanceRuntime, IPAddress,
+                                                            packet.Advert]] = {}
         # work that batches across instances, flushed once the current event is handled
         self._pending_vips: dict[InstanceRuntime, None] = {}
         self._pending_gratuitous: list[InstanceRuntime] = []
@@ -133,8 +136,25 @@ class VrrpProcess:
 
     # ------------------------------------------------------------------ packets
     def on_packet(self, pkt: ReceivedPacket) -> None:
-        """One datagram from a VRRP socket: decode, find the router, feed it."""
+        """One datagram from a VRRP socket: decode, find the router, feed it.
+
+        A master repeats the same bytes every advert_int, so a datagram identical (same
+        interface, addresses and VRRP message) to one that decoded cleanly before is handed
+        to its router without decoding it again; the router still makes every per-advert
+        check (TTL, priority, timers). AH datagrams always take the full path (their
+        sequence number changes each time anyway).
+        """
         now = pkt.rx_time or self.loop.time()
+        data = pkt.data
+        key: tuple[str, bytes, bytes] | None = None
+        if pkt.family == 4 and len(data) > 20 and data[9] == VRRP_PROTO:
+            key = (pkt.ifname, data[12:20], data[(data[0] & 0x0F) * 4:])
+            seen = self._decoded.get(key)
+            if seen is not None:
+                rt_seen, src_seen, advert_seen = seen
+                rt_seen.router.receive_advert(advert_seen, src_seen, now, ttl=data[8])
+                self.process(rt_seen)
+                return
         ah_seq: int | None = None
         try:
             if pkt.family == 4:
@@ -171,8 +191,16 @@ class VrrpProcess:
             self._count_invalid(exc.reason, pkt)
             rt.router.receive_invalid(exc.reason, now)
             return
+        if key is not None and ah_seq is None:
+            if len(self._decoded) >= 4096:
+                self._decoded.clear()
+            self._decoded[key] = (rt, src, advert)
         rt.router.receive_advert(advert, src, now, ttl=ttl, ah_seq=ah_seq)
         self.process(rt)
+
+    def forget_decoded(self) -> None:
+        """Drop the decoded-datagram cache (the instances it points at are being replaced)."""
+        self._decoded.clear()
 
     def _count_invalid(self, reason: str, pkt: ReceivedPacket) -> None:
         count = self.invalid_packets.get(reason, 0) + 1
