@@ -1,10 +1,10 @@
 """CPU cost of the VRRP core for N instances at advert_int 1 s (not a test; prints a table).
 
-Run: ``PYTHONPATH=src python3 tests/unit/vrrp/bench_core.py [instances] [seconds]``.
+Run: ``PYTHONPATH=src python3 benchmarks/bench_vrrp_core.py [instances] [seconds]``.
 Master side: every instance's timer fires once a second, the router queues a SendAdvert and
 the driver encodes it. Backup side: every instance receives one datagram a second, which is
-parsed (IPv4 header, VRRP message, checksum) and fed to the router. The budget in the
-assignment is 5% of one core for 1,000 instances, i.e. 50 ms of CPU per simulated second.
+parsed (IPv4 header, VRRP message, checksum) and fed to the router. The budget for
+pykeepalived is 5% of one core for 1,000 instances, i.e. 50 ms of CPU per simulated second.
 Pure core cost only: sockets and the event loop are the daemon's and are not measured here.
 """
 
