@@ -23,9 +23,6 @@ __all__ = ["IPRouteThread", "run_in_thread"]
 
 T = TypeVar("T")
 
-# pyroute2 logs every netlink message at DEBUG: with -D that would bury the daemon's own log.
-logging.getLogger("pyroute2").setLevel(logging.WARNING)
-
 
 class IPRouteThread:
     """One pyroute2 ``IPRoute`` in one worker thread; ``call(fn)`` returns ``fn(ipr)``."""
@@ -47,6 +44,9 @@ class IPRouteThread:
         if self._ipr is None:
             from pyroute2 import IPRoute
 
+            # pyroute2 logs every netlink message at DEBUG and resets its logger's level when
+            # imported: quieten it afterwards, or -D would bury the daemon's own log.
+            logging.getLogger("pyroute2").setLevel(logging.WARNING)
             self._ipr = IPRoute()
         return fn(self._ipr)
 
