@@ -88,11 +88,14 @@ def test_dead_master_link_cut_then_preempting_handback(lab: Lab, tmp_path: Path)
 
 def test_nopreempt_keeps_the_new_master(lab: Lab, tmp_path: Path) -> None:
     r1, r2 = two_routers(lab)
-    d1 = start(r1, tmp_path, instance(priority=150, extra="nopreempt"))
-    d2 = start(r2, tmp_path, instance(priority=100))
     hosts = {"r1": r1, "r2": r2}
+    # r1 first: with nopreempt, whichever node is MASTER first keeps the VIP
+    d1 = start(r1, tmp_path, instance(priority=150, extra="nopreempt"))
+    assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+    d2 = start(r2, tmp_path, instance(priority=100))
     try:
-        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+        assert d2.wait_log("(VI_1) Entering BACKUP STATE", 10), d2.log()
+        assert holders(hosts, VIP) == ["r1"]
         r1.cut()
         assert wait_for(lambda: holders(hosts, VIP) == ["r2"], 5), d2.log()
         r1.mend()
