@@ -12,7 +12,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from pykeepalived.daemon.instance import plan_instance
-from pykeepalived.daemon.runtime import InstanceRuntime, Tracker
+from pykeepalived.daemon.runtime import InstanceRuntime
+from pykeepalived.daemon.tracker import Tracker
 from pykeepalived.vrrp.actions import State
 from pykeepalived.vrrp.sync_group import SyncGroup
 

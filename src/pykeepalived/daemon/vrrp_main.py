@@ -15,8 +15,9 @@ import signal
 from typing import Any
 
 from pykeepalived.daemon.instance import InstancePlan, plan_instance
-from pykeepalived.daemon.runtime import InstanceRuntime, Tracker
+from pykeepalived.daemon.runtime import InstanceRuntime
 from pykeepalived.daemon.timers import Scheduler
+from pykeepalived.daemon.tracker import Tracker
 from pykeepalived.net.addresses import AddressManager
 from pykeepalived.net.reflector import NetlinkReflector
 from pykeepalived.net.vrrp_socket import ReceivedPacket, VrrpSocket
