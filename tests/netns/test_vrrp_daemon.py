@@ -327,3 +327,27 @@ def test_watchdog_respawns_a_killed_vrrp_child(lab: Lab, tmp_path: Path) -> None
         d1.stop()
         d2.stop()
     assert not r1.has_address(VIP) and not r2.has_address(VIP)
+
+
+def test_hup_reload_with_a_sync_group(tmp_path: Path) -> None:
+    """Reloading a configuration whose sync group is unchanged keeps the group working."""
+    with Lab(segments=2) as lab:
+        r1 = lab.add_host("r1", [["192.0.2.1/24"], ["198.51.100.1/24"]], ipv6=False)
+        body = ("vrrp_sync_group G1 {\n group {\n VI_1\n VI_2\n }\n}\n"
+                + instance(priority=150)
+                + instance("VI_2", vrid=52, priority=150, vip="198.51.100.10/24",
+                           interface="eth1"))
+        d1 = start(r1, tmp_path, body)
+        try:
+            assert wait_for(lambda: r1.has_address(VIP) and r1.has_address("198.51.100.10"),
+                            10), d1.log()
+            conf = tmp_path / "r1.conf"
+            conf.write_text(conf.read_text().replace(f"{VIP}/24", f"{VIP}/24\n 192.0.2.11/24"))
+            d1.signal(signal.SIGHUP)
+            assert d1.wait_log("Configuration reloaded", 5), d1.log()
+            assert wait_for(lambda: r1.has_address("192.0.2.11"), 5), d1.log()
+            assert r1.has_address("198.51.100.10") and r1.has_address(VIP)
+            r1.cut("eth1")  # the group still acts as one: VI_1 leaves MASTER with VI_2
+            assert wait_for(lambda: not r1.has_address(VIP), 5), d1.log()
+        finally:
+            d1.stop()

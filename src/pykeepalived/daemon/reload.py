@@ -15,7 +15,6 @@ from pykeepalived.daemon.instance import plan_instance
 from pykeepalived.daemon.runtime import InstanceRuntime
 from pykeepalived.daemon.tracker import Tracker
 from pykeepalived.vrrp.actions import State
-from pykeepalived.vrrp.sync_group import SyncGroup
 
 if TYPE_CHECKING:
     from pykeepalived.daemon.vrrp_main import VrrpProcess
@@ -53,7 +52,6 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
         previous = old.pop(name, None)
         if previous is not None and previous.plan == plan:
             rt = previous
-            rt.sync_group = None
         else:
             if previous is not None:
                 was_master = previous.router.state is State.MASTER
@@ -76,16 +74,7 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
         rt.carry_out(rt.router.actions())
         rt.cancel_timer()
         rt.cleanup()
-    proc.sync_groups = {}
-    for name, group in new_config.vrrp_sync_groups.items():
-        members = [proc.instances[m] for m in group.group if m in proc.instances]
-        if not members:
-            continue
-        sg = SyncGroup(name, [m.router for m in members])
-        proc.sync_groups[name] = sg
-        for m in members:
-            m.sync_group = sg
-            m.sync_group_config = group
+    proc.build_sync_groups()
     notifier = proc.tracker.notifier
     proc.tracker = Tracker(proc)
     proc.tracker.notifier = notifier

@@ -1,9 +1,10 @@
 """The VRRP process: drives every virtual router of the configuration on one asyncio loop.
 
 The routers (``pykeepalived.vrrp``) are pure state machines. This module is the thin shell around
-them: it moves packets between the shared raw sockets and the routers, arms one timer per router,
-carries out the actions they return (adverts, VIPs, gratuitous ARP, notify scripts) and feeds them
-tracking results (interfaces, scripts, files). Time is ``loop.time()``, the monotonic clock.
+them: it moves packets between the shared raw sockets and the routers, keeps their deadlines in
+one scheduler (``daemon.timers``), carries out the actions they return (adverts, VIPs, gratuitous
+ARP, notify scripts) and feeds them tracking results (interfaces, scripts, files). Time is the
+monotonic clock, the one ``loop.time()`` reads.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ class VrrpProcess:
         self.by_key: dict[tuple[str, int, int], InstanceRuntime] = {}
         self.sockets: dict[tuple[str, int, int], VrrpSocket] = {}
         self.sync_groups: dict[str, SyncGroup] = {}
+        self.sync_members: dict[str, list[InstanceRuntime]] = {}
         self.tracker = Tracker(self)
         self.reflector: NetlinkReflector | None = None
-        self.stopping = asyncio.Event()
         self.invalid_packets: dict[str, int] = {}
         # datagrams that decoded cleanly, by (interface, addresses, VRRP message)
         self._decoded: dict[tuple[str, bytes, bytes], tuple[InstanceRuntime, IPAddress,
@@ -68,16 +69,25 @@ class VrrpProcess:
             rt = InstanceRuntime(self, plan)
             self.instances[name] = rt
             self.by_key[plan.key] = rt
+        self.build_sync_groups()
+
+    def build_sync_groups(self) -> None:
+        """vrrp_sync_group blocks over the current instances (at start and after a reload)."""
+        self.sync_groups = {}
+        self.sync_members = {}
+        for rt in self.instances.values():
+            rt.sync_group = None
+            rt.router.sync_group = None  # a router kept across a reload leaves its old group
         for name, group in self.config.vrrp_sync_groups.items():
-            members = [self.instances[m].router for m in group.group if m in self.instances]
-            if len(members) < 1:
+            members = [self.instances[m] for m in group.group if m in self.instances]
+            if not members:
                 continue
-            sg = SyncGroup(name, members)
+            sg = SyncGroup(name, [m.router for m in members])
             self.sync_groups[name] = sg
-            for member in group.group:
-                if member in self.instances:
-                    self.instances[member].sync_group = sg
-                    self.instances[member].sync_group_config = group
+            self.sync_members[name] = members
+            for member in members:
+                member.sync_group = sg
+                member.sync_group_config = group
 
     def _socket_for(self, ifname: str, family: int, rt: InstanceRuntime,
                     protocol: int = VRRP_PROTO) -> VrrpSocket:
@@ -168,6 +178,7 @@ class VrrpProcess:
                 payload = pkt.data
                 ttl = pkt.ttl
         except (packet.PacketError, ValueError) as exc:
+            # not attributable to an instance: counted (and logged, rate-limited) here
             self._count_invalid(getattr(exc, "reason", "malformed"), pkt)
             return
         vrid = payload[1] if len(payload) > 1 else -1
@@ -189,8 +200,7 @@ class VrrpProcess:
                 advert = packet.decode(payload, src, ipaddress.ip_address(pkt.dst),
                                        accept_v3_checksum_as_v2=cfg.v3_checksum_as_v2)
         except packet.PacketError as exc:
-            self._count_invalid(exc.reason, pkt)
-            rt.router.receive_invalid(exc.reason, now)
+            rt.router.receive_invalid(exc.reason, now)  # counts and logs, rate-limited
             return
         if key is not None and ah_seq is None:
             if len(self._decoded) >= 4096:
@@ -217,8 +227,8 @@ class VrrpProcess:
         sg = rt.sync_group
         if sg is not None:
             sg.after_event(self.loop.time())
-            for member in self.instances.values():
-                if member.sync_group is sg and member is not rt:
+            for member in self.sync_members[sg.name]:
+                if member is not rt:
                     member.carry_out(member.router.actions())
                     member.arm_timer()
             for change in sg.actions():
