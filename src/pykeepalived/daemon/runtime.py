@@ -44,8 +44,7 @@ class InstanceRuntime:
         self.proc = proc
         self.plan = plan
         self.router = VirtualRouter(plan.router_config)
-        self.recv_socket: VrrpSocket | None = None
-        self.send_socket: VrrpSocket | None = None
+        self.socket: VrrpSocket | None = None  # sends and receives (on the VMAC with use_vmac)
         self.sched_when: float | None = None  # owned by daemon.timers.Scheduler
         self.sync_group: SyncGroup | None = None
         self.sync_group_config: Any = None
@@ -60,7 +59,6 @@ class InstanceRuntime:
             by_dev.setdefault(vip.dev, []).append(vip.ip)
         self.announcers = [gratuitous.Announcer(dev, ips) for dev, ips in by_dev.items()]
         self.garp_tasks: set[asyncio.Task[None]] = set()
-        self.history: list[tuple[float, State]] = []
         self.ip_id = 0
         # The router hands out the same Advert object until something in it changes: encode
         # it once per destination and reuse the bytes (the per-advert path stays cheap).
@@ -130,7 +128,7 @@ class InstanceRuntime:
                 log.error("(%s) %s failed: %s", self.plan.name, type(action).__name__, exc)
 
     def send_advert(self, action: SendAdvert) -> None:
-        sock = self.send_socket
+        sock = self.socket
         src = self.src_ip
         if sock is None or src is None:
             return
@@ -217,7 +215,6 @@ class InstanceRuntime:
 
     def state_changed(self, change: StateChange) -> None:
         name = self.plan.name
-        self.history.append((self.proc.loop.time(), change.new))
         if change.new is State.STOP:
             log.info("(%s) Stopped", name)
         else:

@@ -106,10 +106,9 @@ class VrrpProcess:
     def attach(self, rt: InstanceRuntime) -> None:
         """Give ``rt`` its socket, on its VMAC or its interface, for sending and receiving."""
         plan = rt.plan
-        rt.recv_socket = self._socket_for(plan.xmit_ifname, plan.family, rt)
+        rt.socket = self._socket_for(plan.xmit_ifname, plan.family, rt)
         if plan.router_config.auth_type == "AH" and plan.family == 4:
             self._socket_for(plan.xmit_ifname, plan.family, rt, AH_PROTO)
-        rt.send_socket = rt.recv_socket
 
     async def start(self) -> None:
         """Open sockets, start trackers and routers."""
