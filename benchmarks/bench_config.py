@@ -117,6 +117,8 @@ def main() -> int:
     print(f"{'pykeepalived -t (command)':<40} {t_py:>9.3f} {py_status:>5}")
     ka_time = f"{t_ka:>9.3f}" if t_ka is not None else f"{'n/a':>9}"
     print(f"{'keepalived -t (command)':<40} {ka_time} {ka_status!s:>5}")
+    if t_ka:
+        print(f"ratio pykeepalived -t / keepalived -t: {t_py / t_ka:.1f}")
     return 0
 
 
