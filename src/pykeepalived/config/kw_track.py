@@ -4,8 +4,8 @@ vrrp_instance and vrrp_sync_group (keepalived/vrrp/vrrp_parser.c, vrrp_track.c).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Container
+from typing import Any, TypeVar
 
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.model_common import Location, ScriptUser
@@ -26,6 +26,8 @@ from pykeepalived.config.parse_base import (
     value_lines,
     value_words,
 )
+
+_Ref = TypeVar("_Ref", TrackScriptRef, TrackFileRef)
 
 
 # ------------------------------------------------------------------ track_* entries
@@ -75,62 +77,45 @@ def _weight_options(ctx: Ctx, line: Node, owner: str, what: str, entry: Any,
     return True
 
 
-def track_script_entries(ctx: Ctx, node: Node, owner: str) -> list[TrackScriptRef]:
-    out: list[TrackScriptRef] = []
+def _named_entries(ctx: Ctx, node: Node, owner: str, known: Container[str], kind: str,
+                   limit: int, make: Callable[[str, Location], _Ref], *,
+                   unique: bool = False) -> list[_Ref]:
+    """``NAME [weight N] [reverse|noreverse]`` lines naming a vrrp_script / track_file /
+    track_process / bfd_instance defined elsewhere; unknown names (and, where keepalived
+    checks, repeated ones) are reported and skipped."""
+    out: list[_Ref] = []
     for line in value_lines(node):
         name = line.tokens[0]
-        if name not in ctx.config.vrrp_scripts:
-            ctx.error(line, f"({owner}) track script {name} not found, ignoring...")
+        if name not in known:
+            ctx.error(line, f"({owner}) {kind} {name} not found, ignoring...")
             continue
-        if any(t.name == name for t in out):
-            ctx.error(line, f"({owner}) duplicate track_script {name} - ignoring")
+        if unique and any(t.name == name for t in out):
+            ctx.error(line, f"({owner}) duplicate {kind.replace(' ', '_')} {name} - ignoring")
             continue
-        entry = TrackScriptRef(name, location=_loc(line))
-        if _weight_options(ctx, line, owner, f"track script {name}", entry, 253):
+        entry = make(name, _loc(line))
+        if _weight_options(ctx, line, owner, f"{kind} {name}", entry, limit):
             out.append(entry)
     return out
+
+
+def track_script_entries(ctx: Ctx, node: Node, owner: str) -> list[TrackScriptRef]:
+    return _named_entries(ctx, node, owner, ctx.config.vrrp_scripts, "track script", 253,
+                          lambda name, loc: TrackScriptRef(name, location=loc), unique=True)
 
 
 def track_file_entries(ctx: Ctx, node: Node, owner: str) -> list[TrackFileRef]:
-    out: list[TrackFileRef] = []
-    for line in value_lines(node):
-        name = line.tokens[0]
-        if name not in ctx.config.vrrp_track_files:
-            ctx.error(line, f"({owner}) track file {name} not found, ignoring...")
-            continue
-        if any(t.name == name for t in out):
-            ctx.error(line, f"({owner}) duplicate track_file {name} - ignoring")
-            continue
-        entry = TrackFileRef(name, location=_loc(line))
-        if _weight_options(ctx, line, owner, f"track file {name}", entry, 254):
-            out.append(entry)
-    return out
+    return _named_entries(ctx, node, owner, ctx.config.vrrp_track_files, "track file", 254,
+                          lambda name, loc: TrackFileRef(name, location=loc), unique=True)
 
 
 def track_process_entries(ctx: Ctx, node: Node, owner: str) -> list[TrackFileRef]:
-    out: list[TrackFileRef] = []
-    for line in value_lines(node):
-        name = line.tokens[0]
-        if name not in ctx.config.vrrp_track_processes:
-            ctx.error(line, f"({owner}) track process {name} not found, ignoring...")
-            continue
-        entry = TrackFileRef(name, location=_loc(line))
-        if _weight_options(ctx, line, owner, f"track process {name}", entry, 254):
-            out.append(entry)
-    return out
+    return _named_entries(ctx, node, owner, ctx.config.vrrp_track_processes, "track process",
+                          254, lambda name, loc: TrackFileRef(name, location=loc))
 
 
 def track_bfd_entries(ctx: Ctx, node: Node, owner: str) -> list[TrackFileRef]:
-    out: list[TrackFileRef] = []
-    for line in value_lines(node):
-        name = line.tokens[0]
-        if name not in ctx.config.bfd_instances:
-            ctx.error(line, f"({owner}) track bfd {name} not found, ignoring...")
-            continue
-        entry = TrackFileRef(name, location=_loc(line))
-        if _weight_options(ctx, line, owner, f"track bfd {name}", entry, 253):
-            out.append(entry)
-    return out
+    return _named_entries(ctx, node, owner, ctx.config.bfd_instances, "track bfd", 253,
+                          lambda name, loc: TrackFileRef(name, location=loc))
 
 
 def _notify(attr: str) -> Callable[[Ctx, Node], None]:
