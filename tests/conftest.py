@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +31,21 @@ def lab() -> Iterator[Lab]:
     """A one-segment lab; every namespace is deleted when the test ends, pass or fail."""
     with Lab() as the_lab:
         yield the_lab
+
+
+DUMPS = (Path("/tmp/keepalived.data"), Path("/tmp/keepalived.stats"))
+
+
+@pytest.fixture
+def dump_files() -> Iterator[tuple[Path, Path]]:
+    """keepalived's fixed dump paths, emptied for the test; whatever was there comes back."""
+    saved = {p: p.read_bytes() for p in DUMPS if p.exists()}
+    for p in DUMPS:
+        p.unlink(missing_ok=True)
+    try:
+        yield DUMPS
+    finally:
+        for p in DUMPS:
+            p.unlink(missing_ok=True)
+        for p, content in saved.items():
+            p.write_bytes(content)

@@ -80,3 +80,23 @@ def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
 
 def holders(hosts: dict[str, Host], vip: str) -> list[str]:
     return sorted(name for name, h in hosts.items() if h.has_address(vip))
+
+
+def instance(name: str = "VI_1", *, vrid: int = 51, priority: int = 100, state: str = "BACKUP",
+             vip: str = "192.0.2.10/24", version: int = 3, advert: str = "0.1", extra: str = "",
+             interface: str = "eth0") -> str:
+    """One vrrp_instance block (VRRPv3, advert_int 0.1 s unless told otherwise)."""
+    return f"""
+vrrp_instance {name} {{
+    state {state}
+    interface {interface}
+    virtual_router_id {vrid}
+    priority {priority}
+    version {version}
+    advert_int {advert}
+    {extra}
+    virtual_ipaddress {{
+        {vip}
+    }}
+}}
+"""

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pykeepalived.demo.lab import Lab, wait_for
+from tests.conftest import DUMPS
 from tests.daemons import Daemon, holders, start_keepalived, start_pykeepalived, write_conf
 
 pytestmark = pytest.mark.interop
@@ -218,22 +219,6 @@ def test_notify_fifo_lines_match_keepalived(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- dumps
-DUMPS = (Path("/tmp/keepalived.data"), Path("/tmp/keepalived.stats"))
-
-
-@pytest.fixture
-def dump_files() -> Iterator[tuple[Path, Path]]:
-    """keepalived's fixed dump paths, emptied for the test; whatever was there comes back."""
-    saved = {p: p.read_bytes() for p in DUMPS if p.exists()}
-    for p in DUMPS:
-        p.unlink(missing_ok=True)
-    try:
-        yield DUMPS
-    finally:
-        for p in DUMPS:
-            p.unlink(missing_ok=True)
-        for p, content in saved.items():
-            p.write_bytes(content)
 
 
 def stats_keys(text: str) -> dict[str, int]:

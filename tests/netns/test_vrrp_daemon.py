@@ -9,30 +9,13 @@ from pathlib import Path
 import pytest
 
 from pykeepalived.demo.lab import Host, Lab, wait_for
-from tests.daemons import Daemon, holders, start_pykeepalived, write_conf
+from tests.daemons import Daemon, holders, instance, start_pykeepalived, write_conf
 
 pytestmark = pytest.mark.netns
 
 VIP = "192.0.2.10"
 
 
-def instance(name: str = "VI_1", *, vrid: int = 51, priority: int = 100, state: str = "BACKUP",
-             vip: str = f"{VIP}/24", version: int = 3, advert: str = "0.1", extra: str = "",
-             interface: str = "eth0") -> str:
-    return f"""
-vrrp_instance {name} {{
-    state {state}
-    interface {interface}
-    virtual_router_id {vrid}
-    priority {priority}
-    version {version}
-    advert_int {advert}
-    {extra}
-    virtual_ipaddress {{
-        {vip}
-    }}
-}}
-"""
 
 
 def two_routers(lab: Lab, v6: bool = False) -> tuple[Host, Host]:

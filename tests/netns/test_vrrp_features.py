@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from pykeepalived.demo.lab import Host, Lab, wait_for
-from tests.daemons import Daemon, holders, start_pykeepalived, write_conf
+from tests.daemons import Daemon, holders, instance, start_pykeepalived, write_conf
 
 pytestmark = pytest.mark.netns
 
@@ -30,23 +30,6 @@ VIP = "192.0.2.10"
 VMAC = "00:00:5e:00:01:33"  # RFC 5798 7.3, VRID 51
 
 
-def instance(name: str = "VI_1", *, vrid: int = 51, priority: int = 100, state: str = "BACKUP",
-             vip: str = f"{VIP}/24", version: int = 3, advert: str = "0.1", extra: str = "",
-             interface: str = "eth0") -> str:
-    return f"""
-vrrp_instance {name} {{
-    state {state}
-    interface {interface}
-    virtual_router_id {vrid}
-    priority {priority}
-    version {version}
-    advert_int {advert}
-    {extra}
-    virtual_ipaddress {{
-        {vip}
-    }}
-}}
-"""
 
 
 def start(host: Host, tmp: Path, body: str, global_extra: str = "") -> Daemon:
@@ -516,22 +499,6 @@ def test_virtual_routes_rules_and_excluded_only_on_the_master(lab: Lab, tmp_path
 
 
 # ---------------------------------------------------------------------------- USR1/USR2
-DUMPS = (Path("/tmp/keepalived.data"), Path("/tmp/keepalived.stats"))
-
-
-@pytest.fixture
-def dump_files() -> Iterator[tuple[Path, Path]]:
-    """keepalived's fixed dump paths, emptied for the test; whatever was there comes back."""
-    saved = {p: p.read_bytes() for p in DUMPS if p.exists()}
-    for p in DUMPS:
-        p.unlink(missing_ok=True)
-    try:
-        yield DUMPS
-    finally:
-        for p in DUMPS:
-            p.unlink(missing_ok=True)
-        for p, content in saved.items():
-            p.write_bytes(content)
 
 
 def parse_data(text: str) -> dict[str, dict[str, Any]]:
