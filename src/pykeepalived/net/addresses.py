@@ -310,45 +310,31 @@ class AddressManager:
 
     # ------------------------------------------------------------------ routes and rules
     def add_route(self, spec: RouteSpec) -> None:
-        self._route("add", spec)
+        self._pyroute2("route", "add", spec)
 
     def remove_route(self, spec: RouteSpec) -> None:
-        self._route("del", spec)
-
-    def _route(self, command: str, spec: RouteSpec) -> None:
-        from pyroute2 import NetlinkError
-
-        try:
-            args = spec.pyroute2_args()
-            self.iproute.call(lambda ipr: ipr.route(command, **args))
-            log.debug("%s route %s", "added" if command == "add" else "removed", spec)
-        except NetlinkError as exc:
-            if command == "add" and exc.code == errno.EEXIST:
-                log.debug("route %s already there", spec)
-            elif command == "del" and exc.code in (errno.ESRCH, errno.ENOENT):
-                log.debug("route %s was not there", spec)
-            else:
-                raise AddressError(f"cannot {command} route {spec}: {exc}",
-                                   [(spec, exc.code, str(exc))]) from exc
+        self._pyroute2("route", "del", spec)
 
     def add_rule(self, spec: RuleSpec) -> None:
-        self._rule("add", spec)
+        self._pyroute2("rule", "add", spec)
 
     def remove_rule(self, spec: RuleSpec) -> None:
-        self._rule("del", spec)
+        self._pyroute2("rule", "del", spec)
 
-    def _rule(self, command: str, spec: RuleSpec) -> None:
+    def _pyroute2(self, kind: str, command: str, spec: RouteSpec | RuleSpec) -> None:
+        """``IPRoute.route`` / ``IPRoute.rule``; adding what is there or removing what is not
+        is no error (idempotent, like the addresses)."""
         from pyroute2 import NetlinkError
 
         try:
             args = spec.pyroute2_args()
-            self.iproute.call(lambda ipr: ipr.rule(command, **args))
-            log.debug("%s rule %s", "added" if command == "add" else "removed", spec)
+            self.iproute.call(lambda ipr: getattr(ipr, kind)(command, **args))
+            log.debug("%s %s %s", "added" if command == "add" else "removed", kind, spec)
         except NetlinkError as exc:
             if command == "add" and exc.code == errno.EEXIST:
-                log.debug("rule %s already there", spec)
-            elif command == "del" and exc.code in (errno.ENOENT, errno.ESRCH):
-                log.debug("rule %s was not there", spec)
+                log.debug("%s %s already there", kind, spec)
+            elif command == "del" and exc.code in (errno.ESRCH, errno.ENOENT):
+                log.debug("%s %s was not there", kind, spec)
             else:
-                raise AddressError(f"cannot {command} rule {spec}: {exc}",
+                raise AddressError(f"cannot {command} {kind} {spec}: {exc}",
                                    [(spec, exc.code, str(exc))]) from exc
