@@ -334,3 +334,32 @@ def test_hup_reload_with_a_sync_group(tmp_path: Path) -> None:
             assert wait_for(lambda: not r1.has_address(VIP), 5), d1.log()
         finally:
             d1.stop()
+
+
+def test_signal_storm_changes_nothing(lab: Lab, tmp_path: Path,
+                                      dump_files: tuple[Path, Path]) -> None:
+    """HUPs (reloads of the same file) and USR1/USR2 by the dozen, right from start-up: the
+    daemon stays up, the master keeps its VIP and no transition happens."""
+    r1, r2 = two_routers(lab)
+    d1 = start(r1, tmp_path, instance(priority=150))
+    assert d1.wait_log("Starting VRRP child process", 10), d1.log()
+    for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2) * 3:  # the child is starting
+        d1.signal(sig)
+    d2 = start(r2, tmp_path, instance(priority=100))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+        before = d1.log().count("Entering")
+        for _ in range(10):
+            for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP):
+                d1.signal(sig)
+            time.sleep(0.02)
+        assert wait_for(lambda: d1.log().count("Configuration reloaded") >= 5, 10), d1.log()
+        time.sleep(0.5)
+        assert d1.proc.poll() is None
+        assert holders(hosts, VIP) == ["r1"]
+        assert d1.log().count("Entering") == before, d1.log()
+        assert "died" not in d1.log() and "Traceback" not in d1.log()
+    finally:
+        d1.stop()
+        d2.stop()

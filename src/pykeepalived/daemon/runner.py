@@ -74,8 +74,12 @@ def _daemonize() -> None:
 def _run_vrrp_child(args: argparse.Namespace, config: Any) -> int:
     """Body of the VRRP child process."""
     set_role("pykeepalived_vrrp")
-    for sig in (signal.SIGTERM, signal.SIGINT, *_FORWARDED):
+    # TERM/INT stop the child until its loop takes them over; a HUP or USR1/2 arriving before
+    # then must not kill it (their default action), so they are ignored meanwhile.
+    for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
+    for sig in _FORWARDED:
+        signal.signal(sig, signal.SIG_IGN)
     pid_path = _opt(args, "vrrp_pid", DEFAULT_VRRP_PID)
     try:
         write_pidfile(pid_path)
@@ -164,6 +168,8 @@ class Watchdog:
 
 def run_daemon(args: argparse.Namespace) -> int:
     """Entry point for ``pykeepalived`` without ``-t``/``-v``/``-h``."""
+    for sig in _FORWARDED:  # not fatal while starting up; the watchdog forwards them later
+        signal.signal(sig, signal.SIG_IGN)
     console = bool(_opt(args, "log_console", False))
     setup_logging(console=console, detail=bool(_opt(args, "log_detail", False)),
                   facility=_opt(args, "log_facility"),

@@ -328,18 +328,26 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     loop.add_signal_handler(signal.SIGUSR1, lambda: dumps.write_data(proc))
     loop.add_signal_handler(signal.SIGUSR2, lambda: dumps.write_stats(proc))
     reloads: set[asyncio.Task[bool]] = set()
+    # start, each reload and stop run one at a time, however fast HUPs arrive
+    busy = asyncio.Lock()
+
+    async def guarded_reload(config_path: str) -> bool:
+        async with busy:
+            return await reload(proc, config_path, config_id)
 
     def on_hup() -> None:
         if path is None:
             log.warning("Reload requested but no configuration file is known")
             return
-        task = loop.create_task(reload(proc, path, config_id))
+        task = loop.create_task(guarded_reload(path))
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 
     loop.add_signal_handler(signal.SIGHUP, on_hup)
-    await proc.start()
+    async with busy:
+        await proc.start()
     await stop.wait()
     log.info("Stopping")
-    await proc.stop()
+    async with busy:
+        await proc.stop()
     return 0
