@@ -157,12 +157,17 @@ class VrrpProcess:
         now = pkt.rx_time or self.loop.time()
         data = pkt.data
         key: tuple[str, bytes, bytes] | None = None
-        if pkt.family == 4 and len(data) > 20 and data[9] == VRRP_PROTO:
-            key = (pkt.ifname, data[12:20], data[(data[0] & 0x0F) * 4:])
+        if pkt.family == 4:
+            if len(data) > 20 and data[9] == VRRP_PROTO:
+                key = (pkt.ifname, data[12:20], data[(data[0] & 0x0F) * 4:])
+        else:
+            key = (pkt.ifname, f"{pkt.src} {pkt.dst}".encode(), data)
+        if key is not None:
             seen = self._decoded.get(key)
             if seen is not None:
                 rt_seen, src_seen, advert_seen = seen
-                rt_seen.router.receive_advert(advert_seen, src_seen, now, ttl=data[8])
+                rt_seen.router.receive_advert(advert_seen, src_seen, now,
+                                              ttl=data[8] if pkt.family == 4 else pkt.ttl)
                 self.process(rt_seen)
                 return
         ah_seq: int | None = None
