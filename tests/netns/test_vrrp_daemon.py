@@ -281,14 +281,18 @@ def test_garbage_packets_are_counted_and_change_nothing(lab: Lab, tmp_path: Path
 
 
 def test_watchdog_respawns_a_killed_vrrp_child(lab: Lab, tmp_path: Path) -> None:
-    """SIGKILL the VRRP child: the parent starts a new one, which clears the stale VIPs and
-    is elected again; the parent's pid never changes."""
+    """SIGKILL the VRRP child: the parent starts a new one, with the configuration as last
+    reloaded, which clears the stale VIPs and is elected again."""
     r1, r2 = two_routers(lab)
     d1 = start(r1, tmp_path, instance(priority=150))
     d2 = start(r2, tmp_path, instance(priority=100))
     hosts = {"r1": r1, "r2": r2}
     try:
         assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
+        conf = tmp_path / "r1.conf"  # a reload first: the respawned child must run it too
+        conf.write_text(conf.read_text().replace(f"{VIP}/24", f"{VIP}/24\n 192.0.2.11/24"))
+        d1.signal(signal.SIGHUP)
+        assert wait_for(lambda: r1.has_address("192.0.2.11"), 5), d1.log()
         child_pid_file = d1.log_path.parent / "vrrp.pid"
         assert wait_for(child_pid_file.exists, 5)
         child = int(child_pid_file.read_text())
@@ -304,12 +308,14 @@ def test_watchdog_respawns_a_killed_vrrp_child(lab: Lab, tmp_path: Path) -> None
         # the stale VIP was cleared before the new child's election
         assert respawned.index("removed VIP") < respawned.index("Entering BACKUP STATE")
         assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 15), d1.log() + d2.log()
+        assert wait_for(lambda: r1.has_address("192.0.2.11"), 5), d1.log()
         assert d1.proc.poll() is None
         assert int(child_pid_file.read_text()) != child
     finally:
         d1.stop()
         d2.stop()
     assert not r1.has_address(VIP) and not r2.has_address(VIP)
+    assert not r1.has_address("192.0.2.11"), "the respawned child did not own the reloaded VIP"
 
 
 def test_hup_reload_with_a_sync_group(tmp_path: Path) -> None:

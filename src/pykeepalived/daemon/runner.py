@@ -122,6 +122,20 @@ class Watchdog:
         self.started[role] = time.monotonic()
         log.info("Starting VRRP child process, pid=%d", pid)
 
+    def refresh_config(self) -> None:
+        """A respawned child runs the configuration as it is now (reloads included), or the
+        last one that could run when the file has since been broken."""
+        path = _opt(self.args, "use_file", "/etc/keepalived/keepalived.conf")
+        try:
+            config = load(path, _opt(self.args, "config_id"))
+        except Exception as exc:  # a respawn must not fail on a configuration problem
+            log.error("Cannot re-read %s (%s); respawning with the last good one", path, exc)
+            return
+        if config is None:
+            log.error("%s cannot be run; respawning with the last good configuration", path)
+        else:
+            self.config = config
+
     def _on_stop(self, signum: int, _frame: Any) -> None:
         self.stopping = True
         for pid in self.children:
@@ -159,8 +173,11 @@ class Watchdog:
             delay = 0.0 if lived > 30 else min(max(delay * 2, 0.5), 30.0)
             if delay:
                 log.info("Respawning %s child in %.1f s", role, delay)
-                time.sleep(delay)
+                deadline = time.monotonic() + delay
+                while not self.stopping and time.monotonic() < deadline:  # TERM cuts it short
+                    time.sleep(0.05)
             if not self.stopping:
+                self.refresh_config()
                 self.spawn(role)
         log.info("Stopped pykeepalived")
         return EXIT_OK
