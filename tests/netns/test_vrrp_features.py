@@ -574,3 +574,38 @@ def test_usr1_usr2_write_data_and_stats(lab: Lab, tmp_path: Path,
                 assert stats["Advertisements/Received"] > 3, stats
             assert stats["Packet Errors/TTL"] == 0 and stats["Priority Zero/Sent"] == 0
         assert d1.proc.poll() is None and d2.proc.poll() is None
+
+
+def test_v3_checksum_as_v2_on_the_wire(lab: Lab, tmp_path: Path) -> None:
+    """With v3_checksum_as_v2 the VRRPv3 checksum leaves out the IPv4 pseudo-header (RFC 9568
+    reading); two such nodes still elect each other, and the default stays keepalived's."""
+    from scapy.layers.inet import IP
+    from scapy.layers.vrrp import VRRPv3
+    from scapy.utils import checksum
+
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
+    r2 = lab.add_host("r2", [["192.0.2.2/24"]], ipv6=False)
+    gdefs = "global_defs {\n v3_checksum_as_v2\n}\n"
+    cap = Capture(lab, tmp_path / "v3.pcap")
+    d1 = start_pykeepalived(r1, write_conf(tmp_path, "r1", gdefs + instance(priority=150)),
+                            tmp_path)
+    d2 = start_pykeepalived(r2, write_conf(tmp_path, "r2", gdefs + instance(priority=100)),
+                            tmp_path)
+    try:
+        assert wait_for(lambda: holders({"r1": r1, "r2": r2}, VIP) == ["r1"], 10), d1.log()
+        assert d2.wait_log("(VI_1) Entering BACKUP STATE", 5), d2.log()
+        time.sleep(0.5)
+        assert holders({"r1": r1, "r2": r2}, VIP) == ["r1"]
+    finally:
+        d1.stop()
+        d2.stop()
+    adverts = [p for p in cap.stop() if p.haslayer(VRRPv3) and p[IP].src == "192.0.2.1"
+               and p[VRRPv3].priority == 150]
+    assert adverts
+    raw = bytearray(bytes(adverts[-1][VRRPv3]))
+    sent = int.from_bytes(raw[6:8], "big")
+    raw[6:8] = b"\0\0"
+    assert sent == checksum(bytes(raw))  # the VRRP message alone
+    rebuilt = IP(bytes(adverts[-1][IP]))
+    del rebuilt[VRRPv3].chksum
+    assert IP(bytes(rebuilt))[VRRPv3].chksum != sent  # scapy's pseudo-header checksum differs

@@ -474,6 +474,7 @@ def global_defs_table() -> Table:
                "process_monitor_rcv_bufs_force", "lvs_netlink_cmd_rcv_bufs_force",
                "lvs_netlink_monitor_rcv_bufs_force"):
         t.add(kw, g_bool(kw))
+    t.add("v3_checksum_as_v2", g_bool("v3_checksum_as_v2"))
     t.add("smtp_server", h_smtp_server)
     t.add("smtp_connect_timeout", h_smtp_connect_timeout)
     t.add("notification_email", h_notification_email, block="values")

@@ -558,6 +558,7 @@ def vrrp_instance_table() -> Table:
     t.add("no_accept", h_no_accept)
     t.add("skip_check_adv_addr", _bool_attr("skip_check_adv_addr", "skip_check_adv_addr"))
     t.add("strict_mode", _bool_attr("strict_mode", "strict_mode"))
+    t.add("v3_checksum_as_v2", _bool_attr("v3_checksum_as_v2", "v3_checksum_as_v2"))
     t.add("preempt", _flag("nopreempt", False))
     t.add("nopreempt", _flag("nopreempt", True))
     t.add("preempt_delay", h_preempt_delay)

@@ -98,6 +98,9 @@ class GlobalDefs:
     vrrp_version: int = 2
     vrrp_check_unicast_src: bool = False
     vrrp_skip_check_adv_addr: bool = False
+    # VRRPv3 over IPv4 without the pseudo-header in the checksum (RFC 9568, Cisco, Juniper).
+    # A keepalived 2.3 keyword (2.2.7 reports it as unknown); send that way, accept both.
+    v3_checksum_as_v2: bool = False
     vrrp_strict: bool = False
     vrrp_notify_priority_changes: bool = False
     vrrp_startup_delay: float = 0.0

@@ -210,6 +210,7 @@ class VrrpInstance:
     dont_track_primary: bool = False
     check_unicast_src: bool | None = None  # None = global vrrp_check_unicast_src
     old_unicast_checksum: bool = False
+    v3_checksum_as_v2: bool | None = None  # None = global_defs v3_checksum_as_v2
     garp_master_delay: float | None = None
     garp_master_repeat: int | None = None
     garp_master_refresh: float | None = None

@@ -161,7 +161,8 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
         strict=strict,
         skip_check_adv_addr=bool(inst.skip_check_adv_addr if inst.skip_check_adv_addr is not None
                                  else gdefs.vrrp_skip_check_adv_addr),
-        v3_checksum_as_v2=bool(getattr(gdefs, "v3_checksum_as_v2", False)),
+        v3_checksum_as_v2=bool(inst.v3_checksum_as_v2 if inst.v3_checksum_as_v2 is not None
+                               else gdefs.v3_checksum_as_v2),
         garp_master_delay=float(pick(inst.garp_master_delay, gdefs.vrrp_garp_master_delay)),
         garp_master_repeat=int(pick(inst.garp_master_repeat, gdefs.vrrp_garp_master_repeat)),
         garp_master_refresh=float(pick(inst.garp_master_refresh,

@@ -93,3 +93,11 @@ def test_tracking_lists() -> None:
     p = plan(body, "enable_script_security\nscript_user root")
     assert p.track_interfaces == [("eth1", -30, False)]
     assert p.track_scripts == [("chk", None, False)]
+
+
+def test_v3_checksum_as_v2_global_and_per_instance() -> None:
+    assert not plan(instance()).router_config.v3_checksum_as_v2
+    assert plan(instance(), "v3_checksum_as_v2").router_config.v3_checksum_as_v2
+    assert not plan(instance("v3_checksum_as_v2 false"),
+                    "v3_checksum_as_v2").router_config.v3_checksum_as_v2
+    assert plan(instance("v3_checksum_as_v2")).router_config.v3_checksum_as_v2
