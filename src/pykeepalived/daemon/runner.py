@@ -198,9 +198,14 @@ def run_daemon(args: argparse.Namespace) -> int:
         if not console:
             print(f"pykeepalived: configuration file '{path}' not found", file=sys.stderr)
         return EXIT_CONFIG
+    if _opt(args, "check", False) and not _opt(args, "vrrp", False):
+        log.error("-C/--check: the health-checker subsystem is not available in this version")
+        return EXIT_FATAL
     config = load(path, _opt(args, "config_id"))
     if config is None:
         return EXIT_CONFIG
+    if not config.vrrp_instances:
+        log.warning("No vrrp_instance in %s: the VRRP subsystem has nothing to run", path)
     if not bool(_opt(args, "dont_fork", False)):
         _daemonize()
     pid_path = _opt(args, "pid", DEFAULT_PID)
