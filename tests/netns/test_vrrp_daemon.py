@@ -369,3 +369,24 @@ def test_signal_storm_changes_nothing(lab: Lab, tmp_path: Path,
     finally:
         d1.stop()
         d2.stop()
+
+
+def test_ipv6_with_vmac(lab: Lab, tmp_path: Path) -> None:
+    """IPv6 VIP on a VMAC (00:00:5e:00:02:VRID): election, failover, hand-back, clean stop."""
+    r1, r2 = two_routers(lab, v6=True)
+    vip6 = "2001:db8::10"
+    d1 = start(r1, tmp_path, instance(priority=150, vip=f"{vip6}/64", extra="use_vmac"))
+    d2 = start(r2, tmp_path, instance(priority=100, vip=f"{vip6}/64", extra="use_vmac"))
+    hosts = {"r1": r1, "r2": r2}
+    try:
+        assert wait_for(lambda: holders(hosts, vip6) == ["r1"], 10), d1.log() + d2.log()
+        assert r1.has_address(vip6, "vrrp.51")
+        assert "00:00:5e:00:02:33" in r1.run("ip", "-o", "link", "show", "vrrp.51")
+        r1.cut()
+        assert wait_for(lambda: holders(hosts, vip6) == ["r2"], 5), d2.log()
+        r1.mend()
+        assert wait_for(lambda: holders(hosts, vip6) == ["r1"], 10), d1.log()
+    finally:
+        d1.stop()
+        d2.stop()
+    assert "vrrp.51" not in r1.run("ip", "-o", "link", "show")
