@@ -8,7 +8,6 @@ crash loop cannot spin). ``-n`` keeps the parent in the foreground; otherwise it
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
@@ -22,6 +21,7 @@ from pykeepalived.daemon.pidfile import PidFileError, remove_pidfile, write_pidf
 
 log = logging.getLogger("pykeepalived.daemon")
 
+DEFAULT_CONFIG = "/etc/keepalived/keepalived.conf"
 DEFAULT_PID = "/run/keepalived.pid"
 DEFAULT_VRRP_PID = "/run/keepalived_vrrp.pid"
 DEFAULT_CHECKERS_PID = "/run/keepalived_checkers.pid"
@@ -39,7 +39,7 @@ def _opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
-def load(path: str, config_id: str | None) -> Any:
+def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
     """Load the configuration; None (with the reasons logged) when it cannot be run.
 
     As keepalived, errors that only drop a keyword or a block are logged and the rest runs;
@@ -50,13 +50,37 @@ def load(path: str, config_id: str | None) -> Any:
 
     result = load_config(path, config_id=config_id)
     for diag in result.diagnostics:
-        (log.error if diag.severity == "error" else log.warning)("%s", diag)
+        if quiet:  # already reported by check_config() in a process of its own
+            log.debug("%s", diag)
+        else:
+            (log.error if diag.severity == "error" else log.warning)("%s", diag)
     fatal = [d for d in result.diagnostics
              if d.severity == "error" and Category.OK < d.category <= Category.FATAL]
     if result.fatal_exit is not None or fatal:
         log.error("Configuration cannot be run; not starting")
         return None
     return result.config
+
+
+def check_config(path: str, config_id: str | None) -> bool:
+    """Parse and check the configuration in a short-lived process of its own.
+
+    The parent only watches over its children: keeping a parsed configuration (and the
+    parser) in it would cost as much memory again as the VRRP process's own copy. Every
+    diagnostic is logged here, once; the VRRP process then loads the file quietly.
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = EXIT_CONFIG
+        try:
+            code = EXIT_OK if load(path, config_id) is not None else EXIT_CONFIG
+        except BaseException:
+            log.exception("Checking %s failed", path)
+        finally:
+            logging.shutdown()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == EXIT_OK
 
 
 def _daemonize() -> None:
@@ -71,8 +95,11 @@ def _daemonize() -> None:
         os.dup2(devnull, fd)
 
 
-def _run_vrrp_child(args: argparse.Namespace, config: Any) -> int:
-    """Body of the VRRP child process."""
+def _run_vrrp_child(args: argparse.Namespace) -> int:
+    """Body of the VRRP child process: load the configuration (checked just before by the
+    parent), then run every vrrp_instance until TERM."""
+    import asyncio  # here, not at the top: the parent never runs an event loop
+
     set_role("pykeepalived_vrrp")
     # TERM/INT stop the child until its loop takes them over; a HUP or USR1/2 arriving before
     # then must not kill it (their default action), so they are ignored meanwhile.
@@ -88,6 +115,10 @@ def _run_vrrp_child(args: argparse.Namespace, config: Any) -> int:
         return EXIT_FATAL
     from pykeepalived.daemon.vrrp_main import run_vrrp
 
+    config = load(_opt(args, "use_file", DEFAULT_CONFIG), _opt(args, "config_id"), quiet=True)
+    if config is None:
+        remove_pidfile(pid_path)
+        return EXIT_CONFIG
     try:
         return asyncio.run(run_vrrp(config, path=_opt(args, "use_file"),
                                     config_id=_opt(args, "config_id"),
@@ -99,20 +130,20 @@ def _run_vrrp_child(args: argparse.Namespace, config: Any) -> int:
 class Watchdog:
     """The parent: start children, forward signals, respawn the dead."""
 
-    def __init__(self, args: argparse.Namespace, config: Any) -> None:
+    def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.config = config
         self.children: dict[int, str] = {}
         self.started: dict[str, float] = {}
         self.stopping = False
         self.respawn = not bool(_opt(args, "dont_respawn", False))
+        self.exit_code = EXIT_OK
 
     def spawn(self, role: str) -> None:
         pid = os.fork()
         if pid == 0:
             code = EXIT_FATAL
             try:
-                code = _run_vrrp_child(self.args, self.config)
+                code = _run_vrrp_child(self.args)
             except BaseException:  # the child must never return into the parent's code
                 logging.getLogger("pykeepalived.vrrp").exception("VRRP child crashed")
             finally:
@@ -121,20 +152,6 @@ class Watchdog:
         self.children[pid] = role
         self.started[role] = time.monotonic()
         log.info("Starting VRRP child process, pid=%d", pid)
-
-    def refresh_config(self) -> None:
-        """A respawned child runs the configuration as it is now (reloads included), or the
-        last one that could run when the file has since been broken."""
-        path = _opt(self.args, "use_file", "/etc/keepalived/keepalived.conf")
-        try:
-            config = load(path, _opt(self.args, "config_id"))
-        except Exception as exc:  # a respawn must not fail on a configuration problem
-            log.error("Cannot re-read %s (%s); respawning with the last good one", path, exc)
-            return
-        if config is None:
-            log.error("%s cannot be run; respawning with the last good configuration", path)
-        else:
-            self.config = config
 
     def _on_stop(self, signum: int, _frame: Any) -> None:
         self.stopping = True
@@ -177,10 +194,14 @@ class Watchdog:
                 while not self.stopping and time.monotonic() < deadline:  # TERM cuts it short
                     time.sleep(0.05)
             if not self.stopping:
-                self.refresh_config()
+                path = _opt(self.args, "use_file", DEFAULT_CONFIG)
+                if not check_config(path, _opt(self.args, "config_id")):
+                    log.error("%s cannot be run: not respawning the %s child", path, role)
+                    self.exit_code = EXIT_CONFIG
+                    break
                 self.spawn(role)
         log.info("Stopped pykeepalived")
-        return EXIT_OK
+        return self.exit_code
 
 
 def run_daemon(args: argparse.Namespace) -> int:
@@ -192,7 +213,7 @@ def run_daemon(args: argparse.Namespace) -> int:
                   facility=_opt(args, "log_facility"),
                   syslog=not bool(_opt(args, "no_syslog", False)))
     set_role("pykeepalived")
-    path = _opt(args, "use_file", "/etc/keepalived/keepalived.conf")
+    path = _opt(args, "use_file", DEFAULT_CONFIG)
     if not os.path.isfile(path):
         log.error("Configuration file '%s' is not a regular file", path)
         if not console:
@@ -201,11 +222,8 @@ def run_daemon(args: argparse.Namespace) -> int:
     if _opt(args, "check", False) and not _opt(args, "vrrp", False):
         log.error("-C/--check: the health-checker subsystem is not available in this version")
         return EXIT_FATAL
-    config = load(path, _opt(args, "config_id"))
-    if config is None:
+    if not check_config(path, _opt(args, "config_id")):
         return EXIT_CONFIG
-    if not config.vrrp_instances:
-        log.warning("No vrrp_instance in %s: the VRRP subsystem has nothing to run", path)
     if not bool(_opt(args, "dont_fork", False)):
         _daemonize()
     pid_path = _opt(args, "pid", DEFAULT_PID)
@@ -216,6 +234,6 @@ def run_daemon(args: argparse.Namespace) -> int:
         return EXIT_FATAL
     log.info("Starting pykeepalived (config %s)", path)
     try:
-        return Watchdog(args, config).run()
+        return Watchdog(args).run()
     finally:
         remove_pidfile(pid_path)
