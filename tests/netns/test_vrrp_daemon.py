@@ -390,3 +390,23 @@ def test_ipv6_with_vmac(lab: Lab, tmp_path: Path) -> None:
         d1.stop()
         d2.stop()
     assert "vrrp.51" not in r1.run("ip", "-o", "link", "show")
+
+
+def test_hup_takes_a_config_with_warnings_only(lab: Lab, tmp_path: Path) -> None:
+    """Scripts without enable_script_security (keepalived's SECURITY VIOLATION) and an
+    unknown keyword are reported but do not stop a reload, as they do not stop a start."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
+    d1 = start(r1, tmp_path, instance(priority=150))
+    try:
+        assert wait_for(lambda: r1.has_address(VIP), 10), d1.log()
+        conf = tmp_path / "r1.conf"
+        text = conf.read_text().replace(f"{VIP}/24", f"{VIP}/24\n 192.0.2.11/24")
+        text = ("vrrp_script chk {\n script /bin/true\n}\n" + text.replace(
+            "advert_int 0.1", "advert_int 0.1\n no_such_keyword 1\n track_script {\n chk\n }"))
+        conf.write_text(text)
+        d1.signal(signal.SIGHUP)
+        assert d1.wait_log("Configuration reloaded", 5), d1.log()
+        assert wait_for(lambda: r1.has_address("192.0.2.11"), 5), d1.log()
+        assert "no_such_keyword" in d1.log()
+    finally:
+        d1.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pykeepalived.config.errors import Diagnostic, exit_status
+from pykeepalived.config.errors import Category, Diagnostic, exit_status
 from pykeepalived.config.model_common import (
     NOWHERE,
     IPAddress,
@@ -128,6 +128,15 @@ class LoadResult:
     def ok(self) -> bool:
         return self.fatal_exit is None and not any(d.severity == "error"
                                                    for d in self.diagnostics)
+
+    @property
+    def runnable(self) -> bool:
+        """keepalived would run this configuration: no missing file or interface and no
+        fatal error (errors that only drop a keyword or a block are logged, the rest runs)."""
+        if self.fatal_exit is not None:
+            return False
+        return not any(d.severity == "error" and Category.OK < d.category <= Category.FATAL
+                       for d in self.diagnostics)
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -1,9 +1,11 @@
 """SIGHUP: take a new configuration without dropping the VIPs of instances that stay.
 
-A configuration that does not parse is refused and the running one kept (keepalived 2.2.7 exits
-instead and leaves its VIPs behind). Instances whose plan is unchanged keep running untouched; a
-changed instance that was MASTER restarts as MASTER, so its addresses never leave the interface;
-removed instances stop as on TERM (priority-0 advert, VIPs removed).
+A configuration with errors is refused and the running one kept (keepalived 2.2.7 exits instead
+and leaves its VIPs behind); keepalived's SECURITY VIOLATION (scripts without
+enable_script_security) is reported but, as keepalived runs with it, does not stop a reload.
+Instances whose plan is unchanged keep running untouched; a changed instance that was MASTER
+restarts as MASTER, so its addresses never leave the interface; removed instances stop as on
+TERM (priority-0 advert, VIPs removed).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ log = logging.getLogger("pykeepalived.vrrp")
 
 async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
     """Apply the configuration in ``path``; False (and nothing changed) when it has errors."""
-    from pykeepalived.config import load_config
+    from pykeepalived.config import Category, load_config
 
     log.info("Reloading configuration %s", path)
     try:
@@ -34,8 +36,13 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
         return False
     for diag in result.diagnostics:
         (log.error if diag.severity == "error" else log.warning)("%s", diag)
-    if not result.ok:
-        log.error("Configuration has errors: reload refused, keeping the running configuration")
+    # Stricter than at start-up: an error that drops a block could drop a running instance
+    # (and its VIPs) along with it. Only keepalived's SECURITY VIOLATION, which it runs
+    # with anyway, is let through.
+    blocking = [d for d in result.diagnostics
+                if d.severity == "error" and d.category != Category.SECURITY_ERROR]
+    if not result.runnable or blocking:
+        log.error("Configuration has errors: reload refused, keeping the running one")
         return False
     new_config = result.config
     now = proc.loop.time()
@@ -75,9 +82,10 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
         rt.cancel_timer()
         rt.cleanup()
     proc.build_sync_groups()
-    notifier = proc.tracker.notifier
+    old_tracker = proc.tracker
     proc.tracker = Tracker(proc)
-    proc.tracker.notifier = notifier
+    proc.tracker.notifier = old_tracker.notifier  # the notify FIFO and pending notifications
+    proc.tracker.firewall = old_tracker.firewall  # the nftables table of no_accept VIPs
     await proc.tracker.start()
     for rt in started:
         rt.router.start(now, resume_master=rt.plan.name in resume)

@@ -46,7 +46,7 @@ def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
     a configuration is refused when keepalived would refuse it too: a missing file, an
     interface that does not exist, or a fatal error.
     """
-    from pykeepalived.config import Category, load_config
+    from pykeepalived.config import load_config
 
     result = load_config(path, config_id=config_id)
     for diag in result.diagnostics:
@@ -54,9 +54,7 @@ def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
             log.debug("%s", diag)
         else:
             (log.error if diag.severity == "error" else log.warning)("%s", diag)
-    fatal = [d for d in result.diagnostics
-             if d.severity == "error" and Category.OK < d.category <= Category.FATAL]
-    if result.fatal_exit is not None or fatal:
+    if not result.runnable:
         log.error("Configuration cannot be run; not starting")
         return None
     return result.config
