@@ -10,6 +10,7 @@ tracked, a rule without a preference gets one assigned, and each of those is rep
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
@@ -230,7 +231,7 @@ def parse_route_line(ctx: Ctx, node: Node, *, static: bool) -> Route | None:
     """One line of virtual_routes / static_routes (keepalived's alloc_route())."""
     tokens = node.tokens
     route: Route | None = None
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     options: dict[str, str] = {}
     nexthops: list[Nexthop] = []
     dst: IPNetwork | None = None
@@ -377,17 +378,8 @@ def parse_route_line(ctx: Ctx, node: Node, *, static: bool) -> Route | None:
     if dst is None:
         ctx.error(node, "Route must have a destination")
         return None
-    route = Route(dst, location=Location(node.file, node.line))
-    route.type = fields.get("type")  # type: ignore[assignment]
-    route.src = fields.get("src")  # type: ignore[assignment]
-    route.via = fields.get("via")  # type: ignore[assignment]
-    route.dev = fields.get("dev")  # type: ignore[assignment]
-    route.table = fields.get("table")  # type: ignore[assignment]
-    route.metric = fields.get("metric")  # type: ignore[assignment]
-    route.scope = fields.get("scope")  # type: ignore[assignment]
-    route.protocol = fields.get("protocol")  # type: ignore[assignment]
-    route.tos = fields.get("tos")  # type: ignore[assignment]
-    route.track_group = fields.get("track_group")  # type: ignore[assignment]
+    # every key of ``fields`` is a Route field of the same name
+    route = Route(dst, location=Location(node.file, node.line), **fields)
     route.nexthops = nexthops
     route.options = options
     route.no_track = no_track
