@@ -130,12 +130,10 @@ class UnicastPeer:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
-class VrrpSyncGroup:
-    """``vrrp_sync_group NAME { group { ... } track_*; notify_*; smtp_alert }``."""
+@dataclass(slots=True, kw_only=True)
+class TrackedAndNotified:
+    """What vrrp_instance and vrrp_sync_group both carry: the track_* lists and notify_*."""
 
-    name: str
-    group: list[str] = field(default_factory=list)
     track_interface: list[TrackInterface] = field(default_factory=list)
     track_script: list[TrackScriptRef] = field(default_factory=list)
     track_file: list[TrackFileRef] = field(default_factory=list)
@@ -150,6 +148,14 @@ class VrrpSyncGroup:
     notify_scripts: dict[str, NotifyScript] = field(default_factory=dict)
     notify_priority_changes: bool | None = None
     smtp_alert: bool | None = None
+
+
+@dataclass(slots=True)
+class VrrpSyncGroup(TrackedAndNotified):
+    """``vrrp_sync_group NAME { group { ... } track_*; notify_*; smtp_alert }``."""
+
+    name: str
+    group: list[str] = field(default_factory=list)
     global_tracking: bool = False
     sync_group_tracking_weight: bool = False
     location: Location = NOWHERE
@@ -160,7 +166,7 @@ class VrrpSyncGroup:
 
 
 @dataclass(slots=True)
-class VrrpInstance:
+class VrrpInstance(TrackedAndNotified):
     """``vrrp_instance NAME { ... }``: one virtual router (RFC 3768 / RFC 5798)."""
 
     name: str
@@ -186,21 +192,7 @@ class VrrpInstance:
     mcast_dst_ip: IPAddress | None = None
     track_src_ip: bool = False
     authentication: Authentication | None = None
-    track_interface: list[TrackInterface] = field(default_factory=list)
-    track_script: list[TrackScriptRef] = field(default_factory=list)
-    track_file: list[TrackFileRef] = field(default_factory=list)
-    track_process: list[TrackProcessRef] = field(default_factory=list)
-    track_bfd: list[TrackBfdRef] = field(default_factory=list)
-    notify_master: str | None = None
-    notify_backup: str | None = None
-    notify_fault: str | None = None
-    notify_stop: str | None = None
-    notify_deleted: str | None = None
-    notify: str | None = None
     notify_master_rx_lower_pri: str | None = None
-    notify_scripts: dict[str, NotifyScript] = field(default_factory=dict)
-    notify_priority_changes: bool | None = None
-    smtp_alert: bool | None = None
     use_vmac: str | None = None  # the VMAC interface name; "vrrp.<VRID>" when not named
     vmac_mac: str | None = None
     use_vmac_addr: bool = False
