@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pykeepalived.config.model import GlobalDefs, VrrpInstance
 from pykeepalived.config.model_common import IpAddress, Route, Rule
+from pykeepalived.config.model_vrrp import TrackedAndNotified
 from pykeepalived.net.addresses import VipSpec
 from pykeepalived.net.routes import RouteSpec, RuleSpec, route_from_words, rule_from_words
 from pykeepalived.net.vmac import default_vmac_name
@@ -102,6 +103,15 @@ def rule_spec(rule: Rule) -> RuleSpec:
     return rule_from_words(words)
 
 
+def notify_scripts(owner: TrackedAndNotified) -> NotifyScripts:
+    """The notify_* scripts of a vrrp_instance or a vrrp_sync_group."""
+    return NotifyScripts(
+        notify_master=owner.notify_master, notify_backup=owner.notify_backup,
+        notify_fault=owner.notify_fault, notify_stop=owner.notify_stop,
+        notify_deleted=owner.notify_deleted, notify=owner.notify,
+        notify_master_rx_lower_pri=getattr(owner, "notify_master_rx_lower_pri", None))
+
+
 def vmac_name(inst: VrrpInstance) -> str | None:
     """The macvlan name for ``use_vmac`` (default vrrp.VRID, vrrp6.VRID for IPv6)."""
     if inst.use_vmac is None:
@@ -181,11 +191,7 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
         down_timer_adverts=inst.down_timer_adverts or 3,
     )
     garp_interval = float(gdefs.vrrp_gna_interval if family == 6 else gdefs.vrrp_garp_interval)
-    notify = NotifyScripts(
-        notify_master=inst.notify_master, notify_backup=inst.notify_backup,
-        notify_fault=inst.notify_fault, notify_stop=inst.notify_stop,
-        notify_deleted=inst.notify_deleted, notify=inst.notify,
-        notify_master_rx_lower_pri=inst.notify_master_rx_lower_pri)
+    notify = notify_scripts(inst)
     return InstancePlan(
         name=inst.name, ifname=ifname, xmit_ifname=xmit_ifname, family=family,
         router_config=router_config, vips=advertised, excluded=excluded,

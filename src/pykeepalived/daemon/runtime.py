@@ -10,11 +10,10 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pykeepalived.daemon.instance import InstancePlan
+from pykeepalived.daemon.instance import InstancePlan, notify_scripts
 from pykeepalived.net import gratuitous, interfaces
-from pykeepalived.notify.notifier import NotifyScripts
 from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import (
     Action,
@@ -28,6 +27,7 @@ from pykeepalived.vrrp.actions import (
 from pykeepalived.vrrp.router import VirtualRouter
 
 if TYPE_CHECKING:
+    from pykeepalived.config.model_vrrp import VrrpSyncGroup
     from pykeepalived.daemon.vrrp_main import VrrpProcess
     from pykeepalived.net.vrrp_socket import VrrpSocket
     from pykeepalived.vrrp.sync_group import SyncGroup
@@ -47,7 +47,7 @@ class InstanceRuntime:
         self.socket: VrrpSocket | None = None  # sends and receives (on the VMAC with use_vmac)
         self.sched_when: float | None = None  # owned by daemon.timers.Scheduler
         self.sync_group: SyncGroup | None = None
-        self.sync_group_config: Any = None
+        self.sync_group_config: VrrpSyncGroup | None = None
         self.vips_installed = False
         self.src: str | None = plan.src
         self.own_addresses: set[IPAddress] = set()
@@ -224,10 +224,8 @@ class InstanceRuntime:
 
     def group_action(self, sg: SyncGroup, action: Action) -> None:
         if isinstance(action, StateChange):
-            cfg = self.sync_group_config
-            scripts = NotifyScripts(
-                notify_master=cfg.notify_master, notify_backup=cfg.notify_backup,
-                notify_fault=cfg.notify_fault, notify_stop=cfg.notify_stop, notify=cfg.notify)
+            assert self.sync_group_config is not None
+            scripts = notify_scripts(self.sync_group_config)
             self.proc.tracker.notifier.group_changed(sg.name, action.new.value, scripts)
 
     # ----------------------------------------------------------------- stop
