@@ -48,7 +48,6 @@ class InstancePlan:
     no_accept: bool = False  # a non-owner master that must not accept traffic to its VIPs
     notify: NotifyScripts = field(default_factory=NotifyScripts)
     garp_interval: float = 0.0  # spacing of gratuitous ARP/NA within one round
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def all_addresses(self) -> list[VipSpec]:
@@ -136,7 +135,6 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
     auth = inst.authentication
     auth_type = auth.auth_type if auth is not None else None
     auth_pass = (auth.auth_pass or "") if auth is not None else ""
-    warnings: list[str] = []
 
     version = inst.version or gdefs.vrrp_version
     peers = [str(p) for p in inst.unicast_peer] or [str(p.address) for p in inst.unicast_peers]
@@ -202,5 +200,5 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
         track_scripts=[(t.name, t.weight, t.reverse) for t in inst.track_script],
         track_files=[(t.name, t.weight, t.reverse) for t in inst.track_file],
         dont_track_primary=inst.dont_track_primary,
-        no_accept=no_accept, notify=notify, garp_interval=garp_interval, warnings=warnings,
+        no_accept=no_accept, notify=notify, garp_interval=garp_interval,
     )

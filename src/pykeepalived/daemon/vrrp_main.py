@@ -64,8 +64,6 @@ class VrrpProcess:
         gdefs = self.config.global_defs
         for name, inst in self.config.vrrp_instances.items():
             plan: InstancePlan = plan_instance(inst, gdefs)
-            for warning in plan.warnings:
-                log.warning(warning)
             rt = InstanceRuntime(self, plan)
             self.instances[name] = rt
             self.by_key[plan.key] = rt
