@@ -3,17 +3,20 @@
 ``-t/--config-test[=FILE]`` checks the configuration and exits with keepalived's status
 (0 clean; 4 cannot run it; 5 errors or warnings it would run with; 6 script security;
 2 when a keyword lacks its parameter), so scripts wrapping ``keepalived -t`` keep working.
-Diagnostics go to stderr, or to FILE, as ``file:line: severity: message``. Without -t/-v/-h
-the daemon starts (``pykeepalived.daemon.runner.run_daemon``). Flags that this version
-does not act on yet are accepted and listed in ``--help``.
+Diagnostics go to stderr, or are appended to FILE, as ``file:line: severity: message``.
+As with keepalived's getopt, FILE is only ever attached (``-tFILE``, ``--config-test=FILE``):
+``-t /etc/keepalived/keepalived.conf`` is a test of the default file plus a stray argument,
+reported as "Unexpected argument(s)", and a file of the configuration is never written.
+Without -t/-v/-h the daemon starts (``pykeepalived.daemon.runner.run_daemon``). Flags
+that this version does not act on yet are accepted and listed in ``--help``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
 
 from pykeepalived import __version__
 
@@ -84,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--signum", metavar="SIGFUNC", help="print the signal number for STOP, RELOAD, DATA, "
       "STATS, STATS_CLEAR, JSON or TDATA")
     a("-t", "--config-test", nargs="?", const="", metavar="FILE",
-      help="check the configuration and exit; diagnostics to stderr, or to FILE")
+      help="check the configuration and exit; diagnostics to stderr, or appended to FILE "
+      "(attached: -tFILE or --config-test=FILE)")
     a("--perf", nargs="?", const="run", help="record perf data (accepted)")
     a("--debug", nargs="?", const="", help="debug options (accepted)")
     a("--no-mem-check", action="store_true", help="(accepted)")
@@ -93,37 +97,100 @@ def build_parser() -> argparse.ArgumentParser:
       "(needs root; touches nothing outside the namespaces it creates)")
     a("-v", "--version", action="store_true", help="display the version and exit")
     a("-h", "--help", action="store_true", help="display this help and exit")
+    a("unexpected", nargs="*", help=argparse.SUPPRESS)
     return p
+
+
+# Short flags that take no argument: they may precede ``t`` in one cluster (``-nt``).
+_NO_ARG_SHORT = frozenset("PCBlDGXVIRndaexmvh")
+
+
+def _attached_optional(argv: Sequence[str]) -> list[str]:
+    """Give ``-t`` getopt's ``optional_argument`` meaning: its FILE only ever attached.
+
+    argparse would take the next word as FILE (``-t keepalived.conf``); getopt does not, so
+    a bare ``-t`` (alone, or ending a cluster of no-argument flags) becomes
+    ``--config-test=`` with no file, and the next word stays an argument of its own.
+    """
+    out: list[str] = []
+    for i, word in enumerate(argv):
+        if word == "--":
+            out.extend(argv[i:])
+            break
+        if word == "--config-test":
+            out.append("--config-test=")
+        elif (len(word) >= 2 and word[0] == "-" and word[1] != "-" and word.endswith("t")
+              and all(c in _NO_ARG_SHORT for c in word[1:-1])):
+            if len(word) > 2:
+                out.append(word[:-1])
+            out.append("--config-test=")
+        else:
+            out.append(word)
+    return out
 
 
 SIGNUMS = {"STOP": 15, "RELOAD": 1, "DATA": 10, "STATS": 12, "STATS_CLEAR": 12, "JSON": 10,
            "TDATA": 10}
 
 
-def config_test(args: argparse.Namespace, out: TextIO) -> int:
-    """``-t``: load, print every diagnostic, return keepalived's exit status."""
+def config_test(args: argparse.Namespace) -> tuple[int, list[str], list[str]]:
+    """``-t``: load; return keepalived's exit status, the report lines, and the files read."""
     from pykeepalived.config import ConfigError, load_config
     from pykeepalived.config.errors import exit_status
 
     try:
         result = load_config(args.use_file, config_id=args.config_id)
     except ConfigError as exc:
-        out.write(f"{exc.as_diagnostic()}\n")
-        return exit_status([exc.as_diagnostic()])
+        return exit_status([exc.as_diagnostic()]), [str(exc.as_diagnostic())], [args.use_file]
+    lines = []
     for diag in result.diagnostics:
         where = f"{diag.file}:{diag.line}" if diag.line else diag.file
         kw = f"'{diag.keyword}': " if diag.keyword and diag.keyword not in diag.message else ""
-        out.write(f"{where}: {diag.severity}: {kw}{diag.message}\n")
+        lines.append(f"{where}: {diag.severity}: {kw}{diag.message}")
     status = result.exit_status
     if result.diagnostics:
         errors = len(result.errors)
-        out.write(f"{args.use_file}: {errors} error(s), {len(result.warnings)} warning(s); "
-                  f"exit status {status}\n")
-    return status
+        lines.append(f"{args.use_file}: {errors} error(s), {len(result.warnings)} warning(s); "
+                     f"exit status {status}")
+    return status, lines, [args.use_file, *result.config.files]
+
+
+def _is_one_of(path: str, files: Sequence[str]) -> bool:
+    """Is ``path`` (which may not exist yet) the same file as one of ``files``?"""
+    real = os.path.realpath(path)
+    for other in files:
+        try:
+            if os.path.realpath(other) == real or os.path.samefile(other, path):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _report(lines: list[str], out_path: str, files: Sequence[str]) -> None:
+    """Append the report to ``out_path`` (keepalived appends), or say why it cannot."""
+    text = "".join(f"{line}\n" for line in lines)
+    if out_path:
+        if _is_one_of(out_path, files):
+            sys.stderr.write(f"pykeepalived: not writing the -t report into {out_path}: it is "
+                             "a file of the configuration; reporting here instead\n")
+        else:
+            try:
+                with open(out_path, "a") as out:
+                    out.write(text)
+                return
+            except OSError as exc:
+                sys.stderr.write(f"pykeepalived: cannot write {out_path}: {exc.strerror}; "
+                                 "reporting here instead\n")
+    sys.stderr.write(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    words = _attached_optional(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_intermixed_args(words)
+    if args.unexpected:
+        # keepalived reports stray words and carries on with the flags it understood
+        sys.stderr.write(f"Unexpected argument(s): {' '.join(args.unexpected)} \n")
     if args.help:
         build_parser().print_help(sys.stderr)
         return 0
@@ -143,15 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return demo_main()
     if args.config_test is not None:
-        if args.config_test:
-            try:
-                with open(args.config_test, "w") as out:
-                    return config_test(args, out)
-            except OSError as exc:
-                sys.stderr.write(f"pykeepalived: cannot write {args.config_test}: "
-                                 f"{exc.strerror}\n")
-                return EXIT_BAD_USAGE
-        return config_test(args, sys.stderr)
+        status, lines, files = config_test(args)
+        _report(lines, args.config_test, files)
+        return status
     from pykeepalived.daemon.runner import run_daemon
 
     return run_daemon(args)

@@ -92,3 +92,47 @@ def test_report_names_the_keyword(tmp_path: Path, capsys: pytest.CaptureFixture[
     cli.main(["-t", "-f", str(path)])
     lines = [line for line in capsys.readouterr().err.splitlines() if f"{path}:3:" in line]
     assert lines and all("virtual_router_id" in line or "VRID" in line for line in lines)
+
+
+def test_config_test_never_takes_a_separate_word_as_its_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`-t FILE` is keepalived's stray argument, not an output file: FILE is left untouched."""
+    path = write(tmp_path, "keepalived.conf", "bogus\n")
+    before = path.read_bytes()
+    status = cli.main(["-f", str(path), "-t", str(path)])
+    assert path.read_bytes() == before
+    err = capsys.readouterr().err
+    assert f"Unexpected argument(s): {path}" in err
+    assert status == 5 and f"{path}:1:" in err  # the test itself still ran, on -f's file
+
+
+def test_config_test_bare_t_then_words(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "k.conf", "bogus\n")
+    status = cli.main(["-nt", "x1", "-f", str(path), "x2"])
+    err = capsys.readouterr().err
+    assert "Unexpected argument(s): x1 x2" in err and status == 5
+    assert not (tmp_path / "x1").exists()
+
+
+def test_config_test_attached_file_is_appended(tmp_path: Path) -> None:
+    path = write(tmp_path, "k.conf", "bogus\n")
+    report = tmp_path / "report.txt"
+    report.write_text("earlier run\n")
+    assert cli.main(["-f", str(path), f"-t{report}"]) == 5
+    text = report.read_text()
+    assert text.startswith("earlier run\n") and f"{path}:1:" in text
+
+
+@pytest.mark.parametrize("target", ["main", "include", "symlink"])
+def test_config_test_never_writes_a_configuration_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str) -> None:
+    inc = write(tmp_path, "inc.conf", "global_defs {\n router_id a\n}\n")
+    path = write(tmp_path, "k.conf", f"include {inc}\nbogus\n")
+    (tmp_path / "link.conf").symlink_to(path)
+    out = {"main": path, "include": inc, "symlink": tmp_path / "link.conf"}[target]
+    saved = {p: p.read_bytes() for p in (path, inc)}
+    assert cli.main(["-f", str(path), f"--config-test={out}"]) == 5
+    assert {p: p.read_bytes() for p in (path, inc)} == saved
+    err = capsys.readouterr().err
+    assert "a file of the configuration" in err and f"{path}:2:" in err
