@@ -290,7 +290,11 @@ def test_watchdog_respawns_a_killed_vrrp_child(lab: Lab, tmp_path: Path) -> None
     try:
         assert wait_for(lambda: holders(hosts, VIP) == ["r1"], 10), d1.log()
         conf = tmp_path / "r1.conf"  # a reload first: the respawned child must run it too
-        conf.write_text(conf.read_text().replace(f"{VIP}/24", f"{VIP}/24\n 192.0.2.11/24"))
+        # (an excluded VIP: the advertised list must stay the one r2 has, or each would
+        # drop the other's adverts, as keepalived does)
+        conf.write_text(conf.read_text().replace(
+            "virtual_ipaddress {", "virtual_ipaddress_excluded {\n 192.0.2.11/24\n}\n"
+            "    virtual_ipaddress {"))
         d1.signal(signal.SIGHUP)
         assert wait_for(lambda: r1.has_address("192.0.2.11"), 5), d1.log()
         child_pid_file = d1.log_path.parent / "vrrp.pid"

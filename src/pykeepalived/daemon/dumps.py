@@ -11,6 +11,7 @@ after its own, in a section of their own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pykeepalived.vrrp import packet
@@ -18,7 +19,6 @@ from pykeepalived.vrrp.actions import State
 
 if TYPE_CHECKING:
     from pykeepalived.daemon.runtime import InstanceRuntime
-    from pykeepalived.daemon.vrrp_main import VrrpProcess
     from pykeepalived.net.addresses import VipSpec
 
 log = logging.getLogger("pykeepalived.vrrp")
@@ -27,10 +27,10 @@ DATA_FILE = "/tmp/keepalived.data"
 STATS_FILE = "/tmp/keepalived.stats"
 
 
-def write_data(proc: VrrpProcess, path: str = DATA_FILE) -> None:
+def write_data(instances: Mapping[str, InstanceRuntime], path: str = DATA_FILE) -> None:
     """USR1: the running state of every instance (state, priorities, timers, addresses)."""
     lines = ["------< VRRP Topology >------"]
-    for name, rt in proc.instances.items():
+    for name, rt in instances.items():
         lines += _instance_lines(name, rt)
     _write(path, lines)
 
@@ -40,8 +40,8 @@ def _instance_lines(name: str, rt: InstanceRuntime) -> list[str]:
     cfg = rt.plan.router_config
     plan = rt.plan
     lines = [f" VRRP Instance = {name}", f"   VRRP Version = {r.version}"]
-    if rt.sync_group is not None:
-        lines.append(f"   Sync group = {rt.sync_group.name}")
+    if plan.sync_group is not None:
+        lines.append(f"   Sync group = {plan.sync_group}")
     if plan.family == 6:
         lines.append("   Using Native IPv6")
     lines.append(f"   State = {r.state.value}")
@@ -112,10 +112,11 @@ def _vip_line(vip: VipSpec, installed: bool) -> str:
     return text + (" set" if installed else "")
 
 
-def write_stats(proc: VrrpProcess, path: str = STATS_FILE) -> None:
+def write_stats(instances: Mapping[str, InstanceRuntime], invalid_packets: Mapping[str, int],
+                path: str = STATS_FILE) -> None:
     """USR2: per-instance counters, laid out as keepalived's stats file."""
     lines = []
-    for name, rt in proc.instances.items():
+    for name, rt in instances.items():
         s = rt.router.stats
         lines += [
             f"VRRP Instance: {name}",
@@ -143,10 +144,11 @@ def write_stats(proc: VrrpProcess, path: str = STATS_FILE) -> None:
             f"    Checksum: {s.chk_err}",
             f"    VRID: {s.vrid_err}",
             f"    Other: {s.other_err}",
+            f"    Adverts not sent: {rt.send_errors}",
         ]
-    if proc.invalid_packets:
+    if invalid_packets:
         lines.append("Invalid packets (not attributed to an instance):")
-        lines += [f"  {k}: {v}" for k, v in sorted(proc.invalid_packets.items())]
+        lines += [f"  {k}: {v}" for k, v in sorted(invalid_packets.items())]
     _write(path, lines)
 
 

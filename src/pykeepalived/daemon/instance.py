@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pykeepalived.config.model import GlobalDefs, VrrpInstance
+from pykeepalived.config.model import KeepalivedConfig, VrrpInstance
 from pykeepalived.config.model_common import IpAddress, Route, Rule
 from pykeepalived.config.model_vrrp import TrackedAndNotified
 from pykeepalived.net.addresses import VipSpec
@@ -18,6 +18,7 @@ from pykeepalived.net.routes import RouteSpec, RuleSpec, route_from_words, rule_
 from pykeepalived.net.vmac import default_vmac_name
 from pykeepalived.notify.notifier import NotifyScripts
 from pykeepalived.vrrp.router import RouterConfig
+from pykeepalived.vrrp.tracking import Tracked
 
 
 @dataclass
@@ -41,13 +42,22 @@ class InstancePlan:
     unicast: bool
     src: str | None  # unicast_src_ip / mcast_src_ip
     vmac: str | None  # the macvlan to create, with use_vmac
-    track_interfaces: list[tuple[str, int, bool]] = field(default_factory=list)
-    track_scripts: list[tuple[str, int | None, bool]] = field(default_factory=list)
-    track_files: list[tuple[str, int | None, bool]] = field(default_factory=list)
-    dont_track_primary: bool = False
+    sync_group: str | None = None
     no_accept: bool = False  # a non-owner master that must not accept traffic to its VIPs
     notify: NotifyScripts = field(default_factory=NotifyScripts)
+    notify_priority_changes: bool = False  # FIFO MASTER_PRIORITY / BACKUP_PRIORITY lines
     garp_interval: float = 0.0  # spacing of gratuitous ARP/NA within one round
+
+    @property
+    def tracking(self) -> tuple[Tracked, ...]:
+        """Everything the router's priority and FAULT depend on (see :func:`tracking`)."""
+        return self.router_config.tracking
+
+    def tracked(self, kind: str) -> list[str]:
+        """Names of the tracked objects of one kind ("interface", "script", "file")."""
+        prefix = kind + " "
+        return list(dict.fromkeys(t.obj[len(prefix):] for t in self.tracking
+                                  if t.obj.startswith(prefix)))
 
     @property
     def all_addresses(self) -> list[VipSpec]:
@@ -111,6 +121,48 @@ def notify_scripts(owner: TrackedAndNotified) -> NotifyScripts:
         notify_master_rx_lower_pri=getattr(owner, "notify_master_rx_lower_pri", None))
 
 
+def _entries(owner: TrackedAndNotified, config: KeepalivedConfig) -> list[Tracked]:
+    """The track_interface / track_script / track_file entries of an instance or a group.
+
+    A script's or file's own weight applies when the entry gives none. keepalived's rules
+    about weights in sync groups and for the address owner are applied (and reported) by
+    the configuration checks, which leave the entries as keepalived runs them.
+    """
+    out = [Tracked(f"interface {t.name}", t.weight, t.reverse) for t in owner.track_interface]
+    for ref in owner.track_script:
+        script = config.vrrp_scripts.get(ref.name)
+        if script is None or script.script is None:
+            continue
+        weight = script.weight if ref.weight is None else ref.weight
+        reverse = ref.reverse or (ref.weight is None and script.weight_reverse)
+        out.append(Tracked(f"script {ref.name}", weight, reverse))
+    for fref in owner.track_file:
+        track_file = config.vrrp_track_files.get(fref.name)
+        if track_file is None or track_file.file is None:
+            continue
+        weight = track_file.weight if fref.weight is None else fref.weight
+        reverse = fref.reverse or (fref.weight is None and track_file.weight_reverse)
+        out.append(Tracked(f"file {fref.name}", weight, reverse, is_file=True))
+    return out
+
+
+def tracking(inst: VrrpInstance, config: KeepalivedConfig, ifname: str,
+             vmac: str | None) -> tuple[Tracked, ...]:
+    """The instance's tracked objects: its own, its sync group's (keepalived.conf(5): a
+    group's tracking "will update the status/priority of all VRRP instances which are
+    members"), and its interface (and VMAC) unless ``dont_track_primary``."""
+    entries = _entries(inst, config)
+    group = config.vrrp_sync_groups.get(inst.sync_group or "")
+    if group is not None:
+        entries += _entries(group, config)
+    if not inst.dont_track_primary:
+        named = {t.obj for t in entries}
+        for dev in (ifname, vmac):
+            if dev and f"interface {dev}" not in named:
+                entries.append(Tracked(f"interface {dev}"))
+    return tuple(entries)
+
+
 def vmac_name(inst: VrrpInstance) -> str | None:
     """The macvlan name for ``use_vmac`` (default vrrp.VRID, vrrp6.VRID for IPv6)."""
     if inst.use_vmac is None:
@@ -119,8 +171,9 @@ def vmac_name(inst: VrrpInstance) -> str | None:
     return name or default_vmac_name(int(inst.virtual_router_id or 0), inst.family)
 
 
-def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
-    """Translate one ``VrrpInstance`` with ``global_defs`` into an InstancePlan."""
+def plan_instance(inst: VrrpInstance, config: KeepalivedConfig) -> InstancePlan:
+    """Translate one ``VrrpInstance`` of ``config`` into an InstancePlan."""
+    gdefs = config.global_defs
     family = inst.family
     ifname = inst.interface or ""
     vmac = vmac_name(inst)
@@ -187,6 +240,7 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
                                      getattr(gdefs, "vrrp_higher_prio_send_advert", False)),
         unicast=bool(peers),
         down_timer_adverts=inst.down_timer_adverts or 3,
+        tracking=tracking(inst, config, ifname, vmac),
     )
     garp_interval = float(gdefs.vrrp_gna_interval if family == 6 else gdefs.vrrp_garp_interval)
     notify = notify_scripts(inst)
@@ -196,9 +250,8 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
         routes=[route_spec(r) for r in inst.virtual_routes],
         rules=[rule_spec(r) for r in inst.virtual_rules],
         destinations=destinations, unicast=bool(peers), src=src, vmac=vmac,
-        track_interfaces=[(t.name, t.weight, t.reverse) for t in inst.track_interface],
-        track_scripts=[(t.name, t.weight, t.reverse) for t in inst.track_script],
-        track_files=[(t.name, t.weight, t.reverse) for t in inst.track_file],
-        dont_track_primary=inst.dont_track_primary,
-        no_accept=no_accept, notify=notify, garp_interval=garp_interval,
+        sync_group=inst.sync_group if inst.sync_group in config.vrrp_sync_groups else None,
+        no_accept=no_accept, notify=notify,
+        notify_priority_changes=bool(inst.notify_priority_changes),
+        garp_interval=garp_interval,
     )

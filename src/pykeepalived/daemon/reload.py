@@ -1,39 +1,85 @@
-"""SIGHUP: take a new configuration without dropping the VIPs of instances that stay.
+"""SIGHUP: read the new configuration away from the event loop, then decide whether to take it.
+
+Parsing a large configuration takes longer than a Master_Down_Interval (1,000 instances and
+1,000 virtual servers: over a second), so it never runs on the VRRP process's loop: a child
+process (:mod:`pykeepalived.daemon.loadconf`) reads and checks the file and hands the model
+back, and the loop only waits for it, sending adverts meanwhile. The swap itself is one step
+(``VrrpProcess.apply``).
 
 A configuration with errors is refused and the running one kept (keepalived 2.2.7 exits instead
 and leaves its VIPs behind); keepalived's SECURITY VIOLATION (scripts without
 enable_script_security) is reported but, as keepalived runs with it, does not stop a reload.
-Instances whose plan is unchanged keep running untouched; a changed instance that was MASTER
-restarts as MASTER, so its addresses never leave the interface; removed instances stop as on
-TERM (priority-0 advert, VIPs removed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING
+import os
+import pickle
+import sys
+from typing import Any
 
-from pykeepalived.daemon.instance import plan_instance
-from pykeepalived.daemon.runtime import InstanceRuntime
-from pykeepalived.daemon.tracker import Tracker
-from pykeepalived.vrrp.actions import State
-
-if TYPE_CHECKING:
-    from pykeepalived.daemon.vrrp_main import VrrpProcess
+import pykeepalived
 
 log = logging.getLogger("pykeepalived.vrrp")
 
+LOAD_TIMEOUT = 120.0  # seconds; a configuration that takes longer is refused
 
-async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
-    """Apply the configuration in ``path``; False (and nothing changed) when it has errors."""
-    from pykeepalived.config import Category, load_config
 
-    log.info("Reloading configuration %s", path)
+def _child_env() -> dict[str, str]:
+    """The child must import this very pykeepalived, wherever it was started from."""
+    env = dict(os.environ)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(pykeepalived.__file__)))
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
+                                else "")
+    return env
+
+
+async def load_off_loop(path: str, config_id: str | None,
+                        timeout: float = LOAD_TIMEOUT) -> Any | None:
+    """Parse ``path`` in a child process; the new configuration model, or None (logged)
+    when it cannot be read, has errors, or the child fails."""
+    argv = [sys.executable, "-m", "pykeepalived.daemon.loadconf", path]
+    if config_id is not None:
+        argv += ["--config-id", config_id]
     try:
-        result = load_config(path, config_id=config_id)
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=_child_env())
+    except OSError as exc:
+        log.error("Reload failed, keeping the running configuration: cannot start the "
+                  "configuration reader: %s", exc)
+        return None
+    try:
+        data, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        log.error("Reload failed, keeping the running configuration: reading %s took over "
+                  "%g s", path, timeout)
+        return None
+    if proc.returncode != 0 or not data:
+        log.error("Reload failed, keeping the running configuration: the configuration "
+                  "reader exited with %s: %s", proc.returncode,
+                  err.decode(errors="replace").strip()[-500:])
+        return None
+    try:
+        reply = pickle.loads(data)  # our own child's output
     except Exception as exc:  # a reload must never take the daemon down
         log.error("Reload failed, keeping the running configuration: %s", exc)
-        return False
+        return None
+    return accept(reply)
+
+
+def accept(reply: dict[str, Any]) -> Any | None:
+    """Log the diagnostics of a reload; the configuration to apply, or None."""
+    from pykeepalived.config import Category
+
+    if "error" in reply:
+        log.error("Reload failed, keeping the running configuration: %s", reply["error"])
+        return None
+    result = reply["result"]
     for diag in result.diagnostics:
         (log.error if diag.severity == "error" else log.warning)("%s", diag)
     # Stricter than at start-up: an error that drops a block could drop a running instance
@@ -43,54 +89,5 @@ async def reload(proc: VrrpProcess, path: str, config_id: str | None) -> bool:
                 if d.severity == "error" and d.category != Category.SECURITY_ERROR]
     if not result.runnable or blocking:
         log.error("Configuration has errors: reload refused, keeping the running one")
-        return False
-    new_config = result.config
-    now = proc.loop.time()
-    await proc.tracker.stop()
-    old = proc.instances
-    proc.instances = {}
-    proc.by_key = {}
-    proc.forget_decoded()
-    proc.config = new_config
-    started: list[InstanceRuntime] = []
-    resume: set[str] = set()
-    for name, inst in new_config.vrrp_instances.items():
-        plan = plan_instance(inst, new_config.global_defs)
-        previous = old.pop(name, None)
-        if previous is not None and previous.plan == plan:
-            rt = previous
-        else:
-            if previous is not None:
-                was_master = previous.router.state is State.MASTER
-                previous.cancel_timer()
-                gone = [v for v in previous.plan.all_addresses if v not in plan.all_addresses]
-                proc.addresses.remove_many(gone)
-                if was_master:
-                    resume.add(name)
-            rt = InstanceRuntime(proc, plan)
-            rt.prepare()
-            proc.attach(rt)
-            if name in resume:
-                rt.vips_installed = True
-            started.append(rt)
-        proc.instances[name] = rt
-        proc.by_key[plan.key] = rt
-    for name, rt in old.items():
-        log.info("(%s) removed from the configuration", name)
-        rt.router.shutdown(now)
-        rt.carry_out(rt.router.actions())
-        rt.cancel_timer()
-        rt.cleanup()
-    proc.build_sync_groups()
-    old_tracker = proc.tracker
-    proc.tracker = Tracker(proc)
-    proc.tracker.notifier = old_tracker.notifier  # the notify FIFO and pending notifications
-    proc.tracker.firewall = old_tracker.firewall  # the nftables table of no_accept VIPs
-    await proc.tracker.start()
-    for rt in started:
-        rt.router.start(now, resume_master=rt.plan.name in resume)
-    for rt in proc.instances.values():
-        proc.tracker.apply(rt, now)
-        proc.process(rt)
-    log.info("Configuration reloaded: %d instances", len(proc.instances))
-    return True
+        return None
+    return result.config

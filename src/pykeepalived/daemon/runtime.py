@@ -1,7 +1,10 @@
 """One running vrrp_instance: a router and what makes its decisions real.
 
-``InstanceRuntime`` carries out the actions of one router (adverts to the wire, VIPs into the
-kernel, gratuitous ARP rounds, notify scripts) and asks the shared scheduler for its timer.
+``InstanceRuntime`` carries out the actions of one router, one at a time and in the order the
+core gave them: adverts to the wire, VIPs into the kernel (through the process's
+:class:`~pykeepalived.daemon.kernel.VipBatch`), gratuitous ARP rounds, notifications. It is
+given what it needs (the batch, the firewall worker, the notifier) and holds no reference to
+the process that owns it.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ import ipaddress
 import logging
 from typing import TYPE_CHECKING
 
-from pykeepalived.daemon.instance import InstancePlan, notify_scripts
+from pykeepalived.daemon.instance import InstancePlan
+from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
 from pykeepalived.net import gratuitous, interfaces
+from pykeepalived.net.addresses import VipSpec
 from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import (
     Action,
     AddVips,
+    LowerPriorityReceived,
+    PriorityChanged,
     RemoveVips,
     SendAdvert,
     SendGratuitous,
@@ -25,29 +32,35 @@ from pykeepalived.vrrp.actions import (
     StateChange,
 )
 from pykeepalived.vrrp.router import VirtualRouter
+from pykeepalived.vrrp.stats import DropLog
 
 if TYPE_CHECKING:
-    from pykeepalived.config.model_vrrp import VrrpSyncGroup
-    from pykeepalived.daemon.vrrp_main import VrrpProcess
     from pykeepalived.net.vrrp_socket import VrrpSocket
+    from pykeepalived.notify.notifier import Notifier
     from pykeepalived.vrrp.sync_group import SyncGroup
 
 log = logging.getLogger("pykeepalived.vrrp")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+FAULT_INTERFACE = "interface"  # the interface could not be prepared (VMAC, socket)
+FAULT_ADDRESS = "address"  # no address to send adverts from
+
 
 class InstanceRuntime:
-    """A router plus the sockets, addresses and timer that make it real."""
+    """A router plus the socket, addresses and timer that make it real."""
 
-    def __init__(self, proc: VrrpProcess, plan: InstancePlan) -> None:
-        self.proc = proc
+    def __init__(self, plan: InstancePlan, *, loop: asyncio.AbstractEventLoop,
+                 batch: VipBatch, firewall: FirewallWorker, notifier: Notifier) -> None:
         self.plan = plan
+        self.loop = loop
+        self.batch = batch
+        self.firewall = firewall
+        self.notifier = notifier
         self.router = VirtualRouter(plan.router_config)
+        self.group: SyncGroup | None = None  # set by the process: every input goes through it
         self.socket: VrrpSocket | None = None  # sends and receives (on the VMAC with use_vmac)
         self.sched_when: float | None = None  # owned by daemon.timers.Scheduler
-        self.sync_group: SyncGroup | None = None
-        self.sync_group_config: VrrpSyncGroup | None = None
         self.vips_installed = False
         self.src: str | None = plan.src
         self.own_addresses: set[IPAddress] = set()
@@ -64,74 +77,85 @@ class InstanceRuntime:
         # it once per destination and reuse the bytes (the per-advert path stays cheap).
         self._encoded_for: packet.Advert | None = None
         self._encoded: list[bytes] = []
-        self.scripts = plan.notify
+        self.send_errors = 0  # adverts that could not be sent (no socket, or the kernel said no)
+        self._send_drops = DropLog(log)
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    @property
+    def addresses(self) -> list[VipSpec]:
+        """Every address the instance installs as MASTER (VIPs and excluded VIPs)."""
+        return self.plan.all_addresses
 
     # ----------------------------------------------------------------- set-up
     def prepare(self) -> None:
-        """Create the VMAC, learn our source address (RFC 5798 5.1.1.1 / 5.1.2.1)."""
+        """Create the VMAC, learn our source address (RFC 5798 5.1.1.1 / 5.1.2.1).
+
+        Raises OSError when the interface cannot be used; leaves ``src_ip`` None when it has
+        no address to send from (the process puts the router in FAULT for either).
+        """
         plan = self.plan
         if plan.vmac:
             from pykeepalived.net import vmac
 
             vmac.create_vmac(plan.ifname, plan.router_config.vrid, plan.family, plan.vmac)
-        if self.src is None:
-            self.src = interfaces.primary_address(plan.xmit_ifname, plan.family) or \
+        src = self.src
+        if plan.src is None:
+            src = interfaces.primary_address(plan.xmit_ifname, plan.family) or \
                 interfaces.primary_address(plan.ifname, plan.family)
-        if self.src is None:
-            log.warning("(%s) no %s address on %s: adverts cannot be sent until one is added",
-                        plan.name, "IPv4" if plan.family == 4 else "IPv6", plan.ifname)
+        self.src = src
+        if src is None:
+            self.src_ip = None
         else:
-            self.src_ip = ipaddress.ip_address(self.src)
+            self.src_ip = ipaddress.ip_address(src)
             self.router.set_primary_address(self.src_ip)
             self._encoded_for = None
-        self.proc.addresses.warm(self.plan.all_addresses)
-        primary = interfaces.primary_address(self.plan.ifname, self.plan.family)
+        self.batch.addresses.warm(plan.all_addresses)
+        primary = interfaces.primary_address(plan.ifname, plan.family)
         self.own_addresses = {ipaddress.ip_address(a) for a in (primary, self.src) if a}
 
     def is_own_source(self, src: IPAddress) -> bool:
         """Our own adverts looped back (unicast to self, or a shared segment): never fed back."""
         return src in self.own_addresses
 
-    # ----------------------------------------------------------------- timer
-    def arm_timer(self) -> None:
-        """Ask the shared scheduler for a call-back at the router's next deadline."""
-        when = self.router.get_timer()
-        if when is None:
-            self.proc.scheduler.disarm(self)
-        else:
-            self.proc.scheduler.arm(self, when)
-
-    def cancel_timer(self) -> None:
-        self.proc.scheduler.disarm(self)
-
     # ----------------------------------------------------------------- actions
-    def carry_out(self, actions: list[Action]) -> None:
-        # A new master's first advert is what ends the takeover on the wire: send it before
-        # the state change is logged and notified, not after.
-        for i in range(len(actions) - 1):
-            if isinstance(actions[i], StateChange) and isinstance(actions[i + 1], SendAdvert):
-                actions[i], actions[i + 1] = actions[i + 1], actions[i]
-        for action in actions:
-            try:
-                if isinstance(action, SendAdvert):
-                    self.send_advert(action)
-                elif isinstance(action, AddVips):
-                    self.add_vips()
-                elif isinstance(action, RemoveVips):
-                    self.remove_vips()
-                elif isinstance(action, SendGratuitous):
-                    self.send_gratuitous()
-                elif isinstance(action, StateChange):
-                    self.state_changed(action)
-            except OSError as exc:
-                # The kernel refused (interface gone, address clash...): log, keep the protocol up.
-                log.error("(%s) %s failed: %s", self.plan.name, type(action).__name__, exc)
+    def carry_out(self, action: Action) -> None:
+        """Do one action of the router; a kernel refusal is logged and the protocol goes on."""
+        try:
+            if isinstance(action, SendAdvert):
+                self.send_advert(action)
+            elif isinstance(action, AddVips):
+                self.batch.add(self)
+            elif isinstance(action, RemoveVips):
+                self.remove_vips()
+            elif isinstance(action, SendGratuitous):
+                self.batch.gratuitous(self)
+            elif isinstance(action, StateChange):
+                self.state_changed(action)
+            elif isinstance(action, PriorityChanged):
+                if self.plan.notify_priority_changes:
+                    self.notifier.priority_changed(self.name, action.state.value, action.new)
+            elif isinstance(action, LowerPriorityReceived):
+                self.notifier.instance_event(self.name, "MASTER_RX_LOWER_PRI",
+                                             self.router.priority, self.plan.notify)
+        except OSError as exc:
+            # The kernel refused (interface gone, address clash...): log, keep the protocol up.
+            log.error("(%s) %s failed: %s", self.name, type(action).__name__, exc)
 
     def send_advert(self, action: SendAdvert) -> None:
         sock = self.socket
         src = self.src_ip
         if sock is None or src is None:
+            self._send_dropped("no socket or source address")
             return
+        try:
+            self._send(sock, src, action)
+        except OSError as exc:
+            self._send_dropped(exc.strerror or str(exc))
+
+    def _send(self, sock: VrrpSocket, src: IPAddress, action: SendAdvert) -> None:
         cfg = self.plan.router_config
         if action.ah_seq is not None and isinstance(src, ipaddress.IPv4Address):
             for dst_text, dst in self.dst_ips:
@@ -149,28 +173,31 @@ class InstanceRuntime:
         for (dst_text, _), payload in zip(self.dst_ips, self._encoded, strict=True):
             sock.send(payload, dst_text, src=self.src)
 
-    def add_vips(self) -> None:
-        """Queue the VIPs: the process installs every queued instance's in one netlink batch
-        once the current event is handled (``VrrpProcess.flush``)."""
-        self.proc.queue_vips(self)
+    def _send_dropped(self, why: str) -> None:
+        self.send_errors += 1
+        self._send_drops.drop("send", self.loop.time(), "(%s) advert not sent: %s (%d so far)",
+                              self.name, why, self.send_errors)
 
     def install_extras(self) -> None:
         """After the batch added the addresses: routes, rules and the no_accept firewall."""
-        mgr = self.proc.addresses
+        mgr = self.batch.addresses
         for route in self.plan.routes:
             mgr.add_route(route)
         for rule in self.plan.rules:
             mgr.add_rule(rule)
         if self.plan.no_accept:
-            self.proc.tracker.firewall_add(self)
+            self.firewall.add_vips([v.ip for v in self.plan.all_addresses])
         self.vips_installed = True
 
-    def remove_vips(self) -> None:
-        self.proc.unqueue_vips(self)
-        if not self.vips_installed and not any(
-                self.proc.addresses.present(v) for v in self.plan.vips):
+    def remove_vips(self, only: list[VipSpec] | None = None) -> None:
+        """Remove the instance's addresses, routes and rules (``only``: just these VIPs)."""
+        self.batch.cancel(self)
+        mgr = self.batch.addresses
+        if only is not None:
+            mgr.remove_many(only)
             return
-        mgr = self.proc.addresses
+        if not self.vips_installed and not any(mgr.present(v) for v in self.plan.vips):
+            return
         for rule in self.plan.rules:
             with contextlib.suppress(OSError):
                 mgr.remove_rule(rule)
@@ -179,12 +206,8 @@ class InstanceRuntime:
                 mgr.remove_route(route)
         mgr.remove_many(self.plan.all_addresses)
         if self.plan.no_accept:
-            self.proc.tracker.firewall_remove(self)
+            self.firewall.remove_vips([v.ip for v in self.plan.all_addresses])
         self.vips_installed = False
-
-    def send_gratuitous(self) -> None:
-        """Queue one round of GARP/NA: sent after the VIPs of this event are installed."""
-        self.proc.queue_gratuitous(self)
 
     def gratuitous_round(self) -> None:
         """One round of GARP/NA for every VIP; vrrp_garp_interval spaces the frames."""
@@ -195,7 +218,7 @@ class InstanceRuntime:
             for announcer in self.announcers:
                 announcer.send()
             return
-        task = self.proc.loop.create_task(self._gratuitous_spaced(interval))
+        task = self.loop.create_task(self._gratuitous_spaced(interval))
         self.garp_tasks.add(task)
         task.add_done_callback(self.garp_tasks.discard)
 
@@ -214,24 +237,17 @@ class InstanceRuntime:
             announcer.invalidate()
 
     def state_changed(self, change: StateChange) -> None:
-        name = self.plan.name
         if change.new is State.STOP:
-            log.info("(%s) Stopped", name)
+            log.info("(%s) Stopped", self.name)
         else:
-            log.info("(%s) Entering %s STATE", name, change.new.value)
-        self.proc.tracker.notifier.instance_changed(name, change.new.value,
-                                                    self.router.priority, self.scripts)
-
-    def group_action(self, sg: SyncGroup, action: Action) -> None:
-        if isinstance(action, StateChange):
-            assert self.sync_group_config is not None
-            scripts = notify_scripts(self.sync_group_config)
-            self.proc.tracker.notifier.group_changed(sg.name, action.new.value, scripts)
+            log.info("(%s) Entering %s STATE", self.name, change.new.value)
+        self.notifier.instance_changed(self.name, change.new.value, self.router.priority,
+                                       self.plan.notify)
 
     # ----------------------------------------------------------------- stop
-    def cleanup(self) -> None:
+    def cleanup(self, release_vips: bool) -> None:
         """Nothing of ours left behind: VIPs, routes, rules, VMAC."""
-        if self.proc.release_vips:
+        if release_vips:
             with contextlib.suppress(OSError):
                 self.remove_vips()
         for task in self.garp_tasks:

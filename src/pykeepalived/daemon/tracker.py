@@ -1,193 +1,124 @@
-"""The trackers that feed every instance its priority and faults, and the notifications.
+"""What the instances track, observed: interfaces, vrrp_scripts, track files.
 
-``Tracker`` turns link events (netlink reflector), vrrp_script results and vrrp_track_file values
-into ``set_priority`` / ``set_fault`` / ``clear_fault`` calls on the routers, owns the notify
-script runner and notify_fifo, and the nftables table of no_accept instances.
+The tracker only watches and reports ``(object, status)``: "interface eth0" up or down,
+"script chk_web" OK or failed (None before its first result), "file tf1" and its value. What
+that does to priorities and FAULT is the VRRP core's arithmetic
+(:class:`pykeepalived.vrrp.tracking.InstanceTracking`), reached through the process.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pykeepalived.net import interfaces
-from pykeepalived.net.firewall import NftFirewall
-from pykeepalived.notify.fifo import NotifyFifo
-from pykeepalived.notify.notifier import Notifier
 from pykeepalived.notify.script import ScriptRunner
 from pykeepalived.track.file import TrackedFile
 from pykeepalived.track.script import TrackedScript
-from pykeepalived.vrrp import tracking
-
-if TYPE_CHECKING:
-    from pykeepalived.daemon.runtime import InstanceRuntime
-    from pykeepalived.daemon.vrrp_main import VrrpProcess
 
 log = logging.getLogger("pykeepalived.vrrp")
 
+Report = Callable[[str, "bool | int | None"], None]
+
 
 class Tracker:
-    """Interfaces, scripts and files that move priorities or cause FAULT, plus notifications."""
+    """Interfaces, scripts and files of one configuration, reported to ``report``."""
 
-    def __init__(self, proc: VrrpProcess) -> None:
-        self.proc = proc
-        gdefs = proc.config.global_defs
-        self.runner = ScriptRunner(user=gdefs.script_user,
-                                   security=bool(gdefs.enable_script_security))
-        self.fifo: NotifyFifo | None = None
-        self.notifier = Notifier(self.runner, None)
+    def __init__(self, config: Any, runner: ScriptRunner, report: Report) -> None:
+        self.config = config
+        self.runner = runner
+        self.report = report
         self.link_up: dict[str, bool] = {}
-        self.script_ok: dict[str, bool] = {}
-        self.file_value: dict[str, int] = {}
         self.scripts: dict[str, TrackedScript] = {}
         self.files: dict[str, TrackedFile] = {}
-        self.firewall: NftFirewall | None = None
-        self.by_ifname: dict[str, list[InstanceRuntime]] = {}  # sourceless instances waiting
 
-    def open_fifo(self) -> None:
-        """vrrp_notify_fifo (or the global notify_fifo) and its reader script."""
-        gdefs = self.proc.config.global_defs
-        fifo_cfg = gdefs.vrrp_notify_fifo or gdefs.notify_fifo
-        if fifo_cfg is None:
-            return
-        script_cfg = (gdefs.vrrp_notify_fifo_script if gdefs.vrrp_notify_fifo is not None
-                      else gdefs.notify_fifo_script)
-        self.fifo = NotifyFifo(fifo_cfg.name, script_cfg.command if script_cfg else None,
-                               self.runner, user=fifo_cfg.user, group=fifo_cfg.group)
-        self.fifo.open()
-        self.notifier = Notifier(self.runner, self.fifo)
+    def start(self, objects: Iterable[str]) -> None:
+        """Read every watched interface, start every script and file; report each status."""
+        cfg = self.config
+        for obj in sorted(set(objects)):
+            kind, _, name = obj.partition(" ")
+            if kind == "interface":
+                self.link_up[name] = interfaces.link_is_up(name)
+                self.report(obj, self.link_up[name])
+            elif kind == "script":
+                spec = cfg.vrrp_scripts.get(name)
+                if spec is None or spec.script is None:
+                    continue
+                ts = self.scripts.get(name)
+                if ts is None:
+                    ts = TrackedScript(name, spec.script, spec.interval, spec.timeout,
+                                       spec.rise, spec.fall, spec.init_fail, self.runner,
+                                       self._on_script,
+                                       user=spec.user.user if spec.user else None,
+                                       group=spec.user.group if spec.user else None)
+                    self.scripts[name] = ts
+                    ts.start()
+                self.report(obj, ts.ok)
+            elif kind == "file":
+                fspec = cfg.vrrp_track_files.get(name)
+                if fspec is None or fspec.file is None:
+                    continue
+                tf = self.files.get(name)
+                if tf is None:
+                    init = ((fspec.init_file_value, fspec.init_file_overwrite)
+                            if fspec.init_file else None)
+                    tf = TrackedFile(name, fspec.file, init, self._on_file)
+                    self.files[name] = tf
+                    tf.start()
+                self.report(obj, tf.value)
 
-    async def start(self) -> None:
-        cfg = self.proc.config
-        for rt in self.proc.instances.values():
-            if rt.src is None:
-                for ifname in {rt.plan.ifname, rt.plan.xmit_ifname}:
-                    self.by_ifname.setdefault(ifname, []).append(rt)
-        names = {ifname for rt in self.proc.instances.values() for ifname in self.watched(rt)}
-        for ifname in names:
-            self.link_up[ifname] = interfaces.link_is_up(ifname)
-        insts = list(self.proc.instances.values())
-        used_scripts = {n for rt in insts for n, _, _ in rt.plan.track_scripts}
-        for name in sorted(used_scripts):
-            spec = cfg.vrrp_scripts.get(name)
-            if spec is None or spec.script is None:
-                continue
-            self.script_ok[name] = not spec.init_fail
-            ts = TrackedScript(name, spec.script, spec.interval, spec.timeout, spec.rise,
-                               spec.fall, spec.init_fail, self.runner, self.on_script,
-                               user=spec.user.user if spec.user else None,
-                               group=spec.user.group if spec.user else None)
-            self.scripts[name] = ts
-            ts.start()
-        used_files = {n for rt in insts for n, _, _ in rt.plan.track_files}
-        for name in sorted(used_files):
-            fspec = cfg.vrrp_track_files.get(name)
-            if fspec is None or fspec.file is None:
-                continue
-            init = (fspec.init_file_value, fspec.init_file_overwrite) if fspec.init_file else None
-            tf = TrackedFile(name, fspec.file, init, self.on_file)
-            self.files[name] = tf
-            tf.start()
-            self.file_value[name] = tf.value
+    def adopt(self, old: Tracker, objects: Iterable[str]) -> None:
+        """After a reload: scripts and files whose settings did not change keep running (and
+        keep their results, so a reload moves no priority); the others stop; then
+        :meth:`start` reports every status and starts what is new."""
+        wanted = set(objects)
+        for name, ts in old.scripts.items():
+            if (f"script {name}" in wanted and _settings(self.config.vrrp_scripts.get(name))
+                    == _settings(old.config.vrrp_scripts.get(name))):
+                ts.on_change = self._on_script
+                self.scripts[name] = ts
+            else:
+                ts.stop()
+        for name, tf in old.files.items():
+            if (f"file {name}" in wanted and _settings(self.config.vrrp_track_files.get(name))
+                    == _settings(old.config.vrrp_track_files.get(name))):
+                tf.on_change = self._on_file
+                self.files[name] = tf
+            else:
+                tf.stop()
+        self.start(wanted)
 
-    def watched(self, rt: InstanceRuntime) -> list[str]:
-        """Interfaces whose link state matters to ``rt`` (its own unless dont_track_primary)."""
-        names = [n for n, _, _ in rt.plan.track_interfaces]
-        if not rt.plan.dont_track_primary:
-            names.append(rt.plan.ifname)
-            if rt.plan.vmac:
-                names.append(rt.plan.vmac)
-        return names
-
-    async def stop(self) -> None:
+    def stop(self) -> None:
         for ts in self.scripts.values():
             ts.stop()
         for tf in self.files.values():
             tf.stop()
 
-    async def drain_notifications(self) -> None:
-        await self.notifier.drain(5.0)
-        if self.fifo is not None:
-            await self.fifo.aclose()
-        if self.firewall is not None:
-            self.firewall.close()
-        await self.runner.close()
-
-    # ----------------------------------------------------------------- events
-    def on_link(self, ifname: str, up: bool) -> None:
+    def on_link(self, ifname: str, up: bool) -> bool:
+        """A link event; True when it changed a watched interface's state."""
         if ifname not in self.link_up or self.link_up[ifname] == up:
-            return
+            return False
         if up != interfaces.link_is_up(ifname):
             # An event older than the state read at start: a VMAC made at start-up announces
             # its creation (down) after it is already up. The kernel's state now is the truth.
-            return
+            return False
         self.link_up[ifname] = up
         log.info("Netlink reflector reports %s %s", ifname, "UP" if up else "DOWN")
-        for rt in self.proc.instances.values():
-            rt.invalidate_gratuitous()
-        self.reapply()
+        self.report(f"interface {ifname}", up)
+        return True
 
-    def on_address(self, ifname: str, address: str, added: bool) -> None:
-        """An address appeared: an instance that had no source address may now send."""
-        if not added:
-            return
-        for rt in self.by_ifname.get(ifname, ()):
-            if added and rt.src is None and ifname in (rt.plan.ifname, rt.plan.xmit_ifname):
-                rt.prepare()
+    def _on_script(self, name: str, ok: bool) -> None:
+        self.report(f"script {name}", ok)
 
-    def on_script(self, name: str, ok: bool) -> None:
-        self.script_ok[name] = ok
-        log.info("VRRP_Script(%s) %s", name, "succeeded" if ok else "failed")
-        self.reapply()
-
-    def on_file(self, name: str, value: int) -> None:
-        self.file_value[name] = value
+    def _on_file(self, name: str, value: int) -> None:
         log.info("VRRP_Track_File(%s) value %d", name, value)
-        self.reapply()
+        self.report(f"file {name}", value)
 
-    def reapply(self) -> None:
-        now = self.proc.loop.time()
-        for rt in self.proc.instances.values():
-            self.apply(rt, now)
-            self.proc.process(rt)
 
-    def apply(self, rt: InstanceRuntime, now: float) -> None:
-        """Fold every tracked thing of ``rt`` into FAULT or an effective priority."""
-        cfg = self.proc.config
-        weights = {n: (w, r) for n, w, r in rt.plan.track_interfaces}
-        items: list[tracking.TrackedItem] = []
-        for ifname in self.watched(rt):
-            weight, reverse = weights.get(ifname, (0, False))
-            items.append(tracking.TrackedItem(ok=self.link_up.get(ifname, True), weight=weight,
-                                              reverse=reverse, name=ifname))
-        for name, sweight, reverse in rt.plan.track_scripts:
-            spec = cfg.vrrp_scripts.get(name)
-            w = sweight if sweight is not None else (spec.weight if spec else 0)
-            rev = reverse or bool(spec and sweight is None and spec.weight_reverse)
-            items.append(tracking.TrackedItem(ok=self.script_ok.get(name, True), weight=w,
-                                              reverse=rev, name=name))
-        file_items = []
-        for name, fweight, reverse in rt.plan.track_files:
-            fspec = cfg.vrrp_track_files.get(name)
-            w = fweight if fweight is not None else (fspec.weight if fspec else 1)
-            rev = reverse or bool(fspec and fweight is None and fspec.weight_reverse)
-            file_items.append(tracking.TrackedFileValue(value=self.file_value.get(name, 0),
-                                                        weight=w, reverse=rev, name=name))
-        result = tracking.evaluate(rt.plan.router_config.priority, items, file_items)
-        rt.router.set_priority(result.priority, now)
-        if result.fault:
-            if result.reason not in rt.router.faults:
-                rt.router.set_fault(now, result.reason)
-        elif rt.router.faults:
-            rt.router.clear_fault(now)
-
-    # ----------------------------------------------------------------- firewall
-    def firewall_add(self, rt: InstanceRuntime) -> None:
-        if self.firewall is None:
-            self.firewall = NftFirewall()
-            self.firewall.ensure()
-        self.firewall.add_vips([v.ip for v in rt.plan.all_addresses])
-
-    def firewall_remove(self, rt: InstanceRuntime) -> None:
-        if self.firewall is not None:
-            self.firewall.remove_vips([v.ip for v in rt.plan.all_addresses])
+def _settings(spec: Any) -> tuple[Any, ...] | None:
+    """A vrrp_script's or track_file's settings, without where they were written."""
+    if spec is None:
+        return None
+    return tuple(getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "location")

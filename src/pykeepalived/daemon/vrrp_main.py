@@ -1,10 +1,11 @@
 """The VRRP process: drives every virtual router of the configuration on one asyncio loop.
 
-The routers (``pykeepalived.vrrp``) are pure state machines. This module is the thin shell around
-them: it moves packets between the shared raw sockets and the routers, keeps their deadlines in
-one scheduler (``daemon.timers``), carries out the actions they return (adverts, VIPs, gratuitous
-ARP, notify scripts) and feeds them tracking results (interfaces, scripts, files). Time is the
-monotonic clock, the one ``loop.time()`` reads.
+The routers and sync groups (``pykeepalived.vrrp``) are pure state machines. This module is the
+thin shell around them: it moves packets between the shared raw sockets and the routers, keeps
+their deadlines in one scheduler (``daemon.timers``), hands them what tracking observed, and
+carries out the actions they return, in the order returned (through ``InstanceRuntime``). Every
+input of an instance goes through its sync group (a group of one for an instance outside any
+vrrp_sync_group). Time is the monotonic clock, the one ``loop.time()`` reads.
 """
 
 from __future__ import annotations
@@ -13,24 +14,31 @@ import asyncio
 import ipaddress
 import logging
 import signal
+from collections.abc import Iterable
 from typing import Any
 
-from pykeepalived.daemon.instance import InstancePlan, plan_instance
-from pykeepalived.daemon.runtime import InstanceRuntime
+from pykeepalived.daemon.instance import notify_scripts, plan_instance
+from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
+from pykeepalived.daemon.runtime import FAULT_ADDRESS, FAULT_INTERFACE, InstanceRuntime
 from pykeepalived.daemon.timers import Scheduler
 from pykeepalived.daemon.tracker import Tracker
 from pykeepalived.net.addresses import AddressManager
 from pykeepalived.net.reflector import NetlinkReflector
 from pykeepalived.net.vrrp_socket import ReceivedPacket, VrrpSocket
+from pykeepalived.notify.fifo import NotifyFifo
+from pykeepalived.notify.notifier import Notifier
+from pykeepalived.notify.script import ScriptRunner
 from pykeepalived.vrrp import packet
-from pykeepalived.vrrp.actions import State
-from pykeepalived.vrrp.sync_group import SyncGroup
+from pykeepalived.vrrp.actions import GroupStateChange, State
+from pykeepalived.vrrp.router import VirtualRouter
+from pykeepalived.vrrp.sync_group import Emitted, SyncGroup
 
 log = logging.getLogger("pykeepalived.vrrp")
 
 VRRP_PROTO = 112
 AH_PROTO = 51
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_DECODED_MAX = 4096
 
 
 class VrrpProcess:
@@ -41,51 +49,71 @@ class VrrpProcess:
         self.release_vips = release_vips
         self.loop = asyncio.get_event_loop()
         self.scheduler: Scheduler[InstanceRuntime] = Scheduler(self.loop, self.on_timer)
-        self.addresses = AddressManager()
+        self.batch = VipBatch(self.loop, AddressManager())
+        self.firewall = FirewallWorker()
+        gdefs = config.global_defs
+        self.runner = ScriptRunner(user=gdefs.script_user,
+                                   security=bool(gdefs.enable_script_security))
+        self.fifo: NotifyFifo | None = None
+        self.notifier = Notifier(self.runner, None)
         self.instances: dict[str, InstanceRuntime] = {}
+        self.groups: dict[str, SyncGroup] = {}  # vrrp_sync_group name -> group
         self.by_key: dict[tuple[str, int, int], InstanceRuntime] = {}
+        self.by_router: dict[VirtualRouter, InstanceRuntime] = {}
+        self.watchers: dict[str, list[SyncGroup]] = {}  # tracked object -> groups watching
         self.sockets: dict[tuple[str, int, int], VrrpSocket] = {}
-        self.sync_groups: dict[str, SyncGroup] = {}
-        self.sync_members: dict[str, list[InstanceRuntime]] = {}
-        self.tracker = Tracker(self)
+        self.tracker = Tracker(config, self.runner, self.on_tracked)
         self.reflector: NetlinkReflector | None = None
         self.invalid_packets: dict[str, int] = {}
-        # datagrams that decoded cleanly, by (interface, addresses, VRRP message)
-        self._decoded: dict[tuple[str, bytes, bytes], tuple[InstanceRuntime, IPAddress,
-                                                            packet.Advert]] = {}
-        # work that batches across instances, flushed once the current event is handled
-        self._pending_vips: dict[InstanceRuntime, None] = {}
-        self._pending_gratuitous: list[InstanceRuntime] = []
-        self._flush_scheduled = False
+        # datagrams that decoded cleanly, by (interface, the whole datagram / addresses)
+        self._decoded: dict[tuple[str, bytes, bytes],
+                            tuple[InstanceRuntime, IPAddress, packet.Advert]] = {}
 
     # ------------------------------------------------------------------ setup
     def build(self) -> None:
         """Create the runtime objects; touches nothing in the kernel yet."""
-        gdefs = self.config.global_defs
         for name, inst in self.config.vrrp_instances.items():
-            plan: InstancePlan = plan_instance(inst, gdefs)
-            rt = InstanceRuntime(self, plan)
-            self.instances[name] = rt
-            self.by_key[plan.key] = rt
-        self.build_sync_groups()
+            self._register(name, self._runtime(plan_instance(inst, self.config)))
+        self._build_groups({})
 
-    def build_sync_groups(self) -> None:
-        """vrrp_sync_group blocks over the current instances (at start and after a reload)."""
-        self.sync_groups = {}
-        self.sync_members = {}
-        for rt in self.instances.values():
-            rt.sync_group = None
-            rt.router.sync_group = None  # a router kept across a reload leaves its old group
+    def _runtime(self, plan: Any) -> InstanceRuntime:
+        return InstanceRuntime(plan, loop=self.loop, batch=self.batch, firewall=self.firewall,
+                               notifier=self.notifier)
+
+    def _register(self, name: str, rt: InstanceRuntime) -> None:
+        self.instances[name] = rt
+        self.by_key[rt.plan.key] = rt
+        self.by_router[rt.router] = rt
+
+    def _build_groups(self, previous: dict[str, State]) -> None:
+        """vrrp_sync_group blocks over the current instances; the others run on their own."""
+        self.groups = {}
+        grouped: set[str] = set()
         for name, group in self.config.vrrp_sync_groups.items():
             members = [self.instances[m] for m in group.group if m in self.instances]
             if not members:
                 continue
-            sg = SyncGroup(name, [m.router for m in members])
-            self.sync_groups[name] = sg
-            self.sync_members[name] = members
+            sg = SyncGroup(name, [m.router for m in members],
+                           state=previous.get(name, State.INIT))
+            self.groups[name] = sg
             for member in members:
-                member.sync_group = sg
-                member.sync_group_config = group
+                member.group = sg
+                grouped.add(member.name)
+        for name, rt in self.instances.items():
+            if name not in grouped:
+                rt.group = SyncGroup.solo(rt.router)
+        self.watchers = {}
+        for group in self.all_groups():
+            for obj in {t.obj for r in group.routers for t in r.tracking.entries}:
+                self.watchers.setdefault(obj, []).append(group)
+
+    def all_groups(self) -> list[SyncGroup]:
+        """Every group the process drives: the sync groups and each solo instance's."""
+        seen: dict[int, SyncGroup] = {}
+        for rt in self.instances.values():
+            if rt.group is not None:
+                seen.setdefault(id(rt.group), rt.group)
+        return list(seen.values())
 
     def _socket_for(self, ifname: str, family: int, rt: InstanceRuntime,
                     protocol: int = VRRP_PROTO) -> VrrpSocket:
@@ -101,34 +129,66 @@ class VrrpProcess:
             sock.join(group)
         return sock
 
-    def attach(self, rt: InstanceRuntime) -> None:
-        """Give ``rt`` its socket, on its VMAC or its interface, for sending and receiving."""
+    def prepare(self, rt: InstanceRuntime) -> None:
+        """Make ``rt`` able to send: its VMAC, its socket, its source address.
+
+        A router that cannot send adverts must never hold the VIPs (it would be a silent
+        second master), so each failure is a fault of its own source, cleared only when a
+        later attempt (on a link or address event) succeeds.
+        """
+        group = rt.group
+        assert group is not None
+        now = self.loop.time()
         plan = rt.plan
-        rt.socket = self._socket_for(plan.xmit_ifname, plan.family, rt)
-        if plan.router_config.auth_type == "AH" and plan.family == 4:
-            self._socket_for(plan.xmit_ifname, plan.family, rt, AH_PROTO)
+        try:
+            rt.prepare()
+            rt.socket = self._socket_for(plan.xmit_ifname, plan.family, rt)
+            if plan.router_config.auth_type == "AH" and plan.family == 4:
+                self._socket_for(plan.xmit_ifname, plan.family, rt, AH_PROTO)
+        except OSError as exc:
+            # keepalived: an instance whose interface is unusable stays in FAULT
+            log.error("(%s) cannot use interface %s: %s", plan.name, plan.ifname, exc)
+            rt.socket = None
+            self.emit(group.set_fault(rt.router, FAULT_INTERFACE,
+                                      f"interface {plan.ifname} unusable: {exc}", now))
+            return
+        self.emit(group.clear_fault(rt.router, FAULT_INTERFACE, now))
+        if rt.src_ip is None:
+            log.warning("(%s) no %s address on %s: in FAULT until one is added", plan.name,
+                        "IPv4" if plan.family == 4 else "IPv6", plan.ifname)
+            self.emit(group.set_fault(rt.router, FAULT_ADDRESS,
+                                      f"no IPv{plan.family} address on {plan.xmit_ifname}",
+                                      now))
+        else:
+            self.emit(group.clear_fault(rt.router, FAULT_ADDRESS, now))
+        self.arm(group)
 
     async def start(self) -> None:
         """Open sockets, start trackers and routers."""
-        self.reflector = NetlinkReflector(on_link=self.tracker.on_link,
-                                          on_address=self.tracker.on_address)
+        self.reflector = NetlinkReflector(on_link=self.on_link, on_address=self.on_address)
         self.reflector.start(self.loop)
-        now = self.loop.time()
-        self.tracker.open_fifo()
+        self.open_fifo()
         for rt in self.instances.values():
-            try:
-                rt.prepare()
-                self.attach(rt)
-            except OSError as exc:
-                # keepalived: an instance whose interface is missing stays in FAULT
-                log.error("(%s) cannot use interface %s: %s", rt.plan.name, rt.plan.ifname, exc)
-                rt.router.set_fault(now, f"interface {rt.plan.ifname} unusable")
+            self.prepare(rt)
         self.remove_stale_addresses()
-        await self.tracker.start()
-        for rt in self.instances.values():
-            self.tracker.apply(rt, now)
-            rt.router.start(now)
-            self.process(rt)
+        self.tracker.start(self.watchers)
+        now = self.loop.time()
+        for group in self.all_groups():
+            self.emit(group.start(now))
+            self.arm(group)
+
+    def open_fifo(self) -> None:
+        """vrrp_notify_fifo (or the global notify_fifo) and its reader script."""
+        gdefs = self.config.global_defs
+        fifo_cfg = gdefs.vrrp_notify_fifo or gdefs.notify_fifo
+        if fifo_cfg is None:
+            return
+        script_cfg = (gdefs.vrrp_notify_fifo_script if gdefs.vrrp_notify_fifo is not None
+                      else gdefs.notify_fifo_script)
+        self.fifo = NotifyFifo(fifo_cfg.name, script_cfg.command if script_cfg else None,
+                               self.runner, user=fifo_cfg.user, group=fifo_cfg.group)
+        self.fifo.open()
+        self.notifier.fifo = self.fifo
 
     def remove_stale_addresses(self) -> None:
         """Every instance starts without its VIPs, as keepalived does ("removing VIPs").
@@ -136,37 +196,37 @@ class VrrpProcess:
         A previous run that was killed (or stopped with -V) may have left them behind; a
         BACKUP holding the VIPs would answer for an address another node owns.
         """
-        stale = [v for rt in self.instances.values() for v in rt.plan.all_addresses]
+        stale = [v for rt in self.instances.values() for v in rt.addresses]
         try:
-            self.addresses.remove_many(stale)
+            self.batch.addresses.remove_many(stale)
         except OSError as exc:
             log.warning("Could not remove stale VIPs at startup: %s", exc)
 
-    # ------------------------------------------------------------------ packets
+    # ------------------------------------------------------------------ inputs
     def on_packet(self, pkt: ReceivedPacket) -> None:
-        """One datagram from a VRRP socket: decode, find the router, feed it.
+        """One datagram from a VRRP socket: decode, find the router, feed its group.
 
-        A master repeats the same bytes every advert_int, so a datagram identical (same
-        interface, addresses and VRRP message) to one that decoded cleanly before is handed
-        to its router without decoding it again; the router still makes every per-advert
-        check (TTL, priority, timers). AH datagrams always take the full path (their
-        sequence number changes each time anyway).
+        A master repeats the same bytes every advert_int, so a datagram identical to one that
+        decoded cleanly before is handed to its router without decoding it again: the key
+        is the whole datagram (IPv4 header included, so every header check made on the first
+        one holds for it), with its addresses for IPv6. The router still makes every
+        per-advert check (TTL, priority, address list, timers). AH datagrams always take the
+        full path (their sequence number changes each time anyway).
         """
         now = pkt.rx_time or self.loop.time()
         data = pkt.data
         key: tuple[str, bytes, bytes] | None = None
         if pkt.family == 4:
             if len(data) > 20 and data[9] == VRRP_PROTO:
-                key = (pkt.ifname, data[12:20], data[(data[0] & 0x0F) * 4:])
+                key = (pkt.ifname, b"", data)
         else:
             key = (pkt.ifname, f"{pkt.src} {pkt.dst}".encode(), data)
         if key is not None:
             seen = self._decoded.get(key)
             if seen is not None:
                 rt_seen, src_seen, advert_seen = seen
-                rt_seen.router.receive_advert(advert_seen, src_seen, now,
-                                              ttl=data[8] if pkt.family == 4 else pkt.ttl)
-                self.process(rt_seen)
+                self._receive(rt_seen, advert_seen, src_seen, now,
+                              data[8] if pkt.family == 4 else pkt.ttl, None)
                 return
         ah_seq: int | None = None
         try:
@@ -205,15 +265,21 @@ class VrrpProcess:
             rt.router.receive_invalid(exc.reason, now)  # counts and logs, rate-limited
             return
         if key is not None and ah_seq is None:
-            if len(self._decoded) >= 4096:
+            if len(self._decoded) >= _DECODED_MAX:
                 self._decoded.clear()
             self._decoded[key] = (rt, src, advert)
-        rt.router.receive_advert(advert, src, now, ttl=ttl, ah_seq=ah_seq)
-        self.process(rt)
+        self._receive(rt, advert, src, now, ttl, ah_seq)
 
-    def forget_decoded(self) -> None:
-        """Drop the decoded-datagram cache (the instances it points at are being replaced)."""
-        self._decoded.clear()
+    def _receive(self, rt: InstanceRuntime, advert: packet.Advert, src: IPAddress, now: float,
+                 ttl: int, ah_seq: int | None) -> None:
+        group = rt.group
+        assert group is not None
+        out = group.receive_advert(rt.router, advert, src, now, ttl=ttl, ah_seq=ah_seq)
+        if out:
+            self.emit(out)
+            self.arm(group)
+        else:
+            self.arm_one(rt)
 
     def _count_invalid(self, reason: str, pkt: ReceivedPacket) -> None:
         count = self.invalid_packets.get(reason, 0) + 1
@@ -222,90 +288,150 @@ class VrrpProcess:
             log.warning("Dropped invalid VRRP packet from %s on %s: %s (%d so far)",
                         pkt.src, pkt.ifname, reason, count)
 
-    # ------------------------------------------------------------------ actions
-    def process(self, rt: InstanceRuntime) -> None:
-        """Carry out what the router (and its sync group) asked for; re-arm its timer."""
-        rt.carry_out(rt.router.actions())
-        sg = rt.sync_group
-        if sg is not None:
-            sg.after_event(self.loop.time())
-            for member in self.sync_members[sg.name]:
-                if member is not rt:
-                    member.carry_out(member.router.actions())
-                    member.arm_timer()
-            for change in sg.actions():
-                rt.group_action(sg, change)
-        rt.arm_timer()
-
-    def queue_vips(self, rt: InstanceRuntime) -> None:
-        self._pending_vips[rt] = None
-        self._schedule_flush()
-
-    def unqueue_vips(self, rt: InstanceRuntime) -> None:
-        self._pending_vips.pop(rt, None)
-
-    def queue_gratuitous(self, rt: InstanceRuntime) -> None:
-        self._pending_gratuitous.append(rt)
-        self._schedule_flush()
-
-    def _schedule_flush(self) -> None:
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.loop.call_soon(self.flush)
-
-    def flush(self) -> None:
-        """Install the VIPs of every instance that became MASTER in the last event, in one
-        netlink batch, then send their gratuitous ARP/NA rounds.
-
-        A thousand instances whose timers expire together would otherwise take turns: each
-        one's VIP waiting for the others' gratuitous frames.
-        """
-        self._flush_scheduled = False
-        pending = list(self._pending_vips)
-        self._pending_vips.clear()
-        if pending:
-            try:
-                self.addresses.add_many([v for rt in pending for v in rt.plan.all_addresses])
-            except OSError as exc:
-                log.error("Adding VIPs failed: %s", exc)
-            for rt in pending:
-                try:
-                    rt.install_extras()
-                except OSError as exc:
-                    log.error("(%s) installing routes/rules failed: %s", rt.plan.name, exc)
-        rounds = self._pending_gratuitous
-        self._pending_gratuitous = []
-        for rt in rounds:
-            rt.gratuitous_round()
-
     def on_timer(self, rt: InstanceRuntime, now: float) -> None:
         when = rt.router.get_timer()
-        if when is not None and when > now:
+        if when is None:
+            return
+        if when > now:
             self.scheduler.arm(rt, when)  # the deadline moved later meanwhile
             return
-        rt.router.handle_timer(now)
-        self.process(rt)
+        group = rt.group
+        assert group is not None
+        self.emit(group.handle_timer(rt.router, now))
+        self.arm(group)
+
+    def on_tracked(self, obj: str, status: bool | int | None) -> None:
+        """What the tracker observed, to every group with a member watching ``obj``."""
+        now = self.loop.time()
+        for group in self.watchers.get(obj, ()):
+            self.emit(group.track(obj, status, now))
+            self.arm(group)
+
+    def on_link(self, ifname: str, up: bool) -> None:
+        if self.tracker.on_link(ifname, up):
+            for rt in self.instances.values():
+                rt.invalidate_gratuitous()
+        if up:
+            for rt in self.instances.values():
+                if FAULT_INTERFACE in rt.router.fault_sources and ifname in (
+                        rt.plan.ifname, rt.plan.xmit_ifname):
+                    self.prepare(rt)
+
+    def on_address(self, ifname: str, address: str, added: bool) -> None:
+        """An address came or went: an instance may now have (or lose) its source address."""
+        for rt in self.instances.values():
+            if ifname not in (rt.plan.ifname, rt.plan.xmit_ifname) or rt.plan.src is not None:
+                continue
+            lost = not added and rt.src is not None and address.split("/")[0] == rt.src
+            if (added and rt.src_ip is None) or lost:
+                self.prepare(rt)
+
+    # ------------------------------------------------------------------ actions
+    def emit(self, out: Iterable[Emitted]) -> None:
+        """Carry out what the core returned, in its order: each action by its instance, a
+        sync group's change by the group's notify scripts."""
+        for router, action in out:
+            if router is not None:
+                self.by_router[router].carry_out(action)
+            elif isinstance(action, GroupStateChange):
+                self._group_changed(action)
+
+    def _group_changed(self, change: GroupStateChange) -> None:
+        group = self.config.vrrp_sync_groups.get(change.group)
+        if group is not None:
+            self.notifier.group_changed(change.group, change.new.value, notify_scripts(group))
+
+    def arm(self, group: SyncGroup) -> None:
+        """Re-arm the timers of every member of ``group`` after an event."""
+        for router in group.routers:
+            self.arm_one(self.by_router[router])
+
+    def arm_one(self, rt: InstanceRuntime) -> None:
+        when = rt.router.get_timer()
+        if when is None:
+            self.scheduler.disarm(rt)
+        else:
+            self.scheduler.arm(rt, when)
+
+    # ------------------------------------------------------------------ reload
+    async def reload(self, path: str, config_id: str | None) -> bool:
+        """SIGHUP: read ``path`` in a child process, then apply it in one step."""
+        from pykeepalived.daemon.reload import load_off_loop
+
+        log.info("Reloading configuration %s", path)
+        config = await load_off_loop(path, config_id)
+        if config is None:
+            return False
+        self.apply(config)
+        return True
+
+    def apply(self, config: Any) -> None:
+        """Swap to ``config`` without dropping the VIPs of instances that stay.
+
+        Instances whose plan is unchanged keep running untouched; a changed instance that was
+        MASTER restarts as MASTER, so its addresses never leave the interface; removed
+        instances stop as on TERM (priority-0 advert, VIPs removed).
+        """
+        now = self.loop.time()
+        old_tracker = self.tracker
+        old = self.instances
+        previous = {name: g.state for name, g in self.groups.items()}
+        self.instances, self.by_key, self.by_router = {}, {}, {}
+        self._decoded.clear()
+        self.config = config
+        fresh: list[InstanceRuntime] = []
+        resume: set[VirtualRouter] = set()
+        for name, inst in config.vrrp_instances.items():
+            plan = plan_instance(inst, config)
+            rt = old.pop(name, None)
+            if rt is None or rt.plan != plan:
+                if rt is not None:
+                    self.scheduler.disarm(rt)
+                    gone = [v for v in rt.addresses if v not in plan.all_addresses]
+                    rt.remove_vips(only=gone)
+                    was_master = rt.router.state is State.MASTER
+                    rt = self._runtime(plan)
+                    if was_master:
+                        resume.add(rt.router)
+                        rt.vips_installed = True
+                else:
+                    rt = self._runtime(plan)
+                fresh.append(rt)
+            self._register(name, rt)
+        for name, gone_rt in old.items():
+            log.info("(%s) removed from the configuration", name)
+            self.scheduler.disarm(gone_rt)
+            gone_rt.router.shutdown(now)
+            for action in gone_rt.router.actions():
+                gone_rt.carry_out(action)
+            gone_rt.cleanup(self.release_vips)
+        self._build_groups(previous)
+        for rt in fresh:
+            self.prepare(rt)
+        self.tracker = Tracker(config, self.runner, self.on_tracked)
+        self.tracker.adopt(old_tracker, self.watchers)
+        for group in self.all_groups():
+            self.emit(group.start(now, resume))
+            self.arm(group)
+        log.info("Configuration reloaded: %d instances", len(self.instances))
 
     # ------------------------------------------------------------------ stop
     async def stop(self) -> None:
         """TERM: priority-0 adverts, VIPs removed, notify_stop run, sockets closed."""
         now = self.loop.time()
-        self.flush()
+        self.batch.flush()
+        for group in self.all_groups():
+            self.emit(group.shutdown(now))
         for rt in self.instances.values():
-            rt.router.shutdown(now)
-            rt.carry_out(rt.router.actions())
-            rt.cancel_timer()
-        # The last member to stop moves its group to STOP: keepalived reports that too
-        # (`GROUP "G1" STOP 0`, the group's notify_stop and notify scripts).
+            self.scheduler.disarm(rt)
+        self.tracker.stop()
         for rt in self.instances.values():
-            sg = rt.sync_group
-            if sg is not None:
-                for change in sg.actions():
-                    rt.group_action(sg, change)
-        await self.tracker.stop()
-        for rt in self.instances.values():
-            rt.cleanup()
-        await self.tracker.drain_notifications()
+            rt.cleanup(self.release_vips)
+        await self.notifier.drain(5.0)
+        if self.fifo is not None:
+            await self.fifo.aclose()
+        await self.firewall.aclose()
+        await self.runner.close()
         for sock in self.sockets.values():
             sock.close()
         self.scheduler.close()
@@ -320,7 +446,6 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
                    release_vips: bool = True) -> int:
     """Run the VRRP process until TERM/INT; HUP reloads, USR1/USR2 dump data and stats."""
     from pykeepalived.daemon import dumps
-    from pykeepalived.daemon.reload import reload
 
     proc = VrrpProcess(config, release_vips=release_vips)
     proc.build()
@@ -328,15 +453,16 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGUSR1, lambda: dumps.write_data(proc))
-    loop.add_signal_handler(signal.SIGUSR2, lambda: dumps.write_stats(proc))
+    loop.add_signal_handler(signal.SIGUSR1, lambda: dumps.write_data(proc.instances))
+    loop.add_signal_handler(signal.SIGUSR2,
+                            lambda: dumps.write_stats(proc.instances, proc.invalid_packets))
     reloads: set[asyncio.Task[bool]] = set()
     # start, each reload and stop run one at a time, however fast HUPs arrive
     busy = asyncio.Lock()
 
     async def guarded_reload(config_path: str) -> bool:
         async with busy:
-            return await reload(proc, config_path, config_id)
+            return await proc.reload(config_path, config_id)
 
     def on_hup() -> None:
         if path is None:

@@ -5,13 +5,9 @@ exit status 0 is success; a run longer than ``timeout`` (default: the interval) 
 counts as a failure; ``rise`` consecutive successes make it OK, ``fall`` consecutive failures
 make it KO; ``init_fail`` means "assume script initially is in failed state".
 
-The rise/fall counter follows keepalived (vrrp_scheduler.c): a result counter in
-``0 .. rise + fall - 1``, OK when it is ``>= rise``. A success while KO counts up and at
-``rise`` jumps to the top; a failure while OK counts down and at ``fall`` drops to 0; a single
-result the other way resets the count. Before the first result the script is in neither state
-(``ok`` is None) unless ``init_fail``: then it is KO and needs ``rise`` successes. Without
-``init_fail`` one result decides, whatever rise and fall are, and that first result is always
-reported. This class only reports OK/KO; what that does to priorities is vrrp.tracking's job.
+The rise/fall counter is the VRRP core's :class:`~pykeepalived.vrrp.tracking.ScriptState`
+(keepalived's vrrp_scheduler.c arithmetic). This class runs the script and reports OK/KO;
+what that does to priorities is vrrp.tracking's job too.
 
 A deliberate difference: keepalived 2.2.7 (and its master branch) resets a script's init state
 when an instance's track_script refers to it, so ``init_fail`` never takes effect there; here it
@@ -32,6 +28,7 @@ from typing import Final
 
 from pykeepalived.notify.script import ScriptResult, ScriptRunner
 from pykeepalived.notify.split import ScriptSyntaxError, split_script
+from pykeepalived.vrrp.tracking import ScriptState
 
 __all__ = ["DEFAULT_INTERVAL", "TrackedScript"]
 
@@ -72,9 +69,7 @@ class TrackedScript:
         except ScriptSyntaxError as exc:
             self.argv = None
             self.error = str(exc)
-        # keepalived's vrrp_init_script: init_fail -> 0, else rise - 1 ("one success is enough")
-        self._result = 0 if init_fail else rise - 1
-        self._initial = not init_fail
+        self.state = ScriptState(rise, fall, init_fail)
         self._last_status: int | None = None
         self.runs = 0
         self.skipped = 0
@@ -85,43 +80,31 @@ class TrackedScript:
     @property
     def ok(self) -> bool | None:
         """True when OK, False when KO, None before the first result (no ``init_fail``)."""
-        if self._initial:
-            return None
-        return self._result >= self.rise
+        return self.state.ok
 
     @property
     def result(self) -> int:
         """keepalived's counter, 0 .. rise + fall - 1 (shown in its data dump)."""
-        return self._result
+        return self.state.result
 
     def record(self, success: bool, reason: str = "") -> bool | None:
-        """Apply one result; calls ``on_change`` and returns the new state on a transition."""
-        top = self.rise + self.fall - 1
-        changed: bool | None = None
-        if success:
-            if self._result < self.rise - 1:
-                self._result += 1
-            elif self._result != top:
-                if self._result < self.rise:  # i.e. == rise - 1: this success decides
-                    changed = True
-                self._result = top
-        elif self._result > self.rise:
-            self._result -= 1
+        """Apply one result; calls ``on_change`` and returns the new state on a transition.
+
+        The rise/fall arithmetic is the VRRP core's (:class:`ScriptState`), the one
+        implementation the tests check against a plain model.
+        """
+        if not self.state.feed(success):
+            return None
+        changed = bool(self.state.ok)
+        if changed:
+            log.info("VRRP_Script(%s) succeeded", self.name)
         else:
-            if self._result == self.rise or self._initial:
-                changed = False
-            self._result = 0
-        self._initial = False
-        if changed is not None:
-            if changed:
-                log.info("VRRP_Script(%s) succeeded", self.name)
-            else:
-                log.info("VRRP_Script(%s) %s", self.name, reason or "failed")
-            if self.on_change is not None:
-                try:
-                    self.on_change(self.name, changed)
-                except Exception:
-                    log.exception("VRRP_Script(%s): on_change callback failed", self.name)
+            log.info("VRRP_Script(%s) %s", self.name, reason or "failed")
+        if self.on_change is not None:
+            try:
+                self.on_change(self.name, changed)
+            except Exception:
+                log.exception("VRRP_Script(%s): on_change callback failed", self.name)
         return changed
 
     # --------------------------------------------------------------- runs

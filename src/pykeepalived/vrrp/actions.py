@@ -2,9 +2,11 @@
 
 The VRRP core never touches the kernel (see the architecture guide): it returns these small,
 immutable values from ``VirtualRouter.actions()`` and ``SyncGroup.actions()``, and the daemon
-carries them out in the order given. The order is meaningful: on becoming MASTER keepalived sends
-its first advert *before* adding the VIPs and sending gratuitous ARPs, so that the old master
-drops the addresses first (keepalived ``vrrp_state_master_tx``).
+carries them out in the order given, never reordering them. The order is meaningful: on becoming
+MASTER keepalived sends its first advert *before* adding the VIPs and sending gratuitous ARPs, so
+that the old master drops the addresses first (keepalived ``vrrp_state_master_tx``), and the
+advert goes out before the state change is logged and notified, since the advert is what ends
+the takeover on the wire.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from pykeepalived.vrrp.packet import Advert
+from pykeepalived.vrrp.packet import Advert, IPAddress
 
 
 class State(enum.Enum):
@@ -73,4 +75,41 @@ class StateChange:
     reason: str
 
 
-Action = SendAdvert | AddVips | RemoveVips | SendGratuitous | StateChange
+@dataclass(frozen=True, slots=True)
+class PriorityChanged:
+    """The effective priority moved (tracking).
+
+    With ``notify_priority_changes`` keepalived writes ``MASTER_PRIORITY`` / ``BACKUP_PRIORITY``
+    lines to the notify FIFO; the daemon decides, the core only reports.
+    """
+
+    old: int
+    new: int
+    state: State
+
+
+@dataclass(frozen=True, slots=True)
+class LowerPriorityReceived:
+    """A master heard (and answered) an advert of lower priority.
+
+    keepalived runs ``notify_master_rx_lower_pri`` and writes ``MASTER_RX_LOWER_PRI`` to the
+    FIFO: the proper master may need to take back external state (a cloud secondary address)
+    from a peer that became master during a communication break.
+    """
+
+    source: IPAddress
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStateChange:
+    """A ``vrrp_sync_group`` moved from ``old`` to ``new`` (group notify scripts, FIFO)."""
+
+    group: str
+    old: State
+    new: State
+    reason: str
+
+
+Action = (SendAdvert | AddVips | RemoveVips | SendGratuitous | StateChange | PriorityChanged
+          | LowerPriorityReceived | GroupStateChange)

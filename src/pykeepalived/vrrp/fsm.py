@@ -1,15 +1,16 @@
 """The transitions of one virtual router, written as data to check against RFC 5798 6.4.
 
-Each row is (state, event) -> (next state, what is done, where it comes from). ``VirtualRouter``
-classifies every input (a timer, a received advert, a fault report, shutdown) into one
-:class:`Event`, looks the row up in :data:`TRANSITIONS` and performs it; a pair missing from the
-table is ignored. Rows marked "keepalived" are behaviour the RFC does not describe: the FAULT
-state, sync groups, STOP (keepalived's name for leaving the protocol at shutdown, where the RFC
-returns to Initialize), and a master answering a lower-priority advert.
+Each row is (state, event) -> (next state, what is done, where it comes from). What is done
+is a sequence of :class:`Do` steps, and it is what runs: ``VirtualRouter`` classifies every
+input (a timer, a received advert, a fault report, shutdown) into one :class:`Event`, looks the
+row up in :data:`TRANSITIONS`, moves to the row's next state and performs its steps in order.
+A pair missing from the table is ignored. Rows marked "keepalived" are behaviour the RFC does
+not describe: the FAULT state, sync groups, STOP (keepalived's name for leaving the protocol at
+shutdown, where the RFC returns to Initialize), and a master answering a lower-priority advert.
 
 Adverts reach the table only after the receive checks of RFC 5798 7.1 / RFC 3768 7.1 passed
-(TTL, version, VRID, authentication, interval, checksum); a failed check is counted and logged,
-and never changes state.
+(TTL, version, VRID, authentication, interval, address list); a failed check is counted and
+reported, and never changes state.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class Event(enum.Enum):
     """Inputs of the state machine, after classification by ``VirtualRouter``."""
 
     STARTUP = "Startup event"
-    STARTUP_OWNER = "Startup event, Priority = 255"
+    STARTUP_OWNER = "Startup event, Priority = 255 (or MASTER before a reload)"
+    STARTUP_HELD = "Startup event wanting MASTER, sync group not ready"
     SHUTDOWN = "Shutdown event"
     MASTER_DOWN_TIMER = "Master_Down_Timer fires"
     MASTER_DOWN_TIMER_HELD = "Master_Down_Timer fires, sync group not ready"
@@ -35,78 +37,98 @@ class Event(enum.Enum):
     ADVERT_PREEMPTED = "ADVERTISEMENT received, Priority < local and Preempt_Mode True"
     ADVERT_HIGHER = "ADVERTISEMENT received, Priority > local or = local and address higher"
     ADVERT_LOWER = "ADVERTISEMENT received, Priority < local or = local and address lower"
-    FAULT = "a tracked interface, script or file failed"
-    RECOVER = "every tracked interface, script and file is up again"
+    FAULT = "a tracked interface, script or file failed, or the router cannot send"
+    RECOVER = "every fault of the router (and of its sync group) is gone"
     GROUP_MASTER = "sync group moves to MASTER"
     GROUP_BACKUP = "sync group moves to BACKUP"
     GROUP_FAULT = "sync group moves to FAULT"
 
 
+class Do(enum.Enum):
+    """One step of a transition; the value is what the step does, in the RFC's words."""
+
+    NOTIFY = "report the state change (log 'Entering <STATE> STATE', notify scripts, FIFO)"
+    SEND_ADVERT = "send ADVERTISEMENT"
+    SEND_ADVERT_ZERO = "send ADVERTISEMENT with Priority = 0"
+    ADD_VIPS = "add the virtual addresses"
+    REMOVE_VIPS = "remove the virtual addresses"
+    GRATUITOUS = ("broadcast gratuitous ARP / unsolicited NA (garp_master_repeat rounds), "
+                  "again after garp_master_delay, and every garp_master_refresh")
+    ADVER_TIMER = "Adver_Timer = Advertisement_Interval"
+    MASTER_DOWN_TIMER = "Master_Down_Timer = Master_Down_Interval"
+    SKEW_TIMER = "Master_Down_Timer = Skew_Time"
+    WAIT_TIMER = "Master_Down_Timer = Master_Adver_Interval + Skew_Time(255)"
+    STOP_TIMERS = "cancel Adver_Timer / Master_Down_Timer and the gratuitous ARP timers"
+    OWN_INTERVAL = "Master_Adver_Interval = Advertisement_Interval"
+    ADOPT_INTERVAL = ("Master_Adver_Interval = Adver Interval of the ADVERTISEMENT (v3), "
+                      "recompute Skew_Time and Master_Down_Interval")
+    LEARN_MASTER = "remember the sender as the master (address and priority)"
+    LEARN_SENDER = "remember the sender's address"
+    PREEMPT_DELAY = "preempt_delay: start it on a lower priority, stop it on a higher one"
+    ANSWER_HIGHER = "higher_prio_send_advert: send ADVERTISEMENT before giving way"
+    ANSWER_LOWER = ("keepalived: send ADVERTISEMENT at once (unless lower_prio_no_advert) and "
+                    "garp_lower_prio_repeat gratuitous rounds; AH: resynchronise the sequence")
+    REPORT_LOWER = "keepalived: notify_master_rx_lower_pri"
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     next: State
-    does: str
+    does: tuple[Do, ...]
     source: str
 
 
 _I, _B, _M, _F, _S = State.INIT, State.BACKUP, State.MASTER, State.FAULT, State.STOP
+D = Do
+
+_BECOME_MASTER = (D.OWN_INTERVAL, D.SEND_ADVERT, D.NOTIFY, D.ADD_VIPS, D.GRATUITOUS,
+                  D.ADVER_TIMER)
+"""RFC 5798 6.4.1/6.4.2: advert first, so the old master drops the addresses before our
+gratuitous ARPs claim them (keepalived vrrp_state_master_tx)."""
+_BECOME_BACKUP = (D.OWN_INTERVAL, D.NOTIFY, D.MASTER_DOWN_TIMER)
+_MASTER_TO_FAULT = (D.STOP_TIMERS, D.NOTIFY, D.SEND_ADVERT_ZERO, D.REMOVE_VIPS)
 
 TRANSITIONS = MappingProxyType({
     # --- RFC 5798 6.4.1 Initialize --------------------------------------------------------
-    (_I, Event.STARTUP_OWNER): Transition(
-        _M, "send ADVERTISEMENT, broadcast gratuitous ARP / unsolicited NA, "
-            "Adver_Timer = Advertisement_Interval", "RFC 5798 6.4.1"),
-    (_I, Event.STARTUP): Transition(
-        _B, "Master_Adver_Interval = Advertisement_Interval, "
-            "Master_Down_Timer = Master_Down_Interval", "RFC 5798 6.4.1"),
-    (_I, Event.FAULT): Transition(_F, "nothing is sent; wait for recovery", "keepalived"),
-    (_I, Event.SHUTDOWN): Transition(_S, "nothing to undo", "keepalived"),
+    (_I, Event.STARTUP_OWNER): Transition(_M, _BECOME_MASTER, "RFC 5798 6.4.1"),
+    (_I, Event.STARTUP): Transition(_B, _BECOME_BACKUP, "RFC 5798 6.4.1"),
+    (_I, Event.STARTUP_HELD): Transition(
+        _B, (D.OWN_INTERVAL, D.NOTIFY, D.WAIT_TIMER), "keepalived sync group"),
+    (_I, Event.FAULT): Transition(_F, (D.NOTIFY,), "keepalived"),
+    (_I, Event.SHUTDOWN): Transition(_S, (D.NOTIFY,), "keepalived"),
     # --- RFC 5798 6.4.2 Backup ------------------------------------------------------------
-    (_B, Event.SHUTDOWN): Transition(_S, "cancel Master_Down_Timer", "RFC 5798 6.4.2"),
-    (_B, Event.MASTER_DOWN_TIMER): Transition(
-        _M, "send ADVERTISEMENT, broadcast gratuitous ARP / unsolicited NA, "
-            "Adver_Timer = Advertisement_Interval", "RFC 5798 6.4.2"),
+    (_B, Event.SHUTDOWN): Transition(_S, (D.STOP_TIMERS, D.NOTIFY), "RFC 5798 6.4.2"),
+    (_B, Event.MASTER_DOWN_TIMER): Transition(_M, _BECOME_MASTER, "RFC 5798 6.4.2"),
     (_B, Event.MASTER_DOWN_TIMER_HELD): Transition(
-        _B, "want MASTER, Master_Down_Timer = Master_Down_Interval", "keepalived sync group"),
-    (_B, Event.ADVERT_PRIORITY_ZERO): Transition(
-        _B, "Master_Down_Timer = Skew_Time", "RFC 5798 6.4.2"),
+        _B, (D.MASTER_DOWN_TIMER,), "keepalived sync group"),
+    (_B, Event.ADVERT_PRIORITY_ZERO): Transition(_B, (D.SKEW_TIMER,), "RFC 5798 6.4.2"),
     (_B, Event.ADVERT_ACCEPTED): Transition(
-        _B, "Master_Adver_Interval = Adver Interval of the ADVERTISEMENT (v3), recompute "
-            "Skew_Time and Master_Down_Interval, Master_Down_Timer = Master_Down_Interval",
+        _B, (D.ADOPT_INTERVAL, D.MASTER_DOWN_TIMER, D.LEARN_MASTER, D.PREEMPT_DELAY),
         "RFC 5798 6.4.2"),
     (_B, Event.ADVERT_PREEMPTED): Transition(
-        _B, "discard the ADVERTISEMENT (Master_Down_Timer keeps running)", "RFC 5798 6.4.2"),
-    (_B, Event.FAULT): Transition(_F, "cancel Master_Down_Timer", "keepalived"),
-    (_B, Event.GROUP_MASTER): Transition(
-        _M, "as Master_Down_Timer firing", "keepalived sync group"),
-    (_B, Event.GROUP_FAULT): Transition(_F, "cancel Master_Down_Timer", "keepalived sync group"),
+        _B, (D.LEARN_SENDER,), "RFC 5798 6.4.2 (discard; Master_Down_Timer keeps running)"),
+    (_B, Event.FAULT): Transition(_F, (D.STOP_TIMERS, D.NOTIFY), "keepalived"),
+    (_B, Event.GROUP_MASTER): Transition(_M, _BECOME_MASTER, "keepalived sync group"),
+    (_B, Event.GROUP_FAULT): Transition(_F, (D.STOP_TIMERS, D.NOTIFY),
+                                        "keepalived sync group"),
     # --- RFC 5798 6.4.3 Master ------------------------------------------------------------
     (_M, Event.SHUTDOWN): Transition(
-        _S, "cancel Adver_Timer, send ADVERTISEMENT with Priority = 0, remove VIPs",
-        "RFC 5798 6.4.3"),
-    (_M, Event.ADVER_TIMER): Transition(
-        _M, "send ADVERTISEMENT, Adver_Timer = Advertisement_Interval", "RFC 5798 6.4.3"),
+        _S, (D.STOP_TIMERS, D.SEND_ADVERT_ZERO, D.REMOVE_VIPS, D.NOTIFY), "RFC 5798 6.4.3"),
+    (_M, Event.ADVER_TIMER): Transition(_M, (D.SEND_ADVERT, D.ADVER_TIMER), "RFC 5798 6.4.3"),
     (_M, Event.ADVERT_PRIORITY_ZERO): Transition(
-        _M, "send ADVERTISEMENT, Adver_Timer = Advertisement_Interval", "RFC 5798 6.4.3"),
+        _M, (D.SEND_ADVERT, D.ADVER_TIMER), "RFC 5798 6.4.3"),
     (_M, Event.ADVERT_HIGHER): Transition(
-        _B, "cancel Adver_Timer, Master_Adver_Interval = Adver Interval of the ADVERTISEMENT "
-            "(v3), recompute Skew_Time and Master_Down_Interval, "
-            "Master_Down_Timer = Master_Down_Interval, remove VIPs", "RFC 5798 6.4.3"),
+        _B, (D.ANSWER_HIGHER, D.STOP_TIMERS, D.ADOPT_INTERVAL, D.LEARN_MASTER, D.NOTIFY,
+             D.REMOVE_VIPS, D.MASTER_DOWN_TIMER), "RFC 5798 6.4.3"),
     (_M, Event.ADVERT_LOWER): Transition(
-        _M, "RFC: discard; keepalived: send ADVERTISEMENT at once (unless "
-            "lower_prio_no_advert) and garp_lower_prio_repeat gratuitous ARPs",
-        "RFC 5798 6.4.3 + keepalived"),
-    (_M, Event.FAULT): Transition(
-        _F, "send ADVERTISEMENT with Priority = 0, remove VIPs", "keepalived"),
+        _M, (D.ANSWER_LOWER, D.REPORT_LOWER), "RFC 5798 6.4.3 (discard) + keepalived"),
+    (_M, Event.FAULT): Transition(_F, _MASTER_TO_FAULT, "keepalived"),
     (_M, Event.GROUP_BACKUP): Transition(
-        _B, "remove VIPs, Master_Down_Timer = Master_Down_Interval", "keepalived sync group"),
-    (_M, Event.GROUP_FAULT): Transition(
-        _F, "send ADVERTISEMENT with Priority = 0, remove VIPs", "keepalived sync group"),
+        _B, (D.STOP_TIMERS, D.NOTIFY, D.REMOVE_VIPS, D.MASTER_DOWN_TIMER),
+        "keepalived sync group"),
+    (_M, Event.GROUP_FAULT): Transition(_F, _MASTER_TO_FAULT, "keepalived sync group"),
     # --- keepalived FAULT -----------------------------------------------------------------
-    (_F, Event.RECOVER): Transition(
-        _B, "Master_Adver_Interval = Advertisement_Interval, "
-            "Master_Down_Timer = Master_Down_Interval", "keepalived"),
-    (_F, Event.GROUP_BACKUP): Transition(
-        _B, "as recovery, once no member of the group is faulty", "keepalived sync group"),
-    (_F, Event.SHUTDOWN): Transition(_S, "nothing to undo", "keepalived"),
+    (_F, Event.RECOVER): Transition(_B, _BECOME_BACKUP, "keepalived"),
+    (_F, Event.GROUP_BACKUP): Transition(_B, _BECOME_BACKUP, "keepalived sync group"),
+    (_F, Event.SHUTDOWN): Transition(_S, (D.NOTIFY,), "keepalived"),
 })

@@ -1,4 +1,4 @@
-"""Configuration of one virtual router, and the hooks a sync group offers its members.
+"""Configuration of one virtual router.
 
 Kept apart from :mod:`pykeepalived.vrrp.router` so the state machine module stays readable;
 ``RouterConfig`` is re-exported there.
@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import TYPE_CHECKING
 
-from pykeepalived.vrrp.actions import State
 from pykeepalived.vrrp.packet import IPAddress
-
-if TYPE_CHECKING:
-    from pykeepalived.vrrp.router import VirtualRouter
+from pykeepalived.vrrp.tracking import Tracked
 
 
 @dataclass(frozen=True)
@@ -53,6 +49,7 @@ class RouterConfig:
     garp_lower_prio_delay: float | None = None
     garp_lower_prio_repeat: int | None = None
     down_timer_adverts: int = 3
+    tracking: tuple[Tracked, ...] = ()  # track_* of the instance and of its sync group
 
 
 def vip_address(vip: object) -> IPAddress:
@@ -65,17 +62,3 @@ def vip_address(vip: object) -> IPAddress:
     if isinstance(vip, IPv4Address | IPv6Address):
         return vip
     return ip_address(str(vip).split("/")[0].split()[0])
-
-
-class SyncGroupHooks:
-    """What a router asks of its sync group; implemented by ``sync_group.SyncGroup``."""
-
-    def can_goto_master(self, router: VirtualRouter) -> bool:
-        raise NotImplementedError
-
-    def has_faulty_member(self) -> bool:
-        raise NotImplementedError
-
-    def member_changed(self, router: VirtualRouter, old: State, new: State, now: float,
-                       reason: str) -> None:
-        raise NotImplementedError

@@ -1,63 +1,71 @@
 """The state machine of one VRRP virtual router (``vrrp_instance``), without I/O.
 
 The driver feeds it adverts that decoded cleanly (``receive_advert``), decode failures
-(``receive_invalid``), timer expiries (``handle_timer`` when ``now >= get_timer()``), tracking
-results (``set_priority``, ``set_fault``, ``clear_fault``) and ``shutdown``; it drains
-``actions()`` after each call and carries them out in order. Time is always the caller's
-``now`` (monotonic seconds), so tests drive it with a fake clock.
+(``receive_invalid``), timer expiries (``handle_timer`` when ``now >= get_timer()``), what
+tracking observed (``track``), faults of the driver's own (``set_fault`` / ``clear_fault``,
+for example an interface that cannot carry adverts) and ``shutdown``; it drains ``actions()``
+after each call and carries them out in order. Time is always the caller's ``now``
+(monotonic seconds), so tests drive it with a fake clock.
 
-Which state follows which event is the table in :mod:`pykeepalived.vrrp.fsm`; this module
-classifies inputs into those events and performs them, with keepalived's details: timers of
-RFC 5798 6.1 (v2 skew is (256 - priority) / 256 s whatever the interval, v3 scales it by
-Master_Adver_Interval), preempt / nopreempt / preempt_delay, the address owner, priority 0 on
-leaving MASTER, the receive checks and their counters, AH sequence numbers, GARP bursts.
+Which state follows which event, and what is done on the way, is the table in
+:mod:`pykeepalived.vrrp.fsm`: this module classifies inputs into events, looks the row up and
+runs its steps. The details are keepalived's: timers of RFC 5798 6.1 (v2 skew is
+(256 - priority) / 256 s whatever the interval, v3 scales it by Master_Adver_Interval),
+preempt / nopreempt / preempt_delay, the address owner, priority 0 on leaving MASTER, the receive
+checks and their counters, AH sequence numbers, gratuitous ARP bursts.
+
+A router knows nothing of sync groups. :class:`~pykeepalived.vrrp.sync_group.SyncGroup` decides
+for it, through the ``allow_master`` / ``may_recover`` arguments and ``group_event``.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
 
 from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import (
     Action,
     AddVips,
+    LowerPriorityReceived,
+    PriorityChanged,
     RemoveVips,
     SendAdvert,
     SendGratuitous,
     State,
     StateChange,
 )
-from pykeepalived.vrrp.fsm import TRANSITIONS, Event
-from pykeepalived.vrrp.options import RouterConfig, SyncGroupHooks, vip_address
+from pykeepalived.vrrp.fsm import TRANSITIONS, Do, Event
+from pykeepalived.vrrp.options import RouterConfig, vip_address
 from pykeepalived.vrrp.packet import Advert, IPAddress
 from pykeepalived.vrrp.stats import DropLog, RouterStats
+from pykeepalived.vrrp.tracking import InstanceTracking
 
-__all__ = ["PRIORITY_OWNER", "PRIORITY_STOP", "RouterConfig", "SyncGroupHooks", "VirtualRouter"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["PRIORITY_OWNER", "PRIORITY_STOP", "RouterConfig", "VirtualRouter"]
 
 PRIORITY_OWNER = 255  # RFC 5798 5.2.4: the router that owns the addresses
 PRIORITY_STOP = 0  # RFC 5798 5.2.4: "current Master has stopped participating"
 _AH_SEQ_MAX = 0xFFFFFFFD  # keepalived: stop counting here and call the counter cycled
-_GROUP_EVENTS = (Event.GROUP_MASTER, Event.GROUP_BACKUP, Event.GROUP_FAULT)
-_TRANSITIONS = dict(TRANSITIONS)  # plain dict: the lookup is on every advert
+_NO_ACTIONS: list[Action] = []
 
 
 class VirtualRouter:
     """One virtual router: RFC 5798 6.4 plus keepalived's FAULT and STOP states."""
 
-    def __init__(self, config: RouterConfig) -> None:
+    def __init__(self, config: RouterConfig, log: logging.Logger | None = None) -> None:
         self.config = config
+        self.log = log or logging.getLogger("pykeepalived.vrrp")
         self.name = config.name
         self.vrid = config.vrid
         self.family = config.family
         self.version = config.version
         if self.family == 6 and self.version == 2:
-            logger.warning("(%s) VRRPv2 is IPv4 only; using version 3", self.name)
+            self.log.warning("(%s) VRRPv2 is IPv4 only; using version 3", self.name)
             self.version = 3
         self.vips = tuple(vip_address(v) for v in config.vips)
+        self._vip_set = frozenset(self.vips)
         if self.version == 2:
             self.adver_int = float(max(1, min(255, round(config.advert_int))))
         else:
@@ -77,6 +85,7 @@ class VirtualRouter:
         self._wantstate = (State.MASTER if owner_master or config.initial_state == "MASTER"
                            else State.BACKUP)
         self._started = False
+        self.tracking = InstanceTracking(self.base_priority, config.tracking)
         self._priority = self.base_priority
         self._master_adver_int = self.adver_int
         self._sands: float | None = None  # Master_Down_Timer (BACKUP) or Adver_Timer (MASTER)
@@ -84,24 +93,30 @@ class VirtualRouter:
         self._garp_lower_at: float | None = None
         self._garp_refresh_at: float | None = None
         self._preempt_time: float | None = None
-        self._faults: set[str] = set()
+        self._faults: dict[str, str] = {}  # the driver's own faults: source -> reason
         self._actions: list[Action] = []
-        self._drops = DropLog(logger)
+        self._drops = DropLog(self.log)
         self._ah_seq = 0
         self._ah_cycle = False
-        self.sync_group: SyncGroupHooks | None = None
+        # what the step functions of the current transition work on
+        self._now = 0.0
+        self._reason = ""
+        self._old_state = State.INIT
+        self._rx: Advert | None = None
+        self._rx_source: IPAddress | None = None
+        self._rx_ah_seq: int | None = None
         self._rebuild_adverts()
 
     def _resolve_options(self, config: RouterConfig) -> None:
         """Apply keepalived's option interactions (vrrp_complete_instance) with its warnings."""
         auth = (config.auth_type or "").upper()
         if auth and self.strict:
-            logger.warning("(%s) Strict mode does not support authentication. Ignoring.",
-                           self.name)
+            self.log.warning("(%s) Strict mode does not support authentication. Ignoring.",
+                             self.name)
             auth = ""
         elif auth and self.version == 3:
-            logger.warning("(%s) VRRP version 3 does not support authentication. Ignoring.",
-                           self.name)
+            self.log.warning("(%s) VRRP version 3 does not support authentication. Ignoring.",
+                             self.name)
             auth = ""
         self.auth_type = {"": packet.AUTH_NONE, "PASS": packet.AUTH_PASS,
                           "AH": packet.AUTH_AH}.get(auth, packet.AUTH_NONE)
@@ -139,13 +154,27 @@ class VirtualRouter:
         return self._wantstate
 
     @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
     def priority(self) -> int:
         """The effective priority: base priority adjusted by tracking, sent in adverts."""
         return self._priority
 
     @property
     def faults(self) -> frozenset[str]:
+        """Why the router is (or would be) in FAULT: tracked objects and the driver's faults."""
+        return frozenset(self.tracking.faults()) | frozenset(self._faults.values())
+
+    @property
+    def fault_sources(self) -> frozenset[str]:
+        """The sources of the driver's own faults (as given to :meth:`set_fault`)."""
         return frozenset(self._faults)
+
+    @property
+    def has_fault(self) -> bool:
+        return bool(self._faults) or bool(self.tracking.faults())
 
     @property
     def master_adver_int(self) -> float:
@@ -180,6 +209,8 @@ class VirtualRouter:
 
     def actions(self) -> list[Action]:
         """Everything the router asked for since the last call, oldest first."""
+        if not self._actions:
+            return _NO_ACTIONS
         queued, self._actions = self._actions, []
         return queued
 
@@ -191,39 +222,54 @@ class VirtualRouter:
                 when = other
         return when
 
-    def start(self, now: float, *, resume_master: bool = False) -> None:
+    def start(self, now: float, *, resume_master: bool = False,
+              allow_master: bool = True, as_backup: bool = False) -> None:
         """Leave INIT (RFC 5798 6.4.1): owner to MASTER, others to BACKUP, or FAULT.
 
         ``resume_master`` is for a configuration reload: an instance that was MASTER under the
         old configuration goes straight back to MASTER, as the owner does, so its VIPs never
         leave the interface; a better master on the segment takes over in the usual way.
+        ``allow_master`` False (a sync group not ready) makes a router that would start as
+        MASTER wait one advert interval as BACKUP, wanting MASTER (keepalived vrrp_init_state).
+        ``as_backup`` starts an owner as a plain backup: keepalived's rule for a sync group
+        whose members do not all want MASTER.
         """
         if self._started:
             return
         self._started = True
-        if self._faults:
+        self._apply_priority(now)
+        if self.has_fault:
             self._wantstate = State.FAULT
-            self._fire(Event.FAULT, now, "fault at startup: " + ", ".join(sorted(self._faults)))
-        elif resume_master or (self.base_priority == PRIORITY_OWNER
+            self._fire(Event.FAULT, now, "fault at startup: " + ", ".join(sorted(self.faults)))
+        elif resume_master or (self.base_priority == PRIORITY_OWNER and not as_backup
                                and self._wantstate is State.MASTER):
-            if self.sync_group is not None and not self.sync_group.can_goto_master(self):
-                self._fire(Event.STARTUP, now, "startup, sync group not ready")
-                self._sands = now + self.adver_int + self._skew(255)
-            else:
+            if allow_master:
                 self._fire(Event.STARTUP_OWNER, now, "resumed as master after reload"
                            if resume_master else "startup as address owner")
+            else:
+                self._wantstate = State.MASTER
+                self._fire(Event.STARTUP_HELD, now, "startup, sync group not ready")
         else:
+            self._wantstate = State.BACKUP
             self._fire(Event.STARTUP, now, "startup")
 
     def shutdown(self, now: float) -> None:
         """Leave the protocol: a master sends priority 0 and drops its VIPs; all go to STOP."""
-        if self._started:
+        if self._state is not State.STOP:
             self._fire(Event.SHUTDOWN, now, "shutdown")
-        elif self._state is not State.STOP:
-            self._set_state(State.STOP, now, "shutdown")
 
-    def handle_timer(self, now: float) -> None:
-        """Run every timer that is due at ``now``."""
+    def master_down_due(self, now: float) -> bool:
+        """Whether ``handle_timer(now)`` would expire the Master_Down_Timer (a sync group
+        asks before deciding whether this router may become MASTER)."""
+        return (self._state is State.BACKUP and self._sands is not None
+                and now >= self._sands)
+
+    def handle_timer(self, now: float, *, allow_master: bool = True) -> None:
+        """Run every timer that is due at ``now``.
+
+        ``allow_master`` False (a sync group whose other members are not ready) keeps a
+        router whose Master_Down_Timer expired in BACKUP, wanting MASTER.
+        """
         if self._state is State.MASTER:
             if self._garp_delay_at is not None and now >= self._garp_delay_at:
                 self._garp_delay_at = None
@@ -235,56 +281,73 @@ class VirtualRouter:
                 self._garp_refresh_at = now + self.garp_master_refresh
                 self._gratuitous(self.garp_master_refresh_repeat)
             if self._sands is not None and now >= self._sands:
-                self._send_advert()
-                self._sands = now + self.adver_int
                 self._fire(Event.ADVER_TIMER, now, "advert timer")
-        elif self._state is State.BACKUP and self._sands is not None and now >= self._sands:
-            logger.info("(%s) Receive advertisement timeout", self.name)
+        elif self.master_down_due(now):
+            self.log.info("(%s) Receive advertisement timeout", self.name)
             self._wantstate = State.MASTER
-            if self.sync_group is not None and not self.sync_group.can_goto_master(self):
-                self._sands = now + self.master_down_interval
-                self._fire(Event.MASTER_DOWN_TIMER_HELD, now, "sync group not ready")
-            else:
+            if allow_master:
                 self._fire(Event.MASTER_DOWN_TIMER, now, "master down timer expired")
+            else:
+                self._fire(Event.MASTER_DOWN_TIMER_HELD, now, "sync group not ready")
 
-    def set_fault(self, now: float, reason: str) -> None:
-        """A tracked interface / script / file failed: enter FAULT (keepalived down_instance)."""
-        first = not self._faults
-        self._faults.add(reason)
-        if not first or not self._started or self._state is State.STOP:
+    def track(self, obj: str, status: bool | int | None, now: float, *,
+              may_recover: bool = True) -> None:
+        """What tracking observed of ``obj`` (an interface, script, file...): up/down or a
+        file's value. Moves the effective priority, enters or leaves FAULT."""
+        if self.tracking.update(obj, status):
+            self._faults_changed(now, may_recover, obj)
+
+    def set_fault(self, source: str, reason: str, now: float) -> None:
+        """A fault of the driver's own (``source`` is its key, e.g. "socket"), not tracking's.
+
+        Only :meth:`clear_fault` with the same ``source`` clears it: tracking never does.
+        """
+        if self._faults.get(source) == reason:
             return
-        logger.info("(%s) tracked object failed: %s", self.name, reason)
-        self._wantstate = State.FAULT
-        self._fire(Event.FAULT, now, f"fault: {reason}")
+        self._faults[source] = reason
+        self._faults_changed(now, True, reason)
 
-    def clear_fault(self, now: float, reason: str | None = None) -> None:
-        """A tracked thing recovered (``reason`` as given to set_fault; None clears all)."""
-        if reason is None:
-            self._faults.clear()
-        else:
-            self._faults.discard(reason)
-        if self._faults or self._state is not State.FAULT:
+    def clear_fault(self, source: str, now: float, *, may_recover: bool = True) -> None:
+        """The driver's fault ``source`` is gone (as given to :meth:`set_fault`)."""
+        if self._faults.pop(source, None) is not None:
+            self._faults_changed(now, may_recover, source)
+
+    def gratuitous_for_lower_priority(self, now: float) -> None:
+        """Another member of our sync group answered a lower-priority advert: announce our
+        VIPs too (garp_lower_prio_repeat rounds now, again after garp_lower_prio_delay)."""
+        if self._state is State.MASTER and self.garp_lower_prio_repeat:
+            self._gratuitous(self.garp_lower_prio_repeat)
+            if self.garp_lower_prio_delay > 0:
+                self._garp_lower_at = now + self.garp_lower_prio_delay
+
+    def _faults_changed(self, now: float, may_recover: bool, what: str) -> None:
+        self._apply_priority(now)
+        if not self._started or self._state is State.STOP:
             return
-        self._wantstate = State.BACKUP
-        self._master_adver_int = self.adver_int
-        if self.sync_group is not None and self.sync_group.has_faulty_member():
-            return  # the group leaves FAULT when its last faulty member recovers
-        self._fire(Event.RECOVER, now, "tracked objects recovered")
+        if self.has_fault:
+            if self._state is not State.FAULT:
+                self.log.info("(%s) tracked object failed: %s", self.name, what)
+                self._wantstate = State.FAULT
+                self._fire(Event.FAULT, now, "fault: " + ", ".join(sorted(self.faults)))
+        elif self._state is State.FAULT:
+            self._wantstate = State.BACKUP
+            if may_recover:
+                self._fire(Event.RECOVER, now, "tracked objects recovered")
 
-    def set_priority(self, effective_priority: int, now: float) -> None:
+    def _apply_priority(self, now: float) -> None:
         """New effective priority from tracking; the owner's 255 never changes."""
-        if self.base_priority == PRIORITY_OWNER:
+        new = self.tracking.effective_priority()
+        if new == self._priority or self.base_priority == PRIORITY_OWNER:
             return
-        new = max(1, min(254, effective_priority))
-        if new == self._priority:
-            return
-        logger.info("(%s) Changing effective priority from %d to %d",
-                    self.name, self._priority, new)
-        old_down = self.master_down_interval
+        self.log.info("(%s) Changing effective priority from %d to %d",
+                      self.name, self._priority, new)
+        old, old_down = self._priority, self.master_down_interval
         self._priority = new
         if self._state is State.BACKUP and self._sands is not None:
             self._sands += self.master_down_interval - old_down
         self._rebuild_adverts()
+        if self._started and self._state is not State.STOP:
+            self._actions.append(PriorityChanged(old, new, self._state))
 
     def receive_invalid(self, reason: str, now: float) -> None:
         """Count (and log, rate-limited) a datagram that failed to decode for this router."""
@@ -302,16 +365,25 @@ class VirtualRouter:
         state = self._state
         if state is not State.BACKUP and state is not State.MASTER:
             return  # keepalived ignores adverts in INIT and FAULT
-        if not self._accept(advert, source, now, ttl, ah_seq):
+        # keepalived vrrp_state_backup: a backup with vrrp_skip_check_adv_addr trusts the
+        # address list of the master it already follows; everyone else checks it.
+        check_addresses = not (state is State.BACKUP and self.config.skip_check_adv_addr
+                               and source == self.master_address)
+        if not self._accept(advert, source, now, ttl, ah_seq, check_addresses):
             return
         self.stats.advert_rcvd += 1
-        self._check_addresses(advert, source, now, state)
+        if check_addresses and not self._addresses_match(advert, source, now):
+            return
         if advert.priority == PRIORITY_STOP:
             self.stats.pri_zero_rcvd += 1
-        if state is State.BACKUP:
-            self._backup_rx(advert, source, now)
-        else:
-            self._master_rx(advert, source, now, ah_seq)
+        self._rx, self._rx_source, self._rx_ah_seq = advert, source, ah_seq
+        try:
+            if state is State.BACKUP:
+                self._backup_rx(advert, source, now)
+            else:
+                self._master_rx(advert, source, now)
+        finally:
+            self._rx = self._rx_source = self._rx_ah_seq = None
 
     # --- receive checks (RFC 5798 7.1, RFC 3768 7.1, keepalived vrrp_check_packet) ----------
 
@@ -321,7 +393,7 @@ class VirtualRouter:
         return False
 
     def _accept(self, advert: Advert, source: IPAddress, now: float, ttl: int,
-                ah_seq: int | None) -> bool:
+                ah_seq: int | None, check_addresses: bool) -> bool:
         if advert.vrid != self.vrid:
             return self._drop("vrid", now, "advert for VRID %d from %s, ours is %d",
                               advert.vrid, source, self.vrid)
@@ -344,6 +416,9 @@ class VirtualRouter:
             self._drops.drop("advert_int_v3", now, "(%s) advertisement interval mismatch "
                              "ours = %d centi-sec rcv'd=%d centi-sec", self.name,
                              round(self.adver_int * 100), round(advert.advert_int * 100))
+        if check_addresses and len(advert.addresses) != len(self.vips):
+            return self._drop("addr_count", now, "received an unexpected ip number count %d, "
+                              "expected %d!", len(advert.addresses), len(self.vips))
         return True
 
     def _accept_v2(self, advert: Advert, source: IPAddress, now: float,
@@ -369,111 +444,67 @@ class VirtualRouter:
                               "sec rcv'd=%d sec", int(self.adver_int), int(advert.advert_int))
         return True
 
-    def _check_addresses(self, advert: Advert, source: IPAddress, now: float,
-                         state: State) -> None:
-        """RFC 5798 7.1 "MAY verify" the address list: a mismatch is counted and logged only."""
-        if len(advert.addresses) != len(self.vips):
-            self.stats.addr_list_err += 1
-            self._drops.drop("addr_count", now, "(%s) expected %d VIPs but received %d",
-                             self.name, len(self.vips), len(advert.addresses))
-            return
-        if (state is State.BACKUP and self.config.skip_check_adv_addr
-                and source == self.master_address):
-            return  # vrrp_skip_check_adv_addr: same master as last time
-        if advert.addresses != self.vips and set(advert.addresses) != set(self.vips):
-            self.stats.addr_list_err += 1
-            missing = sorted(str(a) for a in set(self.vips) - set(advert.addresses))
-            self._drops.drop("addr_list", now, "(%s) ip address associated with VRID %d not "
-                             "present in advert from %s: %s", self.name, self.vrid, source,
-                             ", ".join(missing))
+    def _addresses_match(self, advert: Advert, source: IPAddress, now: float) -> bool:
+        """RFC 3768 7.1 / keepalived: an advert whose address list is not ours is dropped.
 
-    # --- state-specific receive (RFC 5798 6.4.2, 6.4.3) -------------------------------------
+        A peer that advertises other addresses for our VRID is misconfigured; following it
+        would hand our VIPs to a router that does not serve them.
+        """
+        if advert.addresses == self.vips or set(advert.addresses) == self._vip_set:
+            return True
+        missing = sorted(str(a) for a in self._vip_set - set(advert.addresses))
+        return self._drop("addr_list", now, "ip address associated with VRID %d not present "
+                          "in advert from %s: %s", self.vrid, source, ", ".join(missing))
+
+    # --- classification (RFC 5798 6.4.2, 6.4.3) ---------------------------------------------
 
     def _backup_rx(self, advert: Advert, source: IPAddress, now: float) -> None:
         prio = advert.priority
         if prio == PRIORITY_STOP:
-            logger.debug("(%s) Backup received priority 0 advertisement", self.name)
-            self._sands = now + self.skew_time
+            self.log.debug("(%s) Backup received priority 0 advertisement", self.name)
             self._fire(Event.ADVERT_PRIORITY_ZERO, now, "master sent priority 0")
             return
         delaying = self.preempt_delay > 0 and (self._preempt_time is None
                                                or self._preempt_time > now)
         if self.nopreempt or prio >= self._priority or delaying:
-            if self.version == 3:
-                self._master_adver_int = advert.advert_int
-            self._sands = now + self.master_down_interval
-            self.master_address = source
-            self.master_priority = prio
-            if self.preempt_delay > 0:
-                if prio >= self._priority:
-                    self._preempt_time = None
-                elif self._preempt_time is None:
-                    logger.info("(%s) start preempt delay (%.2f)", self.name, self.preempt_delay)
-                    self._preempt_time = now + self.preempt_delay
             self._wantstate = State.BACKUP
             self._fire(Event.ADVERT_ACCEPTED, now, "advert accepted")
         else:
-            logger.info("(%s) received lower priority (%d) advert from %s - discarding",
-                        self.name, prio, source)
-            self.master_address = source
+            self.log.info("(%s) received lower priority (%d) advert from %s - discarding",
+                          self.name, prio, source)
             self._fire(Event.ADVERT_PREEMPTED, now, "lower priority advert discarded")
 
-    def _master_rx(self, advert: Advert, source: IPAddress, now: float,
-                   ah_seq: int | None) -> None:
+    def _master_rx(self, advert: Advert, source: IPAddress, now: float) -> None:
         prio = advert.priority
+        if prio == PRIORITY_STOP:
+            self.log.debug("(%s) Master received priority 0 message", self.name)
+            self._fire(Event.ADVERT_PRIORITY_ZERO, now, "peer sent priority 0")
+            return
         cmp = self._compare_address(source)
-        sent = False
-        if prio == PRIORITY_STOP or (self.higher_prio_send_advert and (
-                prio > self._priority or (prio == self._priority and cmp > 0))):
-            self._send_advert()
-            sent = True
-            if prio == PRIORITY_STOP:
-                logger.debug("(%s) Master received priority 0 message", self.name)
-                self._sands = now + self.adver_int
-                self._fire(Event.ADVERT_PRIORITY_ZERO, now, "peer sent priority 0")
-                return
         if prio == self._priority:
             if cmp == 0:
-                logger.warning("(%s) WARNING - equal priority advert received from remote host "
-                               "with our IP address.", self.name)
-            elif self._priority == PRIORITY_OWNER:
-                logger.error("(%s) CONFIGURATION ERROR: local instance and a remote instance "
-                             "are both configured as address owner, please fix - reducing "
-                             "local priority", self.name)
+                self.log.warning("(%s) WARNING - equal priority advert received from remote "
+                                 "host with our IP address.", self.name)
+                return
+            if self._priority == PRIORITY_OWNER:
+                self.log.error("(%s) CONFIGURATION ERROR: local instance and a remote "
+                               "instance are both configured as address owner, please fix - "
+                               "reducing local priority", self.name)
                 self.base_priority = self._priority = PRIORITY_OWNER - 1
+                self.tracking.base_priority = self.base_priority
                 self._rebuild_adverts()
         if prio < self._priority or (prio == self._priority and cmp < 0):
-            logger.info("(%s) Received advert from %s with lower priority %d, ours %d%s",
-                        self.name, source, prio, self._priority,
-                        "" if self.lower_prio_no_advert else ", forcing new election")
-            if ah_seq is not None:
-                self._ah_seq = ah_seq + 1  # keepalived "Syncing seq_num"
-                self._ah_cycle = False
-            if not self.lower_prio_no_advert:
-                self._send_advert()
-                sent = True
-            if self.garp_lower_prio_repeat:
-                self._gratuitous(self.garp_lower_prio_repeat)
-                if self.garp_lower_prio_delay > 0:
-                    self._garp_lower_at = now + self.garp_lower_prio_delay
-            if sent:
-                self._sands = now + self.adver_int
+            self.log.info("(%s) Received advert from %s with lower priority %d, ours %d%s",
+                          self.name, source, prio, self._priority,
+                          "" if self.lower_prio_no_advert else ", forcing new election")
             self._fire(Event.ADVERT_LOWER, now, "lower priority advert")
-            return
-        if prio > self._priority or (prio == self._priority and cmp > 0):
-            logger.info("(%s) Master received advert from %s with %s %d, ours %d", self.name,
-                        source, "higher priority" if prio > self._priority else
-                        "same priority but higher IP address; priority", prio, self._priority)
-            self._ah_cycle = False
-            if self.version == 3:
-                self._master_adver_int = advert.advert_int
-            self.master_address = source
-            self.master_priority = prio
+        else:
+            self.log.info("(%s) Master received advert from %s with %s %d, ours %d",
+                          self.name, source, "higher priority" if prio > self._priority else
+                          "same priority but higher IP address; priority", prio,
+                          self._priority)
             self._wantstate = State.BACKUP
             self._fire(Event.ADVERT_HIGHER, now, f"higher priority advert from {source}")
-            return
-        if sent:
-            self._sands = now + self.adver_int
 
     def _compare_address(self, source: IPAddress) -> int:
         mine = self.primary_address
@@ -494,75 +525,118 @@ class VirtualRouter:
         self._fire(event, now, reason)
 
     def _fire(self, event: Event, now: float, reason: str) -> None:
-        row = _TRANSITIONS.get((self._state, event))
+        """Look the row up and run it: the table is what the router does."""
+        row = _ROWS.get((self._state, event))
         if row is None:
-            logger.debug("(%s) %s ignored in %s", self.name, event.value, self._state.value)
+            self.log.debug("(%s) %s ignored in %s", self.name, event.value,
+                           self._state.value)
             return
-        old, new = self._state, row.next
-        if new is old:
-            return
+        new, steps = row
+        self._now, self._reason = now, reason
+        old = self._state
+        if new is not old:
+            self._enter(old, new)
+        for step in steps:
+            step(self)
+
+    def _enter(self, old: State, new: State) -> None:
+        """Bookkeeping of entering and leaving a state, whatever the event."""
+        self._old_state, self._state = old, new
+        if old is State.MASTER and new is not State.STOP:
+            self.stats.released_master += 1
         if new is State.MASTER:
-            self._enter_master(now, reason)
-        elif old is State.MASTER:
-            self._leave_master(new, now, reason)
-        else:
-            self._set_state(new, now, reason)
-        if self.sync_group is not None and event not in _GROUP_EVENTS:
-            self.sync_group.member_changed(self, old, new, now, reason)
-
-    def _set_state(self, new: State, now: float, reason: str) -> None:
-        old, self._state = self._state, new
-        self._actions.append(StateChange(old, new, reason))
-        if new is State.BACKUP:
+            if self._ah_cycle:
+                self._ah_cycle = False
+                self._ah_seq = 0
+            self._wantstate = State.MASTER
             self._preempt_time = None
-            if old is not State.MASTER:
-                self._master_adver_int = self.adver_int
-            self._sands = now + self.master_down_interval
-        else:
-            self._sands = None
+            self.master_address = self.primary_address
+            self.master_priority = self._priority
+            self.stats.became_master += 1
+        elif new is State.BACKUP:
+            self._preempt_time = None
 
-    def _enter_master(self, now: float, reason: str) -> None:
-        """keepalived vrrp_state_goto_master + vrrp_state_become_master."""
-        if self._ah_cycle:
-            self._ah_cycle = False
-            self._ah_seq = 0
-        old, self._state = self._state, State.MASTER
-        self._wantstate = State.MASTER
-        self._master_adver_int = self.adver_int
-        self._preempt_time = None
-        self.master_address = self.primary_address
-        self.master_priority = self._priority
-        self.stats.became_master += 1
-        self._actions.append(StateChange(old, State.MASTER, reason))
+    # --- the steps (fsm.Do) -------------------------------------------------------------------
+
+    def _do_notify(self) -> None:
+        self._actions.append(StateChange(self._old_state, self._state, self._reason))
+
+    def _do_send_advert(self) -> None:
         self._send_advert()
+
+    def _do_send_advert_zero(self) -> None:
+        self._send_advert(PRIORITY_STOP)
+
+    def _do_add_vips(self) -> None:
         self._actions.append(AddVips())
+
+    def _do_remove_vips(self) -> None:
+        self._actions.append(RemoveVips())
+
+    def _do_gratuitous(self) -> None:
+        now = self._now
         self._gratuitous(self.garp_master_repeat)
         self._garp_delay_at = now + self.garp_master_delay if self.garp_master_delay > 0 else None
         self._garp_refresh_at = (now + self.garp_master_refresh
                                  if self.garp_master_refresh > 0 else None)
-        self._sands = now + self.adver_int
 
-    def _leave_master(self, new: State, now: float, reason: str) -> None:
-        """keepalived vrrp_state_leave_master / restore_vrrp_interfaces."""
+    def _do_adver_timer(self) -> None:
+        self._sands = self._now + self.adver_int
+
+    def _do_master_down_timer(self) -> None:
+        self._sands = self._now + self.master_down_interval
+
+    def _do_skew_timer(self) -> None:
+        self._sands = self._now + self.skew_time
+
+    def _do_wait_timer(self) -> None:
+        self._sands = self._now + self._master_adver_int + self._skew(PRIORITY_OWNER)
+
+    def _do_stop_timers(self) -> None:
+        self._sands = None
         self._garp_delay_at = self._garp_lower_at = self._garp_refresh_at = None
-        if new is State.STOP:
-            self._send_advert(PRIORITY_STOP)
-            self._actions.append(RemoveVips())
-            self._state = new
-            self._sands = None
-            self._actions.append(StateChange(State.MASTER, new, reason))
+
+    def _do_own_interval(self) -> None:
+        self._master_adver_int = self.adver_int
+
+    def _do_adopt_interval(self) -> None:
+        if self.version == 3 and self._rx is not None:
+            self._master_adver_int = self._rx.advert_int
+
+    def _do_learn_master(self) -> None:
+        if self._rx is not None:
+            self.master_address = self._rx_source
+            self.master_priority = self._rx.priority
+
+    def _do_learn_sender(self) -> None:
+        self.master_address = self._rx_source
+
+    def _do_preempt_delay(self) -> None:
+        if self.preempt_delay <= 0 or self._rx is None:
             return
-        self._state = new
-        self._actions.append(StateChange(State.MASTER, new, reason))
-        if new is State.FAULT:
-            self._send_advert(PRIORITY_STOP)
-        self._actions.append(RemoveVips())
-        self.stats.released_master += 1
-        if new is State.BACKUP:
+        if self._rx.priority >= self._priority:
             self._preempt_time = None
-            self._sands = now + self.master_down_interval
-        else:
-            self._sands = None
+        elif self._preempt_time is None:
+            self.log.info("(%s) start preempt delay (%.2f)", self.name, self.preempt_delay)
+            self._preempt_time = self._now + self.preempt_delay
+
+    def _do_answer_higher(self) -> None:
+        if self.higher_prio_send_advert:
+            self._send_advert()
+
+    def _do_answer_lower(self) -> None:
+        now = self._now
+        if self._rx_ah_seq is not None:
+            self._ah_seq = self._rx_ah_seq + 1  # keepalived "Syncing seq_num"
+            self._ah_cycle = False
+        if not self.lower_prio_no_advert:
+            self._send_advert()
+            self._sands = now + self.adver_int
+        self.gratuitous_for_lower_priority(now)
+
+    def _do_report_lower(self) -> None:
+        if self._rx is not None and self._rx_source is not None:
+            self._actions.append(LowerPriorityReceived(self._rx_source, self._rx.priority))
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -592,3 +666,14 @@ class VirtualRouter:
 
     def _gratuitous(self, repeat: int) -> None:
         self._actions.extend(SendGratuitous() for _ in range(repeat))
+
+
+_STEP: dict[Do, Callable[[VirtualRouter], None]] = {
+    step: getattr(VirtualRouter, "_do_" + step.name.lower()) for step in Do
+}
+"""Each step of :class:`~pykeepalived.vrrp.fsm.Do` and the method that performs it."""
+
+_ROWS: dict[tuple[State, Event], tuple[State, tuple[Callable[[VirtualRouter], None], ...]]] = {
+    key: (row.next, tuple(_STEP[step] for step in row.does)) for key, row in TRANSITIONS.items()
+}
+"""The transition table with its steps resolved once: what ``_fire`` runs."""

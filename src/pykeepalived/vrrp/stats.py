@@ -23,6 +23,7 @@ REASON_COUNTER = {
     "checksum": "chk_err",
     "advert_int": "advert_interval_err",
     "addr_list": "addr_list_err",
+    "addr_count": "addr_list_err",
     "invalid_authtype": "invalid_authtype",
     "authtype": "authtype_mismatch",
     "auth": "auth_failure",

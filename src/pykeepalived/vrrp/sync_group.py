@@ -9,138 +9,209 @@ must, or traffic would go out through one box and come back through another. kee
 * a member whose Master_Down_Timer fires becomes MASTER only if the group is already MASTER or
   every other member also wants MASTER (``vrrp_sync_can_goto_master``); otherwise it stays
   BACKUP, wanting MASTER, and the first member allowed to go pulls the rest
-  (``vrrp_sync_master``).
+  (``vrrp_sync_master``);
+* at start, a group whose members do not all want MASTER starts them all as backups.
 
-The routers call the group synchronously at those decision points, so a member never sends a
-MASTER advert or adds VIPs the group would not allow. The group's own state changes (for the
-group ``notify`` scripts, with "GROUP" as first argument) are queued in :meth:`actions`.
+A :class:`SyncGroup` is the one object the daemon drives: every input for a member goes through
+it, and each call returns every member's actions in their final order (the member the event
+was for first, then the members it pulled along, then the group's own state change), as
+``(router, action)`` pairs; a group's state change has no router. The daemon carries them out
+in that order and never repairs the group or reorders anything.
+
+An instance outside any ``vrrp_sync_group`` is driven through a group of one
+(:meth:`SyncGroup.solo`): the rules above change nothing for it, and it reports no group state.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
-from pykeepalived.vrrp.actions import State, StateChange
+from pykeepalived.vrrp.actions import Action, GroupStateChange, LowerPriorityReceived, State
 from pykeepalived.vrrp.fsm import Event
-from pykeepalived.vrrp.options import SyncGroupHooks
-from pykeepalived.vrrp.router import VirtualRouter
+from pykeepalived.vrrp.packet import Advert, IPAddress
+from pykeepalived.vrrp.router import PRIORITY_OWNER, VirtualRouter
 
-logger = logging.getLogger(__name__)
+Emitted = tuple[VirtualRouter | None, Action]
+"""One action and the member it is for (None: the group's own state change)."""
+
+_NOTHING: list[Emitted] = []
+_WORD = {Event.GROUP_MASTER: "MASTER", Event.GROUP_BACKUP: "BACKUP", Event.GROUP_FAULT: "FAULT"}
 
 
-class SyncGroup(SyncGroupHooks):
-    """A ``vrrp_sync_group``; construct it before starting its routers."""
+class SyncGroup:
+    """A ``vrrp_sync_group`` (or, with ``name`` None, one instance on its own)."""
 
-    def __init__(self, name: str, routers: Sequence[VirtualRouter]) -> None:
+    def __init__(self, name: str | None, routers: Sequence[VirtualRouter],
+                 log: logging.Logger | None = None, *, state: State = State.INIT) -> None:
+        """``state`` is the state of the group of the same name before a reload: a group
+        rebuilt over running members keeps it and reports only later changes."""
         self.name = name
         self.routers = tuple(routers)
-        for router in self.routers:
-            if router.sync_group is not None:
-                raise ValueError(f"virtual router {router.name} cannot exist in more than one "
-                                 f"sync group ({name})")
-            router.sync_group = self
-        if len(self.routers) == 1:
-            logger.warning("Sync group %s has only 1 virtual router(s) - this probably isn't "
-                           "what you want", name)
-        self._state = State.INIT
-        self._actions: list[StateChange] = []
-        self._syncing = False
+        self.log = log or logging.getLogger("pykeepalived.vrrp")
+        if not self.routers:
+            raise ValueError(f"sync group {name}: no virtual router")
+        if len({id(r) for r in self.routers}) != len(self.routers):
+            raise ValueError(f"sync group {name}: a virtual router is listed twice")
+        if name is not None and len(self.routers) == 1:
+            self.log.warning("Sync group %s has only 1 virtual router(s) - this probably "
+                             "isn't what you want", name)
+        self._state = state
+
+    @classmethod
+    def solo(cls, router: VirtualRouter) -> SyncGroup:
+        """The group of one that drives an instance outside any vrrp_sync_group."""
+        return cls(None, [router], router.log)
 
     @property
     def state(self) -> State:
         return self._state
 
-    def actions(self) -> list[StateChange]:
-        """Group state changes since the last call (for group notify scripts and the FIFO)."""
-        queued, self._actions = self._actions, []
-        return queued
+    @property
+    def is_solo(self) -> bool:
+        return self.name is None
 
-    # --- hooks called by member routers --------------------------------------------------
+    # --- inputs ------------------------------------------------------------------------
 
-    def can_goto_master(self, router: VirtualRouter) -> bool:
+    def start(self, now: float, resume: Collection[VirtualRouter] = ()) -> list[Emitted]:
+        """Start every member not running yet (RFC 5798 6.4.1); ``resume`` were MASTER
+        before a reload."""
+        fresh = [r for r in self.routers if not r.started]
+        if self.is_solo:
+            for router in fresh:
+                router.start(now, resume_master=router in resume)
+            return self._collect(fresh)
+        out: list[Emitted] = []
+        if not fresh:
+            return out
+        if self._state is State.INIT:
+            # keepalived vrrp_init_state: the group's BACKUP/FAULT notifications come first
+            faulty = any(r.has_fault for r in self.routers)
+            self._set_state(State.FAULT if faulty else State.BACKUP, "startup", out)
+        wants = [r in resume or (r.base_priority == PRIORITY_OWNER
+                                 and r.wantstate is State.MASTER) for r in fresh]
+        mixed = (any(wants) and not all(wants)) or (
+            any(wants) and any(r.state is not State.MASTER for r in self.routers if r.started))
+        for router in fresh:
+            router.start(now, resume_master=router in resume, allow_master=not mixed,
+                         as_backup=mixed and router not in resume)
+            out += self._collect([router])
+        if any(r.state is State.FAULT for r in self.routers):
+            self._pull(Event.GROUP_FAULT, now, "startup", lambda r: r.state is not State.FAULT,
+                       None, out)
+        self._update_state("startup", out)
+        return out
+
+    def shutdown(self, now: float) -> list[Emitted]:
+        """Every member leaves the protocol; the group reports STOP after its last member."""
+        out: list[Emitted] = []
+        for router in self.routers:
+            router.shutdown(now)
+            out += self._collect([router])
+        self._update_state("shutdown", out)
+        return out
+
+    def receive_advert(self, router: VirtualRouter, advert: Advert, source: IPAddress,
+                       now: float, *, ttl: int = 255, ah_seq: int | None = None
+                       ) -> list[Emitted]:
+        old = router.state
+        router.receive_advert(advert, source, now, ttl=ttl, ah_seq=ah_seq)
+        return self._settle(router, old, now)
+
+    def handle_timer(self, router: VirtualRouter, now: float) -> list[Emitted]:
+        old = router.state
+        allow = not router.master_down_due(now) or self._can_goto_master(router)
+        router.handle_timer(now, allow_master=allow)
+        return self._settle(router, old, now)
+
+    def track(self, obj: str, status: bool | int | None, now: float) -> list[Emitted]:
+        """What tracking observed of ``obj``, for every member that watches it."""
+        out: list[Emitted] = []
+        for router in self.routers:
+            if router.tracking.watches(obj):
+                old = router.state
+                router.track(obj, status, now, may_recover=self._may_recover(router))
+                out += self._settle(router, old, now)
+        return out
+
+    def set_fault(self, router: VirtualRouter, source: str, reason: str,
+                  now: float) -> list[Emitted]:
+        old = router.state
+        router.set_fault(source, reason, now)
+        return self._settle(router, old, now)
+
+    def clear_fault(self, router: VirtualRouter, source: str, now: float) -> list[Emitted]:
+        old = router.state
+        router.clear_fault(source, now, may_recover=self._may_recover(router))
+        return self._settle(router, old, now)
+
+    # --- the group's rules ---------------------------------------------------------------
+
+    def _can_goto_master(self, router: VirtualRouter) -> bool:
         """keepalived vrrp_sync_can_goto_master: prefer BACKUP to avoid thrashing."""
         if self._state is State.MASTER:
             return True
         return all(other.wantstate is State.MASTER for other in self.routers
                    if other is not router)
 
-    def has_faulty_member(self) -> bool:
-        return any(router.faults for router in self.routers)
+    def _may_recover(self, router: VirtualRouter) -> bool:
+        """A member leaves FAULT only when no other member has a fault of its own."""
+        return not any(other.has_fault for other in self.routers if other is not router)
 
-    def member_changed(self, router: VirtualRouter, old: State, new: State, now: float,
-                       reason: str) -> None:
-        """A member changed state by itself: pull the others along (keepalived's TSM)."""
-        if self._syncing:
-            return
-        self._syncing = True
-        try:
-            why = f"sync group {self.name}: {router.name} {reason}"
+    def _settle(self, router: VirtualRouter, old: State, now: float) -> list[Emitted]:
+        """The member's actions, then what its change does to the others, then the group's."""
+        actions = router.actions()
+        if self.is_solo:
+            return [(router, a) for a in actions] if actions else _NOTHING
+        out: list[Emitted] = [(router, a) for a in actions]
+        new = router.state
+        why = f"sync group {self.name}: {router.name}"
+        if new is not old:
             if new is State.FAULT:
-                self._pull(Event.GROUP_FAULT, now, why, lambda r: r.state is not State.FAULT)
+                self._pull(Event.GROUP_FAULT, now, why, lambda r: r.state is not State.FAULT,
+                           router, out)
             elif new is State.MASTER:
-                self._pull(Event.GROUP_MASTER, now, why, lambda r: r.state is State.BACKUP)
+                self._pull(Event.GROUP_MASTER, now, why, lambda r: r.state is State.BACKUP,
+                           router, out)
             elif new is State.BACKUP and old in (State.MASTER, State.FAULT):
                 self._pull(Event.GROUP_BACKUP, now, why,
                            lambda r: r.state is State.MASTER
-                           or (r.state is State.FAULT and not r.faults))
-        finally:
-            self._syncing = False
-        self._update_state(reason)
-
-    def after_event(self, now: float) -> None:
-        """Bring members in line after any router event; idempotent, safe to call always.
-
-        Members already move each other synchronously; this repairs what the daemon changed
-        behind the group's back (for example a router fed events before the group existed).
-        """
-        if self._syncing:
-            return
-        self._syncing = True
-        try:
-            why = f"sync group {self.name}"
-            if self.has_faulty_member():
-                self._pull(Event.GROUP_FAULT, now, why, lambda r: r.state is not State.FAULT)
-            else:
-                self._pull(Event.GROUP_BACKUP, now, why,
-                           lambda r: r.state is State.FAULT and not r.faults)
-                states = {r.state for r in self.routers}
-                if State.MASTER in states and State.BACKUP in states:
-                    if all(r.wantstate is State.MASTER for r in self.routers):
-                        self._pull(Event.GROUP_MASTER, now, why,
-                                   lambda r: r.state is State.BACKUP)
-                    else:
-                        self._pull(Event.GROUP_BACKUP, now, why,
-                                   lambda r: r.state is State.MASTER)
-        finally:
-            self._syncing = False
-        self._update_state("resynchronised")
-
-    # --- internals -------------------------------------------------------------------------
+                           or (r.state is State.FAULT and not r.has_fault), router, out)
+        if any(isinstance(a, LowerPriorityReceived) for a in actions):
+            # keepalived vrrp_state_master_rx: the other members announce their VIPs too
+            for other in self.routers:
+                if other is not router and other.state is State.MASTER:
+                    other.gratuitous_for_lower_priority(now)
+                    out += self._collect([other])
+        self._update_state(why, out)
+        return out
 
     def _pull(self, event: Event, now: float, reason: str,
-              which: Callable[[VirtualRouter], bool]) -> None:
-        targets = [r for r in self.routers if which(r)]
+              which: Callable[[VirtualRouter], bool], trigger: VirtualRouter | None,
+              out: list[Emitted]) -> None:
+        targets = [r for r in self.routers if r is not trigger and which(r)]
         if not targets:
             return
-        word = {Event.GROUP_MASTER: "MASTER", Event.GROUP_BACKUP: "BACKUP",
-                Event.GROUP_FAULT: "FAULT"}[event]
-        logger.info("VRRP_Group(%s) Syncing instances to %s state", self.name, word)
+        self.log.info("VRRP_Group(%s) Syncing instances to %s state", self.name, _WORD[event])
         for router in targets:
             router.group_event(event, now, reason)
+        out += self._collect(targets)
 
-    def _update_state(self, reason: str) -> None:
+    def _update_state(self, reason: str, out: list[Emitted]) -> None:
         states = {r.state for r in self.routers}
         if State.FAULT in states:
             new = State.FAULT
-        elif states == {State.MASTER}:
-            new = State.MASTER
-        elif states == {State.BACKUP}:
-            new = State.BACKUP
-        elif states == {State.STOP}:
-            new = State.STOP
+        elif len(states) == 1 and next(iter(states)) is not State.INIT:
+            new = next(iter(states))
         else:
             return  # mixed or still starting: keep the group state
-        if new is not self._state:
-            self._actions.append(StateChange(self._state, new, reason))
+        self._set_state(new, reason, out)
+
+    def _set_state(self, new: State, reason: str, out: list[Emitted]) -> None:
+        if new is not self._state and self.name is not None:
+            out.append((None, GroupStateChange(self.name, self._state, new, reason)))
             self._state = new
+
+    @staticmethod
+    def _collect(routers: Sequence[VirtualRouter]) -> list[Emitted]:
+        return [(r, a) for r in routers for a in r.actions()]

@@ -21,15 +21,8 @@ successes make it OK.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pykeepalived.vrrp.router import VirtualRouter
-
-logger = logging.getLogger(__name__)
 
 PRIORITY_OWNER = 255
 TRACK_FILE_FAULT = -254
@@ -66,57 +59,6 @@ def effective_priority(base: int, deltas: Iterable[int] = ()) -> int:
     return max(1, min(PRIORITY_OWNER - 1, base + sum(deltas)))
 
 
-@dataclass(frozen=True, slots=True)
-class TrackedItem:
-    """An up/down tracked object (interface, script, process, BFD) for :func:`evaluate`."""
-
-    ok: bool
-    weight: int = 0
-    reverse: bool = False
-    name: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TrackedFileValue:
-    """A track_file's current value for :func:`evaluate`."""
-
-    value: int
-    weight: int = 1
-    reverse: bool = False
-    name: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """Result of :func:`evaluate`: the effective priority, or FAULT with the reason."""
-
-    priority: int
-    fault: bool
-    reason: str = ""
-
-
-def evaluate(base: int, items: Iterable[TrackedItem],
-             file_items: Iterable[TrackedFileValue] = ()) -> Evaluation:
-    """Fold an instance's tracked objects into FAULT or an effective priority."""
-    deltas: list[int] = []
-    failed: list[str] = []
-    for item in items:
-        if causes_fault(item.weight, item.ok, item.reverse):
-            failed.append(item.name or "tracked object")
-        else:
-            deltas.append(weighted_delta(item.weight, item.ok, item.reverse))
-    for entry in file_items:
-        status = track_file_status(entry.value, entry.weight, entry.reverse)
-        if status is None:
-            failed.append(entry.name or f"track_file value {entry.value}")
-        else:
-            deltas.append(status)
-    priority = effective_priority(base, deltas)
-    if failed:
-        return Evaluation(priority, True, "fault: " + ", ".join(failed))
-    return Evaluation(priority, False)
-
-
 class ScriptState:
     """rise/fall counting of one vrrp_script's results (``ok`` is None until the first)."""
 
@@ -128,6 +70,11 @@ class ScriptState:
         self._result = 0 if init_fail else self.rise - 1
         self._initial = not init_fail
         self.ok: bool | None = False if init_fail else None
+
+    @property
+    def result(self) -> int:
+        """keepalived's counter, 0 .. rise + fall - 1 (OK when >= rise; in its data dump)."""
+        return self._result
 
     def feed(self, ok: bool) -> bool:
         """Record one run's result; return True when ``ok`` changed (then re-apply weights)."""
@@ -152,67 +99,67 @@ class ScriptState:
         return changed
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Tracked:
-    """One tracked object of an instance; ``status`` is up (bool), a file value (int), or
-    None while unknown (a script that has not run yet: no effect either way)."""
+    """One tracked entry of an instance: which object it watches, with which weight.
 
-    name: str
+    ``obj`` names the object ("interface eth0", "script chk_haproxy", "file tf1"); an
+    instance may watch one object twice (its own track_script and its sync group's), each
+    entry with its weight. ``is_file`` entries take a number (track_file), others up/down.
+    """
+
+    obj: str
     weight: int = 0
     reverse: bool = False
     is_file: bool = False
-    status: bool | int | None = None
 
-    def delta(self) -> int | None:
-        """Priority delta, or None for FAULT."""
-        if self.status is None:
+    def delta(self, status: bool | int | None) -> int | None:
+        """Priority delta for ``status``, or None for FAULT; an unknown status adds 0."""
+        if status is None:
             return 0
         if self.is_file:
-            return track_file_status(int(self.status), self.weight, self.reverse)
-        up = bool(self.status)
+            return track_file_status(int(status), self.weight, self.reverse)
+        up = bool(status)
         if causes_fault(self.weight, up, self.reverse):
             return None
         return weighted_delta(self.weight, up, self.reverse)
 
 
 class InstanceTracking:
-    """Every tracked object of one vrrp_instance (and its sync group's); feeds the router."""
+    """Every tracked entry of one vrrp_instance (and of its sync group), and their status.
 
-    def __init__(self, base_priority: int) -> None:
+    The one place where tracking becomes FAULT or an effective priority: the router owns one
+    and the daemon only reports what it observed (:meth:`update`).
+    """
+
+    __slots__ = ("base_priority", "entries", "status")
+
+    def __init__(self, base_priority: int, entries: Iterable[Tracked] = ()) -> None:
         self.base_priority = base_priority
-        self.tracked: dict[str, Tracked] = {}
+        self.entries = tuple(entries)
+        self.status: dict[str, bool | int | None] = {e.obj: None for e in self.entries}
 
-    def add(self, name: str, weight: int = 0, reverse: bool = False, *,
-            is_file: bool = False, status: bool | int | None = None) -> Tracked:
-        """Track ``name`` ("interface eth0", "script chk_haproxy", "file /run/x", ...)."""
-        item = Tracked(name, weight, reverse, is_file, status)
-        self.tracked[name] = item
-        return item
+    def watches(self, obj: str) -> bool:
+        return obj in self.status
 
-    def update(self, name: str, status: bool | int | None) -> bool:
-        """New status (up/down, or file value); True when it changed."""
-        item = self.tracked[name]
-        if item.status == status and type(item.status) is type(status):
+    def update(self, obj: str, status: bool | int | None) -> bool:
+        """New status (up/down, or a file value) of ``obj``; True when it changed."""
+        old = self.status.get(obj, _UNWATCHED)
+        if old is _UNWATCHED:
             return False
-        item.status = status
+        if old == status and type(old) is type(status):
+            return False
+        self.status[obj] = status
         return True
 
-    def faults(self) -> set[str]:
-        return {name for name, item in self.tracked.items() if item.delta() is None}
+    def faults(self) -> list[str]:
+        """The objects that put the instance in FAULT now, in configuration order."""
+        return list(dict.fromkeys(e.obj for e in self.entries
+                                  if e.delta(self.status[e.obj]) is None))
 
     def effective_priority(self) -> int:
-        deltas = (item.delta() for item in self.tracked.values())
+        deltas = (e.delta(self.status[e.obj]) for e in self.entries)
         return effective_priority(self.base_priority, (d for d in deltas if d is not None))
 
-    def apply(self, router: VirtualRouter, now: float) -> None:
-        """Push priority and fault set into ``router`` (set_priority / set_fault / clear_fault).
 
-        Only faults named after this instance's tracked objects are cleared, so reasons the
-        daemon set by other means stay.
-        """
-        router.set_priority(self.effective_priority(), now)
-        wanted = self.faults()
-        for reason in sorted((router.faults & self.tracked.keys()) - wanted):
-            router.clear_fault(now, reason)
-        for reason in sorted(wanted - router.faults):
-            router.set_fault(now, reason)
+_UNWATCHED = object()

@@ -7,6 +7,7 @@ from ipaddress import IPv4Address
 from pykeepalived.config import load_config_text
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.daemon.instance import InstancePlan, plan_instance
+from pykeepalived.vrrp.tracking import Tracked
 
 HOST = SystemInfo(interfaces={"eth0": 1, "eth1": 1}, users={"root"}, groups={"root"},
                   probe_files=False)
@@ -15,7 +16,7 @@ HOST = SystemInfo(interfaces={"eth0": 1, "eth1": 1}, users={"root"}, groups={"ro
 def plan(body: str, globals_: str = "", name: str = "VI_1") -> InstancePlan:
     result = load_config_text(f"global_defs {{\n{globals_}\n}}\n{body}", system=HOST)
     assert result.ok, [str(d) for d in result.diagnostics]
-    return plan_instance(result.config.vrrp_instances[name], result.config.global_defs)
+    return plan_instance(result.config.vrrp_instances[name], result.config)
 
 
 def instance(extra: str = "", vips: str = "192.0.2.10/24") -> str:
@@ -91,8 +92,31 @@ def test_tracking_lists() -> None:
     body = ("vrrp_script chk {\nscript /bin/true\nweight -20\n}\n"
             + instance("track_interface {\neth1 weight -30\n}\ntrack_script {\nchk\n}"))
     p = plan(body, "enable_script_security\nscript_user root")
-    assert p.track_interfaces == [("eth1", -30, False)]
-    assert p.track_scripts == [("chk", None, False)]
+    assert p.tracking == (Tracked("interface eth1", -30), Tracked("script chk", -20),
+                          Tracked("interface eth0"))
+    assert p.tracked("script") == ["chk"] and p.tracked("interface") == ["eth1", "eth0"]
+
+
+def test_sync_group_tracking_reaches_every_member() -> None:
+    """vrrp_sync_group track_*: each member watches the group's objects, with the group's
+    weights (keepalived sync_group_tracking_init)."""
+    body = ("vrrp_script chk {\nscript /bin/true\n}\n"
+            "track_file tf {\nfile /run/tf\nweight 0\n}\n"
+            "vrrp_sync_group G {\ngroup {\nVI_1\nVI_2\n}\ntrack_script {\nchk\n}\n"
+            "track_interface {\neth1\n}\ntrack_file {\ntf\n}\n}\n"
+            + instance() + instance().replace("VI_1", "VI_2").replace(
+                "router_id 51", "router_id 52"))
+    for name in ("VI_1", "VI_2"):
+        p = plan(body, "enable_script_security\nscript_user root", name=name)
+        assert p.sync_group == "G"
+        assert set(p.tracking) == {Tracked("interface eth1"), Tracked("script chk"),
+                                   Tracked("file tf", 0, is_file=True),
+                                   Tracked("interface eth0")}
+
+
+def test_dont_track_primary_and_notify_priority_changes() -> None:
+    p = plan(instance("dont_track_primary\nnotify_priority_changes"))
+    assert p.tracking == () and p.notify_priority_changes
 
 
 def test_v3_checksum_as_v2_global_and_per_instance() -> None:

@@ -9,6 +9,9 @@ from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import (
     Action,
     AddVips,
+    GroupStateChange,
+    LowerPriorityReceived,
+    PriorityChanged,
     RemoveVips,
     SendAdvert,
     SendGratuitous,
@@ -77,6 +80,12 @@ def summary(actions: list[Action]) -> list[str]:
             out.append("remove_vips")
         elif isinstance(a, SendGratuitous):
             out.append("garp")
+        elif isinstance(a, PriorityChanged):
+            out.append(f"prio({a.old}->{a.new})")
+        elif isinstance(a, LowerPriorityReceived):
+            out.append(f"lower({a.priority})")
+        elif isinstance(a, GroupStateChange):
+            out.append(f"group {a.old.value}->{a.new.value}")
         else:  # pragma: no cover
             out.append(repr(a))
     return out

@@ -8,6 +8,7 @@ import pytest
 
 from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import SendAdvert, State, StateChange
+from pykeepalived.vrrp.tracking import Tracked
 from tests.unit.vrrp.helpers import (
     ME,
     PEER_HIGH,
@@ -40,7 +41,7 @@ def test_owner_goes_master_at_once_in_keepalived_order() -> None:
     r = router(priority=255)
     r.start(0.0)
     acts = r.actions()
-    assert summary(acts) == ["INIT->MASTER", "advert(255)", "add_vips", *GARPS]
+    assert summary(acts) == ["advert(255)", "INIT->MASTER", "add_vips", *GARPS]
     assert r.get_timer() == 1.0
     assert r.stats.became_master == 1 and r.stats.advert_sent == 1
 
@@ -73,7 +74,7 @@ def test_backup_timeout_becomes_master_then_adverts_and_garp_bursts() -> None:
     r.handle_timer(3.0)  # early wake-up: nothing
     assert r.actions() == [] and r.state is State.BACKUP
     r.handle_timer(3.609375)
-    assert summary(r.actions()) == ["BACKUP->MASTER", "advert(100)", "add_vips", "garp", "garp"]
+    assert summary(r.actions()) == ["advert(100)", "BACKUP->MASTER", "add_vips", "garp", "garp"]
     sent = []
     now = 3.609375
     for _ in range(10):  # bounded walk over the timers
@@ -218,7 +219,7 @@ def test_master_equal_priority_lower_address_loses() -> None:
     r = started_master(0.0, garp_master_delay=0)
     r.receive_advert(advert(100), PEER_LOW, 10.0)
     assert r.state is State.MASTER
-    assert summary(r.actions()) == ["advert(100)", *GARPS]
+    assert summary(r.actions()) == ["advert(100)", *GARPS, "lower(100)"]
     assert r.get_timer() == 11.0
 
 
@@ -226,7 +227,7 @@ def test_master_answers_lower_priority_at_once() -> None:
     r = started_master(0.0, garp_master_delay=0, garp_lower_prio_repeat=1,
                        garp_lower_prio_delay=4.0)
     r.receive_advert(advert(50), PEER_HIGH, 10.0)
-    assert summary(r.actions()) == ["advert(100)", "garp"]
+    assert summary(r.actions()) == ["advert(100)", "garp", "lower(50)"]
     assert r.get_timer() == 11.0
     r.handle_timer(11.0)
     r.handle_timer(12.0)
@@ -241,7 +242,7 @@ def test_lower_prio_no_advert() -> None:
                        garp_master_delay=0)
     timer = r.get_timer()
     r.receive_advert(advert(50), PEER_HIGH, timer - 0.5 if timer else 0)
-    assert r.actions() == [] and r.get_timer() == timer
+    assert summary(r.actions()) == ["lower(50)"] and r.get_timer() == timer
 
 
 def test_master_hears_priority_zero_sends_advert() -> None:
@@ -290,7 +291,7 @@ def test_shutdown_master() -> None:
     assert r.get_timer() is None
     r.receive_advert(advert(150), PEER_HIGH, 8.0)
     r.handle_timer(100.0)
-    r.set_fault(100.0, "x")
+    r.set_fault("test", "x", 100.0)
     assert r.actions() == [] and r.state is State.STOP
 
 
@@ -305,16 +306,18 @@ def test_shutdown_backup_and_unstarted() -> None:
 
 # --- priority --------------------------------------------------------------------------------
 
-def test_set_priority_moves_backup_timer_and_master_advert() -> None:
-    r = started_backup(0.0)
+def test_tracked_priority_moves_backup_timer_and_master_advert() -> None:
+    r = started_backup(0.0, tracking=(Tracked("file f", weight=1, is_file=True),))
     before = r.get_timer()
-    r.set_priority(200, 1.0)
+    r.track("file f", 100, 1.0)
     assert r.priority == 200
+    assert summary(r.actions()) == ["prio(100->200)"]
     assert r.get_timer() == pytest.approx((before or 0) - (156 - 56) / 256)
-    r.set_priority(300, 1.0)
+    r.track("file f", 200, 1.0)
     assert r.priority == 254
-    r.set_priority(-5, 1.0)
+    r.track("file f", -104, 1.0)
     assert r.priority == 1
+    assert summary(r.actions()) == ["prio(200->254)", "prio(254->1)"]
     r.handle_timer(100.0)
     assert r.state is State.MASTER
     sends = [a for a in r.actions() if isinstance(a, SendAdvert)]
@@ -322,44 +325,46 @@ def test_set_priority_moves_backup_timer_and_master_advert() -> None:
 
 
 def test_owner_priority_never_changes() -> None:
-    r = router(priority=255)
-    r.set_priority(100, 0.0)
-    assert r.priority == 255
+    r = router(priority=255, tracking=(Tracked("file f", weight=1, is_file=True),))
+    r.start(0.0)
+    r.actions()
+    r.track("file f", -50, 1.0)
+    assert r.priority == 255 and r.actions() == []
 
 
 # --- FAULT -----------------------------------------------------------------------------------
 
 def test_fault_from_master_and_recovery() -> None:
     r = started_master(0.0)
-    r.set_fault(5.0, "interface eth0 down")
+    r.set_fault("link", "interface eth0 down", 5.0)
     assert summary(r.actions()) == ["MASTER->FAULT", "advert(0)", "remove_vips"]
     assert r.get_timer() is None
     r.receive_advert(advert(150), PEER_HIGH, 6.0)  # ignored in FAULT, not even counted
     assert r.stats.advert_rcvd == 0
-    r.set_fault(6.0, "script chk down")
-    r.clear_fault(7.0, "interface eth0 down")
+    r.set_fault("script", "script chk down", 6.0)
+    r.clear_fault("link", 7.0)
     assert r.state is State.FAULT  # the script still fails
-    r.clear_fault(8.0, "script chk down")
+    r.clear_fault("script", 8.0)
     assert summary(r.actions()) == ["FAULT->BACKUP"]
     assert r.get_timer() == 8.0 + r.master_down_interval
 
 
 def test_fault_from_backup_and_before_start() -> None:
     r = started_backup(0.0)
-    r.set_fault(1.0, "link")
+    r.set_fault("link", "link", 1.0)
     assert summary(r.actions()) == ["BACKUP->FAULT"]
     early = router()
-    early.set_fault(0.0, "link")
+    early.set_fault("link", "link", 0.0)
     assert early.actions() == [] and early.state is State.INIT
     early.start(1.0)
     assert summary(early.actions()) == ["INIT->FAULT"]
-    early.clear_fault(2.0)
+    early.clear_fault("link", 2.0)
     assert summary(early.actions()) == ["FAULT->BACKUP"]
 
 
 def test_state_change_reason_names_the_fault() -> None:
     r = started_backup(0.0)
-    r.set_fault(1.0, "track_script chk_web")
+    r.set_fault("script", "track_script chk_web", 1.0)
     change = r.actions()[0]
     assert isinstance(change, StateChange) and "chk_web" in change.reason
 
@@ -391,22 +396,60 @@ def test_advert_fields_from_config() -> None:
 
 
 def test_skip_check_adv_addr() -> None:
+    """keepalived vrrp_state_backup: only the master already followed is trusted."""
     other = (IPv4Address("192.0.2.99"),)
     r = started_backup(0.0, skip_check_adv_addr=True)
-    r.receive_advert(advert(150, addresses=other), PEER_HIGH, 1.0)
+    r.receive_advert(advert(150, addresses=other), PEER_LOW, 0.5)  # not our master: checked
+    assert r.stats.addr_list_err == 1 and r.master_address is None
+    r.receive_advert(advert(150), PEER_HIGH, 1.0)
     r.receive_advert(advert(150, addresses=other), PEER_HIGH, 2.0)
-    assert r.stats.addr_list_err == 1  # only the first advert from this master is checked
+    r.receive_advert(advert(150, addresses=()), PEER_HIGH, 3.0)
+    assert r.stats.addr_list_err == 1 and r.stats.advert_rcvd == 4  # keepalived counts first
+    assert r.get_timer() == 3.0 + r.master_down_interval
     plain = started_backup(0.0)
-    plain.receive_advert(advert(150, addresses=other), PEER_HIGH, 1.0)
+    plain.receive_advert(advert(150), PEER_HIGH, 1.0)
     plain.receive_advert(advert(150, addresses=other), PEER_HIGH, 2.0)
+    plain.receive_advert(advert(150, addresses=other), PEER_HIGH, 3.0)
     assert plain.stats.addr_list_err == 2
-    assert plain.stats.advert_rcvd == 2 and plain.get_timer() == 2.0 + plain.master_down_interval
+    assert plain.get_timer() == 1.0 + plain.master_down_interval  # only the first counted
 
 
-def test_address_count_mismatch_is_counted_but_used() -> None:
+def test_address_count_mismatch_is_dropped() -> None:
     r = started_backup(0.0)
     r.receive_advert(advert(150, addresses=()), PEER_HIGH, 1.0)
-    assert r.stats.addr_list_err == 1 and r.master_address == PEER_HIGH
+    assert r.stats.addr_list_err == 1 and r.stats.advert_rcvd == 0
+    assert r.master_address is None and r.get_timer() == 3.609375
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_higher_priority_advert_with_other_addresses_leaves_master_in_place(
+        version: int) -> None:
+    """RFC 3768 7.1 and keepalived: a peer advertising one VIP where we have three is
+    misconfigured; its advert is dropped, whatever its priority."""
+    vips = ("192.0.2.100/24", "192.0.2.101/24", "192.0.2.102/24")
+    r = started_master(0.0, version=version, vips=vips, garp_master_delay=0)
+    r.receive_advert(advert(200, version=version), PEER_HIGH, 10.0)
+    assert r.state is State.MASTER and r.actions() == []
+    assert r.stats.addr_list_err == 1
+    shuffled = tuple(IPv4Address(v.split("/")[0]) for v in reversed(vips))
+    r.receive_advert(advert(200, version=version, addresses=shuffled), PEER_HIGH, 11.0)
+    assert r.state is State.BACKUP  # the same list in another order is ours
+
+
+def test_a_fault_is_cleared_only_by_its_source() -> None:
+    """A router that cannot send (the driver's fault) stays in FAULT whatever tracking says."""
+    r = router(tracking=(Tracked("interface eth0"),))
+    r.set_fault("socket", "cannot send on eth0", 0.0)
+    r.start(0.0)
+    r.track("interface eth0", True, 1.0)
+    r.track("interface eth0", False, 2.0)
+    r.track("interface eth0", True, 3.0)
+    assert r.state is State.FAULT and r.get_timer() is None
+    assert "add_vips" not in summary(r.actions())
+    r.clear_fault("other", 4.0)
+    assert r.state is State.FAULT
+    r.clear_fault("socket", 5.0)
+    assert r.state is State.BACKUP
 
 
 def test_unicast_skips_ttl_check() -> None:
@@ -425,8 +468,8 @@ def test_ah_sequence_on_send_and_cycle() -> None:
     r.handle_timer(r.get_timer() or 0)
     assert [a.ah_seq for a in r.actions() if isinstance(a, SendAdvert)] == [0xFFFFFFFE]
     assert r._ah_cycle
-    r.set_fault(100.0, "link")  # the priority-0 advert still carries the stuck number
+    r.set_fault("link", "link", 100.0)  # the priority-0 advert still carries the stuck number
     assert [a.ah_seq for a in r.actions() if isinstance(a, SendAdvert)] == [0xFFFFFFFE]
-    r.clear_fault(101.0)
+    r.clear_fault("link", 101.0)
     r.handle_timer(200.0)  # MASTER again with a cycled counter: it restarts from 0
     assert [a.ah_seq for a in r.actions() if isinstance(a, SendAdvert)] == [1]

@@ -10,6 +10,7 @@ from pykeepalived.vrrp.actions import State
 from pykeepalived.vrrp.tracking import (
     InstanceTracking,
     ScriptState,
+    Tracked,
     causes_fault,
     effective_priority,
     track_file_status,
@@ -104,48 +105,40 @@ def test_script_state_agrees_with_a_plain_model(rise: int, fall: int,
         assert s.ok == ok
 
 
-def test_instance_tracking_applies_to_router() -> None:
-    r = started_backup(0.0, priority=100)
-    t = InstanceTracking(100)
-    t.add("interface eth0")  # unweighted: FAULT when down
-    t.add("script chk_web", weight=-30)
-    t.add("script chk_bonus", weight=20)
-    t.add("file /run/prio", weight=1, is_file=True, status=0)
-    t.update("interface eth0", True)
-    t.update("script chk_bonus", True)
-    t.apply(r, 1.0)
+def test_router_tracking_priority_and_faults() -> None:
+    entries = (Tracked("interface eth0"),  # unweighted: FAULT when down
+               Tracked("script chk_web", weight=-30),
+               Tracked("script chk_bonus", weight=20),
+               Tracked("file /run/prio", weight=1, is_file=True))
+    r = started_backup(0.0, priority=100, tracking=entries)
+    r.track("file /run/prio", 0, 0.5)
+    r.track("interface eth0", True, 0.5)
+    r.track("script chk_bonus", True, 1.0)
     assert r.priority == 120
-    t.update("script chk_web", False)
-    t.update("file /run/prio", -5)
-    t.apply(r, 2.0)
+    r.track("script chk_web", False, 2.0)
+    r.track("file /run/prio", -5, 2.0)
     assert r.priority == 85 and r.state is State.BACKUP
-    r.set_fault(2.5, "daemon: no address")  # a fault the tracker does not own
-    t.update("interface eth0", False)
-    t.apply(r, 3.0)
-    assert r.faults == {"interface eth0", "daemon: no address"}
-    t.update("interface eth0", True)
-    t.apply(r, 4.0)
-    assert r.faults == {"daemon: no address"} and r.state is State.FAULT
-    r.clear_fault(5.0)
-    assert summary(r.actions()) == ["BACKUP->FAULT", "FAULT->BACKUP"]
-    t.update("file /run/prio", -300)
-    t.apply(r, 6.0)
-    assert r.state is State.FAULT and t.faults() == {"file /run/prio"}
+    r.set_fault("address", "no address on eth0", 2.5)  # a fault tracking does not own
+    r.track("interface eth0", False, 3.0)
+    assert r.faults == {"interface eth0", "no address on eth0"}
+    r.track("interface eth0", True, 4.0)
+    assert r.faults == {"no address on eth0"} and r.state is State.FAULT
+    r.clear_fault("address", 5.0)
+    assert [w for w in summary(r.actions()) if "->" in w and "prio" not in w] == [
+        "BACKUP->FAULT", "FAULT->BACKUP"]
+    r.track("file /run/prio", -300, 6.0)
+    assert r.state is State.FAULT and r.tracking.faults() == ["file /run/prio"]
 
 
-def test_update_reports_change() -> None:
-    t = InstanceTracking(100)
-    t.add("x", weight=5)
+def test_update_reports_change_and_ignores_unwatched() -> None:
+    t = InstanceTracking(100, [Tracked("x", weight=5)])
     assert t.update("x", True) and not t.update("x", True) and t.update("x", None)
+    assert not t.update("y", True) and not t.watches("y")
 
 
-def test_evaluate() -> None:
-    from pykeepalived.vrrp.tracking import TrackedFileValue, TrackedItem, evaluate
-    ok = evaluate(100, [TrackedItem(True, 10), TrackedItem(False, -20)],
-                  [TrackedFileValue(3, 2)])
-    assert ok.priority == 96 and not ok.fault
-    down = evaluate(100, [TrackedItem(False, 0, name="interface eth0")])
-    assert down.fault and "eth0" in down.reason
-    filed = evaluate(100, [], [TrackedFileValue(-300, 1, name="file x")])
-    assert filed.fault and "file x" in filed.reason
-    assert evaluate(255, [TrackedItem(False, -50)]).priority == 255
+def test_one_object_tracked_twice_adds_both_weights() -> None:
+    """An instance's own track_script and its sync group's may name the same script."""
+    t = InstanceTracking(100, [Tracked("script s", weight=10), Tracked("script s", weight=5)])
+    t.update("script s", True)
+    assert t.effective_priority() == 115
+    assert InstanceTracking(255, [Tracked("script s", weight=-50)]).effective_priority() == 255
