@@ -59,6 +59,9 @@ vrrp_instance VI_6 {
 """
 # per-interface sysctls that differ for reasons other than VMAC handling
 IGNORED = {"stable_secret"}
+# where pykeepalived sets more than keepalived 2.2.7, (ours, keepalived's): see
+# pykeepalived.net.vmac_sysctl
+DIFFERENT = {("ipv4", "eth0"): {"arp_announce": ("2", "0")}}
 
 
 def conf_dir(host: Host, family: str, dev: str) -> dict[str, str]:
@@ -106,7 +109,8 @@ def test_vmac_and_no_accept_match_keepalived(lab: Lab, tmp_path: Path) -> None:
                 ours, theirs = conf_dir(p1, family, dev), conf_dir(k1, family, dev)
                 diff = {k: (ours.get(k), theirs.get(k)) for k in set(ours) | set(theirs)
                         if ours.get(k) != theirs.get(k)}
-                assert diff == {}, f"{family}/{dev}: (ours, keepalived) {diff}"
+                assert diff == DIFFERENT.get((family, dev), {}), \
+                    f"{family}/{dev}: (ours, keepalived) {diff}"
         for dev in ("vrrp.51", "vrrp.52"):
             ours_link = p1.run("ip", "-d", "-o", "link", "show", dev)
             theirs_link = k1.run("ip", "-d", "-o", "link", "show", dev)

@@ -48,12 +48,70 @@ def test_ipv4_vmac_link_and_sysctls(lab: Lab) -> None:
     assert sysctl(r1, "net/ipv6/conf/vrrp.51/disable_ipv6") == "1"
     assert sysctl(r1, "net/ipv4/conf/eth0/arp_ignore") == "1"
     assert sysctl(r1, "net/ipv4/conf/eth0/arp_filter") == "1"
+    assert sysctl(r1, "net/ipv4/conf/eth0/arp_announce") == "2"  # beyond keepalived
     assert not any(":" in a for a in r1.addresses("vrrp.51")), "no IPv6 on an IPv4 VMAC"
     with netns.enter(r1.netns):
         assert vmac.create_vmac("eth0", 51) == "vrrp.51"  # adopts the existing one
         vmac.delete_vmac("vrrp.51")
         vmac.delete_vmac("vrrp.51")  # gone already: fine
         assert not interfaces.exists("vrrp.51")
+    for name in ("arp_ignore", "arp_filter", "arp_announce"):
+        assert sysctl(r1, f"net/ipv4/conf/eth0/{name}") == "0", name
+
+
+BASE = ("arp_ignore", "arp_filter", "arp_announce")
+
+
+def test_base_sysctls_last_vmac_puts_back_what_is_still_ours(lab: Lab) -> None:
+    """Two VMACs on one base interface: the settings stay until the second goes; then each
+    is put back unless the operator changed it in between."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]])
+    r1.run("sysctl", "-qw", "net.ipv4.conf.eth0.arp_ignore=2")  # keepalived sets 1 anyway
+
+    def base() -> dict[str, str]:
+        return {n: sysctl(r1, f"net/ipv4/conf/eth0/{n}") for n in BASE}
+
+    with netns.enter(r1.netns):
+        vmac.create_vmac("eth0", 51)
+        vmac.create_vmac("eth0", 52)
+        vmac.create_vmac("eth0", 51)  # adopted: counted once
+        assert base() == {"arp_ignore": "1", "arp_filter": "1", "arp_announce": "2"}
+        vmac.delete_vmac("vrrp.51")
+        assert base() == {"arp_ignore": "1", "arp_filter": "1", "arp_announce": "2"}
+        r1.run("sysctl", "-qw", "net.ipv4.conf.eth0.arp_filter=0")
+        r1.run("sysctl", "-qw", "net.ipv4.conf.eth0.arp_filter=1")  # back as we set it
+        r1.run("sysctl", "-qw", "net.ipv4.conf.eth0.arp_announce=1")  # the operator's now
+        vmac.delete_vmac("vrrp.52")
+        assert base() == {"arp_ignore": "2", "arp_filter": "0", "arp_announce": "1"}
+        # an IPv6 VMAC changes none of them (keepalived 2.2.7 neither)
+        vmac.create_vmac("eth0", 53, family=6)
+        assert base() == {"arp_ignore": "2", "arp_filter": "0", "arp_announce": "1"}
+        vmac.delete_vmac("vrrp.53")
+
+
+def test_rp_filter_cleared_without_loosening_any_interface(lab: Lab) -> None:
+    """all.rp_filter=2 before: all goes to 0 once default and every interface filter at
+    least 2, the VMAC at 0; the last IPv4 VMAC puts back each value still as set."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]])
+    r1.run("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=2")
+    r1.run("sysctl", "-qw", "net.ipv4.conf.lo.rp_filter=1")
+    r1.run("sysctl", "-qw", "net.ipv4.conf.default.rp_filter=1")
+    devs = ("all", "default", "eth0", "lo")
+
+    def rp() -> dict[str, str]:
+        return {d: sysctl(r1, f"net/ipv4/conf/{d}/rp_filter") for d in devs}
+
+    before = rp()
+    assert before == {"all": "2", "default": "1", "eth0": "0", "lo": "1"}
+    with netns.enter(r1.netns):
+        vmac.create_vmac("eth0", 51)
+        assert rp() == {"all": "0", "default": "2", "eth0": "2", "lo": "2"}
+        assert sysctl(r1, "net/ipv4/conf/vrrp.51/rp_filter") == "0"
+        vmac.create_vmac("eth0", 52)
+        vmac.delete_vmac("vrrp.51")
+        assert rp()["all"] == "0", "vrrp.52 still needs it"
+        vmac.delete_vmac("vrrp.52")
+    assert rp() == before
 
 
 def test_ipv6_vmac_gets_base_link_local_deprecated(lab: Lab) -> None:

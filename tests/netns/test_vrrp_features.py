@@ -149,11 +149,8 @@ def test_use_vmac_virtual_mac_on_the_wire_and_in_clients(lab: Lab, tmp_path: Pat
     r1, r2 = two_routers(lab)
     client = lab.add_host("c", [["192.0.2.100/24"]], ipv6=False)
     client.run("sysctl", "-qw", "net.ipv4.conf.eth0.arp_accept=1")
-    # keepalived (and pykeepalived) set arp_ignore=1 and arp_filter=1 on the base interface;
-    # arp_announce=2 is the operator's part: without it the router's own ARP requests carry
-    # the VIP with the base MAC, and a client with arp_accept=1 learns that MAC instead.
-    for r in (r1, r2):
-        r.run("sysctl", "-qw", "net.ipv4.conf.eth0.arp_announce=2")
+    # the routers' sysctls (arp_ignore, arp_filter, arp_announce on eth0) are the daemon's
+    # part: see tests/netns/test_vmac_arp.py
     hosts = {"r1": r1, "r2": r2}
     cap = Capture(lab, tmp_path / "vmac.pcap")
     d1, d2 = master_then_backup(tmp_path, r1, instance(priority=150, extra="use_vmac"),

@@ -6,15 +6,14 @@ and reading ``ip -d link``, ``ip addr`` and /proc/sys before and after:
 - a macvlan in mode private on the base interface, named ``vrrp.<VRID>`` for IPv4 *and* for
   IPv6 instances (``use_vmac NAME`` overrides), MAC 00:00:5e:00:01:VRID (IPv4) or
   00:00:5e:00:02:VRID (IPv6), IPv6 address generation mode ``none`` (addr_gen_mode=1);
-- IPv4 VMAC: arp_ignore=1, accept_local=1, promote_secondaries=1 (rp_filter is 0) and IPv6
+- IPv4 VMAC: arp_ignore=1, accept_local=1, promote_secondaries=1, rp_filter=0 and IPv6
   disabled on it (disable_ipv6=1), so the macvlan never sends router solicitations or MLD
   reports with the shared MAC;
 - IPv6 VMAC: a link-local address copied from the base interface, ``nodad`` and deprecated
   (preferred_lft 0), so the VMAC has the link-local RFC 5798 needs as advert source, while
   the base interface's own one stays the preferred source for everything else;
-- base interface (IPv4): arp_ignore=1 and arp_filter=1, so that the base interface does
-  not answer ARP for the VIPs with its own MAC. keepalived leaves these set when it stops;
-  so does this module.
+- IPv4: settings of the base interface and of all/default rp_filter, put back when the last
+  VMAC goes: see :mod:`pykeepalived.net.vmac_sysctl`.
 
 ``vmac_xmit_base`` (keepalived.conf(5): "Send/Recv VRRP messages from base interface instead
 of VMAC interface") only changes where the VRRP socket is opened: see
@@ -29,14 +28,14 @@ import socket
 from typing import Any
 
 from pykeepalived.net import _netlink as nl
-from pykeepalived.net import interfaces
+from pykeepalived.net import interfaces, vmac_sysctl
 from pykeepalived.net.iproute import run_in_thread
 
 log = logging.getLogger(__name__)
 
 IFNAMSIZ = 16
 
-#: sysctls set on the VMAC (per family of the VRRP instance), then on the base interface.
+#: sysctls set on the VMAC, per family of the VRRP instance.
 VMAC_SYSCTLS4 = {
     "net/ipv4/conf/{vmac}/arp_ignore": "1",
     "net/ipv4/conf/{vmac}/accept_local": "1",
@@ -45,11 +44,6 @@ VMAC_SYSCTLS4 = {
     "net/ipv6/conf/{vmac}/disable_ipv6": "1",
 }
 VMAC_SYSCTLS6: dict[str, str] = {}
-BASE_SYSCTLS4 = {
-    "net/ipv4/conf/{base}/arp_ignore": "1",
-    "net/ipv4/conf/{base}/arp_filter": "1",
-}
-BASE_SYSCTLS6: dict[str, str] = {}
 IN6_ADDR_GEN_MODE_NONE = "1"
 
 
@@ -80,25 +74,6 @@ def advert_interface(base_ifname: str, vmac_ifname: str | None, vmac_xmit_base: 
     return vmac_ifname
 
 
-def write_sysctl(path: str, value: str) -> bool:
-    """Write /proc/sys/<path> (in this thread's network namespace); False on failure."""
-    try:
-        with open(f"/proc/sys/{path}", "w") as f:
-            f.write(value)
-        return True
-    except OSError as exc:
-        log.warning("cannot set %s=%s: %s", path.replace("/", "."), value, exc)
-        return False
-
-
-def read_sysctl(path: str) -> str | None:
-    try:
-        with open(f"/proc/sys/{path}") as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-
 def _link_kind(ipr: Any, index: int) -> tuple[str | None, int | None, str | None]:
     """(kind, lower link index, MAC) of an existing link."""
     link = ipr.get_links(index)[0]
@@ -118,7 +93,14 @@ def create_vmac(base_ifname: str, vrid: int, family: int = 4, name: str | None =
     base = interfaces.ifindex(base_ifname)
     if base is None:
         raise VmacError(errno.ENODEV, f"({base_ifname}) no such interface for use_vmac")
-    index = run_in_thread(lambda ipr: _create(ipr, base_ifname, base, name, mac, family))
+    # before the link exists, so that it inherits default.rp_filter as raised there
+    acquired = family == 4 and vmac_sysctl.acquire(name, base_ifname)
+    try:
+        index = run_in_thread(lambda ipr: _create(ipr, base_ifname, base, name, mac, family))
+    except BaseException:
+        if acquired:
+            vmac_sysctl.release(name)
+        raise
     if family == 6:
         _copy_link_local(base_ifname, name, index)
     return name
@@ -149,20 +131,18 @@ def _create(ipr: Any, base_ifname: str, base: int, name: str, mac: str, family: 
     index = interfaces.ifindex(name)
     if index is None:
         raise VmacError(errno.ENODEV, f"VMAC {name} vanished after creation")
-    _configure(name, base_ifname, family)
+    _configure(name, family)
     ipr.link("set", index=index, state="up")
     return index
 
 
-def _configure(vmac: str, base: str, family: int) -> None:
+def _configure(vmac: str, family: int) -> None:
     # Before the link goes up: with addr_gen_mode none the kernel makes no link-local
     # from the shared MAC (which every router would share: a DAD failure).
-    write_sysctl(f"net/ipv6/conf/{vmac}/addr_gen_mode", IN6_ADDR_GEN_MODE_NONE)
+    vmac_sysctl.write_sysctl(f"net/ipv6/conf/{vmac}/addr_gen_mode", IN6_ADDR_GEN_MODE_NONE)
     own = VMAC_SYSCTLS4 if family == 4 else VMAC_SYSCTLS6
     for path, value in own.items():
-        write_sysctl(path.format(vmac=vmac), value)
-    for path, value in (BASE_SYSCTLS4 if family == 4 else BASE_SYSCTLS6).items():
-        write_sysctl(path.format(base=base), value)
+        vmac_sysctl.write_sysctl(path.format(vmac=vmac), value)
 
 
 def _copy_link_local(base_ifname: str, vmac: str, index: int) -> None:
@@ -186,12 +166,14 @@ def _copy_link_local(base_ifname: str, vmac: str, index: int) -> None:
 
 
 def delete_vmac(name: str) -> None:
-    """Delete the VMAC (its addresses go with it); a missing one is not an error."""
+    """Delete the VMAC (its addresses go with it), then put back the host settings no other
+    VMAC needs; a missing one is not an error."""
     index = interfaces.ifindex(name)
     if index is None:
         log.debug("VMAC %s already gone", name)
-        return
-    run_in_thread(lambda ipr: _delete(ipr, name, index))
+    else:
+        run_in_thread(lambda ipr: _delete(ipr, name, index))
+    vmac_sysctl.release(name)
 
 
 def _delete(ipr: Any, name: str, index: int) -> None:
