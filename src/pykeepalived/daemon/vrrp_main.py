@@ -15,6 +15,7 @@ import logging
 import signal
 from typing import Any
 
+from pykeepalived.daemon import release
 from pykeepalived.daemon.instance import InstancePlan, plan_instance
 from pykeepalived.daemon.runtime import InstanceRuntime
 from pykeepalived.daemon.timers import Scheduler
@@ -131,16 +132,9 @@ class VrrpProcess:
             self.process(rt)
 
     def remove_stale_addresses(self) -> None:
-        """Every instance starts without its VIPs, as keepalived does ("removing VIPs").
-
-        A previous run that was killed (or stopped with -V) may have left them behind; a
-        BACKUP holding the VIPs would answer for an address another node owns.
-        """
-        stale = [v for rt in self.instances.values() for v in rt.plan.all_addresses]
-        try:
-            self.addresses.remove_many(stale)
-        except OSError as exc:
-            log.warning("Could not remove stale VIPs at startup: %s", exc)
+        """Every instance starts without its VIPs, as keepalived does ("removing VIPs")."""
+        release.remove_stale_addresses(self.addresses,
+                                       [rt.plan for rt in self.instances.values()])
 
     # ------------------------------------------------------------------ packets
     def on_packet(self, pkt: ReceivedPacket) -> None:
