@@ -24,7 +24,7 @@ HUPS = 5
 
 
 def config(priority: int, virtual_servers: int) -> str:
-    parts = ["global_defs {\n    router_id node%d\n}\n" % priority]
+    parts = [f"global_defs {{\n    router_id node{priority}\n}}\n"]
     for vrid in range(1, INSTANCES + 1):
         parts.append(f"""vrrp_instance VI_{vrid} {{
     state BACKUP

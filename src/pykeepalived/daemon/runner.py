@@ -3,6 +3,13 @@
 The parent forks the VRRP process (and, later, the checker process), forwards HUP/TERM/INT/USR1/USR2
 to its children and respawns a child that dies unexpectedly, waiting longer when it dies young (so a
 crash loop cannot spin). ``-n`` keeps the parent in the foreground; otherwise it detaches.
+
+Whatever the timing of a stop, nothing of ours stays on the host: when the parent ends and the
+VRRP child did not stop cleanly (it was killed, died of the TERM that came before its handlers
+were in place, or was not running because the parent was waiting to respawn it), the parent
+removes what the configuration owns (``daemon.release``) in a short-lived process. Signals are
+held while a child is forked, so that one arriving then is neither lost nor run by the
+parent's handlers in the child.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 from pykeepalived.daemon.logsetup import set_role, setup_logging
 from pykeepalived.daemon.pidfile import PidFileError, remove_pidfile, write_pidfile
@@ -32,6 +40,49 @@ EXIT_FATAL = 1
 EXIT_CONFIG = 4
 
 _FORWARDED = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
+_HELD = {signal.SIGTERM, signal.SIGINT, *_FORWARDED}
+#: A child's signals until it takes them over: TERM/INT stop it, the others must not kill it
+#: (their default action) while it starts.
+_CHILD_SIGNALS: dict[signal.Signals, Any] = {
+    signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.SIG_DFL,
+    **dict.fromkeys(_FORWARDED, signal.SIG_IGN)}
+#: The clean-up process finishes its work whatever the operator sends meanwhile.
+_RELEASE_SIGNALS: dict[signal.Signals, Any] = dict.fromkeys(_HELD, signal.SIG_IGN)
+#: How long the clean-up process may take before it is killed.
+RELEASE_TIMEOUT = 15.0
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Block the daemon's signals (they stay pending, none is lost) for the block."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _fork(dispositions: dict[signal.Signals, Any]) -> int:
+    """``os.fork()`` inside :func:`_signals_held`: the child sets ``dispositions`` before any
+    signal reaches it (the parent's handlers never run in it), then takes signals again."""
+    pid = os.fork()
+    if pid == 0:
+        for sig, how in dispositions.items():
+            signal.signal(sig, how)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+    return pid
+
+
+def _run_child(body: Callable[[], int], what: str) -> NoReturn:
+    """The end of every forked child: run ``body``, exit with its code, never return."""
+    code = EXIT_FATAL
+    try:
+        code = body()
+    except BaseException:
+        log.exception("%s failed", what)
+    finally:
+        logging.shutdown()
+        os._exit(code)
 
 
 def _opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -67,18 +118,50 @@ def check_config(path: str, config_id: str | None) -> bool:
     parser) in it would cost as much memory again as the VRRP process's own copy. Every
     diagnostic is logged here, once; the VRRP process then loads the file quietly.
     """
-    pid = os.fork()
-    if pid == 0:
-        code = EXIT_CONFIG
-        try:
-            code = EXIT_OK if load(path, config_id) is not None else EXIT_CONFIG
-        except BaseException:
-            log.exception("Checking %s failed", path)
-        finally:
-            logging.shutdown()
-            os._exit(code)
+    def body() -> int:
+        return EXIT_OK if load(path, config_id) is not None else EXIT_CONFIG
+
+    with _signals_held():
+        pid = _fork(_CHILD_SIGNALS)
+        if pid == 0:
+            _run_child(body, f"Checking {path}")
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status) == EXIT_OK
+
+
+def release_host(path: str, config_id: str | None, *, release_vips: bool,
+                 timeout: float = RELEASE_TIMEOUT) -> bool:
+    """Remove what the configuration owns from the host (``daemon.release``), in a
+    short-lived process: the parent keeps no configuration, and a clean-up that hangs (a
+    netlink call that never answers) is killed after ``timeout`` seconds. True when done."""
+
+    def body() -> int:
+        from pykeepalived.daemon.release import release
+
+        set_role("pykeepalived_vrrp")
+        config = load(path, config_id, quiet=True)
+        if config is None:
+            log.error("%s cannot be loaded: what the VRRP child left on the host stays", path)
+            return EXIT_CONFIG
+        release(config, release_vips=release_vips)
+        return EXIT_OK
+
+    with _signals_held():
+        pid = _fork(_RELEASE_SIGNALS)
+        if pid == 0:
+            _run_child(body, "Removing the VRRP child's addresses")
+    deadline = time.monotonic() + timeout
+    while True:  # bounded by the deadline
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) == EXIT_OK
+        if time.monotonic() >= deadline:
+            log.error("Removing the VRRP child's addresses took over %g s: abandoned", timeout)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(0.01)
 
 
 def _daemonize() -> None:
@@ -99,12 +182,7 @@ def _run_vrrp_child(args: argparse.Namespace) -> int:
     import asyncio  # here, not at the top: the parent never runs an event loop
 
     set_role("pykeepalived_vrrp")
-    # TERM/INT stop the child until its loop takes them over; a HUP or USR1/2 arriving before
-    # then must not kill it (their default action), so they are ignored meanwhile.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
-    for sig in _FORWARDED:
-        signal.signal(sig, signal.SIG_IGN)
+    # Signals are as _CHILD_SIGNALS sets them (at the fork) until the loop takes them over.
     pid_path = _opt(args, "vrrp_pid", DEFAULT_VRRP_PID)
     try:
         write_pidfile(pid_path)
@@ -126,7 +204,7 @@ def _run_vrrp_child(args: argparse.Namespace) -> int:
 
 
 class Watchdog:
-    """The parent: start children, forward signals, respawn the dead."""
+    """The parent: start children, forward signals, respawn the dead, clean up after them."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -135,20 +213,23 @@ class Watchdog:
         self.stopping = False
         self.respawn = not bool(_opt(args, "dont_respawn", False))
         self.exit_code = EXIT_OK
+        # How the last VRRP child that may have touched the host ended (an exit code, or
+        # minus a signal number): 0 is a clean stop, EXIT_CONFIG never touched anything,
+        # anything else may have left its VIPs behind. None: no child has ended yet.
+        self.vrrp_ended: int | None = None
 
     def spawn(self, role: str) -> None:
-        pid = os.fork()
-        if pid == 0:
-            code = EXIT_FATAL
-            try:
-                code = _run_vrrp_child(self.args)
-            except BaseException:  # the child must never return into the parent's code
-                logging.getLogger("pykeepalived.vrrp").exception("VRRP child crashed")
-            finally:
-                logging.shutdown()
-                os._exit(code)
-        self.children[pid] = role
-        self.started[role] = time.monotonic()
+        with _signals_held():
+            pid = _fork(_CHILD_SIGNALS)
+            if pid == 0:
+                _run_child(lambda: _run_vrrp_child(self.args), "VRRP child")
+            self.children[pid] = role
+            self.started[role] = time.monotonic()
+        # A TERM held during the fork has run _on_stop now, for this child too; one that
+        # came before the fork found no child to pass it to.
+        if self.stopping:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         log.info("Starting VRRP child process, pid=%d", pid)
 
     def _on_stop(self, signum: int, _frame: Any) -> None:
@@ -178,7 +259,10 @@ class Watchdog:
             if role is None:
                 continue
             code = os.waitstatus_to_exitcode(status)
+            if role == "vrrp" and code != EXIT_CONFIG:
+                self.vrrp_ended = code
             if self.stopping:
+                log.info("%s child process(%d) exited: %s", role.upper(), pid, _ending(code))
                 continue
             lived = time.monotonic() - self.started.get(role, 0.0)
             log.warning("%s child process(%d) died: exit %d", role.upper(), pid, code)
@@ -191,15 +275,44 @@ class Watchdog:
                 deadline = time.monotonic() + delay
                 while not self.stopping and time.monotonic() < deadline:  # TERM cuts it short
                     time.sleep(0.05)
-            if not self.stopping:
-                path = _opt(self.args, "use_file", DEFAULT_CONFIG)
-                if not check_config(path, _opt(self.args, "config_id")):
-                    log.error("%s cannot be run: not respawning the %s child", path, role)
-                    self.exit_code = EXIT_CONFIG
-                    break
-                self.spawn(role)
+            if self.stopping:
+                break
+            path = _opt(self.args, "use_file", DEFAULT_CONFIG)
+            usable = check_config(path, _opt(self.args, "config_id"))
+            if self.stopping:  # a TERM while the configuration was checked
+                break
+            if not usable:
+                log.error("%s cannot be run: not respawning the %s child", path, role)
+                self.exit_code = EXIT_CONFIG
+                break
+            self.spawn(role)
+        self.release_if_unclean()
         log.info("Stopped pykeepalived")
         return self.exit_code
+
+    def release_if_unclean(self) -> None:
+        """The VRRP child ended without stopping cleanly: remove what it left behind."""
+        if self.vrrp_ended in (None, EXIT_OK):
+            return
+        release_vips = not bool(_opt(self.args, "dont_release_vrrp", False))
+        path = _opt(self.args, "use_file", DEFAULT_CONFIG)
+        log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
+                    _ending(self.vrrp_ended),
+                    "addresses, routes, rules, VMACs and nftables table" if release_vips
+                    else "VMACs and nftables table (-V)", path)
+        if release_host(path, _opt(self.args, "config_id"), release_vips=release_vips):
+            log.info("Removed what the VRRP child left on the host")
+
+
+def _ending(code: int) -> str:
+    """``exit 0`` or ``killed by signal 9 (SIGKILL)`` from waitstatus_to_exitcode's value."""
+    if code >= 0:
+        return f"exit {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = "?"
+    return f"killed by signal {-code} ({name})"
 
 
 def run_daemon(args: argparse.Namespace) -> int:

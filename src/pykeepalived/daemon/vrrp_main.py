@@ -17,6 +17,7 @@ import signal
 from collections.abc import Iterable
 from typing import Any
 
+from pykeepalived.daemon import release
 from pykeepalived.daemon.instance import notify_scripts, plan_instance
 from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
 from pykeepalived.daemon.runtime import FAULT_ADDRESS, FAULT_INTERFACE, InstanceRuntime
@@ -191,16 +192,9 @@ class VrrpProcess:
         self.notifier.fifo = self.fifo
 
     def remove_stale_addresses(self) -> None:
-        """Every instance starts without its VIPs, as keepalived does ("removing VIPs").
-
-        A previous run that was killed (or stopped with -V) may have left them behind; a
-        BACKUP holding the VIPs would answer for an address another node owns.
-        """
-        stale = [v for rt in self.instances.values() for v in rt.addresses]
-        try:
-            self.batch.addresses.remove_many(stale)
-        except OSError as exc:
-            log.warning("Could not remove stale VIPs at startup: %s", exc)
+        """Every instance starts without its VIPs, as keepalived does ("removing VIPs")."""
+        release.remove_stale_addresses(self.batch.addresses,
+                                       [rt.plan for rt in self.instances.values()])
 
     # ------------------------------------------------------------------ inputs
     def on_packet(self, pkt: ReceivedPacket) -> None:

@@ -13,9 +13,18 @@ What keepalived does, and this module too:
 - ``notify_fifo_script`` is started before the FIFO is opened, with the FIFO's name appended as
   its last argument; it is not restarted when it exits (that is logged);
 - the FIFO is opened read-write and non-blocking: the daemon is then a reader itself, so a
-  write never fails for want of a reader. Lines wait in the pipe (64 KiB on Linux) until a
-  reader comes; when the pipe is full a line is dropped, with a rate-limited warning. A line is
-  shorter than PIPE_BUF, so it is written whole or not at all.
+  write never fails for want of a reader, and lines wait in the pipe (64 KiB on Linux) until
+  a reader comes. A line is shorter than PIPE_BUF, so it is written whole or not at all.
+
+When the pipe is full (no reader, or a slow one) keepalived loses the line. Here it waits in a
+small backlog instead, holding only the latest line of each subject (an instance's or
+group's state, its priority, a virtual or real server): a newer line replaces the waiting
+one of its subject and goes to the end. The backlog is written as soon as the pipe has room
+(the event loop watches the pipe; without a running loop, at the next write), so a reader
+that catches up always ends with the latest state of everything, in order; lines in between
+are dropped and counted (``dropped``), with a warning at most every ``_WARN_EVERY`` seconds.
+The backlog holds at most ``max_backlog`` subjects (the oldest goes first), so memory stays
+bounded whatever the reader does, and writing never blocks.
 
 Unlike keepalived, a path that exists but is not a FIFO is refused (keepalived would write into
 a regular file).
@@ -25,13 +34,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import grp
 import logging
 import os
 import pwd
 import stat
 import time
+from collections import OrderedDict
 from typing import Final
 
 from pykeepalived.notify.script import ScriptResult, ScriptRunner
@@ -43,6 +52,9 @@ log = logging.getLogger(__name__)
 
 _FIFO_MODE: Final = 0o644  # keepalived: S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH
 _WARN_EVERY: Final = 10.0  # seconds between two "dropped" warnings
+#: Subjects (instances, groups, servers) whose latest line can wait for room in the pipe.
+DEFAULT_MAX_BACKLOG: Final = 4096
+_STATE_WORDS: Final = frozenset({"MASTER", "BACKUP", "FAULT", "STOP", "DELETED"})
 
 
 def vrrp_line(kind: str, name: str, state: str, priority: int) -> str:
@@ -63,6 +75,22 @@ def lvs_rs_line(rs: str, vs: str, up: bool) -> str:
     return f"RS {rs} {vs} {'UP' if up else 'DOWN'}\n"
 
 
+def _subject(line: str) -> tuple[str, str]:
+    """What a line reports on, so that a newer line of the same subject replaces it.
+
+    ``INSTANCE "VI_1" MASTER 100`` -> (``INSTANCE "VI_1"``, ``state``); the priority and
+    event lines of an instance (MASTER_PRIORITY, MASTER_RX_LOWER_PRI ...) are subjects of
+    their own; ``VS [192.0.2.15]:tcp:80 UP`` -> (``VS [192.0.2.15]:tcp:80``, ``state``).
+    """
+    text = line.rstrip("\n")
+    if text.startswith(("INSTANCE ", "GROUP ")):
+        head, _, _priority = text.rpartition(" ")
+        head, _, word = head.rpartition(" ")
+        return head, "state" if word in _STATE_WORDS else word
+    head, _, _ = text.rpartition(" ")  # drop UP/DOWN
+    return head or text, "state"
+
+
 class NotifyFifo:
     """One notify FIFO and its optional reader script; see the module docstring.
 
@@ -73,7 +101,8 @@ class NotifyFifo:
     def __init__(self, path: str, script: str | None = None,
                  runner: ScriptRunner | None = None, *, user: str | None = None,
                  group: str | None = None, script_user: str | None = None,
-                 script_group: str | None = None) -> None:
+                 script_group: str | None = None,
+                 max_backlog: int = DEFAULT_MAX_BACKLOG) -> None:
         self.path = path
         self.script = script
         self.runner = runner if runner is not None else ScriptRunner()
@@ -90,6 +119,9 @@ class NotifyFifo:
         self._script_task: asyncio.Task[ScriptResult] | None = None
         self._last_warning = float("-inf")
         self._unwarned_drops = 0
+        self.max_backlog = max(1, max_backlog)
+        self._backlog: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._loop: asyncio.AbstractEventLoop | None = None  # watching the pipe for room
 
     @property
     def is_open(self) -> bool:
@@ -169,8 +201,17 @@ class NotifyFifo:
             log.warning("notify fifo script %s terminated (status %s)", result.argv[0],
                         result.returncode)
 
+    @property
+    def backlog(self) -> int:
+        """Lines waiting for room in the pipe."""
+        return len(self._backlog)
+
     def write(self, line: str) -> bool:
-        """Write one line (newline added if missing); False when it was dropped."""
+        """Queue one line (newline added if missing) and write what the pipe takes now.
+
+        True when the line is in the pipe or waits in the backlog; False when it cannot be
+        delivered at all (the FIFO could not be opened). Never blocks.
+        """
         if not self._opened:
             self.open()
         if self._fd < 0:
@@ -178,33 +219,78 @@ class NotifyFifo:
         if not line.endswith("\n"):
             line += "\n"
         data = line.encode("utf-8", "surrogateescape")
-        try:
-            done = os.write(self._fd, data)
-        except BlockingIOError:
-            return self._drop("the pipe is full (is the reader running?)")
-        except OSError as exc:
-            if exc.errno == errno.EPIPE:  # pragma: no cover - we hold a read end
-                return self._drop("no reader")
-            return self._drop(exc.strerror or str(exc))
-        if done != len(data):  # pragma: no cover - lines are shorter than PIPE_BUF
-            return self._drop(f"short write ({done} of {len(data)} bytes)")
-        self.written += 1
+        if not self._backlog:
+            try:
+                self._write(data)
+            except BlockingIOError:
+                pass  # the pipe is full: the line waits in the backlog
+            except OSError as exc:  # pragma: no cover - we hold a read end: no EPIPE
+                self._drop(exc.strerror or str(exc))
+                return False
+            else:
+                return True
+        self._queue(_subject(line), data)
+        self._flush()
         return True
+
+    def _write(self, data: bytes) -> None:
+        """One line into the pipe, whole (it is shorter than PIPE_BUF); BlockingIOError
+        when the pipe is full."""
+        done = os.write(self._fd, data)
+        if done != len(data):  # pragma: no cover - lines are shorter than PIPE_BUF
+            raise OSError(f"short write ({done} of {len(data)} bytes)")
+        self.written += 1
+
+    def _queue(self, subject: tuple[str, str], data: bytes) -> None:
+        if self._backlog.pop(subject, None) is not None:
+            self._drop("the pipe is full (is the reader running?); superseded by a newer line")
+        elif len(self._backlog) >= self.max_backlog:
+            self._backlog.popitem(last=False)
+            self._drop(f"backlog of {self.max_backlog} lines full")
+        self._backlog[subject] = data
+
+    def _flush(self) -> None:
+        """Write waiting lines while the pipe takes them; then watch for room, or stop."""
+        while self._backlog and self._fd >= 0:
+            subject, data = next(iter(self._backlog.items()))
+            try:
+                self._write(data)
+            except BlockingIOError:
+                break
+            except OSError as exc:  # pragma: no cover - we hold a read end: no EPIPE
+                self._drop(exc.strerror or str(exc))
+            del self._backlog[subject]
+        self._watch(bool(self._backlog) and self._fd >= 0)
+
+    def _watch(self, on: bool) -> None:
+        """Have the event loop call :meth:`_flush` when the pipe has room, while lines wait."""
+        if self._loop is not None and self._loop.is_closed():
+            self._loop = None
+        if on and self._loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop: the next write() flushes
+            loop.add_writer(self._fd, self._flush)
+            self._loop = loop
+        elif not on and self._loop is not None:
+            with contextlib.suppress(ValueError, OSError):
+                self._loop.remove_writer(self._fd)
+            self._loop = None
 
     def write_vrrp(self, kind: str, name: str, state: str, priority: int) -> bool:
         """Write ``INSTANCE "name" STATE priority`` (see :func:`vrrp_line`)."""
         return self.write(vrrp_line(kind, name, state, priority))
 
-    def _drop(self, reason: str) -> bool:
-        self.dropped += 1
-        self._unwarned_drops += 1
+    def _drop(self, reason: str, count: int = 1) -> None:
+        self.dropped += count
+        self._unwarned_drops += count
         now = time.monotonic()
         if now - self._last_warning >= _WARN_EVERY:
-            log.warning("notify fifo %s: %d line(s) dropped: %s", self.path,
-                        self._unwarned_drops, reason)
+            log.warning("notify fifo %s: %d line(s) dropped: %s (%d in all)", self.path,
+                        self._unwarned_drops, reason, self.dropped)
             self._last_warning = now
             self._unwarned_drops = 0
-        return False
 
     def close(self) -> None:
         """Remove the FIFO if we made it (first, so a looping reader cannot reopen it), close
@@ -214,6 +300,12 @@ class NotifyFifo:
                 os.unlink(self.path)
             self._created = False
         if self._fd >= 0:
+            self._watch(False)
+            if self._backlog:
+                self._last_warning = float("-inf")  # the last word on this FIFO: always logged
+                self._drop("the fifo was closed before the reader took them",
+                           len(self._backlog))
+                self._backlog.clear()
             os.close(self._fd)
             self._fd = -1
         if self._script_task is not None and not self._script_task.done():

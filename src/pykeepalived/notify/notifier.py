@@ -15,12 +15,25 @@ Other keepalived rules kept here:
 - ``notify_master_rx_lower_pri`` and the FIFO-only MASTER_RX_LOWER_PRI, MASTER_PRIORITY and
   BACKUP_PRIORITY lines (``notify_priority_changes``).
 
-Ordering: keepalived starts the scripts of one change back to back and never waits for them, so
-two quick changes can race. Here the scripts of one instance (or group) run one after another
-in the order the states happened, each waiting for the previous one to finish, but for at most
-``order_wait`` seconds: a hung script delays its own instance's later notifications by that
-much, is left running (and reaped), and never delays the caller, other instances, or the FIFO.
-A STOP cuts such waits short so that notify_stop runs at once at shutdown.
+Ordering and bounds: keepalived starts the scripts of one change back to back and never waits
+for them, so two quick changes race and a script that never exits stays forever, next to the
+ones started after it. Here the scripts of one instance (or group) run one after another, in
+the order the states happened, so that at most one notify script process of an instance runs
+at any time, and:
+
+- each script is given ``script_timeout`` seconds (keepalived's default for the startup and
+  shutdown scripts it waits for); then its process group gets SIGTERM, and SIGKILL after the
+  runner's ``kill_grace``, as keepalived does for a ``vrrp_script`` that overruns;
+- a state waiting for its turn is superseded by a newer report of the same state: it is
+  dropped and the newer one queues at the end. What runs is always a subsequence of what
+  happened, in order, ending with the latest state, and an instance never has more than one
+  waiting notification per state, however fast it flaps. Drops are counted (``dropped``) and
+  logged, at most once per ``DROP_LOG_INTERVAL`` per instance, and once more when it settles;
+- STOP drops what is still waiting and ends the instance's running script (unless it is a
+  STOP script itself), so notify_stop runs at once at shutdown; the STOP scripts are given
+  ``stop_timeout`` seconds.
+
+A hung script never delays the caller, other instances, or the FIFO.
 
 Deciding *whether* to notify (e.g. keepalived skips an instance's notifies when its sync group
 already reported that state) is the caller's business.
@@ -30,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -40,7 +54,8 @@ from pykeepalived.notify.script import ScriptResult, ScriptRunner
 from pykeepalived.notify.split import ScriptSyntaxError, split_script
 
 __all__ = [
-    "DEFAULT_ORDER_WAIT",
+    "DEFAULT_SCRIPT_TIMEOUT",
+    "DROP_LOG_INTERVAL",
     "STATES",
     "STOP_SCRIPT_TIMEOUT",
     "Notifier",
@@ -51,8 +66,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STATES: Final = ("MASTER", "BACKUP", "FAULT", "STOP", "DELETED")
-#: How long the scripts of one instance wait for the previous one before going ahead.
-DEFAULT_ORDER_WAIT: Final = 5.0
+#: How long a notify script may run before its process group is terminated (keepalived's
+#: default for startup_script_timeout and shutdown_script_timeout).
+DEFAULT_SCRIPT_TIMEOUT: Final = 10.0
+#: Seconds between two "notifications dropped" warnings of one instance or group.
+DROP_LOG_INTERVAL: Final = 10.0
 #: keepalived gives notify_stop scripts one second (TIMER_HZ) before killing them.
 STOP_SCRIPT_TIMEOUT: Final = 1.0
 _EVENTS: Final = ("MASTER_RX_LOWER_PRI",)
@@ -123,19 +141,32 @@ class NotifyScripts:
 @dataclass(frozen=True, slots=True)
 class _Step:
     argv: tuple[str, ...]
-    timeout: float | None
+    timeout: float
     user: str | None
     group: str | None
 
 
 @dataclass(slots=True)
-class _Lane:
-    """The notifications of one instance or group, run in order by one worker task."""
+class _Job:
+    """The scripts of one reported state (or event), run one after the other."""
 
-    jobs: deque[tuple[str, list[_Step]]]
-    hurry: asyncio.Event
+    state: str
+    steps: list[_Step]
+
+
+@dataclass(slots=True)
+class _Lane:
+    """The notifications of one instance or group: one running job, at most one waiting job
+    per state (see the module docstring), one worker task."""
+
+    waiting: deque[_Job]
     worker: asyncio.Task[None] | None = None
-    busy: bool = False  # a job has been taken from ``jobs`` and is running
+    running: _Job | None = None
+    script: asyncio.Task[ScriptResult] | None = None  # the one script process of the lane
+    dropped: int = 0  # in all
+    unlogged: int = 0  # dropped since the last warning
+    last_dropped: str = ""
+    last_warning: float = float("-inf")
 
 
 class Notifier:
@@ -145,12 +176,13 @@ class Notifier:
     """
 
     def __init__(self, runner: ScriptRunner, fifo: NotifyFifo | None = None, *,
-                 order_wait: float = DEFAULT_ORDER_WAIT,
+                 script_timeout: float = DEFAULT_SCRIPT_TIMEOUT,
                  stop_timeout: float = STOP_SCRIPT_TIMEOUT) -> None:
         self.runner = runner
         self.fifo = fifo
-        self.order_wait = order_wait
+        self.script_timeout = script_timeout
         self.stop_timeout = stop_timeout
+        self.dropped = 0  # notifications superseded before their turn, all instances
         self._lanes: dict[tuple[str, str], _Lane] = {}
 
     # ------------------------------------------------------------ reporting
@@ -178,9 +210,9 @@ class Notifier:
         event = event.upper()
         if event not in _EVENTS:
             raise ValueError(f"unknown VRRP notify event {event!r}")
-        steps = self._steps(name, scripts.notify_master_rx_lower_pri, (), None)
+        steps = self._steps(name, scripts.notify_master_rx_lower_pri, (), self.script_timeout)
         if steps:
-            self._enqueue(("INSTANCE", name), event, steps)
+            self._enqueue(("INSTANCE", name), _Job(event, steps))
         self._fifo("INSTANCE", name, event, priority)
 
     def priority_changed(self, name: str, state: str, priority: int) -> None:
@@ -190,16 +222,18 @@ class Notifier:
 
     def _changed(self, kind: str, name: str, state: str, priority: int,
                  scripts: NotifyScripts) -> None:
-        timeout = self.stop_timeout if state == "STOP" else None
+        timeout = self.stop_timeout if state == "STOP" else self.script_timeout
         steps = self._steps(name, scripts.for_state(state), (), timeout)
         steps += self._steps(name, _script(scripts.notify),
                              (kind, name, state, str(priority)), timeout)
         if steps:
-            self._enqueue((kind, name), state, steps)
+            self._enqueue((kind, name), _Job(state, steps))
+        elif state == "STOP":
+            self._stop_lane((kind, name))
         self._fifo(kind, name, state, priority)
 
     def _steps(self, name: str, spec: ScriptSpec, extra: Sequence[str],
-               timeout: float | None) -> list[_Step]:
+               timeout: float) -> list[_Step]:
         script = _script(spec)
         if script is None:
             return []
@@ -215,24 +249,62 @@ class Notifier:
             self.fifo.write(vrrp_line(kind, name, state, priority))
 
     # ------------------------------------------------------------- ordering
-    def _enqueue(self, key: tuple[str, str], state: str, steps: list[_Step]) -> None:
+    def _enqueue(self, key: tuple[str, str], job: _Job) -> None:
         lane = self._lanes.get(key)
         if lane is None:
-            lane = self._lanes[key] = _Lane(deque(), asyncio.Event())
-        lane.jobs.append((state, steps))
-        if state == "STOP":
-            lane.hurry.set()
+            lane = self._lanes[key] = _Lane(deque())
+        if job.state == "STOP":
+            self._stop_lane(key)
+        else:
+            older = [queued for queued in lane.waiting if queued.state == job.state]
+            for queued in older:
+                lane.waiting.remove(queued)
+            self._dropped(key, lane, older)
+        lane.waiting.append(job)
         if lane.worker is None:
             lane.worker = asyncio.get_running_loop().create_task(
                 self._work(key, lane), name=f"notify {key[0]} {key[1]}")
 
+    def _stop_lane(self, key: tuple[str, str]) -> None:
+        """The instance stops: what waits is stale, and a running script is ended so that the
+        STOP scripts start without a second process of the lane alongside."""
+        lane = self._lanes.get(key)
+        if lane is None:
+            return
+        stale = [job for job in lane.waiting if job.state != "STOP"]
+        for job in stale:
+            lane.waiting.remove(job)
+        self._dropped(key, lane, stale)
+        running = lane.running
+        if running is not None and running.state != "STOP" and lane.script is not None:
+            lane.script.cancel()  # the runner terminates its process group, then reaps it
+
+    def _dropped(self, key: tuple[str, str], lane: _Lane, jobs: list[_Job]) -> None:
+        if not jobs:
+            return
+        lane.dropped += len(jobs)
+        lane.unlogged += len(jobs)
+        lane.last_dropped = jobs[-1].state
+        self.dropped += len(jobs)
+        now = time.monotonic()
+        if now - lane.last_warning >= DROP_LOG_INTERVAL:
+            lane.last_warning = now
+            self._log_drops(key, lane)
+
+    @staticmethod
+    def _log_drops(key: tuple[str, str], lane: _Lane) -> None:
+        busy = f" while {lane.running.state} was notified" if lane.running is not None else ""
+        log.warning("(%s) %d notification(s) dropped (last %s): superseded by newer state "
+                    "changes%s; %d dropped in all", key[1], lane.unlogged, lane.last_dropped,
+                    busy, lane.dropped)
+        lane.unlogged = 0
+
     async def _work(self, key: tuple[str, str], lane: _Lane) -> None:
-        while lane.jobs:
-            state, steps = lane.jobs.popleft()
-            lane.busy = True
-            if state == "STOP" and not any(s == "STOP" for s, _ in lane.jobs):
-                lane.hurry.clear()
-            for step in steps:
+        while lane.waiting:
+            job = lane.running = lane.waiting.popleft()
+            for step in job.steps:
+                if job.state != "STOP" and any(w.state == "STOP" for w in lane.waiting):
+                    break  # stopping: the rest of this job is stale
                 try:
                     task = self.runner.spawn(step.argv, step.timeout, user=step.user,
                                              group=step.group)
@@ -240,33 +312,32 @@ class Notifier:
                     log.exception("(%s) notify script %s could not be started", key[1],
                                   step.argv[0])
                     continue
-                await self._await_in_order(key, lane, task, step)
-            lane.busy = False
+                lane.script = task
+                try:
+                    await self._await_script(key, task, step)
+                finally:
+                    lane.script = None
+            lane.running = None
+        if lane.unlogged:
+            self._log_drops(key, lane)
         lane.worker = None
-        del self._lanes[key]
 
-    async def _await_in_order(self, key: tuple[str, str], lane: _Lane,
-                              task: asyncio.Task[ScriptResult], step: _Step) -> None:
-        if step.timeout is not None:
-            limit = step.timeout + self.runner.kill_grace + 1.0
-        elif lane.hurry.is_set():
-            return  # a STOP is waiting behind us: do not hold it up
-        else:
-            limit = self.order_wait
-        hurry = asyncio.ensure_future(lane.hurry.wait())
-        try:
-            waiting = {task} if step.timeout is not None else {task, hurry}
-            await asyncio.wait(waiting, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            hurry.cancel()
+    async def _await_script(self, key: tuple[str, str], task: asyncio.Task[ScriptResult],
+                            step: _Step) -> None:
+        """Until the script has ended: the runner kills it at its timeout, or when the lane
+        cancels it; bounded here too, for a process that even SIGKILL cannot end at once."""
+        limit = step.timeout + 2 * self.runner.kill_grace + 1.0
+        await asyncio.wait({task}, timeout=limit)
         if not task.done():
-            log.warning("(%s) notify script %s still running after %gs - going on with the "
-                        "next notification", key[1], step.argv[0], limit)
+            log.error("(%s) notify script %s still running %gs after it was started, and "
+                      "cannot be ended - going on with the next notification", key[1],
+                      step.argv[0], limit)
 
     @property
     def pending(self) -> int:
-        """Notifications queued or running."""
-        return sum(len(lane.jobs) + lane.busy for lane in self._lanes.values())
+        """Notifications waiting or running."""
+        return sum(len(lane.waiting) + (lane.running is not None)
+                   for lane in self._lanes.values())
 
     async def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for every queued notification to have run.
@@ -282,7 +353,7 @@ class Notifier:
             if not workers or remaining <= 0:
                 break
             await asyncio.wait(workers, timeout=remaining)
-        return not self._lanes
+        return all(lane.worker is None for lane in self._lanes.values())
 
 
 def _state(state: str) -> str:
