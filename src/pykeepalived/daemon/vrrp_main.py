@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pykeepalived.daemon import release
+from pykeepalived.daemon.decoded import DecodedCache
 from pykeepalived.daemon.instance import notify_scripts, plan_instance
 from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
 from pykeepalived.daemon.runtime import FAULT_ADDRESS, FAULT_INTERFACE, InstanceRuntime
@@ -39,7 +40,6 @@ log = logging.getLogger("pykeepalived.vrrp")
 VRRP_PROTO = 112
 AH_PROTO = 51
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-_DECODED_MAX = 4096
 
 
 class VrrpProcess:
@@ -66,9 +66,8 @@ class VrrpProcess:
         self.tracker = Tracker(config, self.runner, self.on_tracked)
         self.reflector: NetlinkReflector | None = None
         self.invalid_packets: dict[str, int] = {}
-        # datagrams that decoded cleanly, by (interface, the whole datagram / addresses)
-        self._decoded: dict[tuple[str, bytes, bytes],
-                            tuple[InstanceRuntime, IPAddress, packet.Advert]] = {}
+        self._decoded: DecodedCache[tuple[InstanceRuntime, IPAddress, packet.Advert]] = \
+            DecodedCache()
 
     # ------------------------------------------------------------------ setup
     def build(self) -> None:
@@ -200,21 +199,18 @@ class VrrpProcess:
     def on_packet(self, pkt: ReceivedPacket) -> None:
         """One datagram from a VRRP socket: decode, find the router, feed its group.
 
-        A master repeats the same bytes every advert_int, so a datagram identical to one that
-        decoded cleanly before is handed to its router without decoding it again: the key
-        is the whole datagram (IPv4 header included, so every header check made on the first
-        one holds for it), with its addresses for IPv6. The router still makes every
-        per-advert check (TTL, priority, address list, timers). AH datagrams always take the
-        full path (their sequence number changes each time anyway).
+        A datagram identical to one that decoded cleanly before skips decoding
+        (:mod:`daemon.decoded`). AH datagrams always take the full path (their sequence number
+        changes each time anyway).
         """
         now = pkt.rx_time or self.loop.time()
         data = pkt.data
         key: tuple[str, bytes, bytes] | None = None
         if pkt.family == 4:
             if len(data) > 20 and data[9] == VRRP_PROTO:
-                key = (pkt.ifname, b"", data)
+                key = DecodedCache.key(pkt.ifname, data)
         else:
-            key = (pkt.ifname, f"{pkt.src} {pkt.dst}".encode(), data)
+            key = DecodedCache.key(pkt.ifname, data, pkt.src, pkt.dst)
         if key is not None:
             seen = self._decoded.get(key)
             if seen is not None:
@@ -259,9 +255,7 @@ class VrrpProcess:
             rt.router.receive_invalid(exc.reason, now)  # counts and logs, rate-limited
             return
         if key is not None and ah_seq is None:
-            if len(self._decoded) >= _DECODED_MAX:
-                self._decoded.clear()
-            self._decoded[key] = (rt, src, advert)
+            self._decoded.put(key, (rt, src, advert))
         self._receive(rt, advert, src, now, ttl, ah_seq)
 
     def _receive(self, rt: InstanceRuntime, advert: packet.Advert, src: IPAddress, now: float,
