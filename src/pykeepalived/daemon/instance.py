@@ -181,10 +181,11 @@ def plan_instance(inst: VrrpInstance, gdefs: GlobalDefs) -> InstancePlan:
                                is not None else gdefs.vrrp_garp_lower_prio_delay),
         garp_lower_prio_repeat=(inst.garp_lower_prio_repeat if inst.garp_lower_prio_repeat
                                 is not None else gdefs.vrrp_garp_lower_prio_repeat),
-        lower_prio_no_advert=bool(inst.lower_prio_no_advert or
-                                  getattr(gdefs, "vrrp_lower_prio_no_advert", False)),
-        higher_prio_send_advert=bool(inst.higher_prio_send_advert or
-                                     getattr(gdefs, "vrrp_higher_prio_send_advert", False)),
+        # the instance's setting (filled from global_defs when absent) wins over the global
+        lower_prio_no_advert=bool(pick(inst.lower_prio_no_advert,
+                                       bool(gdefs.vrrp_lower_prio_no_advert))),
+        higher_prio_send_advert=bool(pick(inst.higher_prio_send_advert,
+                                          gdefs.vrrp_higher_prio_send_advert)),
         unicast=bool(peers),
         down_timer_adverts=inst.down_timer_adverts or 3,
     )
