@@ -16,7 +16,7 @@ from pykeepalived.config.model_vrrp import TrackedAndNotified
 from pykeepalived.net.addresses import VipSpec
 from pykeepalived.net.routes import RouteSpec, RuleSpec, route_from_words, rule_from_words
 from pykeepalived.net.vmac import default_vmac_name
-from pykeepalived.notify.notifier import NotifyScripts
+from pykeepalived.notify.notifier import NotifyScripts, Script, ScriptSpec
 from pykeepalived.vrrp.router import RouterConfig
 
 
@@ -104,11 +104,21 @@ def rule_spec(rule: Rule) -> RuleSpec:
 
 def notify_scripts(owner: TrackedAndNotified) -> NotifyScripts:
     """The notify_* scripts of a vrrp_instance or a vrrp_sync_group."""
+
+    def spec(keyword: str) -> ScriptSpec:
+        # "notify_master SCRIPT [username [groupname]]": the line's own user wins over
+        # script_user for that script (keepalived.conf(5))
+        configured = owner.notify_scripts.get(keyword)
+        if configured is not None and configured.user is not None:
+            return Script(configured.command, configured.user.user, configured.user.group)
+        value: str | None = getattr(owner, keyword, None)
+        return value
+
     return NotifyScripts(
-        notify_master=owner.notify_master, notify_backup=owner.notify_backup,
-        notify_fault=owner.notify_fault, notify_stop=owner.notify_stop,
-        notify_deleted=owner.notify_deleted, notify=owner.notify,
-        notify_master_rx_lower_pri=getattr(owner, "notify_master_rx_lower_pri", None))
+        notify_master=spec("notify_master"), notify_backup=spec("notify_backup"),
+        notify_fault=spec("notify_fault"), notify_stop=spec("notify_stop"),
+        notify_deleted=spec("notify_deleted"), notify=spec("notify"),
+        notify_master_rx_lower_pri=spec("notify_master_rx_lower_pri"))
 
 
 def vmac_name(inst: VrrpInstance) -> str | None:

@@ -32,7 +32,7 @@ class Tracker:
     def __init__(self, proc: VrrpProcess) -> None:
         self.proc = proc
         gdefs = proc.config.global_defs
-        self.runner = ScriptRunner(user=gdefs.script_user,
+        self.runner = ScriptRunner(user=gdefs.script_user, group=gdefs.script_group,
                                    security=bool(gdefs.enable_script_security))
         self.fifo: NotifyFifo | None = None
         self.notifier = Notifier(self.runner, None)

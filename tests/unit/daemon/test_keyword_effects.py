@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import grp
+import os
+import pwd
+import shutil
+import tempfile
 from ipaddress import IPv4Address
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,7 +30,13 @@ from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import SendAdvert, SendGratuitous, State
 from pykeepalived.vrrp.packet import Advert
 from pykeepalived.vrrp.router import VirtualRouter
-from tests.unit.notify._util import run_async, wait_until, write_script
+from tests.unit.notify._util import (
+    argv_logger,
+    read_argv_log,
+    run_async,
+    wait_until,
+    write_script,
+)
 
 ME = getpass.getuser()
 HOST = SystemInfo(interfaces={"eth0": 1, "eth1": 1}, users={"root", ME}, groups={"root"},
@@ -520,17 +531,18 @@ vrrp_instance VI_1 {{
         await tracker.drain_notifications()
 
 
-@pytest.mark.parametrize("fifo_keyword", ["notify_fifo", "vrrp_notify_fifo"])
+@pytest.mark.parametrize(("fifo", "script"), [("notify_fifo", "notify_fifo_script"),
+                                             ("vrrp_notify_fifo", "vrrp_notify_fifo_script")])
 @run_async
-async def test_notify_fifo_and_its_script(tmp_path: Path, fifo_keyword: str) -> None:
-    fifo = tmp_path / "state.fifo"
+async def test_notify_fifo_and_its_script(tmp_path: Path, fifo: str, script: str) -> None:
+    path = tmp_path / "state.fifo"
     seen = tmp_path / "seen"
     reader = write_script(tmp_path / "reader.sh", f'exec cat "$1" > {seen}\n')
     config = load(f"""
 global_defs {{
     script_user {ME}
-    {fifo_keyword} {fifo}
-    {fifo_keyword}_script {reader}
+    {fifo} {path}
+    {script} {reader}
 }}
 vrrp_instance VI_1 {{
     interface eth0
@@ -540,14 +552,151 @@ vrrp_instance VI_1 {{
     }}
 }}
 """)
-    assert fifo_keyword in ("notify_fifo", "vrrp_notify_fifo")  # both spellings in the text
     proc = _Proc(config)
     tracker = Tracker(proc)
     tracker.open_fifo()
     try:
-        assert tracker.fifo is not None and fifo.exists()
+        assert tracker.fifo is not None and path.exists()
         tracker.notifier.instance_changed("VI_1", "MASTER", 100, proc.instances["VI_1"].scripts)
         assert await wait_until(lambda: seen.exists() and seen.read_text()
                                 == 'INSTANCE "VI_1" MASTER 100\n', 10.0)
     finally:
         await tracker.drain_notifications()
+
+
+@run_async
+async def test_instance_notify_scripts_run_on_state_changes(tmp_path: Path) -> None:
+    rec = argv_logger(tmp_path / "rec.sh", tmp_path / "calls")
+    config = load(f"""
+global_defs {{
+    script_user {ME}
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority 90
+    notify_master "{rec} to-master"
+    notify_backup "{rec} to-backup"
+    notify_fault "{rec} to-fault"
+    notify_stop "{rec} to-stop"
+    notify {rec}
+    virtual_ipaddress {{
+        192.0.2.10/24
+    }}
+}}
+""")
+    proc = _Proc(config)
+    tracker = Tracker(proc)
+    scripts = proc.instances["VI_1"].scripts
+    calls_dir = tmp_path / "calls"
+    try:
+        for n, state in enumerate(("BACKUP", "MASTER", "FAULT", "STOP"), start=1):
+            tracker.notifier.instance_changed("VI_1", state, 90, scripts)
+            assert await wait_until(lambda n=n: len(list(calls_dir.iterdir())) >= 2 * n, 10.0)
+    finally:
+        await tracker.drain_notifications()
+    calls = [argv[1:] for argv in read_argv_log(calls_dir)]
+    expected: list[list[str]] = []
+    for state in ("BACKUP", "MASTER", "FAULT", "STOP"):
+        expected += [[f"to-{state.lower()}"], ["INSTANCE", "VI_1", state, "90"]]
+    assert calls == expected
+
+
+def _shared_dir() -> Path:
+    """A directory every user can read (pytest's tmp_path is root's own)."""
+    path = Path(tempfile.mkdtemp(prefix="pykeepalived-users-"))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+@run_async
+async def test_script_user_group_and_per_script_users() -> None:
+    """``script_user USER GROUP`` is the default for every script; a notify line's own
+    ``username [groupname]`` wins for that script (keepalived.conf(5))."""
+    for user, group in (("nobody", "users"), ("daemon", "daemon")):
+        try:
+            pwd.getpwnam(user)
+            grp.getgrnam(group)
+        except KeyError:
+            pytest.skip(f"needs user {user} and group {group}")
+    tmp = _shared_dir()
+    try:
+        out = tmp / "out"
+        out.mkdir()
+        out.chmod(0o777)
+        rec = write_script(tmp / "who.sh", f'echo "$1 $(id -un) $(id -gn)" > {out}/$1\n')
+        config = load_config_text(f"""
+global_defs {{
+    script_user nobody users
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    notify_master "{rec} master" daemon daemon
+    notify_backup "{rec} backup"
+    virtual_ipaddress {{
+        192.0.2.10/24
+    }}
+}}
+""", system=SystemInfo(interfaces={"eth0": 1}, probe_files=False)).config
+        proc = _Proc(config)
+        tracker = Tracker(proc)
+        scripts = proc.instances["VI_1"].scripts
+        try:
+            tracker.notifier.instance_changed("VI_1", "BACKUP", 100, scripts)
+            tracker.notifier.instance_changed("VI_1", "MASTER", 100, scripts)
+            assert await wait_until(lambda: len(list(out.iterdir())) == 2, 10.0)
+        finally:
+            await tracker.drain_notifications()
+        assert (out / "backup").read_text() == "backup nobody users\n"
+        assert (out / "master").read_text() == "master daemon daemon\n"
+    finally:
+        shutil.rmtree(tmp)
+
+
+@run_async
+async def test_track_interface_weight_moves_the_priority() -> None:
+    config = load("""
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    track_interface {
+        eth1 weight -30
+    }
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+}
+""")
+    proc = _Proc(config)
+    tracker = Tracker(proc)
+    rt = proc.instances["VI_1"]
+    tracker.link_up.update({"eth0": True, "eth1": True})
+    tracker.apply(rt, 0.0)
+    assert rt.router.priority == 100
+    tracker.link_up["eth1"] = False
+    tracker.apply(rt, 0.0)
+    assert rt.router.priority == 70 and not rt.router.faults
+    tracker.link_up["eth0"] = False  # its own interface: no weight, so FAULT
+    tracker.apply(rt, 0.0)
+    assert rt.router.faults
+
+
+def test_random_seed_makes_random_repeatable() -> None:
+    def router_id(seed: int) -> str | None:
+        return load(f"""
+global_defs {{
+    random_seed {seed}
+}}
+$R=${{_RANDOM 1 1000000000}}
+global_defs {{
+    router_id $R
+}}
+""").global_defs.router_id
+
+    first = router_id(42)
+    assert first is not None and first.isdigit()
+    assert router_id(42) == first
+    assert router_id(43) != first
