@@ -700,3 +700,52 @@ global_defs {{
     assert first is not None and first.isdigit()
     assert router_id(42) == first
     assert router_id(43) != first
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="scripts run as root need root")
+@run_async
+async def test_enable_script_security_refuses_unsafe_root_scripts() -> None:
+    tmp = _shared_dir()
+    try:
+        safe = write_script(tmp / "safe.sh", f"echo safe > {tmp}/ran-safe\n")
+        unsafe = write_script(tmp / "unsafe.sh", f"echo unsafe > {tmp}/ran-unsafe\n",
+                              mode=0o777)
+        text = f"""
+global_defs {{
+    script_user root
+    enable_script_security
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    notify_master {unsafe}
+    notify_backup {safe}
+    virtual_ipaddress {{
+        192.0.2.10/24
+    }}
+}}
+"""
+        config = load_config_text(text, system=SystemInfo(interfaces={"eth0": 1},
+                                                          probe_files=False)).config
+        proc = _Proc(config)
+        tracker = Tracker(proc)
+        scripts = proc.instances["VI_1"].scripts
+        try:
+            tracker.notifier.instance_changed("VI_1", "MASTER", 100, scripts)
+            tracker.notifier.instance_changed("VI_1", "BACKUP", 100, scripts)
+            assert await wait_until((tmp / "ran-safe").exists, 10.0)
+        finally:
+            await tracker.drain_notifications()
+        assert not (tmp / "ran-unsafe").exists()  # world-writable and run as root: refused
+        # without enable_script_security the same script runs
+        config = load(text.replace("enable_script_security", ""))
+        proc = _Proc(config)
+        tracker = Tracker(proc)
+        try:
+            tracker.notifier.instance_changed("VI_1", "MASTER", 100,
+                                              proc.instances["VI_1"].scripts)
+            assert await wait_until((tmp / "ran-unsafe").exists, 10.0)
+        finally:
+            await tracker.drain_notifications()
+    finally:
+        shutil.rmtree(tmp)
