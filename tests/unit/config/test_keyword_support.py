@@ -12,9 +12,9 @@ from pathlib import Path
 from pykeepalived.config import load_config_text
 from pykeepalived.config.keywords import top_table
 from pykeepalived.config.parse_base import Table
-from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.config.support import ACTED, PARSE_ONLY, SUPPORT
 from pykeepalived.config.support_report import summary_table
+from pykeepalived.config.sysinfo import SystemInfo
 
 ROOT = Path(__file__).resolve().parents[3]
 README_START = "<!-- keyword-support-summary: start -->\n"
