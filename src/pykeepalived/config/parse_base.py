@@ -46,19 +46,15 @@ class Ctx:
     current: Any = None  # the object the block being read configures
     stack: list[Any] = field(default_factory=list)
     scratch: dict[str, Any] = field(default_factory=dict)  # handlers' working state
-    # the block keywords enclosing the line being read ("vrrp_instance", ...), outermost first
-    section: list[str] = field(default_factory=list)
-    # (section path, keyword) -> where it was first used and how often (see record_use)
+    # the block keywords enclosing the line being read, outermost first: "top",
+    # "vrrp_instance", "virtual_server/real_server/HTTP_GET" (the keys of config.support)
+    section: str = "top"
+    # (section, keyword) -> where it was first used and how often (see record_use)
     uses: dict[tuple[str, str], KeywordUse] = field(default_factory=dict)
-
-    def section_path(self) -> str:
-        """The enclosing blocks as one word: "top", "vrrp_instance",
-        "virtual_server/real_server/HTTP_GET", ... (the keys of ``config.support``)."""
-        return "/".join(self.section) or "top"
 
     def record_use(self, node: Node) -> None:
         """Count one use of ``node``'s keyword in the current section."""
-        key = (self.section_path(), node.keyword)
+        key = (self.section, node.keyword)
         use = self.uses.get(key)
         if use is None:
             self.uses[key] = KeywordUse(Location(node.file, node.line))
@@ -345,7 +341,8 @@ def run_keyword(ctx: Ctx, kw: Keyword, node: Node) -> None:
             return
         ctx.stack.append(ctx.current)
         ctx.current = target
-        ctx.section.append(kw.name)
+        outer = ctx.section
+        ctx.section = kw.name if outer == "top" else f"{outer}/{kw.name}"
         try:
             if kw.handler is not None:
                 kw.handler(ctx, node)
@@ -355,7 +352,7 @@ def run_keyword(ctx: Ctx, kw: Keyword, node: Node) -> None:
                 kw.close(ctx, node, target)
         finally:
             ctx.current = ctx.stack.pop()
-            ctx.section.pop()
+            ctx.section = outer
         return
     if kw.handler is not None:
         kw.handler(ctx, node)

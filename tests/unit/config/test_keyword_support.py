@@ -23,7 +23,7 @@ README_END = "<!-- keyword-support-summary: end -->\n"
 
 def _walk(table: Table, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
     """(section path, keyword) for every keyword reachable from ``table``, as the parser
-    names sections while it reads (``Ctx.section_path``)."""
+    names sections while it reads (``Ctx.section``)."""
     section = "/".join(path) or "top"
     for keyword in table.keywords.values():
         yield section, keyword.name
