@@ -31,17 +31,18 @@ class Row(NamedTuple):
 
 # ------------------------------------------------------------------ the tests cited
 _EFF = "tests/unit/daemon/test_keyword_effects.py::"
+_TRACK = "tests/unit/daemon/test_keyword_effects_tracker.py::"
 _PLAN = "tests/unit/daemon/test_instance_plan.py::"
 _FEAT = "tests/netns/test_vrrp_features.py::"
 _DAEMON = "tests/netns/test_vrrp_daemon.py::"
 _LEXER = "tests/unit/config/test_lexer.py::"
 
 CORE = _EFF + "test_instance_keywords_reach_the_router"
-SCRIPT = _EFF + "test_vrrp_script_keywords_drive_the_priority"
-TRACK_FILE = _EFF + "test_track_file_keywords_drive_the_priority"
+SCRIPT = _TRACK + "test_vrrp_script_keywords_drive_the_priority"
+TRACK_FILE = _TRACK + "test_track_file_keywords_drive_the_priority"
 GROUP_NOTIFY = _FEAT + "test_sync_group_notifies_group_lines"
-NOTIFY = _EFF + "test_instance_notify_scripts_run_on_state_changes"
-FIFO = _EFF + "test_notify_fifo_and_its_script"
+NOTIFY = _TRACK + "test_instance_notify_scripts_run_on_state_changes"
+FIFO = _TRACK + "test_notify_fifo_and_its_script"
 GARP = _EFF + "test_instance_garp_keywords_time_the_gratuitous_rounds"
 GLOBAL_GARP = _EFF + "test_global_garp_keywords_are_the_instance_defaults"
 MCAST = _EFF + "test_multicast_source_and_group_keywords"
@@ -211,9 +212,9 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "vrrp_skip_check_adv_addr": Row(ACTED, DEFAULTS),
         "vrrp_strict": Row(ACTED, _FEAT + "test_vrrp_strict_no_accept_drops_traffic_to_the_vip"),
         "v3_checksum_as_v2": Row(ACTED, _PLAN + "test_v3_checksum_as_v2_global_and_per_instance"),
-        "script_user": Row(ACTED, _EFF + "test_script_user_group_and_per_script_users"),
+        "script_user": Row(ACTED, _TRACK + "test_script_user_group_and_per_script_users"),
         "enable_script_security": Row(
-            ACTED, _EFF + "test_enable_script_security_refuses_unsafe_root_scripts"),
+            ACTED, _TRACK + "test_enable_script_security_refuses_unsafe_root_scripts"),
         "notify_fifo": Row(ACTED, FIFO, note="VRRP lines only: there are no LVS lines yet"),
         "notify_fifo_script": Row(ACTED, FIFO),
         "vrrp_notify_fifo": Row(ACTED, FIFO),
@@ -274,8 +275,8 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "authentication": Row(ACTED, _EFF + "test_authentication_goes_into_every_advert"),
         "vrf": Row(PARSE_ONLY, note="sockets and addresses ignore the VRF"),
         "dont_track_primary": Row(
-            ACTED, _EFF + "test_dont_track_primary_leaves_the_interface_untracked"),
-        "track_interface": Row(ACTED, _EFF + "test_track_interface_weight_moves_the_priority"),
+            ACTED, _TRACK + "test_dont_track_primary_leaves_the_interface_untracked"),
+        "track_interface": Row(ACTED, _TRACK + "test_track_interface_weight_moves_the_priority"),
         "track_script": Row(ACTED, SCRIPT),
         "track_file": Row(ACTED, TRACK_FILE),
         "track_process": Row(PARSE_ONLY, note=_PROCESS),
