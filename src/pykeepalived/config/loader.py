@@ -130,6 +130,7 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
         dispatch(ctx, top_table(), tree)
     except MissingParameter:
         result.fatal_exit = EXIT_MISSING_PARAMETER
+    result.keyword_uses = ctx.uses
     result.diagnostics.extend(lexer.diagnostics)
     result.diagnostics.extend(ctx.diagnostics)
     if result.fatal_exit is None and lexer.file_error:

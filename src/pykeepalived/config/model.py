@@ -16,6 +16,7 @@ from pykeepalived.config.model_common import (
     IpAddress,
     IPInterface,
     IPNetwork,
+    KeywordUse,
     Location,
     Nexthop,
     NotifyScript,
@@ -73,7 +74,8 @@ __all__ = [
     "NOWHERE", "Authentication", "BfdCheck", "BfdInstance", "Checker", "DnsCheck",
     "FifoConfig", "FileCheck", "GarpGroup", "GlobalDefs", "HttpGet", "IPAddress",
     "IPInterface", "IPNetwork", "InterfaceUpDownDelay", "IpAddress", "KeepalivedConfig",
-    "LinkbeatInterface", "LoadResult", "Location", "LvsSyncDaemon", "MiscCheck", "Nexthop",
+    "KeywordUse", "LinkbeatInterface", "LoadResult", "Location", "LvsSyncDaemon", "MiscCheck",
+    "Nexthop",
     "NotifyScript", "PingCheck", "RealServer", "Route", "Rule", "ScriptUser", "SmtpCheck",
     "SslConfig", "SslGet", "TcpCheck", "TrackBfdRef", "TrackFileRef", "TrackGroup",
     "TrackInterface", "TrackProcessRef", "TrackScriptRef", "TunnelMethod", "UdpCheck",
@@ -123,6 +125,8 @@ class LoadResult:
     # keepalived stops early on some problems and exits with its own status: 2 for a
     # keyword missing its parameter, 6 for an include that include_check makes fatal
     fatal_exit: int | None = None
+    # (section path, keyword) -> first place and number of uses, for every keyword read
+    keyword_uses: dict[tuple[str, str], KeywordUse] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -29,6 +29,18 @@ NOWHERE = Location("<none>", 0)
 
 
 @dataclass(slots=True)
+class KeywordUse:
+    """Where a keyword of one section was first written, and how often in all.
+
+    The parser records every keyword it dispatches, so that the daemon can say which of
+    them it does not act on (``config.support``) without reading the configuration again.
+    """
+
+    first: Location
+    count: int = 1
+
+
+@dataclass(slots=True)
 class ScriptUser:
     """``[username [groupname]]`` after a script: who the script runs as (None = default)."""
 

@@ -18,7 +18,7 @@ from typing import Any
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category, Diagnostic, Severity
 from pykeepalived.config.model import KeepalivedConfig
-from pykeepalived.config.model_common import Location, NotifyScript, ScriptUser
+from pykeepalived.config.model_common import KeywordUse, Location, NotifyScript, ScriptUser
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.notify.split import ScriptSyntaxError, split_script
 
@@ -46,6 +46,20 @@ class Ctx:
     current: Any = None  # the object the block being read configures
     stack: list[Any] = field(default_factory=list)
     scratch: dict[str, Any] = field(default_factory=dict)  # handlers' working state
+    # the block keywords enclosing the line being read, outermost first: "top",
+    # "vrrp_instance", "virtual_server/real_server/HTTP_GET" (the keys of config.support)
+    section: str = "top"
+    # (section, keyword) -> where it was first used and how often (see record_use)
+    uses: dict[tuple[str, str], KeywordUse] = field(default_factory=dict)
+
+    def record_use(self, node: Node) -> None:
+        """Count one use of ``node``'s keyword in the current section."""
+        key = (self.section, node.keyword)
+        use = self.uses.get(key)
+        if use is None:
+            self.uses[key] = KeywordUse(Location(node.file, node.line))
+        else:
+            use.count += 1
 
     def system_tables(self) -> set[str]:
         return self.system.route_tables()
@@ -311,6 +325,7 @@ def dispatch(ctx: Ctx, table: Table, nodes: list[Node]) -> None:
 
 
 def run_keyword(ctx: Ctx, kw: Keyword, node: Node) -> None:
+    ctx.record_use(node)
     if kw.block is None and node.block is not None:
         ctx.error(node, f"Unexpected '{{' after '{node.keyword}': it takes no block - the "
                   "block is ignored", Category.UNEXPECTED_BOB)
@@ -326,6 +341,8 @@ def run_keyword(ctx: Ctx, kw: Keyword, node: Node) -> None:
             return
         ctx.stack.append(ctx.current)
         ctx.current = target
+        outer = ctx.section
+        ctx.section = kw.name if outer == "top" else f"{outer}/{kw.name}"
         try:
             if kw.handler is not None:
                 kw.handler(ctx, node)
@@ -335,6 +352,7 @@ def run_keyword(ctx: Ctx, kw: Keyword, node: Node) -> None:
                 kw.close(ctx, node, target)
         finally:
             ctx.current = ctx.stack.pop()
+            ctx.section = outer
         return
     if kw.handler is not None:
         kw.handler(ctx, node)

@@ -16,7 +16,7 @@ from pykeepalived.config.model_vrrp import TrackedAndNotified
 from pykeepalived.net.addresses import VipSpec
 from pykeepalived.net.routes import RouteSpec, RuleSpec, route_from_words, rule_from_words
 from pykeepalived.net.vmac import default_vmac_name
-from pykeepalived.notify.notifier import NotifyScripts
+from pykeepalived.notify.notifier import NotifyScripts, Script, ScriptSpec
 from pykeepalived.vrrp.router import RouterConfig
 from pykeepalived.vrrp.tracking import Tracked
 
@@ -114,11 +114,21 @@ def rule_spec(rule: Rule) -> RuleSpec:
 
 def notify_scripts(owner: TrackedAndNotified) -> NotifyScripts:
     """The notify_* scripts of a vrrp_instance or a vrrp_sync_group."""
+
+    def spec(keyword: str) -> ScriptSpec:
+        # "notify_master SCRIPT [username [groupname]]": the line's own user wins over
+        # script_user for that script (keepalived.conf(5))
+        configured = owner.notify_scripts.get(keyword)
+        if configured is not None and configured.user is not None:
+            return Script(configured.command, configured.user.user, configured.user.group)
+        value: str | None = getattr(owner, keyword, None)
+        return value
+
     return NotifyScripts(
-        notify_master=owner.notify_master, notify_backup=owner.notify_backup,
-        notify_fault=owner.notify_fault, notify_stop=owner.notify_stop,
-        notify_deleted=owner.notify_deleted, notify=owner.notify,
-        notify_master_rx_lower_pri=getattr(owner, "notify_master_rx_lower_pri", None))
+        notify_master=spec("notify_master"), notify_backup=spec("notify_backup"),
+        notify_fault=spec("notify_fault"), notify_stop=spec("notify_stop"),
+        notify_deleted=spec("notify_deleted"), notify=spec("notify"),
+        notify_master_rx_lower_pri=spec("notify_master_rx_lower_pri"))
 
 
 def _entries(owner: TrackedAndNotified, config: KeepalivedConfig) -> list[Tracked]:
@@ -234,10 +244,11 @@ def plan_instance(inst: VrrpInstance, config: KeepalivedConfig) -> InstancePlan:
                                is not None else gdefs.vrrp_garp_lower_prio_delay),
         garp_lower_prio_repeat=(inst.garp_lower_prio_repeat if inst.garp_lower_prio_repeat
                                 is not None else gdefs.vrrp_garp_lower_prio_repeat),
-        lower_prio_no_advert=bool(inst.lower_prio_no_advert or
-                                  getattr(gdefs, "vrrp_lower_prio_no_advert", False)),
-        higher_prio_send_advert=bool(inst.higher_prio_send_advert or
-                                     getattr(gdefs, "vrrp_higher_prio_send_advert", False)),
+        # the instance's setting (filled from global_defs when absent) wins over the global
+        lower_prio_no_advert=bool(pick(inst.lower_prio_no_advert,
+                                       bool(gdefs.vrrp_lower_prio_no_advert))),
+        higher_prio_send_advert=bool(pick(inst.higher_prio_send_advert,
+                                          gdefs.vrrp_higher_prio_send_advert)),
         unicast=bool(peers),
         down_timer_adverts=inst.down_timer_adverts or 3,
         tracking=tracking(inst, config, ifname, vmac),

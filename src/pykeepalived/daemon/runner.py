@@ -98,6 +98,7 @@ def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
     interface that does not exist, or a fatal error.
     """
     from pykeepalived.config import load_config
+    from pykeepalived.config.support_report import unsupported_uses
 
     result = load_config(path, config_id=config_id)
     for diag in result.diagnostics:
@@ -108,6 +109,9 @@ def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
     if not result.runnable:
         log.error("Configuration cannot be run; not starting")
         return None
+    # keywords -t accepts that the daemon does nothing with: say so, once per keyword
+    for unsupported in unsupported_uses(result.keyword_uses):
+        (log.debug if quiet else log.warning)("%s", unsupported.message())
     return result.config
 
 

@@ -53,7 +53,7 @@ class VrrpProcess:
         self.batch = VipBatch(self.loop, AddressManager())
         self.firewall = FirewallWorker()
         gdefs = config.global_defs
-        self.runner = ScriptRunner(user=gdefs.script_user,
+        self.runner = ScriptRunner(user=gdefs.script_user, group=gdefs.script_group,
                                    security=bool(gdefs.enable_script_security))
         self.fifo: NotifyFifo | None = None
         self.notifier = Notifier(self.runner, None)

@@ -1,0 +1,365 @@
+"""What pykeepalived does with every keyword ``-t`` accepts: acts on it, or only parses it.
+
+One row per keyword of every section the parser knows (``keywords.top_table()``), keyed by the
+section path (the enclosing block keywords: "top", "global_defs", "vrrp_instance",
+"virtual_server/real_server/HTTP_GET", ...) and the keyword:
+
+- ``acted``: the daemon does what keepalived does with it; ``test`` names the test that shows
+  it (``tests/...py::test_name``, whose configuration text writes the keyword);
+- ``parse-only``: ``-t`` checks it as keepalived does, the daemon does nothing with it yet. The
+  daemon logs a warning for each such keyword a configuration uses (``config.support_report``).
+
+``note`` says what is missing or how pykeepalived differs. tests/unit/config/test_keyword_support
+fails when a keyword has no row, a row names no keyword, or an acted row names a missing test.
+Data only: the logic lives in ``support_report``.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, NamedTuple
+
+Status = Literal["acted", "parse-only"]
+ACTED: Final = "acted"
+PARSE_ONLY: Final = "parse-only"
+
+
+class Row(NamedTuple):
+    status: Status
+    test: str = ""
+    note: str = ""
+
+
+# ------------------------------------------------------------------ the tests cited
+_EFF = "tests/unit/daemon/test_keyword_effects.py::"
+_TRACK = "tests/unit/daemon/test_keyword_effects_tracker.py::"
+_PLAN = "tests/unit/daemon/test_instance_plan.py::"
+_FEAT = "tests/netns/test_vrrp_features.py::"
+_DAEMON = "tests/netns/test_vrrp_daemon.py::"
+_LEXER = "tests/unit/config/test_lexer.py::"
+
+CORE = _EFF + "test_instance_keywords_reach_the_router"
+SCRIPT = _TRACK + "test_vrrp_script_keywords_drive_the_priority"
+TRACK_FILE = _TRACK + "test_track_file_keywords_drive_the_priority"
+GROUP_NOTIFY = _FEAT + "test_sync_group_notifies_group_lines"
+NOTIFY = _TRACK + "test_instance_notify_scripts_run_on_state_changes"
+FIFO = _TRACK + "test_notify_fifo_and_its_script"
+GARP = _EFF + "test_instance_garp_keywords_time_the_gratuitous_rounds"
+GLOBAL_GARP = _EFF + "test_global_garp_keywords_are_the_instance_defaults"
+MCAST = _EFF + "test_multicast_source_and_group_keywords"
+PRIO_ADVERT = _EFF + "test_lower_and_higher_priority_advert_keywords"
+DEFAULTS = _EFF + "test_vrrp_version_and_skip_check_adv_addr_are_instance_defaults"
+DOWN_TIMER = _EFF + "test_down_timer_adverts_set_the_master_down_interval"
+PREEMPT = _EFF + "test_preempt_keywords"
+
+# ------------------------------------------------------------------ the notes repeated
+_LVS = "the checker process and the IPVS/nftables load balancer do not exist"
+_BFD = "pykeepalived has no BFD process"
+_PROCESS = "pykeepalived does not track processes"
+_SMTP = "pykeepalived sends no e-mail alerts"
+_SNMP = "pykeepalived has no SNMP or D-Bus interface"
+_SCHED = "the processes keep the default scheduling, memory locking and CPUs"
+_NETLINK_BUFS = "pykeepalived sizes its netlink sockets itself"
+_NAMES = "the processes keep their own names"
+_NAMESPACE = "pykeepalived runs in the namespace it is started in"
+_RELOAD = "reloads are driven by SIGHUP only"
+_STATIC = "static addresses, routes and rules are not installed"
+_LEAD = "being implemented"
+_NFT = "the no_accept table is always 'keepalived' at priority -1, without counters"
+
+_SYNC_TRACK = "a sync group's own track_* entries are not applied to its members (" + _LEAD + ")"
+
+
+def _parse_only(keywords: str, note: str) -> dict[str, Row]:
+    return {keyword: Row(PARSE_ONLY, note=note) for keyword in keywords.split()}
+
+
+def _acted(keywords: str, test: str) -> dict[str, Row]:
+    return {keyword: Row(ACTED, test) for keyword in keywords.split()}
+
+
+_TRACK_FILE_BLOCK: Final = {
+    "file": Row(ACTED, TRACK_FILE),
+    "weight": Row(ACTED, TRACK_FILE),
+    "init_file": Row(ACTED, TRACK_FILE),
+}
+
+# Keywords every checker block shares (keepalived's install_checker_common_keywords).
+_CHECKER_COMMON: Final = ("connect_ip connect_port bindto bind_if bind_port fwmark warmup "
+                          "connect_timeout retry delay_before_retry delay_loop alpha "
+                          "log_all_failures")
+_URL: Final = _parse_only("path digest status_code virtualhost regex regex_no_match "
+                          "regex_options regex_stack regex_min_offset regex_max_offset", _LVS)
+
+SUPPORT: Final[dict[str, dict[str, Row]]] = {
+    "top": {
+        "global_defs": Row(ACTED, CORE),
+        "linkbeat_use_polling": Row(PARSE_ONLY, note="links are followed through "
+                                    "netlink events, never polled"),
+        "net_namespace": Row(PARSE_ONLY, note=_NAMESPACE),
+        "net_namespace_ipvs": Row(PARSE_ONLY, note=_NAMESPACE),
+        "namespace_with_ipsets": Row(PARSE_ONLY, note=_NAMESPACE),
+        "use_pid_dir": Row(PARSE_ONLY, note="pid files are where -p/-r/-c say"),
+        "instance": Row(PARSE_ONLY, note="pid file names do not take the instance "
+                        "name"),
+        "child_wait_time": Row(PARSE_ONLY, note="children get a fixed time to stop"),
+        "static_ipaddress": Row(PARSE_ONLY, note=_STATIC),
+        "static_routes": Row(PARSE_ONLY, note=_STATIC),
+        "static_rules": Row(PARSE_ONLY, note=_STATIC),
+        "track_group": Row(PARSE_ONLY, note=_STATIC),
+        "linkbeat_interfaces": Row(PARSE_ONLY, note="links are followed through "
+                                   "netlink events, never polled"),
+        "interface_up_down_delays": Row(PARSE_ONLY, note="link changes are acted "
+                                        "on at once"),
+        "garp_group": Row(PARSE_ONLY, note="vrrp_garp_interval / vrrp_gna_interval "
+                          "apply to every interface"),
+        "track_file": Row(ACTED, TRACK_FILE),
+        "vrrp_track_file": Row(ACTED, TRACK_FILE),
+        "vrrp_track_process": Row(PARSE_ONLY, note=_PROCESS),
+        "bfd_instance": Row(PARSE_ONLY, note=_BFD),
+        "vrrp_script": Row(ACTED, SCRIPT),
+        "vrrp_sync_group": Row(ACTED, GROUP_NOTIFY),
+        "vrrp_instance": Row(ACTED, CORE),
+        "SSL": Row(PARSE_ONLY, note=_LVS),
+        "virtual_server_group": Row(PARSE_ONLY, note=_LVS),
+        "virtual_server": Row(PARSE_ONLY, note=_LVS),
+    },
+    "global_defs": {
+        **_parse_only("process_name vrrp_process_name checker_process_name bfd_process_name "
+                      "lvs_process_name process_names", _NAMES),
+        **_parse_only("router_id notification_email_from smtp_helo_name smtp_server "
+                      "smtp_connect_timeout notification_email smtp_alert smtp_alert_vrrp "
+                      "smtp_alert_checker no_email_faults no_checker_emails", _SMTP),
+        **_parse_only("snmp_socket dbus_service_name enable_traps enable_snmp_vrrp "
+                      "enable_snmp_keepalived enable_snmp_checker enable_snmp_rfc "
+                      "enable_snmp_rfcv2 enable_snmp_rfcv3 enable_dbus", _SNMP),
+        **_parse_only("vrrp_no_swap checker_no_swap bfd_no_swap vrrp_priority vrrp_rt_priority "
+                      "vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime checker_priority "
+                      "checker_rt_priority checker_cpu_affinity checker_rlimit_rttime "
+                      "checker_rlimit_rtime bfd_priority bfd_rt_priority bfd_cpu_affinity "
+                      "bfd_rlimit_rttime bfd_rlimit_rtime max_auto_priority "
+                      "min_auto_priority_delay", _SCHED),
+        **_parse_only("vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force "
+                      "vrrp_netlink_monitor_rcv_bufs vrrp_netlink_monitor_rcv_bufs_force "
+                      "process_monitor_rcv_bufs process_monitor_rcv_bufs_force "
+                      "lvs_netlink_cmd_rcv_bufs lvs_netlink_cmd_rcv_bufs_force "
+                      "lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force "
+                      "vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier", _NETLINK_BUFS),
+        **_parse_only("lvs_flush lvs_timeouts lvs_flush_on_stop lvs_flush_onstop "
+                      "lvs_sync_daemon rs_init_notifies checker_log_all_failures "
+                      "nftables_ipvs nftables_ipvs_priority nftables_ipvs_start_fwmark "
+                      "lvs_notify_fifo lvs_notify_fifo_script", _LVS),
+        **_parse_only("nftables nftables_priority nftables_counters nftables_ifindex", _NFT),
+        **_parse_only("reload_check_config reload_time_file reload_repeat reload_file",
+                      _RELOAD),
+        **_parse_only("net_namespace net_namespace_ipvs namespace_with_ipsets", _NAMESPACE),
+        "use_pid_dir": Row(PARSE_ONLY, note="pid files are where -p/-r/-c say"),
+        "instance": Row(PARSE_ONLY, note="pid file names do not take the instance "
+                        "name"),
+        "child_wait_time": Row(PARSE_ONLY, note="children get a fixed time to stop"),
+        "linkbeat_use_polling": Row(PARSE_ONLY, note="links are followed through "
+                                    "netlink events, never polled"),
+        "config_save_dir": Row(PARSE_ONLY, note="configurations are never saved"),
+        "tmp_config_directory": Row(PARSE_ONLY, note="no temporary configuration "
+                                    "files are written"),
+        "data_use_instance": Row(PARSE_ONLY, note="the SIGUSR1/SIGUSR2 dumps go to "
+                                 "/tmp/keepalived.data and .stats"),
+        "default_interface": Row(PARSE_ONLY, note="an instance without 'interface' "
+                                 "does not fall back to it"),
+        "dynamic_interfaces": Row(PARSE_ONLY, note="-t accepts a missing interface, but an "
+                                  "instance whose interface appears later stays in FAULT"),
+        "disable_local_igmp": Row(PARSE_ONLY, note="IGMP reports are sent as the "
+                                  "kernel sends them"),
+        "fifo_write_vrrp_states_on_reload": Row(PARSE_ONLY, note="a reload writes "
+                                                "no state lines for unchanged instances"),
+        "log_unknown_vrids": Row(PARSE_ONLY, note="adverts for VRIDs we do not run "
+                                 "are dropped silently"),
+        "startup_script": Row(PARSE_ONLY, note="the script is not run"),
+        "shutdown_script": Row(PARSE_ONLY, note="the script is not run"),
+        "startup_script_timeout": Row(PARSE_ONLY, note="startup_script is not run"),
+        "shutdown_script_timeout": Row(PARSE_ONLY, note="shutdown_script is not run"),
+        "umask": Row(PARSE_ONLY, note="files are created with the inherited umask"),
+        "vmac_prefix": Row(PARSE_ONLY, note="VMACs are named vrrp.VRID unless named"),
+        "vmac_addr_prefix": Row(PARSE_ONLY, note="VMAC addresses are not made from it"),
+        "vrrp_check_unicast_src": Row(PARSE_ONLY, note="adverts from a source that "
+                                      "is not a unicast peer are not dropped"),
+        "vrrp_notify_priority_changes": Row(PARSE_ONLY, note="no MASTER_PRIORITY / "
+                                            "BACKUP_PRIORITY lines (" + _LEAD + ")"),
+        "vrrp_startup_delay": Row(PARSE_ONLY, note="instances start at once"),
+        "vrrp_garp_extra_if": Row(PARSE_ONLY, note="no gratuitous ARP on other "
+                                  "interfaces"),
+        "vrrp_vmac_garp_intvl": Row(PARSE_ONLY, note="no gratuitous ARP on other "
+                                    "interfaces"),
+        "vrrp_iptables": Row(PARSE_ONLY, note="no_accept always uses the nftables "
+                             "table 'keepalived'"),
+        "vrrp_ipsets": Row(PARSE_ONLY, note="no_accept always uses the nftables "
+                           "table 'keepalived'"),
+        "vrrp_mcast_group4": Row(ACTED, _PLAN + "test_global_mcast_group_and_garp_settings"),
+        "vrrp_mcast_group6": Row(ACTED, MCAST),
+        "vrrp_garp_master_delay": Row(ACTED, _PLAN + "test_global_mcast_group_and_garp_settings"),
+        "vrrp_garp_master_repeat": Row(ACTED,
+                                       _PLAN + "test_global_mcast_group_and_garp_settings"),
+        "vrrp_garp_master_refresh": Row(ACTED, GLOBAL_GARP),
+        "vrrp_garp_master_refresh_repeat": Row(ACTED, GLOBAL_GARP),
+        "vrrp_garp_lower_prio_delay": Row(ACTED, GLOBAL_GARP),
+        "vrrp_garp_lower_prio_repeat": Row(ACTED, GLOBAL_GARP),
+        "vrrp_min_garp": Row(ACTED, _EFF + "test_vrrp_min_garp_sends_one_round_without_refresh"),
+        "vrrp_garp_interval": Row(ACTED, _EFF + "test_garp_and_gna_interval_space_the_frames"),
+        "vrrp_gna_interval": Row(ACTED, _EFF + "test_garp_and_gna_interval_space_the_frames"),
+        "vrrp_lower_prio_no_advert": Row(ACTED, PRIO_ADVERT),
+        "vrrp_higher_prio_send_advert": Row(ACTED, PRIO_ADVERT),
+        "vrrp_down_timer_adverts": Row(ACTED, DOWN_TIMER),
+        "vrrp_version": Row(ACTED, DEFAULTS),
+        "vrrp_skip_check_adv_addr": Row(ACTED, DEFAULTS),
+        "vrrp_strict": Row(ACTED, _FEAT + "test_vrrp_strict_no_accept_drops_traffic_to_the_vip"),
+        "v3_checksum_as_v2": Row(ACTED, _PLAN + "test_v3_checksum_as_v2_global_and_per_instance"),
+        "script_user": Row(ACTED, _TRACK + "test_script_user_group_and_per_script_users"),
+        "enable_script_security": Row(
+            ACTED, _TRACK + "test_enable_script_security_refuses_unsafe_root_scripts"),
+        "notify_fifo": Row(ACTED, FIFO, note="VRRP lines only: there are no LVS lines yet"),
+        "notify_fifo_script": Row(ACTED, FIFO),
+        "vrrp_notify_fifo": Row(ACTED, FIFO),
+        "vrrp_notify_fifo_script": Row(ACTED, FIFO),
+        "random_seed": Row(ACTED, _EFF + "test_random_seed_makes_random_repeatable"),
+        "include_check": Row(ACTED, _LEXER + "test_include_check_makes_plain_include_strict"),
+    },
+    "track_group": _parse_only("group", _STATIC),
+    "garp_group": _parse_only("garp_interval gna_interval interface interfaces",
+                              "vrrp_garp_interval / vrrp_gna_interval apply to "
+                              "every interface"),
+    "track_file": _TRACK_FILE_BLOCK,
+    "vrrp_track_file": _TRACK_FILE_BLOCK,
+    "vrrp_track_process": _parse_only("process param_match weight quorum quorum_max delay "
+                                      "terminate_delay fork_delay full_command", _PROCESS),
+    "bfd_instance": _parse_only("neighbor_ip neighbour_ip source_ip min_rx min_tx idle_tx "
+                                "multiplier passive ttl hoplimit max_hops weight vrrp checker",
+                                _BFD),
+    "vrrp_script": _acted("script interval timeout weight rise fall user", SCRIPT)
+    | {"init_fail": Row(ACTED, SCRIPT, note="as keepalived.conf(5) says: keepalived 2.2.7 "
+                        "ignores it on a tracked script")},
+    "vrrp_sync_group": {
+        "group": Row(ACTED, GROUP_NOTIFY),
+        **_acted("notify_backup notify_master notify_fault notify_stop notify", GROUP_NOTIFY),
+        **_parse_only("track_interface track_script track_file track_process track_bfd",
+                      _SYNC_TRACK),
+        "smtp_alert": Row(PARSE_ONLY, note=_SMTP),
+        "global_tracking": Row(PARSE_ONLY, note="members' tracking is not shared"),
+        "sync_group_tracking_weight": Row(PARSE_ONLY, note="members' tracking "
+                                          "weights are not shared"),
+        "notify_priority_changes": Row(PARSE_ONLY, note="no MASTER_PRIORITY / "
+                                       "BACKUP_PRIORITY lines (" + _LEAD + ")"),
+    },
+    "vrrp_instance": {
+        "use_vmac": Row(ACTED, _FEAT + "test_use_vmac_virtual_mac_on_the_wire_and_in_clients",
+                        note="a MAC address given on the line is not used"),
+        "vmac_xmit_base": Row(ACTED, _PLAN + "test_use_vmac_default_name_and_vip_device"),
+        "use_vmac_addr": Row(PARSE_ONLY, note="the base interface keeps its MAC"),
+        "use_ipvlan": Row(PARSE_ONLY, note="no ipvlan interface is made"),
+        "unicast_peer": Row(ACTED, _DAEMON + "test_unicast_peers",
+                            note="min_ttl / max_ttl are not checked"),
+        "unicast_src_ip": Row(ACTED, _DAEMON + "test_unicast_peers"),
+        "unicast_fault_no_peer": Row(PARSE_ONLY, note="an instance without peers "
+                                     "is not put in FAULT"),
+        "check_unicast_src": Row(PARSE_ONLY, note="adverts from a source that is "
+                                 "not a unicast peer are not dropped"),
+        "old_unicast_checksum": Row(PARSE_ONLY, note="unicast VRRPv3 checksums "
+                                    "always include the pseudo-header"),
+        "unicast_ttl": Row(PARSE_ONLY, note="unicast adverts go out with TTL 255"),
+        "native_ipv6": Row(ACTED, MCAST),
+        "state": Row(ACTED, _PLAN + "test_state_master_without_priority_is_the_owner"),
+        "interface": Row(ACTED, CORE),
+        "virtual_router_id": Row(ACTED, CORE),
+        "priority": Row(ACTED, CORE),
+        "advert_int": Row(ACTED, CORE),
+        "version": Row(ACTED, CORE),
+        "virtual_ipaddress": Row(ACTED, CORE),
+        "authentication": Row(ACTED, _EFF + "test_authentication_goes_into_every_advert"),
+        "vrf": Row(PARSE_ONLY, note="sockets and addresses ignore the VRF"),
+        "dont_track_primary": Row(
+            ACTED, _TRACK + "test_dont_track_primary_leaves_the_interface_untracked"),
+        "track_interface": Row(ACTED, _TRACK + "test_track_interface_weight_moves_the_priority"),
+        "track_script": Row(ACTED, SCRIPT),
+        "track_file": Row(ACTED, TRACK_FILE),
+        "track_process": Row(PARSE_ONLY, note=_PROCESS),
+        "track_bfd": Row(PARSE_ONLY, note=_BFD),
+        "mcast_src_ip": Row(ACTED, MCAST),
+        "mcast_dst_ip": Row(ACTED, MCAST),
+        "track_src_ip": Row(PARSE_ONLY, note="losing the source address does not "
+                            "cause FAULT"),
+        "virtual_ipaddress_excluded": Row(
+            ACTED, _FEAT + "test_virtual_routes_rules_and_excluded_only_on_the_master"),
+        "virtual_routes": Row(
+            ACTED, _FEAT + "test_virtual_routes_rules_and_excluded_only_on_the_master"),
+        "virtual_rules": Row(
+            ACTED, _FEAT + "test_virtual_routes_rules_and_excluded_only_on_the_master"),
+        "promote_secondaries": Row(PARSE_ONLY, note="the interface's "
+                                   "promote_secondaries sysctl is left alone"),
+        "linkbeat_use_polling": Row(PARSE_ONLY, note="links are followed through "
+                                    "netlink events, never polled"),
+        "accept": Row(ACTED, _EFF + "test_accept_and_no_accept"),
+        "no_accept": Row(ACTED, _EFF + "test_accept_and_no_accept"),
+        "skip_check_adv_addr": Row(ACTED, DEFAULTS),
+        "strict_mode": Row(ACTED, _EFF + "test_strict_mode_per_instance"),
+        "v3_checksum_as_v2": Row(ACTED, _FEAT + "test_v3_checksum_as_v2_on_the_wire"),
+        "preempt": Row(ACTED, PREEMPT),
+        "nopreempt": Row(ACTED, _DAEMON + "test_nopreempt_keeps_the_new_master"),
+        "preempt_delay": Row(ACTED, _FEAT + "test_preempt_delay_holds_back_the_returning_master"),
+        "debug": Row(PARSE_ONLY, note="keepalived does not implement it either"),
+        **_acted("notify_backup notify_master notify_fault notify_stop notify", NOTIFY),
+        "notify_deleted": Row(PARSE_ONLY, note="the script is not run: an instance "
+                              "removed by a reload reports STOP"),
+        "notify_master_rx_lower_pri": Row(PARSE_ONLY,
+                                          note="the script is not run (" + _LEAD + ")"),
+        "notify_priority_changes": Row(PARSE_ONLY, note="no MASTER_PRIORITY / "
+                                       "BACKUP_PRIORITY lines (" + _LEAD + ")"),
+        "smtp_alert": Row(PARSE_ONLY, note=_SMTP),
+        "lvs_sync_daemon_interface": Row(PARSE_ONLY, note=_LVS),
+        "garp_master_delay": Row(ACTED, GARP),
+        "garp_master_refresh": Row(ACTED, GARP),
+        "garp_master_repeat": Row(ACTED, GARP),
+        "garp_master_refresh_repeat": Row(ACTED, GARP),
+        "garp_lower_prio_delay": Row(ACTED, GARP),
+        "garp_lower_prio_repeat": Row(ACTED, GARP),
+        "down_timer_adverts": Row(ACTED, DOWN_TIMER),
+        "garp_extra_if": Row(PARSE_ONLY, note="no gratuitous ARP on other "
+                             "interfaces"),
+        "vmac_garp_intvl": Row(PARSE_ONLY, note="no gratuitous ARP on other "
+                               "interfaces"),
+        "lower_prio_no_advert": Row(ACTED, PRIO_ADVERT),
+        "higher_prio_send_advert": Row(ACTED, PRIO_ADVERT),
+        "kernel_rx_buf_size": Row(PARSE_ONLY, note="the receive buffers keep their "
+                                  "size"),
+    },
+    "SSL": _parse_only("password ca certificate key", _LVS),
+    "virtual_server": _parse_only(
+        "ip_family retry delay_before_retry warmup connect_timeout delay_loop "
+        "inhibit_on_failure lb_algo lvs_sched flag-1 flag-2 flag-3 hashed mh-fallback mh-port "
+        "ops sh-fallback sh-port lb_kind lvs_method persistence_engine persistence_timeout "
+        "persistence_granularity protocol ha_suspend smtp_alert virtualhost snmp_name alpha "
+        "omega quorum_up quorum_down quorum hysteresis weight sorry_server "
+        "sorry_server_inhibit sorry_server_lvs_method real_server", _LVS),
+    "virtual_server/real_server": _parse_only(
+        "weight lvs_method lb_kind uthreshold lthreshold inhibit_on_failure notify_up "
+        "notify_down alpha retry delay_before_retry warmup connect_timeout delay_loop "
+        "smtp_alert virtualhost snmp_name TCP_CHECK HTTP_GET SSL_GET SMTP_CHECK DNS_CHECK "
+        "UDP_CHECK PING_CHECK MISC_CHECK FILE_CHECK BFD_CHECK", _LVS),
+    "virtual_server/real_server/TCP_CHECK": _parse_only(_CHECKER_COMMON, _LVS),
+    "virtual_server/real_server/HTTP_GET": _parse_only(
+        _CHECKER_COMMON + " http_protocol fast_recovery virtualhost url nb_get_retry", _LVS),
+    "virtual_server/real_server/HTTP_GET/url": _URL,
+    "virtual_server/real_server/SSL_GET": _parse_only(
+        _CHECKER_COMMON + " http_protocol fast_recovery virtualhost url nb_get_retry "
+        "enable_sni", _LVS),
+    "virtual_server/real_server/SSL_GET/url": _URL,
+    "virtual_server/real_server/SMTP_CHECK": _parse_only(_CHECKER_COMMON + " helo_name host",
+                                                         _LVS),
+    "virtual_server/real_server/SMTP_CHECK/host": _parse_only(_CHECKER_COMMON, _LVS),
+    "virtual_server/real_server/DNS_CHECK": _parse_only(_CHECKER_COMMON + " type name", _LVS),
+    "virtual_server/real_server/UDP_CHECK": _parse_only(
+        _CHECKER_COMMON + " payload require_reply min_reply_length max_reply_length", _LVS),
+    "virtual_server/real_server/PING_CHECK": _parse_only(_CHECKER_COMMON, _LVS),
+    "virtual_server/real_server/MISC_CHECK": _parse_only(
+        "warmup delay_before_retry delay_loop connect_timeout retry alpha log_all_failures "
+        "misc_path misc_timeout misc_dynamic user", _LVS),
+    "virtual_server/real_server/FILE_CHECK": _parse_only("track_file dynamic weight", _LVS),
+    "virtual_server/real_server/BFD_CHECK": _parse_only("name weight alpha", _LVS),
+}

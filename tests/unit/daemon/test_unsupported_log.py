@@ -1,0 +1,124 @@
+"""The daemon names every keyword it accepts but does not act on; -t stays keepalived's."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from pykeepalived.config.sysinfo import SystemInfo
+from pykeepalived.daemon import cli, runner
+
+HOST = SystemInfo(interfaces={"eth0": 1}, users={"root"}, groups={"root"}, probe_files=False)
+
+CONF = """global_defs {
+    router_id r1
+    vrrp_strict
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    smtp_alert
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    smtp_alert
+    virtual_ipaddress {
+        192.0.2.20/24
+    }
+}
+vrrp_instance VI_3 {
+    interface eth0
+    virtual_router_id 53
+    smtp_alert true
+    virtual_ipaddress {
+        192.0.2.30/24
+    }
+}
+virtual_server 192.0.2.10 80 {
+    delay_loop 6
+    protocol TCP
+    lvs_sched rr
+    lvs_method NAT
+    real_server 192.0.2.40 80 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+}
+"""
+
+
+@pytest.fixture
+def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(SystemInfo, "probe", classmethod(lambda cls: HOST))
+    path = tmp_path / "keepalived.conf"
+    path.write_text(CONF)
+    return path
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "pykeepalived.daemon" and r.levelno == logging.WARNING
+            and "not supported by pykeepalived" in r.getMessage()]
+
+
+def test_parse_only_keywords_are_named_once_with_place_and_count(
+        conf: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert runner.load(str(conf), None) is not None  # still runs, as keepalived would
+    warnings = _warnings(caplog)
+    lvs = "has no effect (the checker process and the IPVS/nftables load balancer do not exist)"
+    assert warnings == [
+        f"{conf}:2: 'router_id' in global_defs is not supported by pykeepalived and has no "
+        "effect (pykeepalived sends no e-mail alerts)",
+        f"{conf}:9: 'smtp_alert' in vrrp_instance is not supported by pykeepalived and has no "
+        "effect (pykeepalived sends no e-mail alerts); 2 more uses after this one",
+        f"{conf}:30: 'virtual_server' is not supported by pykeepalived and {lvs}",
+        f"{conf}:31: 'delay_loop' in virtual_server is not supported by pykeepalived and {lvs}",
+        f"{conf}:32: 'protocol' in virtual_server is not supported by pykeepalived and {lvs}",
+        f"{conf}:33: 'lvs_sched' in virtual_server is not supported by pykeepalived and {lvs}",
+        f"{conf}:34: 'lvs_method' in virtual_server is not supported by pykeepalived and {lvs}",
+        f"{conf}:35: 'real_server' in virtual_server is not supported by pykeepalived and {lvs}",
+        f"{conf}:36: 'TCP_CHECK' in virtual_server/real_server is not supported by "
+        f"pykeepalived and {lvs}",
+        f"{conf}:37: 'connect_timeout' in virtual_server/real_server/TCP_CHECK is not "
+        f"supported by pykeepalived and {lvs}",
+    ]
+
+
+def test_acted_keywords_raise_no_warning(conf: Path, caplog: pytest.LogCaptureFixture) -> None:
+    acted_only = "\n".join(line for line in CONF.split("virtual_server")[0].splitlines()
+                           if "smtp_alert" not in line and "router_id" not in line)
+    conf.write_text(acted_only + "\n")
+    caplog.set_level(logging.DEBUG)
+    assert runner.load(str(conf), None) is not None
+    assert _warnings(caplog) == []
+    assert "vrrp_strict" in acted_only and "priority 150" in acted_only
+
+
+def test_quiet_load_keeps_them_at_debug(conf: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The VRRP child loads quietly: the parent's check already said it."""
+    caplog.set_level(logging.DEBUG)
+    assert runner.load(str(conf), None, quiet=True) is not None
+    assert _warnings(caplog) == []
+    assert any("not supported by pykeepalived" in r.getMessage() and r.levelno == logging.DEBUG
+               for r in caplog.records)
+
+
+def test_config_test_output_and_status_do_not_change(
+        conf: Path, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A configuration keepalived -t finds clean stays clean, however many parse-only
+    keywords it uses: nothing printed, nothing logged, exit status 0."""
+    caplog.set_level(logging.DEBUG)
+    assert cli.main(["-t", "-f", str(conf)]) == 0
+    out = capsys.readouterr()
+    assert (out.out, out.err) == ("", "")
+    assert "not supported by pykeepalived" not in caplog.text
