@@ -36,6 +36,8 @@ _PLAN = "tests/unit/daemon/test_instance_plan.py::"
 _FEAT = "tests/netns/test_vrrp_features.py::"
 _DAEMON = "tests/netns/test_vrrp_daemon.py::"
 _LEXER = "tests/unit/config/test_lexer.py::"
+_FAULTS = "tests/netns/test_vrrp_faults.py::"
+_WEIGHTS = "tests/unit/config/test_tracking_weights.py::"
 
 CORE = _EFF + "test_instance_keywords_reach_the_router"
 SCRIPT = _TRACK + "test_vrrp_script_keywords_drive_the_priority"
@@ -63,10 +65,8 @@ _NAMES = "the processes keep their own names"
 _NAMESPACE = "pykeepalived runs in the namespace it is started in"
 _RELOAD = "reloads are driven by SIGHUP only"
 _STATIC = "static addresses, routes and rules are not installed"
-_LEAD = "being implemented"
 _NFT = "the no_accept table is always 'keepalived' at priority -1, without counters"
 
-_SYNC_TRACK = "a sync group's own track_* entries are not applied to its members (" + _LEAD + ")"
 
 
 def _parse_only(keywords: str, note: str) -> dict[str, Row]:
@@ -182,8 +182,8 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "vmac_addr_prefix": Row(PARSE_ONLY, note="VMAC addresses are not made from it"),
         "vrrp_check_unicast_src": Row(PARSE_ONLY, note="adverts from a source that "
                                       "is not a unicast peer are not dropped"),
-        "vrrp_notify_priority_changes": Row(PARSE_ONLY, note="no MASTER_PRIORITY / "
-                                            "BACKUP_PRIORITY lines (" + _LEAD + ")"),
+        "vrrp_notify_priority_changes": Row(
+            ACTED, _PLAN + "test_notify_priority_changes_from_sync_group_and_global_defs"),
         "vrrp_startup_delay": Row(PARSE_ONLY, note="instances start at once"),
         "vrrp_garp_extra_if": Row(PARSE_ONLY, note="no gratuitous ARP on other "
                                   "interfaces"),
@@ -239,14 +239,20 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
     "vrrp_sync_group": {
         "group": Row(ACTED, GROUP_NOTIFY),
         **_acted("notify_backup notify_master notify_fault notify_stop notify", GROUP_NOTIFY),
-        **_parse_only("track_interface track_script track_file track_process track_bfd",
-                      _SYNC_TRACK),
+        "track_interface": Row(
+            ACTED, _FAULTS + "test_sync_group_track_file_and_interface_move_every_member"),
+        "track_file": Row(
+            ACTED, _FAULTS + "test_sync_group_track_file_and_interface_move_every_member"),
+        "track_script": Row(ACTED, _FAULTS + "test_sync_group_track_script_moves_every_member"),
+        "track_process": Row(PARSE_ONLY, note=_PROCESS),
+        "track_bfd": Row(PARSE_ONLY, note=_BFD),
         "smtp_alert": Row(PARSE_ONLY, note=_SMTP),
-        "global_tracking": Row(PARSE_ONLY, note="members' tracking is not shared"),
-        "sync_group_tracking_weight": Row(PARSE_ONLY, note="members' tracking "
-                                          "weights are not shared"),
-        "notify_priority_changes": Row(PARSE_ONLY, note="no MASTER_PRIORITY / "
-                                       "BACKUP_PRIORITY lines (" + _LEAD + ")"),
+        "global_tracking": Row(
+            ACTED, _WEIGHTS + "test_global_tracking_keeps_member_weights_and_is_deprecated"),
+        "sync_group_tracking_weight": Row(
+            ACTED, _WEIGHTS + "test_sync_group_tracking_weight_keeps_them"),
+        "notify_priority_changes": Row(
+            ACTED, _PLAN + "test_notify_priority_changes_from_sync_group_and_global_defs"),
     },
     "vrrp_instance": {
         "use_vmac": Row(ACTED, _FEAT + "test_use_vmac_virtual_mac_on_the_wire_and_in_clients",
@@ -305,12 +311,12 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "preempt_delay": Row(ACTED, _FEAT + "test_preempt_delay_holds_back_the_returning_master"),
         "debug": Row(PARSE_ONLY, note="keepalived does not implement it either"),
         **_acted("notify_backup notify_master notify_fault notify_stop notify", NOTIFY),
-        "notify_deleted": Row(PARSE_ONLY, note="the script is not run: an instance "
-                              "removed by a reload reports STOP"),
-        "notify_master_rx_lower_pri": Row(PARSE_ONLY,
-                                          note="the script is not run (" + _LEAD + ")"),
-        "notify_priority_changes": Row(PARSE_ONLY, note="no MASTER_PRIORITY / "
-                                       "BACKUP_PRIORITY lines (" + _LEAD + ")"),
+        "notify_deleted": Row(
+            ACTED, _FAULTS + "test_an_instance_removed_by_a_reload_reports_fault_or_deleted"),
+        "notify_master_rx_lower_pri": Row(
+            ACTED, _FAULTS + "test_priority_changes_and_lower_priority_adverts_are_notified"),
+        "notify_priority_changes": Row(
+            ACTED, _FAULTS + "test_priority_changes_and_lower_priority_adverts_are_notified"),
         "smtp_alert": Row(PARSE_ONLY, note=_SMTP),
         "lvs_sync_daemon_interface": Row(PARSE_ONLY, note=_LVS),
         "garp_master_delay": Row(ACTED, GARP),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pykeepalived.config.errors import Category
 from pykeepalived.config.model_vrrp import VrrpInstance, VrrpSyncGroup
 from pykeepalived.config.parse_base import Ctx
+from pykeepalived.config.validate_tracking import tracking_weights
 
 VRRP_PRIO_OWNER = 255
 VRRP_PRIO_DFL = 100
@@ -96,6 +97,7 @@ def validate_vrrp(ctx: Ctx) -> None:
             t.name == name for sg in config.vrrp_sync_groups.values() for t in sg.track_script)
         if not used:
             ctx.report(vs.location, Category.OK, f"Warning - script {name} is not used")
+    tracking_weights(ctx)
 
 
 def _sync_group(ctx: Ctx, name: str) -> None:

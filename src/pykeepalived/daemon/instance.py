@@ -128,7 +128,8 @@ def notify_scripts(owner: TrackedAndNotified) -> NotifyScripts:
         notify_master=spec("notify_master"), notify_backup=spec("notify_backup"),
         notify_fault=spec("notify_fault"), notify_stop=spec("notify_stop"),
         notify_deleted=spec("notify_deleted"), notify=spec("notify"),
-        notify_master_rx_lower_pri=spec("notify_master_rx_lower_pri"))
+        notify_master_rx_lower_pri=spec("notify_master_rx_lower_pri"),
+        send_deleted=owner.notify_deleted is not None)
 
 
 def _entries(owner: TrackedAndNotified, config: KeepalivedConfig) -> list[Tracked]:

@@ -31,7 +31,7 @@ from pykeepalived.notify.fifo import NotifyFifo
 from pykeepalived.notify.notifier import Notifier
 from pykeepalived.notify.script import ScriptRunner
 from pykeepalived.vrrp import packet
-from pykeepalived.vrrp.actions import GroupStateChange, State
+from pykeepalived.vrrp.actions import GroupStateChange, State, StateChange
 from pykeepalived.vrrp.router import VirtualRouter
 from pykeepalived.vrrp.sync_group import Emitted, SyncGroup
 
@@ -391,7 +391,13 @@ class VrrpProcess:
             self.scheduler.disarm(gone_rt)
             gone_rt.router.shutdown(now)
             for action in gone_rt.router.actions():
-                gone_rt.carry_out(action)
+                if isinstance(action, StateChange):
+                    # keepalived.conf(5) notify_deleted: a deleted instance reports DELETED
+                    # with it, FAULT without it (the Notifier decides), never STOP
+                    self.notifier.instance_changed(name, "DELETED", gone_rt.router.priority,
+                                                   gone_rt.plan.notify)
+                else:
+                    gone_rt.carry_out(action)
             gone_rt.cleanup(self.release_vips)
         self._build_groups(previous)
         for rt in fresh:

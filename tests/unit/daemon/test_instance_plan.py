@@ -125,3 +125,15 @@ def test_v3_checksum_as_v2_global_and_per_instance() -> None:
     assert not plan(instance("v3_checksum_as_v2 false"),
                     "v3_checksum_as_v2").router_config.v3_checksum_as_v2
     assert plan(instance("v3_checksum_as_v2")).router_config.v3_checksum_as_v2
+
+
+def test_notify_priority_changes_from_sync_group_and_global_defs() -> None:
+    """The instance's setting, else its sync group's, else vrrp_notify_priority_changes."""
+    two = instance() + instance().replace("VI_1", "VI_2").replace("router_id 51",
+                                                                 "router_id 52")
+    group = "vrrp_sync_group G {\ngroup {\nVI_1\nVI_2\n}\nnotify_priority_changes\n}\n"
+    assert plan(group + two).notify_priority_changes
+    assert plan(two, "vrrp_notify_priority_changes").notify_priority_changes
+    assert not plan(two).notify_priority_changes
+    assert not plan(instance("notify_priority_changes false"),
+                    "vrrp_notify_priority_changes").notify_priority_changes
