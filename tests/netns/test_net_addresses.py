@@ -7,22 +7,15 @@ import time
 
 import pytest
 
+from pykeepalived.daemon.instance import vip_spec
 from pykeepalived.demo.lab import Lab
 from pykeepalived.net import netns
-from pykeepalived.net.addresses import (
-    AddressError,
-    AddressManager,
-    VipSpec,
-    route_from_words,
-    rule_from_words,
-    vip_from_words,
-)
+from pykeepalived.net.addresses import AddressError, AddressManager, VipSpec
+from tests.unit.net.config_lines import routes as parse_routes
+from tests.unit.net.config_lines import rules as parse_rules
+from tests.unit.net.config_lines import vips
 
 pytestmark = pytest.mark.netns
-
-
-def words(line: str) -> list[str]:
-    return line.split()
 
 
 def addr_lines(host: object, dev: str = "eth0") -> list[str]:
@@ -38,13 +31,11 @@ def line_for(lines: list[str], address: str) -> str:
 
 def test_vip_with_label_brd_scope_visible_in_ip_addr(lab: Lab) -> None:
     r1 = lab.add_host("r1", [["192.0.2.1/24"]])
-    specs = [
-        vip_from_words(words("192.0.2.100/24 brd 192.0.2.255 label eth0:vip scope global"),
-                       "eth0"),
-        vip_from_words(["192.0.2.101"], "eth0"),
-        vip_from_words(words("198.51.100.7/24 brd + scope link"), "eth0"),
-        vip_from_words(words("192.0.2.102/32 scope host"), "eth0"),
-    ]
+    specs = [vip_spec(v, "eth0") for v in vips(
+        "192.0.2.100/24 brd 192.0.2.255 label eth0:vip scope global",
+        "192.0.2.101",
+        "198.51.100.7/24 brd + scope link",
+        "192.0.2.102/32 scope host")]
     with netns.enter(r1.netns), AddressManager() as mgr:
         mgr.add_many(specs)
         assert all(mgr.present(s) for s in specs)
@@ -119,14 +110,14 @@ def test_thousand_vips_batch(lab: Lab) -> None:
 def test_virtual_routes(lab: Lab) -> None:
     r1 = lab.add_host("r1", [["192.0.2.1/24", "2001:db8::1/64"]])
     r1.run("ip", "addr", "add", "198.51.100.1/24", "dev", "eth0")
-    routes = [
-        route_from_words(words("src 192.0.2.1 to 203.0.113.0/24 via 192.0.2.254 dev eth0")),
-        route_from_words(words("blackhole 203.0.113.128/25")),
-        route_from_words(words("198.51.100.128/25 dev eth0 scope link table 100 metric 7")),
-        route_from_words(words("default gw 192.0.2.254 table 101")),
-        route_from_words(words("2001:db8:5::/48 via 2001:db8::fe dev eth0")),
-        route_from_words(words("203.0.113.64/26 via 192.0.2.253 or 198.51.100.253 dev eth0")),
-    ]
+    routes = parse_routes(
+        "src 192.0.2.1 to 203.0.113.0/24 via 192.0.2.254 dev eth0 no_track",
+        "blackhole 203.0.113.128/25",
+        "198.51.100.128/25 dev eth0 scope link table 100 metric 7",
+        "default via 192.0.2.254 table 101 no_track",
+        "2001:db8:5::/48 via 2001:db8::fe dev eth0 no_track",
+        "203.0.113.64/26 via 192.0.2.253 or 198.51.100.253 dev eth0 no_track",
+        "203.0.113.192/26 via 192.0.2.254 dev eth0 mtu 1400 no_track")
     with netns.enter(r1.netns), AddressManager() as mgr:
         for route in routes:
             mgr.add_route(route)
@@ -138,7 +129,10 @@ def test_virtual_routes(lab: Lab) -> None:
         assert "nexthop via 192.0.2.253" in multipath
         assert "nexthop via 198.51.100.253" in multipath
         t100 = r1.run("ip", "route", "show", "table", "100")
-        assert "198.51.100.128/25 dev eth0 scope link metric 7" in t100
+        # tracked (dev given, no no_track): keepalived's protocol, RTPROT_KEEPALIVED (18)
+        assert "198.51.100.128/25 dev eth0 proto 18 scope link metric 7" in t100 or \
+            "198.51.100.128/25 dev eth0 proto keepalived scope link metric 7" in t100, t100
+        assert "mtu 1400" in r1.run("ip", "route", "show", "203.0.113.192/26")
         assert "default via 192.0.2.254 dev eth0" in r1.run("ip", "route", "show", "table", "101")
         assert "2001:db8:5::/48 via 2001:db8::fe dev eth0" in r1.run("ip", "-6", "route")
         for route in routes:
@@ -151,13 +145,12 @@ def test_virtual_routes(lab: Lab) -> None:
 
 def test_virtual_rules(lab: Lab) -> None:
     r1 = lab.add_host("r1", [["192.0.2.1/24", "2001:db8::1/64"]])
-    rules = [
-        rule_from_words(words("from 192.0.2.0/24 table 100 priority 100")),
-        rule_from_words(words("to 198.51.100.7 table 101 priority 101")),
-        rule_from_words(words("from 2001:db8::/64 table 102 priority 102")),
-        rule_from_words(words("from all fwmark 0x10/0xff iif eth0 table 103 priority 103")),
-        rule_from_words(words("from 203.0.113.0/24 priority 104 prohibit")),
-    ]
+    rules = parse_rules(
+        "from 192.0.2.0/24 table 100 priority 100",
+        "to 198.51.100.7 table 101 priority 101",
+        "from 2001:db8::/64 table 102 priority 102",
+        "from all fwmark 0x10/0xff iif eth0 table 103 priority 103",
+        "from 203.0.113.0/24 priority 104 prohibit")
     with netns.enter(r1.netns), AddressManager() as mgr:
         for rule in rules:
             mgr.add_rule(rule)

@@ -130,7 +130,7 @@ class Route:
     options: dict[str, str] = field(default_factory=dict)
     no_track: bool = False
     track_group: str | None = None
-    location: Location = NOWHERE
+    location: Location = field(default=NOWHERE, compare=False)
 
     @property
     def family(self) -> int:
@@ -150,7 +150,7 @@ class Rule:
     inet6: bool = False
     no_track: bool = False
     track_group: str | None = None
-    location: Location = NOWHERE
+    location: Location = field(default=NOWHERE, compare=False)
 
     @property
     def family(self) -> int:

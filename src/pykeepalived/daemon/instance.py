@@ -14,7 +14,6 @@ from pykeepalived.config.model import KeepalivedConfig, VrrpInstance
 from pykeepalived.config.model_common import IpAddress, Route, Rule
 from pykeepalived.config.model_vrrp import TrackedAndNotified
 from pykeepalived.net.addresses import VipSpec
-from pykeepalived.net.routes import RouteSpec, RuleSpec, route_from_words, rule_from_words
 from pykeepalived.net.vmac import default_vmac_name
 from pykeepalived.notify.notifier import NotifyScripts, Script, ScriptSpec
 from pykeepalived.vrrp.router import RouterConfig
@@ -36,8 +35,8 @@ class InstancePlan:
     router_config: RouterConfig
     vips: list[VipSpec]  # virtual_ipaddress of the instance's family: advertised
     excluded: list[VipSpec]  # virtual_ipaddress_excluded (and other-family VIPs)
-    routes: list[RouteSpec]
-    rules: list[RuleSpec]
+    routes: list[Route]  # virtual_routes, as the configuration parser read them
+    rules: list[Rule]
     destinations: list[str]  # unicast peers, or the multicast group
     unicast: bool
     src: str | None  # unicast_src_ip / mcast_src_ip
@@ -74,42 +73,9 @@ def vip_spec(vip: IpAddress, default_dev: str) -> VipSpec:
     return VipSpec(address=str(vip.address), dev=vip.dev or default_dev, brd=vip.brd,
                    scope=vip.scope, label=vip.label,
                    peer=str(vip.peer) if vip.peer is not None else None, home=vip.home,
-                   mngtmpaddr=vip.mngtmpaddr, noprefixroute=vip.noprefixroute)
-
-
-def route_spec(route: Route) -> RouteSpec:
-    """A virtual_routes entry in the net layer's terms (via ``ip route`` words)."""
-    words: list[str] = []
-    if route.type and route.type != "unicast":
-        words.append(route.type)
-    words += ["to", str(route.dst)]
-    for key in ("src", "via", "table", "metric", "scope", "protocol", "tos"):
-        value = getattr(route, key)
-        if value is not None:
-            words += [key, str(value)]
-    if route.dev is not None:
-        words += ["dev", route.dev]
-    for key, value in route.options.items():
-        words += [key] + ([value] if value else [])
-    return route_from_words(words)
-
-
-def rule_spec(rule: Rule) -> RuleSpec:
-    """A virtual_rules entry in the net layer's terms (via ``ip rule`` words)."""
-    words: list[str] = []
-    if rule.from_ is not None:
-        words += ["from", str(rule.from_)]
-    if rule.to is not None:
-        words += ["to", str(rule.to)]
-    if rule.preference is not None:
-        words += ["priority", str(rule.preference)]
-    for key, value in rule.options.items():
-        words += [key] + ([value] if value else [])
-    if rule.table is not None:
-        words += ["table", rule.table]
-    elif rule.action:
-        words.append(rule.action)
-    return rule_from_words(words)
+                   mngtmpaddr=vip.mngtmpaddr, noprefixroute=vip.noprefixroute,
+                   nodad=not vip.nodad, autojoin=vip.autojoin,
+                   preferred_lft=vip.preferred_lft)
 
 
 def notify_scripts(owner: TrackedAndNotified) -> NotifyScripts:
@@ -259,8 +225,8 @@ def plan_instance(inst: VrrpInstance, config: KeepalivedConfig) -> InstancePlan:
     return InstancePlan(
         name=inst.name, ifname=ifname, xmit_ifname=xmit_ifname, family=family,
         router_config=router_config, vips=advertised, excluded=excluded,
-        routes=[route_spec(r) for r in inst.virtual_routes],
-        rules=[rule_spec(r) for r in inst.virtual_rules],
+        routes=list(inst.virtual_routes),
+        rules=list(inst.virtual_rules),
         destinations=destinations, unicast=bool(peers), src=src, vmac=vmac,
         sync_group=inst.sync_group if inst.sync_group in config.vrrp_sync_groups else None,
         no_accept=no_accept, notify=notify,

@@ -19,11 +19,12 @@ from typing import Any
 
 from pykeepalived.daemon import release
 from pykeepalived.daemon.decoded import DecodedCache
-from pykeepalived.daemon.instance import notify_scripts, plan_instance
+from pykeepalived.daemon.instance import InstancePlan, notify_scripts, plan_instance
 from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
 from pykeepalived.daemon.runtime import FAULT_ADDRESS, FAULT_INTERFACE, InstanceRuntime
 from pykeepalived.daemon.timers import Scheduler
 from pykeepalived.daemon.tracker import Tracker
+from pykeepalived.net import routes
 from pykeepalived.net.addresses import AddressManager
 from pykeepalived.net.reflector import NetlinkReflector
 from pykeepalived.net.vrrp_socket import ReceivedPacket, VrrpSocket
@@ -76,7 +77,12 @@ class VrrpProcess:
             self._register(name, self._runtime(plan_instance(inst, self.config)))
         self._build_groups({})
 
-    def _runtime(self, plan: Any) -> InstanceRuntime:
+    def _runtime(self, plan: InstancePlan) -> InstanceRuntime:
+        ignored = routes.unsupported([*plan.routes, *plan.rules])
+        if ignored:
+            log.warning("(%s) virtual_routes/virtual_rules option(s) not supported by "
+                        "pykeepalived, not given to the kernel: %s", plan.name,
+                        ", ".join(ignored))
         return InstanceRuntime(plan, loop=self.loop, batch=self.batch, firewall=self.firewall,
                                notifier=self.notifier)
 

@@ -4,7 +4,7 @@
   event loop (``VrrpSocket``, ``ReceivedPacket``).
 - ``interfaces``: index, state, MAC and primary address of an interface.
 - ``addresses``: VIPs (batched rtnetlink), virtual routes and rules (``AddressManager``,
-  ``VipSpec``, ``RouteSpec``, ``RuleSpec`` and the word-list parsers).
+  ``VipSpec``); ``routes`` puts the parsed virtual_routes/virtual_rules in netlink terms.
 - ``gratuitous``: gratuitous ARP and unsolicited neighbour advertisements.
 - ``vmac``: use_vmac macvlans with keepalived's sysctls.
 - ``reflector``: link and address events (``NetlinkReflector``).

@@ -20,30 +20,16 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from pykeepalived.config.model_common import Route, Rule
 from pykeepalived.net import _netlink as nl
 from pykeepalived.net import interfaces
 from pykeepalived.net.iproute import IPRouteThread
-from pykeepalived.net.routes import (
-    RouteSpec,
-    RuleSpec,
-    route_from_words,
-    rule_from_words,
-)
+from pykeepalived.net.routes import describe, route_args, rule_args
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "AddressError",
-    "AddressManager",
-    "RouteSpec",
-    "RuleSpec",
-    "VipSpec",
-    "route_from_words",
-    "rule_from_words",
-    "vip_from_words",
-]
+__all__ = ["AddressError", "AddressManager", "VipSpec"]
 
 
 class AddressError(OSError):
@@ -92,57 +78,6 @@ class VipSpec:
     @property
     def family(self) -> int:
         return self.interface.version
-
-
-def vip_from_words(words: Sequence[str], default_dev: str) -> VipSpec:
-    """A VipSpec from one virtual_ipaddress line split into words.
-
-    Options keepalived accepts that do not concern the kernel (``use_vmac``, ``no_track``,
-    ``track_group NAME``) are skipped; the caller reads them from its own model.
-    """
-    if not words:
-        raise ValueError("empty virtual_ipaddress entry")
-    address = words[0]
-    try:
-        iface = ipaddress.ip_interface(address)
-    except ValueError:
-        raise ValueError(f"{address!r} is not an IP address") from None
-    if "/" not in address:
-        address = f"{address}/{iface.max_prefixlen}"
-    fields: dict[str, Any] = {"address": address, "dev": default_dev}
-    i = 1
-    value_of = {"brd": "brd", "broadcast": "brd", "dev": "dev", "scope": "scope",
-                "label": "label", "peer": "peer"}
-    flags = {"home": "home", "mngtmpaddr": "mngtmpaddr", "noprefixroute": "noprefixroute",
-             "autojoin": "autojoin"}
-    while i < len(words):
-        word = words[i]
-        if word in value_of:
-            if i + 1 >= len(words):
-                raise ValueError(f"{word!r} needs a value")
-            fields[value_of[word]] = words[i + 1]
-            i += 2
-        elif word in flags:
-            fields[flags[word]] = True
-            i += 1
-        elif word == "-nodad":
-            fields["nodad"] = False
-            i += 1
-        elif word == "preferred_lft":
-            if i + 1 >= len(words):
-                raise ValueError("'preferred_lft' needs a value")
-            value = words[i + 1]
-            fields["preferred_lft"] = nl.INFINITY_LIFE_TIME if value == "forever" else int(value)
-            i += 2
-        elif word in ("use_vmac", "no_track"):
-            i += 1
-        elif word == "track_group":
-            i += 2
-        else:
-            raise ValueError(f"unknown virtual_ipaddress option {word!r}")
-    if fields.get("scope") is not None:
-        nl.scope_number(fields["scope"])  # validate now, not when becoming MASTER
-    return VipSpec(**fields)
 
 
 def _broadcast(spec: VipSpec) -> bytes | None:
@@ -309,25 +244,29 @@ class AddressManager:
         return result
 
     # ------------------------------------------------------------------ routes and rules
-    def add_route(self, spec: RouteSpec) -> None:
-        self._pyroute2("route", "add", spec)
+    def add_route(self, route: Route) -> None:
+        self._pyroute2("route", "add", route)
 
-    def remove_route(self, spec: RouteSpec) -> None:
-        self._pyroute2("route", "del", spec)
+    def remove_route(self, route: Route) -> None:
+        self._pyroute2("route", "del", route)
 
-    def add_rule(self, spec: RuleSpec) -> None:
-        self._pyroute2("rule", "add", spec)
+    def add_rule(self, rule: Rule) -> None:
+        self._pyroute2("rule", "add", rule)
 
-    def remove_rule(self, spec: RuleSpec) -> None:
-        self._pyroute2("rule", "del", spec)
+    def remove_rule(self, rule: Rule) -> None:
+        self._pyroute2("rule", "del", rule)
 
-    def _pyroute2(self, kind: str, command: str, spec: RouteSpec | RuleSpec) -> None:
+    def _pyroute2(self, kind: str, command: str, entry: Route | Rule) -> None:
         """``IPRoute.route`` / ``IPRoute.rule``; adding what is there or removing what is not
         is no error (idempotent, like the addresses)."""
         from pyroute2 import NetlinkError
 
+        spec = describe(entry)
         try:
-            args = spec.pyroute2_args()
+            args = route_args(entry) if isinstance(entry, Route) else rule_args(entry)
+        except ValueError as exc:
+            raise AddressError(f"cannot {command} {kind} {spec}: {exc}") from exc
+        try:
             self.iproute.call(lambda ipr: getattr(ipr, kind)(command, **args))
             log.debug("%s %s %s", "added" if command == "add" else "removed", kind, spec)
         except NetlinkError as exc:

@@ -1,323 +1,214 @@
-"""virtual_routes / virtual_rules entries: typed specs and parsers of keepalived's word forms.
+"""virtual_routes / virtual_rules as the kernel takes them (pyroute2's route/rule arguments).
 
-keepalived.conf(5): "For virtual_ipaddress, virtual_ipaddress_excluded, virtual_routes and
-virtual_rules most of the options match the options of the command ip address/route/rule
-add." So the parsers here follow ip-route(8) and ip-rule(8) for the options a VRRP router
-uses, plus keepalived's own ``or`` (a second gateway: a multipath route), ``no_track`` and
-``track_group`` (which the kernel never sees and are skipped here).
+The configuration parser (``pykeepalived.config.addresses``) reads each line once into a
+:class:`~pykeepalived.config.model_common.Route` or ``Rule``; this module only translates those
+into netlink terms: table and protocol names into numbers (iproute2's files), prefixes into
+address and length, keepalived's ``or`` / ``nexthop`` lists into a multipath route, the
+``ip route`` metrics into RTAX attributes. An option the kernel interface here cannot express is
+named by :func:`route_unsupported` / :func:`rule_unsupported`, so the daemon can say so once
+instead of dropping it without a word.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
+from pykeepalived.config.model_common import Route, Rule
 from pykeepalived.net import _netlink as nl
 from pykeepalived.net import interfaces
 
-ROUTE_TYPES = ("unicast", "blackhole", "unreachable", "prohibit", "throw", "local",
-               "broadcast", "multicast", "anycast", "nat")
-RULE_ACTIONS = ("blackhole", "unreachable", "prohibit", "nop")
-NAMED_TABLES = {"main": 254, "local": 255, "default": 253}
+NAMED_TABLES = {"unspec": 0, "default": 253, "main": 254, "local": 255}
+RTPROTOS = {"unspec": 0, "redirect": 1, "kernel": 2, "boot": 3, "static": 4, "ra": 9,
+            "dhcp": 16, "keepalived": 18}
 RTNH_F_ONLINK = 4
 RTPROT_BOOT = 3
-RTPROTOS = {"kernel": 2, "boot": 3, "static": 4, "ra": 9, "dhcp": 16, "keepalived": 18}
+FIB_RULE_INVERT = 2
+# ``ip route`` metrics with a numeric value, by their RTAX name in pyroute2
+ROUTE_METRICS = ("mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd",
+                 "ssthresh", "rto_min", "initcwnd", "initrwnd", "quickack",
+                 "fastopen_no_cookie")
+_ROUTE_FLAGS = ("add", "prepend", "append")  # how keepalived adds; the kernel's default here
+_RT_TABLES = ("/etc/iproute2/rt_tables", "/usr/share/iproute2/rt_tables")
+_RT_TABLES_D = ("/etc/iproute2/rt_tables.d", "/usr/share/iproute2/rt_tables.d")
 
 
-def _table(word: str) -> int:
-    if word in NAMED_TABLES:
-        return NAMED_TABLES[word]
+@cache
+def route_table_ids() -> dict[str, int]:
+    """Routing table names and numbers: the built-in ones and iproute2's rt_tables(.d)."""
+    ids = dict(NAMED_TABLES)
+    files = list(_RT_TABLES)
+    for directory in _RT_TABLES_D:
+        if os.path.isdir(directory):
+            files += [os.path.join(directory, f) for f in sorted(os.listdir(directory))
+                      if f.endswith(".conf")]
+    for path in files:
+        try:
+            with open(path) as fh:
+                for line in fh:
+                    parts = line.split("#", 1)[0].split()
+                    if len(parts) >= 2 and parts[0].isdigit():
+                        ids.setdefault(parts[1], int(parts[0]))
+        except OSError:
+            continue
+    return ids
+
+
+def table_id(name: str) -> int:
+    if name.isdigit():
+        return int(name)
     try:
-        return int(word)
-    except ValueError:
-        raise ValueError(f"table must be a number or main/local/default, not {word!r}") from None
+        return route_table_ids()[name]
+    except KeyError:
+        raise ValueError(f"no routing table {name!r}") from None
 
 
-def _need(words: Sequence[str], i: int) -> str:
-    if i + 1 >= len(words):
-        raise ValueError(f"{words[i]!r} needs a value")
-    return words[i + 1]
+def _ifindex(name: str, what: str) -> int:
+    index = interfaces.ifindex(name)
+    if index is None:
+        raise ValueError(f"{what}: no interface {name}")
+    return index
 
 
-def _prefix(word: str) -> str:
-    if word == "default":
-        return word
-    return str(ipaddress.ip_network(word, strict=False))
+def route_args(route: Route) -> dict[str, Any]:
+    """Keyword arguments for ``IPRoute.route(command, **args)``."""
+    family = route.family
+    args: dict[str, Any] = {"family": socket.AF_INET if family == 4 else socket.AF_INET6,
+                            "type": route.type or "unicast", "dst": str(route.dst)}
+    oif = _ifindex(route.dev, f"route {route.dst}") if route.dev is not None else None
+    if oif is not None:
+        args["oif"] = oif
+    if route.via is not None:
+        args["gateway"] = str(route.via)
+    if route.nexthops:
+        hops = []
+        for hop in route.nexthops:
+            entry: dict[str, Any] = {}
+            if hop.via is not None:
+                entry["gateway"] = str(hop.via)
+            dev = hop.dev or route.dev
+            if dev is not None:
+                entry["oif"] = _ifindex(dev, f"route {route.dst}")
+            if hop.weight is not None:
+                entry["hops"] = hop.weight - 1  # rtnh_hops is weight - 1, as ip-route(8)
+            if hop.onlink:
+                entry["flags"] = RTNH_F_ONLINK
+            hops.append(entry)
+        args["multipath"] = hops
+        args.pop("oif", None)
+        args.pop("gateway", None)
+    if route.src is not None:
+        args["prefsrc"] = str(route.src)
+    if "from" in route.options:
+        source = ipaddress.ip_network(route.options["from"], strict=False)
+        args["src"], args["src_len"] = str(source.network_address), source.prefixlen
+    if route.scope is not None:
+        args["scope"] = nl.scope_number(route.scope)
+    if route.table is not None:
+        args["table"] = table_id(route.table)
+    if route.metric is not None:
+        args["priority"] = route.metric
+    if route.protocol is not None:
+        args["proto"] = (RTPROTOS[route.protocol] if route.protocol in RTPROTOS
+                         else int(route.protocol))
+    else:
+        args["proto"] = RTPROT_BOOT
+    if route.tos is not None:
+        args["tos"] = int(route.tos, 0)
+    if "onlink" in route.options:
+        args["flags"] = RTNH_F_ONLINK
+    metrics = {name: int(route.options[name]) for name in ROUTE_METRICS
+               if name in route.options and route.options[name].isdigit()}
+    if metrics:
+        args["metrics"] = metrics
+    return args
 
 
-@dataclass(frozen=True, slots=True)
-class RouteSpec:
-    """One route (ip-route(8) terms). ``dst`` is a prefix or ``default``; ``via`` may hold
-    several gateways (keepalived's ``or``), making a multipath route."""
+def route_unsupported(route: Route) -> list[str]:
+    """Options of ``route`` that :func:`route_args` does not give the kernel."""
+    known = {*ROUTE_METRICS, *_ROUTE_FLAGS, "from", "onlink"}
+    out = [name for name in route.options if name not in known and not name.endswith("_lock")]
+    out += [name for name in ROUTE_METRICS
+            if name in route.options and not route.options[name].isdigit()]
+    out += [f"{name}_lock" for name in ROUTE_METRICS if f"{name}_lock" in route.options]
+    if any(hop.realms or hop.encap for hop in route.nexthops):
+        out.append("nexthop realms/encap")
+    return out
 
-    dst: str
-    via: tuple[str, ...] = ()
-    dev: str | None = None
-    src: str | None = None
-    scope: str | None = None
-    table: int | None = None
-    metric: int | None = None
-    type: str = "unicast"
-    protocol: int | None = None
-    onlink: bool = False
-    mtu: int | None = None
-    family: int = 4
 
-    def pyroute2_args(self) -> dict[str, Any]:
-        """Keyword arguments for ``IPRoute.route(command, **args)``."""
-        af = socket.AF_INET if self.family == 4 else socket.AF_INET6
-        args: dict[str, Any] = {"family": af, "type": self.type}
-        if self.dst == "default":
-            args["dst"] = "0.0.0.0/0" if self.family == 4 else "::/0"
-        else:
-            args["dst"] = self.dst
-        oif = None
-        if self.dev is not None:
-            oif = interfaces.ifindex(self.dev)
-            if oif is None:
-                raise ValueError(f"route {self.dst}: no interface {self.dev}")
-            args["oif"] = oif
-        if len(self.via) == 1:
-            args["gateway"] = self.via[0]
-        elif len(self.via) > 1:
-            hops: list[dict[str, Any]] = []
-            for gw in self.via:
-                hop: dict[str, Any] = {"gateway": gw}
-                if oif is not None:
-                    hop["oif"] = oif
-                hops.append(hop)
-            args["multipath"] = hops
-            args.pop("oif", None)
-        if self.src:
-            args["prefsrc"] = self.src
-        if self.scope is not None:
-            args["scope"] = nl.scope_number(self.scope)
-        if self.table is not None:
-            args["table"] = self.table
-        if self.metric is not None:
-            args["priority"] = self.metric
-        args["proto"] = self.protocol if self.protocol is not None else RTPROT_BOOT
-        if self.onlink:
-            args["flags"] = RTNH_F_ONLINK
-        if self.mtu is not None:
-            args["metrics"] = {"mtu": self.mtu}
-        return args
+def rule_args(rule: Rule) -> dict[str, Any]:
+    """Keyword arguments for ``IPRoute.rule(command, **args)``."""
+    args: dict[str, Any] = {"family": socket.AF_INET if rule.family == 4 else socket.AF_INET6}
+    for net, key in ((rule.from_, "src"), (rule.to, "dst")):
+        if net is not None:
+            args[key] = str(net.network_address)
+            args[f"{key}_len"] = net.prefixlen
+    if rule.table is not None:
+        args["table"] = table_id(rule.table)
+    if rule.preference is not None:
+        args["priority"] = rule.preference
+    options = rule.options
+    if "iif" in options:
+        args["iifname"] = options["iif"]
+    if "oif" in options:
+        args["oifname"] = options["oif"]
+    if "fwmark" in options:
+        mark, _, mask = options["fwmark"].partition("/")
+        args["fwmark"] = int(mark, 0)
+        if mask:
+            args["fwmask"] = int(mask, 0)
+    for key in ("tos", "dsfield"):
+        if key in options:
+            args["tos"] = int(options[key], 0)
+    for key in ("suppress_prefixlength", "sup_pl"):
+        if key in options:
+            args["suppress_prefixlen"] = int(options[key], 0)
+    if "protocol" in options:
+        value = options["protocol"]
+        args["protocol"] = RTPROTOS[value] if value in RTPROTOS else int(value)
+    if rule.action == "goto":
+        args["action"] = "goto"
+        args["goto"] = int(options["goto"])
+    elif rule.action is not None:
+        args["action"] = rule.action
+    return args
 
-    def __str__(self) -> str:
-        parts = [self.dst if self.type == "unicast" else f"{self.type} {self.dst}"]
-        if self.src:
-            parts.insert(0, f"src {self.src}")
-        for i, gw in enumerate(self.via):
-            parts.append(f"{'via' if i == 0 else 'or'} {gw}")
-        for name in ("dev", "scope", "table", "metric"):
-            value = getattr(self, name)
-            if value is not None:
-                parts.append(f"{name} {value}")
+
+def rule_unsupported(rule: Rule) -> list[str]:
+    """Options of ``rule`` that :func:`rule_args` does not give the kernel."""
+    known = {"iif", "oif", "fwmark", "tos", "dsfield", "suppress_prefixlength", "sup_pl",
+             "protocol", "goto"}
+    return [name for name in rule.options if name not in known]
+
+
+def describe(entry: Route | Rule) -> str:
+    """A route or rule in ``ip`` words, for log lines."""
+    if isinstance(entry, Route):
+        parts = [str(entry.dst) if entry.type in (None, "unicast")
+                 else f"{entry.type} {entry.dst}"]
+        if entry.via is not None:
+            parts.append(f"via {entry.via}")
+        parts += [f"{k} {v}" for k, v in (("dev", entry.dev), ("table", entry.table),
+                                          ("metric", entry.metric)) if v is not None]
         return " ".join(parts)
+    parts = [f"from {entry.from_ or 'all'}"]
+    if entry.to is not None:
+        parts.append(f"to {entry.to}")
+    if entry.preference is not None:
+        parts.append(f"priority {entry.preference}")
+    parts.append(f"table {entry.table}" if entry.table is not None else entry.action or "")
+    return " ".join(p for p in parts if p)
 
 
-def route_from_words(words: Sequence[str]) -> RouteSpec:
-    """A RouteSpec from one virtual_routes / static_routes line split into words, e.g.
-    ``src 192.0.2.1 to 198.51.100.0/24 via 192.0.2.254 dev eth1 table 100`` or
-    ``blackhole 203.0.113.0/24``."""
-    fields: dict[str, Any] = {}
-    via: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "src":
-            fields["src"] = str(ipaddress.ip_address(_need(words, i)))
-            i += 2
-        elif word == "to":
-            fields["dst"] = _prefix(_need(words, i))
-            i += 2
-        elif word in ("via", "gw", "or"):
-            via.append(str(ipaddress.ip_address(_need(words, i))))
-            i += 2
-        elif word == "dev" or word == "oif":
-            fields["dev"] = _need(words, i)
-            i += 2
-        elif word == "scope":
-            fields["scope"] = _need(words, i)
-            nl.scope_number(fields["scope"])
-            i += 2
-        elif word == "table":
-            fields["table"] = _table(_need(words, i))
-            i += 2
-        elif word in ("metric", "preference", "priority"):
-            fields["metric"] = int(_need(words, i))
-            i += 2
-        elif word in ("protocol", "proto"):
-            value = _need(words, i)
-            fields["protocol"] = RTPROTOS[value] if value in RTPROTOS else int(value)
-            i += 2
-        elif word == "mtu":
-            fields["mtu"] = int(_need(words, i))
-            i += 2
-        elif word == "onlink":
-            fields["onlink"] = True
-            i += 1
-        elif word in ROUTE_TYPES:
-            fields["type"] = word
-            i += 1
-        elif word == "no_track":
-            i += 1
-        elif word == "track_group":
-            i += 2
-        elif "dst" not in fields:
-            fields["dst"] = _prefix(word)
-            i += 1
-        else:
-            raise ValueError(f"unknown virtual_routes option {word!r}")
-    if "dst" not in fields:
-        raise ValueError("a route needs a destination prefix (or 'default')")
-    fields["via"] = tuple(via)
-    addresses = [fields["dst"], fields.get("src"), *via]
-    family = 4
-    for a in addresses:
-        if a and a != "default":
-            family = ipaddress.ip_network(a, strict=False).version
-            break
-    fields["family"] = family
-    return RouteSpec(**fields)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
-    """One policy routing rule (ip-rule(8) terms). ``from_``/``to`` are prefixes (None is
-    ``all``); ``action`` is ``table`` (lookup), ``goto`` or one of blackhole/unreachable/
-    prohibit/nop."""
-
-    from_: str | None = None
-    to: str | None = None
-    table: int | None = None
-    priority: int | None = None
-    iif: str | None = None
-    oif: str | None = None
-    fwmark: int | None = None
-    fwmask: int | None = None
-    tos: int | None = None
-    action: str = "table"
-    goto: int | None = None
-    invert: bool = False
-    family: int = 4
-    extra: tuple[tuple[str, str], ...] = field(default=())
-
-    def pyroute2_args(self) -> dict[str, Any]:
-        """Keyword arguments for ``IPRoute.rule(command, **args)``."""
-        af = socket.AF_INET if self.family == 4 else socket.AF_INET6
-        args: dict[str, Any] = {"family": af}
-        for name, key in (("from_", "src"), ("to", "dst")):
-            value = getattr(self, name)
-            if value is not None:
-                net = ipaddress.ip_network(value, strict=False)
-                args[key] = str(net.network_address)
-                args[f"{key}_len"] = net.prefixlen
-        if self.table is not None:
-            args["table"] = self.table
-        if self.priority is not None:
-            args["priority"] = self.priority
-        if self.iif:
-            args["iifname"] = self.iif
-        if self.oif:
-            args["oifname"] = self.oif
-        if self.fwmark is not None:
-            args["fwmark"] = self.fwmark
-            if self.fwmask is not None:
-                args["fwmask"] = self.fwmask
-        if self.tos is not None:
-            args["tos"] = self.tos
-        if self.action == "goto":
-            args["action"] = "goto"
-            args["goto"] = self.goto
-        elif self.action != "table":
-            args["action"] = self.action
-        if self.invert:
-            args["flags"] = 2  # FIB_RULE_INVERT
-        return args
-
-    def __str__(self) -> str:
-        parts = []
-        if self.invert:
-            parts.append("not")
-        parts.append(f"from {self.from_ or 'all'}")
-        if self.to:
-            parts.append(f"to {self.to}")
-        for name in ("iif", "oif", "fwmark", "tos", "priority"):
-            value = getattr(self, name)
-            if value is not None:
-                parts.append(f"{name} {value}")
-        if self.action == "table":
-            parts.append(f"table {self.table}")
-        elif self.action == "goto":
-            parts.append(f"goto {self.goto}")
-        else:
-            parts.append(self.action)
-        return " ".join(parts)
-
-
-def rule_from_words(words: Sequence[str]) -> RuleSpec:
-    """A RuleSpec from one virtual_rules / static_rules line split into words, e.g.
-    ``from 192.0.2.0/24 table 1`` or ``to 198.51.100.7 priority 100 table 2``."""
-    fields: dict[str, Any] = {}
-    i = 0
-    family: int | None = None
-    while i < len(words):
-        word = words[i]
-        if word in ("from", "to"):
-            value = _need(words, i)
-            if value != "all":
-                net = ipaddress.ip_network(value, strict=False)
-                family = net.version
-                fields["from_" if word == "from" else "to"] = str(net)
-            i += 2
-        elif word in ("table", "lookup"):
-            fields["table"] = _table(_need(words, i))
-            i += 2
-        elif word in ("priority", "preference", "pref", "order"):
-            fields["priority"] = int(_need(words, i))
-            i += 2
-        elif word in ("iif", "dev"):
-            fields["iif"] = _need(words, i)
-            i += 2
-        elif word == "oif":
-            fields["oif"] = _need(words, i)
-            i += 2
-        elif word == "fwmark":
-            mark, _, mask = _need(words, i).partition("/")
-            fields["fwmark"] = int(mark, 0)
-            if mask:
-                fields["fwmask"] = int(mask, 0)
-            i += 2
-        elif word in ("tos", "dsfield"):
-            fields["tos"] = int(_need(words, i), 0)
-            i += 2
-        elif word == "goto":
-            fields["action"] = "goto"
-            fields["goto"] = int(_need(words, i))
-            i += 2
-        elif word in RULE_ACTIONS:
-            fields["action"] = word
-            i += 1
-        elif word == "not":
-            fields["invert"] = True
-            i += 1
-        elif word in ("inet", "-4"):
-            family = 4
-            i += 1
-        elif word in ("inet6", "-6"):
-            family = 6
-            i += 1
-        elif word == "no_track":
-            i += 1
-        elif word == "track_group":
-            i += 2
-        else:
-            raise ValueError(f"unknown virtual_rules option {word!r}")
-    if fields.get("action", "table") == "table" and "table" not in fields:
-        raise ValueError("a rule needs 'table N' (or goto/blackhole/unreachable/prohibit)")
-    fields["family"] = family or 4
-    return RuleSpec(**fields)
+def unsupported(entries: Iterable[Route | Rule]) -> list[str]:
+    """Every option of ``entries`` that is not passed to the kernel, once each."""
+    seen: dict[str, None] = {}
+    for entry in entries:
+        names = route_unsupported(entry) if isinstance(entry, Route) else rule_unsupported(entry)
+        for name in names:
+            seen[name] = None
+    return list(seen)
