@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from pykeepalived.demo.lab import Host, Lab, wait_for
+from pykeepalived.demo.lab import Host, Lab, LabError, wait_for
 from tests.daemons import Daemon, holders, instance, start_pykeepalived, write_conf
 
 pytestmark = pytest.mark.netns
@@ -430,12 +430,15 @@ vrrp_track_file tf_down {{
 
 # ---------------------------------------------------------------------------- routes, eVIPs
 def addr_lines(host: Host) -> str:
-    for _ in range(5):
+    """``ip -o -4 addr`` of eth0; retried while addresses change ("Dump was interrupted"),
+    and an error (never an empty string, which would make "absent" pass) if it keeps
+    failing."""
+    for _ in range(4):
         try:
             return host.run("ip", "-o", "-4", "addr", "show", "dev", "eth0")
-        except Exception:  # "Dump was interrupted" while addresses change
+        except LabError:
             time.sleep(0.05)
-    return ""
+    return host.run("ip", "-o", "-4", "addr", "show", "dev", "eth0")
 
 
 def owned(host: Host) -> dict[str, bool]:

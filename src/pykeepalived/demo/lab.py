@@ -54,14 +54,19 @@ class Host:
     def addresses(self, ifname: str | None = None) -> set[str]:
         """Addresses (without prefix length) on ``ifname`` or on every interface."""
         argv = ["ip", "-o", "addr", "show"] + (["dev", ifname] if ifname else [])
+        error: LabError | None = None
         for _ in range(5):  # "Dump was interrupted" while addresses change fast
             try:
                 out = self.run(*argv)
                 break
-            except LabError:
+            except LabError as exc:
+                error = exc
                 time.sleep(0.05)
         else:
-            return set()
+            # never "no addresses": a test asserting an address is absent must not pass
+            # because `ip` failed
+            assert error is not None
+            raise error
         found = set()
         for line in out.splitlines():
             parts = line.split()

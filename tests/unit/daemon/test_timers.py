@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
@@ -64,10 +65,19 @@ def test_earlier_deadline_wins_and_disarm_silences(use_timerfd: bool) -> None:
     assert fired == ["a", "a2"]
 
 
-def test_timerfd_is_available_here() -> None:
-    """The kernel here has timerfd; the precise path is the one the daemon uses."""
+def test_timerfd_is_available_here_and_fires_on_the_monotonic_clock() -> None:
+    """The kernel here has timerfd; the precise path is the one the daemon uses. Armed for
+    an absolute CLOCK_MONOTONIC time, it becomes readable then, and not before."""
+    import select
+
     fd = timers._TimerFd()
     try:
-        fd.arm(time.monotonic() + 0.001)
+        due = time.monotonic() + 0.05
+        fd.arm(due)
+        assert select.select([fd.fd], [], [], 0)[0] == []  # not yet
+        ready, _, _ = select.select([fd.fd], [], [], 2.0)
+        assert ready == [fd.fd] and time.monotonic() >= due
+        expirations = int.from_bytes(os.read(fd.fd, 8), "little")
+        assert expirations == 1
     finally:
         fd.close()
