@@ -60,6 +60,8 @@ class Host:
                 out = self.run(*argv)
                 break
             except LabError as exc:
+                if ifname and "does not exist" in str(exc):
+                    return set()  # no such interface: it has no addresses, truly
                 error = exc
                 time.sleep(0.05)
         else:
