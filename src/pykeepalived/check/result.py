@@ -39,10 +39,13 @@ class CheckResult:
     """One attempt's outcome.
 
     ``detail`` says why, in words an operator can act on ("connection refused", "HTTP status
-    500, expected 200-299", "timeout after 3 s"). ``weight`` is set only by checkers that set
-    the real server's weight (MISC_CHECK with misc_dynamic, FILE_CHECK): None leaves it.
+    500, expected 200-299", "timeout after 3 s"). Checkers that move the real server's weight
+    say how, as keepalived does: MISC_CHECK with misc_dynamic gives the weight itself
+    (``weight``: exit code - 2), FILE_CHECK what it adds to the configured weight
+    (``weight_delta``: the file's value times its weight). None leaves the weight alone.
     """
 
     ok: bool
     detail: str
     weight: int | None = None
+    weight_delta: int | None = None
