@@ -392,7 +392,8 @@ class HealthCore:
 def service_bases(spec: VirtualServer, groups: dict[str, list[Service]]) -> list[Service]:
     """The services a virtual_server stands for, without destinations."""
     if spec.group is not None:
-        bases = [dataclasses.replace(b, port=spec.port if b.port == 0 and spec.port else b.port)
+        bases = [dataclasses.replace(b, protocol=spec.protocol,
+                                     port=spec.port if b.port == 0 and spec.port else b.port)
                  for b in groups.get(spec.group, [])]
     elif spec.fwmark is not None:
         bases = [Service(spec.protocol, None, 0, spec.fwmark, spec.ip_family or 4)]

@@ -123,3 +123,12 @@ def primary_address(ifname: str, family: int) -> str | None:
         ):
             return info.address
     return None
+
+
+def local_addresses() -> list[str]:
+    """Every address on every interface of this network namespace (IPv4 and IPv6)."""
+    rtnl = nl.RtnlSocket(rcvbuf=1 << 20)
+    try:
+        return [info.address for info in nl.dump_addrs(rtnl)]
+    finally:
+        rtnl.close()

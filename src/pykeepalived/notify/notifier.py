@@ -220,6 +220,18 @@ class Notifier:
         kind = "MASTER_PRIORITY" if _state(state) == "MASTER" else "BACKUP_PRIORITY"
         self._fifo("INSTANCE", name, kind, priority)
 
+    def lvs_changed(self, kind: str, name: str, up: bool, script: ScriptSpec,
+                    line: str) -> None:
+        """A real server (``RS``, notify_up / notify_down) or a virtual server's quorum
+        (``VS``, quorum_up / quorum_down) changed: its script with its own argv, in order with
+        the subject's earlier ones, and the LVS FIFO ``line``."""
+        state = "UP" if up else "DOWN"
+        steps = self._steps(name, script, (), self.script_timeout)
+        if steps:
+            self._enqueue((kind, name), _Job(state, steps))
+        if self.fifo is not None:
+            self.fifo.write(line)
+
     def _changed(self, kind: str, name: str, state: str, priority: int,
                  scripts: NotifyScripts) -> None:
         timeout = self.stop_timeout if state == "STOP" else self.script_timeout

@@ -1,0 +1,332 @@
+"""The checker process: health-checks every real server and keeps the load-balancer table.
+
+keepalived runs its checkers in a child of their own, next to the VRRP child; so does
+pykeepalived. This module is the shell around the sans-I/O health state machine
+(:mod:`pykeepalived.check.health`): one asyncio loop runs every check as a task of its own (a
+slow or silent server holds up nothing else, each attempt bounded by its connect_timeout),
+feeds the results to the state machine, carries out the events (keepalived's log lines,
+notify_up/notify_down and quorum_up/quorum_down scripts, LVS FIFO lines) and makes the kernel's
+table equal to what the state machine says, through the backend, in a worker thread.
+
+``ha_suspend``: a virtual server's checks and rules are held back while its address is not on
+this node, which is how keepalived follows the VRRP master without talking to it: the address
+comes and goes with the VIP (the netlink reflector reports it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pykeepalived.check.health import (
+    CheckerHealth,
+    CheckFailed,
+    Event,
+    HealthCore,
+    QuorumChanged,
+    RealServerChanged,
+    VirtualServerHealth,
+    WeightChanged,
+)
+from pykeepalived.check.result import CheckResult, Target
+from pykeepalived.check.table import group_services
+from pykeepalived.lb.model import Backend, Service
+from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line
+from pykeepalived.notify.notifier import Notifier, Script, ScriptSpec
+from pykeepalived.notify.script import ScriptRunner
+
+log = logging.getLogger("pykeepalived.check")
+
+CheckFn = Callable[[Any, Target], Awaitable[CheckResult]]
+TIMEOUT_GRACE = 1.0  # an attempt that overruns its own timeout by this much is cut short
+
+
+def rs_name(vs: VirtualServerHealth, rs: Any) -> str:
+    """keepalived's FMT_RS: ``[198.51.100.4]:tcp:80``."""
+    return f"[{rs.address}]:{vs.spec.protocol.lower()}:{rs.port}"
+
+
+def vs_name(vs: VirtualServerHealth) -> str:
+    """keepalived's FMT_VS: ``[203.0.113.10]:tcp:80`` or ``FWM 3``."""
+    spec = vs.spec
+    if spec.fwmark is not None:
+        return f"FWM {spec.fwmark}"
+    if spec.group is not None:
+        return f"[{spec.group}]:{spec.protocol.lower()}:{spec.port or 0}"
+    return f"[{spec.address}]:{spec.protocol.lower()}:{spec.port or 0}"
+
+
+class CheckerProcess:
+    """Every virtual server of one configuration, its checks and its table."""
+
+    def __init__(self, config: Any, backend: Backend, checkers: dict[str, CheckFn], *,
+                 release: bool = True, bootstrap: float | None = None) -> None:
+        self.config = config
+        self.backend = backend
+        self.checkers = checkers
+        self.release = release
+        self.loop = asyncio.get_event_loop()
+        self.core = (HealthCore(config.virtual_servers) if bootstrap is None
+                     else HealthCore(config.virtual_servers, bootstrap=bootstrap))
+        self.groups = group_services(config)
+        gdefs = config.global_defs
+        self.runner = ScriptRunner(user=gdefs.script_user, group=gdefs.script_group,
+                                   security=bool(gdefs.enable_script_security))
+        self.fifo: NotifyFifo | None = None
+        self.notifier = Notifier(self.runner, None)
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="pykeepalived-lb")
+        self._applied: list[Service] | None = None
+        self._applying: asyncio.Task[None] | None = None
+        self._local: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+        self._unknown_kinds: set[str] = set()
+        self.apply_errors = 0
+
+    # ------------------------------------------------------------------ start / stop
+    async def start(self) -> None:
+        self._open_fifo()
+        for vs in self.core.virtual_servers:
+            for rs in vs.real_servers:
+                for ck in rs.checkers:
+                    if ck.kind not in self.checkers and ck.kind not in self._unknown_kinds:
+                        self._unknown_kinds.add(ck.kind)
+                        log.warning("%s is not supported by pykeepalived: its real servers "
+                                    "are treated as up", ck.kind)
+        now = self.loop.time()
+        for vs in self.core.virtual_servers:
+            log.info("%sctivating healthchecker for VS %s",
+                     "Dea" if self._suspended(vs) else "A", vs_name(vs))
+            self.core.suspend(vs, self._suspended(vs), now)
+        self.handle(self.core.start(now))
+        self._arm()
+        await self._apply_now()
+
+    def _open_fifo(self) -> None:
+        gdefs = self.config.global_defs
+        fifo_cfg = gdefs.lvs_notify_fifo or gdefs.notify_fifo
+        if fifo_cfg is None:
+            return
+        script_cfg = (gdefs.lvs_notify_fifo_script if gdefs.lvs_notify_fifo is not None
+                      else gdefs.notify_fifo_script)
+        self.fifo = NotifyFifo(fifo_cfg.name, script_cfg.command if script_cfg else None,
+                               self.runner, user=fifo_cfg.user, group=fifo_cfg.group)
+        self.fifo.open()
+        self.notifier.fifo = self.fifo
+
+    async def stop(self) -> None:
+        """TERM: omega notifications, then the table removed (unless -I), tasks ended."""
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in self._tasks:
+            task.cancel()
+        self.handle(self.core.stop())
+        if self._applying is not None:
+            await self._applying
+        if self.release:
+            await self.loop.run_in_executor(self._pool, self.backend.clear)
+            log.info("Removed the load-balancer table (%s)", self.backend.name)
+        await self.notifier.drain(5.0)
+        if self.fifo is not None:
+            await self.fifo.aclose()
+        await self.runner.close()
+        self._pool.shutdown(wait=False)
+
+    # ------------------------------------------------------------------ ha_suspend
+    def _suspended(self, vs: VirtualServerHealth) -> bool:
+        spec = vs.spec
+        return bool(spec.ha_suspend) and spec.address is not None and \
+            spec.address not in self._local
+
+    def set_local_addresses(self, addresses: Sequence[str]) -> None:
+        """The addresses of this node now (ha_suspend follows the VIPs)."""
+        self._local = {ipaddress.ip_address(a.split("/")[0].split("%")[0]) for a in addresses}
+        if not self.core.started:
+            return
+        now = self.loop.time()
+        changed = False
+        for vs in self.core.virtual_servers:
+            suspended = self._suspended(vs)
+            if suspended != vs.suspended:
+                log.info("%sctivating healthchecker for VS %s (address %s)",
+                         "Dea" if suspended else "A", vs_name(vs),
+                         "gone" if suspended else "here")
+                self.core.suspend(vs, suspended, now)
+                changed = True
+        if changed:
+            self._arm()
+            self.request_apply()
+
+    # ------------------------------------------------------------------ checks
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        when = self.core.next_time()
+        if when is not None:
+            self._timer = self.loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        for ck in self.core.due(self.loop.time()):
+            task = self.loop.create_task(self._run(ck))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._arm()
+
+    async def _run(self, ck: CheckerHealth) -> None:
+        result = await self.attempt(ck)
+        self.handle(self.core.result(ck, result, self.loop.time()))
+        self._arm()
+
+    async def attempt(self, ck: CheckerHealth) -> CheckResult:
+        """One attempt of ``ck``, never longer than its timeout (plus a grace), never
+        raising: a checker's own failure is a failed check with the reason."""
+        check = self.checkers.get(ck.kind)
+        if check is None:
+            return CheckResult(True, f"{ck.kind} not supported: assumed up")
+        limit = ck.target.timeout + TIMEOUT_GRACE
+        if ck.kind == "MISC_CHECK":
+            limit = float(getattr(ck.spec, "misc_timeout", None) or ck.vs.spec.delay_loop) \
+                + TIMEOUT_GRACE
+        try:
+            return await asyncio.wait_for(check(ck.spec, ck.target), limit)
+        except TimeoutError:
+            return CheckResult(False, f"no answer within {limit:g} s")
+        except Exception as exc:  # a checker bug must not stop the others
+            log.exception("%s on %s failed unexpectedly", ck.kind, ck.target)
+            return CheckResult(False, f"checker error: {exc}")
+
+    # ------------------------------------------------------------------ events
+    def handle(self, events: list[Event]) -> None:
+        """keepalived's log lines, scripts and FIFO lines for what the state machine did;
+        then the table follows."""
+        for event in events:
+            if isinstance(event, RealServerChanged):
+                self._rs_changed(event)
+            elif isinstance(event, QuorumChanged):
+                self._quorum_changed(event)
+            elif isinstance(event, WeightChanged):
+                log.info("Changing weight from %d to %d for %sactive service %s of VS %s",
+                         event.old, event.new, "" if event.rs.alive else "in",
+                         rs_name(event.vs, event.rs), vs_name(event.vs))
+            elif isinstance(event, CheckFailed):
+                log.info("%s on service %s failed%s: %s", event.check.kind,
+                         rs_name(event.check.vs, event.check.rs),
+                         " (retrying)" if event.retrying else "", event.result.detail)
+        if events:
+            self.request_apply()
+
+    def _rs_changed(self, event: RealServerChanged) -> None:
+        vs, rs = event.vs, event.rs
+        verb = ("Enabling" if rs.inhibit else "Adding") if event.alive else (
+            "Disabling" if rs.inhibit else "Removing")
+        where = "of" if rs.inhibit else ("to" if event.alive else "from")
+        log.info("%s service %s %s VS %s (%s)", verb, rs_name(vs, rs), where, vs_name(vs),
+                 event.reason)
+        spec = rs.spec
+        script = _spec(spec.notify_scripts.get("notify_up" if event.alive else "notify_down"),
+                       spec.notify_up if event.alive else spec.notify_down)
+        self.notifier.lvs_changed("RS", f"{rs_name(vs, rs)} {vs_name(vs)}", event.alive, script,
+                                  lvs_rs_line(rs_name(vs, rs), vs_name(vs), event.alive))
+
+    def _quorum_changed(self, event: QuorumChanged) -> None:
+        vs = event.vs
+        spec = vs.spec
+        if event.up:
+            log.info("Gained quorum %d+%d=%d <= %d for VS %s", spec.quorum, spec.hysteresis,
+                     event.threshold, event.weight, vs_name(vs))
+        else:
+            log.info("%s %d-%d=%d > %d for VS %s", "Starting with quorum down"
+                     if event.initial else "Lost quorum", spec.quorum, spec.hysteresis,
+                     event.threshold, event.weight, vs_name(vs))
+        if spec.sorry_server is not None:
+            host, port = spec.sorry_server
+            log.info("%s sorry server [%s]:%s:%s %s VS %s",
+                     ("Disabling" if spec.sorry_server_inhibit else "Removing")
+                     if event.up else ("Enabling" if spec.sorry_server_inhibit else "Adding"),
+                     host, spec.protocol.lower(), port if port is not None else spec.port,
+                     "from" if event.up else "to", vs_name(vs))
+        script = _spec(spec.notify_scripts.get("quorum_up" if event.up else "quorum_down"),
+                       spec.quorum_up if event.up else spec.quorum_down)
+        self.notifier.lvs_changed("VS", vs_name(vs), event.up, script,
+                                  lvs_vs_line(vs_name(vs), event.up))
+
+    # ------------------------------------------------------------------ the table
+    def services(self) -> list[Service]:
+        return self.core.services(self.groups)
+
+    def request_apply(self) -> None:
+        """Make the kernel follow, later and off the loop; changes made meanwhile are folded
+        into the next application (only the latest table matters)."""
+        if self._applying is None or self._applying.done():
+            self._applying = self.loop.create_task(self._apply_now())
+
+    async def _apply_now(self) -> None:
+        for _ in range(1000):  # bounded: each round applies the latest table
+            wanted = self.services()
+            if wanted == self._applied:
+                return
+            try:
+                await self.loop.run_in_executor(self._pool, self.backend.apply, wanted)
+                self._applied = wanted
+            except Exception as exc:  # the kernel said no: logged, retried on the next change
+                self.apply_errors += 1
+                log.error("Updating the load-balancer table (%s) failed: %s",
+                          self.backend.name, exc)
+                return
+
+    def status(self) -> list[dict[str, Any]]:
+        """Every virtual server, its real servers, their health and last check result."""
+        out = []
+        for vs in self.core.virtual_servers:
+            out.append({
+                "vs": vs_name(vs), "quorum_up": vs.quorum_up, "suspended": vs.suspended,
+                "sorry_active": vs.sorry_active,
+                "real_servers": [{
+                    "rs": rs_name(vs, rs), "alive": rs.alive, "weight": rs.weight,
+                    "checks": [{"kind": ck.kind, "up": ck.is_up,
+                                "last": ck.last.detail if ck.last else None}
+                               for ck in rs.checkers]} for rs in vs.real_servers]})
+        return out
+
+
+def _spec(configured: Any, text: str | None) -> ScriptSpec:
+    """A notify line's own user wins over script_user for that script."""
+    if configured is not None and getattr(configured, "user", None) is not None:
+        return Script(configured.command, configured.user.user, configured.user.group)
+    return text
+
+
+async def run_checker(config: Any, backend: Backend, checkers: dict[str, CheckFn], *,
+                      release: bool = True) -> int:
+    """Run the checker process until TERM/INT."""
+    from pykeepalived.net import interfaces
+    from pykeepalived.net.reflector import NetlinkReflector
+
+    proc = CheckerProcess(config, backend, checkers, release=release)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+
+    def refresh(*_args: object) -> None:
+        proc.set_local_addresses(interfaces.local_addresses())
+
+    reflector = NetlinkReflector(on_address=refresh)
+    reflector.start(loop)
+    refresh()
+    try:
+        await proc.start()
+        await stop.wait()
+        log.info("Stopping")
+        await proc.stop()
+    finally:
+        reflector.stop()
+    return 0
