@@ -109,6 +109,27 @@ class Op:
         return f"{verb} real server {_dest_name(self.dest)} of {self.service}"
 
 
+# What the kernel's errno means for each command (ip_vs_ctl.c), in an operator's words.
+_REASONS: dict[tuple[int, int], str] = {
+    (codec.CMD_NEW_SERVICE, errno.EEXIST): "the service already exists",
+    (codec.CMD_NEW_SERVICE, errno.ENOENT): "scheduler not found (is its ip_vs_ module there?)",
+    (codec.CMD_SET_SERVICE, errno.ENOENT): "scheduler not found (is its ip_vs_ module there?)",
+    (codec.CMD_SET_SERVICE, errno.ESRCH): "no such service",
+    (codec.CMD_DEL_SERVICE, errno.ESRCH): "no such service",
+    (codec.CMD_NEW_DEST, errno.ESRCH): "no such service",
+    (codec.CMD_NEW_DEST, errno.EEXIST): "the real server already exists",
+    (codec.CMD_SET_DEST, errno.ESRCH): "no such service",
+    (codec.CMD_SET_DEST, errno.ENOENT): "no such real server",
+    (codec.CMD_DEL_DEST, errno.ESRCH): "no such service",
+    (codec.CMD_DEL_DEST, errno.ENOENT): "no such real server",
+}
+
+
+def reason(cmd: int, code: int) -> str:
+    """The kernel's refusal of ``cmd`` with ``code`` in words (strerror when generic)."""
+    return _REASONS.get((cmd, code)) or os.strerror(code)
+
+
 def _dest_name(dest: Destination) -> str:
     host = f"[{dest.address}]" if dest.address.version == 6 else str(dest.address)
     return f"{host}:{dest.port}"
@@ -194,8 +215,8 @@ class IpvsBackend:
             raise
         except Exception as exc:
             code = getattr(exc, "code", None)
-            reason = os.strerror(code) if isinstance(code, int) and code > 0 else str(exc)
-            raise LbError(f"IPVS: {op.describe()}: {reason}") from exc
+            why = reason(op.cmd, code) if isinstance(code, int) and code > 0 else str(exc)
+            raise LbError(f"IPVS: {op.describe()}: {why}") from exc
 
     def _dump(self) -> dict[ServiceKey, Service]:
         return {s.key(): s for s, _ in self._dump_with_counters()}

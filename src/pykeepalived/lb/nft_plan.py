@@ -113,7 +113,9 @@ def reduced_weights(weights: Sequence[int]) -> list[int]:
     out = [w // g for w in weights]
     total = sum(out)
     if total > MAX_SLOTS:
-        out = [max(1, round(w * MAX_SLOTS / total)) if w else 0 for w in out]
+        # one slot each, and the rest shared in proportion: never more than MAX_SLOTS
+        spare = MAX_SLOTS - len(positive)
+        out = [1 + w * spare // total if w else 0 for w in out]
         positive = [w for w in out if w > 0]
         g = math.gcd(*positive)
         out = [w // g for w in out]

@@ -90,10 +90,12 @@ class NftRunner:
     def _run(self, script: str, *, json_out: bool) -> tuple[int, str, str]:
         if self._lib is not None:
             return self._lib.run_output(script, json=json_out)
-        argv = [self.nft] + (["-j"] if json_out else []) + ["-f", "-"]
+        # nft -j -f reads its input as JSON: a listing goes on the command line instead
+        argv = ([self.nft, "-j", *script.split()] if json_out
+                else [self.nft, "-f", "-"])
         try:
-            proc = subprocess.run(argv, input=script, capture_output=True, text=True,
-                                  timeout=60)
+            proc = subprocess.run(argv, input=None if json_out else script,
+                                  capture_output=True, text=True, timeout=60)
         except FileNotFoundError as exc:
             raise BackendUnavailable(f"nftables: no nft command ({exc})") from exc
         return proc.returncode, proc.stdout, proc.stderr

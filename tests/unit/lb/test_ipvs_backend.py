@@ -177,7 +177,7 @@ def test_kernel_refusal_names_the_step() -> None:
     backend = IpvsBackend(kernel)
     kernel.fail_on = errno.ENOENT
     with pytest.raises(LbError, match=r"IPVS: adding service TCP 203\.0\.113\.10:80: "
-                                      r"No such file or directory"):
+                                      r"scheduler not found"):
         backend.apply([WEB])
     backend.apply([WEB])
     kernel.fail_on = errno.EINVAL
