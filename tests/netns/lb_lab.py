@@ -28,21 +28,28 @@ CLIENT = "192.0.2.50"
 CLIENT2 = "192.0.2.51"  # same /25: one client for persistence_granularity 255.255.255.128
 OTHER = "192.0.2.200"  # another /25: another client under that granularity
 SERVERS = {"rs1": "198.51.100.11", "rs2": "198.51.100.12", "rs3": "198.51.100.13"}
+# the IPv6 NAT lab: client side 2001:db8:1::/64, server side 2001:db8:2::/64
+VIP6 = "2001:db8:ffff::10"
+CLIENT6 = "2001:db8:1::50"
+SERVERS6 = {"rs1": "2001:db8:2::11", "rs2": "2001:db8:2::12", "rs3": "2001:db8:2::13"}
 
 SERVER = r"""
-import http.server, sys
+import http.server, socket, sys
 name = sys.argv[1]
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
-        body = f"{name} {self.client_address[0]}\n".encode()
+        client = self.client_address[0].removeprefix("::ffff:")
+        body = f"{name} {client}\n".encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
     def log_message(self, *args):
         pass
-http.server.ThreadingHTTPServer(("0.0.0.0", 80), Handler).serve_forever()
+class Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6  # and IPv4, as ::ffff:a.b.c.d
+Server(("::", 80), Handler).serve_forever()
 """
 
 CLIENT_LOOP = r"""
@@ -90,22 +97,24 @@ class LbLab:
     director: Host
     client: Host
     servers: dict[str, Host]
+    vip: str = VIP
+    source: str = CLIENT
 
-    def get(self, count: int, source: str = CLIENT) -> list[str]:
+    def get(self, count: int, source: str | None = None) -> list[str]:
         """``count`` requests to the VIP, each on a new connection: "<server> <client seen>"
         per request, or "ERROR ..." (each bounded by a 2 s timeout)."""
-        out = self.client.run(sys.executable, "-c", CLIENT_LOOP, VIP, str(count), source,
-                              timeout=10 + 3 * count)
+        out = self.client.run(sys.executable, "-c", CLIENT_LOOP, self.vip, str(count),
+                              source or self.source, timeout=10 + 3 * count)
         return out.splitlines()
 
-    def names(self, count: int, source: str = CLIENT) -> Counter[str]:
+    def names(self, count: int, source: str | None = None) -> Counter[str]:
         return Counter(line.split()[0] for line in self.get(count, source))
 
     def in_director(self) -> contextlib.AbstractContextManager[None]:
         return netns.enter(self.director.netns)
 
     def keepalive(self) -> KeptAlive:
-        proc = self.client.popen(sys.executable, "-c", CLIENT_KEEPALIVE, VIP,
+        proc = self.client.popen(sys.executable, "-c", CLIENT_KEEPALIVE, self.vip,
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         return KeptAlive(proc)
 
@@ -140,12 +149,13 @@ def _serving(director: Host, address: str) -> bool:
             return False
 
 
-def _start_servers(lab: Lab, servers: dict[str, Host], director: Host) -> None:
+def _start_servers(lab: Lab, servers: dict[str, Host], director: Host,
+                   addresses: dict[str, str] = SERVERS) -> None:
     for name, host in servers.items():
         host.popen(sys.executable, "-c", SERVER, name, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     for name in servers:
-        assert wait_for(lambda n=name: _serving(director, SERVERS[n]), timeout=15), \
+        assert wait_for(lambda n=name: _serving(director, addresses[n]), timeout=15), \
             f"{name} does not answer"
 
 
@@ -169,6 +179,25 @@ def nat_lab(*, server_gateway: bool = True) -> Iterator[LbLab]:
             servers[name] = host
         _start_servers(lab, servers, director)
         yield LbLab(lab, director, client, servers)
+
+
+@contextlib.contextmanager
+def nat_lab6() -> Iterator[LbLab]:
+    """The NAT topology over IPv6 (VIP6, CLIENT6, SERVERS6)."""
+    with Lab(segments=2) as lab:
+        director = lab.add_host("dir", [["2001:db8:1::1/64", f"{VIP6}/128"],
+                                        ["2001:db8:2::1/64"]])
+        director.run("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        client = lab.add_host("cli", [[f"{CLIENT6}/64"]])
+        client.run("ip", "-6", "route", "add", "2001:db8:ffff::/64", "via", "2001:db8:1::1")
+        servers = {}
+        for name, address in SERVERS6.items():
+            host = lab.add_host(name, [[], [f"{address}/64"]])
+            host.run("ip", "link", "set", "eth0", "down")
+            host.run("ip", "-6", "route", "add", "default", "via", "2001:db8:2::1")
+            servers[name] = host
+        _start_servers(lab, servers, director, SERVERS6)
+        yield LbLab(lab, director, client, servers, vip=VIP6, source=CLIENT6)
 
 
 @contextlib.contextmanager

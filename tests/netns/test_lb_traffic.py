@@ -12,10 +12,23 @@ from ipaddress import ip_address
 import pytest
 
 from pykeepalived.lb.ipvs import IpvsBackend
-from pykeepalived.lb.model import Backend
+from pykeepalived.lb.model import Backend, Destination, Service
 from pykeepalived.lb.nftables import NftablesBackend
 from pykeepalived.lb.select import detect_ipvs
-from tests.netns.lb_lab import CLIENT, CLIENT2, OTHER, SERVERS, LbLab, nat_lab, rs, web
+from tests.netns.lb_lab import (
+    CLIENT,
+    CLIENT2,
+    CLIENT6,
+    OTHER,
+    SERVERS,
+    SERVERS6,
+    VIP6,
+    LbLab,
+    nat_lab,
+    nat_lab6,
+    rs,
+    web,
+)
 
 pytestmark = pytest.mark.netns
 
@@ -149,3 +162,21 @@ def test_masquerade_brings_replies_back_without_the_gateway() -> None:
             answers = lb.get(4)
             assert Counter(a.split()[0] for a in answers) == {"rs1": 2, "rs2": 2}
             assert {a.split()[1] for a in answers} == {"198.51.100.1"}  # the director
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_ipv6_round_robin_then_persistence(kind: str) -> None:
+    def web6(persistence: int | None = None) -> Service:
+        return Service(protocol="TCP", address=ip_address(VIP6), port=80, family=6,
+                       scheduler="rr", persistence_timeout=persistence,
+                       persistence_granularity="64" if persistence else None,
+                       destinations=tuple(Destination(ip_address(a), 80)
+                                          for a in SERVERS6.values()))
+
+    with nat_lab6() as lb, backend_in(lb, kind) as backend:
+        apply(lb, backend, web6())
+        answers = lb.get(9)
+        assert Counter(a.split()[0] for a in answers) == {"rs1": 3, "rs2": 3, "rs3": 3}
+        assert {a.split()[1] for a in answers} == {CLIENT6}
+        apply(lb, backend, web6(persistence=60))
+        assert len(lb.names(6)) == 1

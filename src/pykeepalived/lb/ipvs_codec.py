@@ -155,6 +155,9 @@ def _key_attrs(service: Service) -> list[tuple[str, Any]]:
         return attrs
     if service.address is None:
         raise LbError(f"{service}: a service needs an address or a fwmark")
+    if service.address.version != service.family:
+        raise LbError(f"{service}: an IPv{service.address.version} address in a service of "
+                      f"family {service.family}")
     try:
         protocol = PROTOCOLS[service.protocol]
     except KeyError:

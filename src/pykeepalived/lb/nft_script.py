@@ -91,6 +91,10 @@ def layout(services: Sequence[Service]) -> list[Entry]:
         seen.add(service.key())
         if service.fwmark is None and service.protocol not in L4:
             raise LbError(f"{service}: unknown protocol {service.protocol!r}")
+        if service.fwmark is None and (service.address is None
+                                       or service.address.version != service.family):
+            raise LbError(f"{service}: a service needs an address of its family "
+                          f"(IPv{service.family}) or a fwmark")
         entry = Entry(i, service)
         keys = set()
         for dest in service.destinations:

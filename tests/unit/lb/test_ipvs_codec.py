@@ -186,6 +186,9 @@ def test_bad_values_name_the_service() -> None:
                        persistence_timeout=60, persistence_granularity="255.0.255.0")
     with pytest.raises(LbError, match="persistence_granularity"):
         codec.request(codec.CMD_NEW_SERVICE, bad_mask)
+    with pytest.raises(LbError, match="an IPv6 address in a service of family 4"):
+        codec.request(codec.CMD_NEW_SERVICE,
+                      Service(protocol="TCP", address=ip_address("2001:db8::1"), port=80))
     with pytest.raises(LbError, match=r"real server 198\.51\.100\.1: unknown lvs_method"):
         codec.request(codec.CMD_NEW_DEST, WEB,
                       Destination(address=ip_address("198.51.100.1"), port=80, method="FNAT"))

@@ -138,6 +138,9 @@ def test_errors_name_the_service() -> None:
     with pytest.raises(LbError, match="a real server is listed twice"):
         nft_script.layout([Service(protocol="TCP", address=ip_address("203.0.113.10"),
                                    port=80, destinations=(rs(1), rs(1, 3)))])
+    with pytest.raises(LbError, match=r"needs an address of its family \(IPv4\)"):
+        nft_script.layout([Service(protocol="TCP", address=ip_address("2001:db8::1"),
+                                   port=80)])
     with pytest.raises(LbError, match="unknown protocol 'ICMP'"):
         nft_script.layout([Service(protocol="ICMP", address=ip_address("203.0.113.10"),
                                    port=0)])
