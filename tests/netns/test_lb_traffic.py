@@ -123,6 +123,12 @@ def test_persistence_keeps_a_client_on_one_server(lb: LbLab, kind: str) -> None:
         apply(lb, backend, service)
         assert lb.names(4) == {chosen: 4}
         assert lb.names(2, source=OTHER) == {next(iter(other)): 2}
+        # and so does a new backend (pykeepalived restarted), which knows only the tables
+        with lb.in_director():
+            restarted = NftablesBackend() if kind == "nftables" else IpvsBackend()
+            restarted.apply([service])
+            restarted.close()
+        assert lb.names(4) == {chosen: 4}
         # without that server, the client goes elsewhere, and stays there
         rest = [d for d in service.destinations if d.address != ip_address(SERVERS[chosen])]
         apply(lb, backend, web(*rest, persistence=60, granularity="255.255.255.128"))

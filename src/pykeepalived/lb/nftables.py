@@ -51,6 +51,7 @@ from pykeepalived.lb.nft_script import TABLE, Entry, dest_key
 log = logging.getLogger(__name__)
 
 RouteLookup = Callable[[IPAddress], tuple[str, str | None]]  # -> (device, gateway or None)
+PersistKey = tuple[tuple[object, ...], tuple[object, ...]]  # (service key, real server key)
 
 
 class NftRunner:
@@ -75,9 +76,12 @@ class NftRunner:
         if rc != 0:
             raise LbError(f"nftables: nft refused the load-balancer table: {err.strip()}")
 
-    def list_json(self, family: str, table: str) -> list[dict[str, Any]]:
-        """The objects of ``list table FAMILY TABLE`` (empty when there is no such table)."""
-        rc, out, _ = self._run(f"list table {family} {table}\n", json_out=True)
+    def list_json(self, family: str, table: str, what: str = "table") -> list[dict[str, Any]]:
+        """The objects of ``list table FAMILY TABLE`` (``what="sets"``: of ``list sets table
+        ...``, the sets and their elements only); empty when there is no such table."""
+        command = (f"list table {family} {table}\n" if what == "table"
+                   else f"list sets table {family} {table}\n")
+        rc, out, _ = self._run(command, json_out=True)
         if rc != 0 or not out.strip():
             return []
         objects: list[dict[str, Any]] = json.loads(out).get("nftables", [])
@@ -191,6 +195,8 @@ class NftablesBackend:
         self._route_lookup = route_lookup or default_route_lookup
         self._lock = threading.Lock()
         self._forwarding_warned = False
+        # persistence sets of the tables in place; None: not known yet, read the tables
+        self._sets: dict[tuple[str, str], tuple[PersistKey, int]] | None = None
         self.last_script = ""
 
     @property
@@ -238,6 +244,22 @@ class NftablesBackend:
                     + self._runner.list_text("netdev", TABLE))
 
     # ------------------------------------------------------------------ writing
+    def _persistence_sets(self) -> dict[tuple[str, str], tuple[PersistKey, int]]:
+        """(family, set name) -> ((service key, real server key), prefix length) of the
+        tables in place: remembered from the last apply, or read from the tables' comments
+        (after a restart)."""
+        if self._sets is not None:
+            return self._sets
+        found: dict[tuple[str, str], tuple[PersistKey, int]] = {}
+        for family in ("inet", "netdev"):
+            view = self._view(family)
+            for dchain, (schain, dest) in view.dests.items():
+                service = view.services.get(schain)
+                if service is not None and service.persistence_timeout:
+                    found[(family, f"{dchain}p")] = ((service.key(), dest_key(dest)),
+                                                     prefix_length(service))
+        return found
+
     def _carried(self, entries: Sequence[Entry]) -> nft_script.Carried:
         """Persistence entries of the tables now in place, for services whose granularity
         is unchanged (the backend puts them back with what is left of their timeout)."""
@@ -245,19 +267,31 @@ class NftablesBackend:
                   if e.service.persistence_timeout}
         if not wanted:
             return {}
-        carried: dict[tuple[tuple[object, ...], tuple[object, ...]], list[tuple[str, int]]] = {}
-        for family in ("inet", "netdev"):
-            view = self._view(family)
+        sets = self._persistence_sets()
+        carried: dict[PersistKey, list[tuple[str, int]]] = {}
+        for family in sorted({family for family, _ in sets}):
+            view = TableView(self._runner.list_json(family, TABLE, what="sets"))
             for name, elements in view.elements.items():
-                dchain = name[:-1]  # s<i>d<j>p -> s<i>d<j>
-                if dchain not in view.dests or not elements:
+                known = sets.get((family, name))
+                if not elements or known is None:
                     continue
-                schain, dest = view.dests[dchain]
-                old = view.services.get(schain)
-                if old is None or wanted.get(old.key()) != prefix_length(old):
-                    continue
-                carried.setdefault((old.key(), dest_key(dest)), []).extend(elements)
+                (skey, dkey), plen = known
+                if wanted.get(skey) == plen:
+                    carried.setdefault((skey, dkey), []).extend(elements)
         return carried
+
+    @staticmethod
+    def _sets_of(entries: Sequence[Entry]) -> dict[tuple[str, str], tuple[PersistKey, int]]:
+        sets: dict[tuple[str, str], tuple[PersistKey, int]] = {}
+        for e in entries:
+            if not e.service.persistence_timeout:
+                continue
+            plen = prefix_length(e.service)
+            for family, indexes in (("inet", e.nat), ("netdev", e.dr)):
+                for j in indexes:
+                    sets[(family, e.pset(j))] = ((e.service.key(), dest_key(e.dests[j])),
+                                                 plen)
+        return sets
 
     def _devices(self, entries: Sequence[Entry]) -> dict[IPAddress, str]:
         devices: dict[IPAddress, str] = {}
@@ -280,7 +314,9 @@ class NftablesBackend:
             text = nft_script.script(entries, devices=self._devices(entries),
                                      ingress=self.dr_ingress, masquerade=self.masquerade,
                                      carried=self._carried(entries))
+            self._sets = None  # unknown until the new tables are in
             self._runner.run(text)
+            self._sets = self._sets_of(entries)
             self.last_script = text
         if any(e.nat for e in entries):
             self._check_forwarding(entries)
@@ -288,6 +324,7 @@ class NftablesBackend:
     def clear(self) -> None:
         with self._lock:
             self._runner.run(nft_script.clear_script())
+            self._sets = {}
 
     def close(self) -> None:
         self._runner.close()
