@@ -45,6 +45,7 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 PRIORITY = -1  # "filter - 1": ahead of any filter chain an operator may have
+NFT_CTX_OUTPUT_JSON = 1 << 4  # <nftables/libnftables.h>
 
 
 class FirewallError(RuntimeError):
@@ -94,6 +95,9 @@ class LibNftables:
         lib.nft_ctx_get_output_buffer.restype = ctypes.c_char_p
         lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         lib.nft_run_cmd_from_buffer.restype = ctypes.c_int
+        lib.nft_ctx_output_get_flags.argtypes = [ctypes.c_void_p]
+        lib.nft_ctx_output_get_flags.restype = ctypes.c_uint
+        lib.nft_ctx_output_set_flags.argtypes = [ctypes.c_void_p, ctypes.c_uint]
         ctx = lib.nft_ctx_new(0)
         if not ctx:
             raise OSError("nft_ctx_new failed")
@@ -104,12 +108,21 @@ class LibNftables:
 
     def run(self, script: str) -> tuple[int, str]:
         """(return code, error text) of one script."""
+        rc, _, err = self.run_output(script)
+        return rc, err
+
+    def run_output(self, script: str, *, json: bool = False) -> tuple[int, str, str]:
+        """(return code, output, error text) of one script; ``json`` asks for the output
+        in JSON, as ``nft -j`` gives it."""
         if self._ctx is None:
             raise OSError("libnftables context closed")
+        flags = int(self._lib.nft_ctx_output_get_flags(self._ctx))
+        flags = flags | NFT_CTX_OUTPUT_JSON if json else flags & ~NFT_CTX_OUTPUT_JSON
+        self._lib.nft_ctx_output_set_flags(self._ctx, flags)
         rc = int(self._lib.nft_run_cmd_from_buffer(self._ctx, script.encode()))
-        self._lib.nft_ctx_get_output_buffer(self._ctx)  # drain
+        out = self._lib.nft_ctx_get_output_buffer(self._ctx) or b""
         err = self._lib.nft_ctx_get_error_buffer(self._ctx) or b""
-        return rc, err.decode(errors="replace")
+        return rc, out.decode(errors="replace"), err.decode(errors="replace")
 
     def close(self) -> None:
         if self._ctx is not None:
