@@ -91,6 +91,10 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         _write(_instance().replace("virtual_router_id 51", "virtual_router_id \\\n    51")),
         "keepalived.conf:3"),
     "bad_seq": (_write("~SEQ(I, 1, 0, 3) vrrp_instance VI_${I} {\n}\n"), "keepalived.conf:1"),
+    "nested_blocks_1000": (_write("global_defs {\n" * 1000 + "}\n" * 1000), "keepalived.conf:2"),
+    "nested_braces_1000": (_write("{\n" * 1000 + "}\n" * 1000), "keepalived.conf:1"),
+    "nested_values_1000": (_write(_instance().replace(
+        "        192.0.2.100\n", "{\n" * 1000 + "}\n" * 1000)), "keepalived.conf:"),
 }
 
 

@@ -395,9 +395,7 @@ def h_random_seed(ctx: Ctx, node: Node) -> None:
     if value is None:
         ctx.error(node, f"Invalid random_seed {node.tokens[1]}")
         return
-    _g(ctx).random_seed = value
-    if ctx.seed is not None:
-        ctx.seed(value)
+    _g(ctx).random_seed = value  # the lexer was seeded as the line was read
 
 
 def h_include_check(ctx: Ctx, node: Node) -> None:

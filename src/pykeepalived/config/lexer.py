@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category, Diagnostic
 from pykeepalived.config.lexer_text import (
     MAXBUF,
@@ -66,14 +67,8 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
 
 
-@dataclass(slots=True)
-class Line:
-    """One logical line: its tokens (quotes removed) and the text they came from."""
-
-    tokens: list[str]
-    text: str  # the line after comments, conditionals and substitution (keepalived's buf)
-    file: str
-    line: int
+# One logical line: its tokens (quotes removed), the text they came from, and where.
+Line = Node
 
 
 @dataclass(slots=True)

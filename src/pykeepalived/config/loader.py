@@ -15,16 +15,16 @@ import stat
 import tempfile
 from collections.abc import Iterator
 
-from pykeepalived.config.blocks import build_tree
 from pykeepalived.config.errors import Category, ConfigError, Diagnostic
 from pykeepalived.config.keywords import top_table
 from pykeepalived.config.lexer import Lexer, Line
 from pykeepalived.config.lexer_text import brace_expand, default_config_id
 from pykeepalived.config.model import KeepalivedConfig, LoadResult
-from pykeepalived.config.parse_base import Ctx, MissingParameter, dispatch
+from pykeepalived.config.parse_base import Ctx, MissingParameter
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.config.validate_lvs import startup_script_security, validate_lvs
 from pykeepalived.config.validate_vrrp import validate_vrrp
+from pykeepalived.config.walk import walk
 
 log = logging.getLogger(__name__)
 
@@ -117,19 +117,19 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     cid = config_id if config_id is not None else default_config_id()
     lexer = Lexer(cid)
     config = KeepalivedConfig()
-    ctx = Ctx(config, system, include_check=lexer.set_include_check, seed=lexer.seed)
+    # random_seed and include_check act on the lexer as their line is read (_steered)
+    ctx = Ctx(config, system)
     result = LoadResult(config, diags)
     if not lexer.open_main(path):
         result.diagnostics.extend(lexer.diagnostics)
         return result
+    config.files = lexer.files  # the files read so far, while the walk reports
     try:
-        tree = build_tree(_steered(lexer))
-    finally:
-        config.files = list(dict.fromkeys(lexer.files))
-    try:
-        dispatch(ctx, top_table(), tree)
+        walk(ctx, top_table(), _steered(lexer))
     except MissingParameter:
         result.fatal_exit = EXIT_MISSING_PARAMETER
+    finally:
+        config.files = list(dict.fromkeys(lexer.files))
     result.diagnostics.extend(lexer.diagnostics)
     result.diagnostics.extend(ctx.diagnostics)
     if result.fatal_exit is None and lexer.file_error:

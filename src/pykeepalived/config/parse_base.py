@@ -2,8 +2,8 @@
 
 keepalived's grammar is a table: each keyword is registered with a handler and, for a
 block keyword, a sub-table (``install_keyword`` in lib/parser.c). We keep that shape:
-a :class:`Table` maps keyword -> :class:`Keyword`, and :func:`dispatch` walks a block tree
-with it. Value readers reproduce keepalived's number checks (``read_unsigned``,
+a :class:`Table` maps keyword -> :class:`Keyword`, and walk.py runs the tables over the
+lexer's lines. Value readers reproduce keepalived's number checks (``read_unsigned``,
 ``read_int``, ``read_decimal_unsigned``, ``check_true_false``) so that what keepalived
 rejects is rejected here, with the same category.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pykeepalived.config.blocks import Node
+from pykeepalived.config.blocks import Node, flatten
 from pykeepalived.config.errors import Category, Diagnostic, Severity
 from pykeepalived.config.model import KeepalivedConfig
 from pykeepalived.config.model_common import Location, NotifyScript, ScriptUser
@@ -39,8 +39,6 @@ class Ctx:
     config: KeepalivedConfig
     system: SystemInfo
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    include_check: Callable[[list[str]], None] | None = None
-    seed: Callable[[int], None] | None = None
     # values keepalived's parser consults while reading
     script_security: bool = False
     current: Any = None  # the object the block being read configures
@@ -292,64 +290,9 @@ class Table:
         return name in self.keywords
 
 
-def dispatch(ctx: Ctx, table: Table, nodes: list[Node]) -> None:
-    """Run the handlers of ``table`` over ``nodes`` (a block's statements)."""
-    for node in nodes:
-        if node.stray_open:
-            ctx.error(node, "Unexpected '{' - ignoring: it does not follow a keyword that "
-                      "takes a block", Category.UNEXPECTED_BOB)
-            continue
-        kw = table.keywords.get(node.keyword)
-        if kw is None:
-            where = "" if table.name == "top" else f" in {table.name}"
-            hint = " (and its block, skipped)" if node.block is not None else ""
-            word = node.keyword if len(node.keyword) <= 64 else node.keyword[:60] + "..."
-            ctx.warn(node, f"Unknown keyword '{word}'{where}{hint}",
-                     Category.UNKNOWN_KEYWORD)
-            continue
-        run_keyword(ctx, kw, node)
-
-
-def run_keyword(ctx: Ctx, kw: Keyword, node: Node) -> None:
-    if kw.block is None and node.block is not None:
-        ctx.error(node, f"Unexpected '{{' after '{node.keyword}': it takes no block - the "
-                  "block is ignored", Category.UNEXPECTED_BOB)
-    if kw.block in ("sub", "values") and node.block is None:
-        ctx.error(node, f"Missing '{{' at beginning of configuration block '{node.keyword}'",
-                  Category.MISSING_BOB)
-    if kw.block is not None and node.block is not None and not node.closed:
-        ctx.error(node, f"block '{node.keyword}' is not closed: a '}}' is missing before the "
-                  "end of the configuration", Category.MISSING_EOB)
-    if kw.block == "sub":
-        target = kw.enter(ctx, node) if kw.enter is not None else ctx.current
-        if target is None:
-            return
-        ctx.stack.append(ctx.current)
-        ctx.current = target
-        try:
-            if kw.handler is not None:
-                kw.handler(ctx, node)
-            if kw.sub is not None:
-                dispatch(ctx, kw.sub, node.block or [])
-            if kw.close is not None:
-                kw.close(ctx, node, target)
-        finally:
-            ctx.current = ctx.stack.pop()
-        return
-    if kw.handler is not None:
-        kw.handler(ctx, node)
-
-
 def value_lines(node: Node) -> list[Node]:
     """The lines of a value block (``virtual_ipaddress { ... }``), nested blocks flattened."""
-    out: list[Node] = []
-    for child in node.block or []:
-        if child.stray_open:
-            continue
-        out.append(child)
-        if child.block:
-            out.extend(value_lines(child))
-    return out
+    return flatten(node.block) if node.block else []
 
 
 def value_words(node: Node) -> list[str]:
