@@ -131,7 +131,7 @@ print(json.dumps(out))
 
 
 def test_corpus_agrees_with_live_keepalived(lab: Lab, tmp_path: Path) -> None:
-    """The 184 recorded configurations, re-checked against keepalived on this machine."""
+    """Every recorded configuration, re-checked against keepalived on this machine."""
     import json
     import subprocess
     import sys

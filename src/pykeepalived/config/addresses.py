@@ -24,6 +24,7 @@ from pykeepalived.config.model_common import (
     Route,
     Rule,
 )
+from pykeepalived.config.numbers import digits_value, is_decimal
 from pykeepalived.config.parse_base import Ctx
 
 IFNAMSIZ = 16
@@ -73,7 +74,7 @@ def _prefix_ok(ctx: Ctx, node: Node, text: str) -> IPInterface | None:
         return None
     if slash:
         maxlen = base.network.max_prefixlen
-        if not plen.isdigit() or int(plen) > maxlen:
+        if not is_decimal(plen) or digits_value(plen) > maxlen:
             ctx.error(node, f"Invalid address prefix len {plen} for address {text} - using "
                       f"{maxlen}")
             return base
@@ -118,7 +119,7 @@ def parse_ipaddress_line(ctx: Ctx, node: Node, *, static: bool) -> IpAddress | N
                     return None
                 ip.dev = value
             elif word == "scope":
-                if value not in SCOPES and not value.isdigit():
+                if value not in SCOPES and not is_decimal(value):
                     ctx.error(node, f"Invalid scope '{value}' specified for {tokens[0]} - "
                               "ignoring")
                 else:
@@ -297,7 +298,7 @@ def parse_route_line(ctx: Ctx, node: Node, *, static: bool) -> Route | None:
                 check_interface(ctx, node, nxt, "VROUTE nexthop")
                 fields["dev"] = nxt
             elif word == "table":
-                if not (nxt.isdigit() or nxt in ctx.system_tables()):
+                if not (is_decimal(nxt) or nxt in ctx.system_tables()):
                     ctx.error(node, f"Routing table {nxt} not found for route")
                     return None
                 fields["table"] = nxt
@@ -307,7 +308,7 @@ def parse_route_line(ctx: Ctx, node: Node, *, static: bool) -> Route | None:
                     return None
                 fields["metric"] = metric
             elif word == "scope":
-                if nxt not in SCOPES and not nxt.isdigit():
+                if nxt not in SCOPES and not is_decimal(nxt):
                     ctx.error(node, f"Scope {nxt} not found or invalid for route")
                     return None
                 fields["scope"] = nxt
@@ -492,7 +493,7 @@ def parse_rule_line(ctx: Ctx, node: Node, *, static: bool) -> Rule | None:
                 else:
                     rule.to = net
         elif word in ("table", "lookup"):
-            if not (nxt.isdigit() or nxt in ctx.system_tables()):
+            if not (is_decimal(nxt) or nxt in ctx.system_tables()):
                 ctx.error(node, f"Routing table {nxt} not found for rule")
                 return None
             if nxt == "0":

@@ -23,6 +23,7 @@ from pykeepalived.config.model_global import (
     GlobalDefs,
     LvsSyncDaemon,
 )
+from pykeepalived.config.numbers import c_strtol, digits_value, is_decimal
 from pykeepalived.config.parse_base import (
     INT_MAX,
     INT_MIN,
@@ -150,11 +151,11 @@ def h_smtp_server(ctx: Ctx, node: Node) -> None:
     if server is None:
         return
     port = node.tokens[2] if len(node.tokens) > 2 else "25"
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not is_decimal(port) or not 0 < digits_value(port) < 65536:
         ctx.error(node, f"Invalid smtp server {server} {port}")
         return
     g.smtp_server = server
-    g.smtp_server_port = int(port)
+    g.smtp_server_port = digits_value(port)
 
 
 def h_notification_email(ctx: Ctx, node: Node) -> None:
@@ -371,12 +372,17 @@ def h_umask(ctx: Ctx, node: Node) -> None:
     words = " ".join(node.tokens[1:])
     bits = {"IRUSR": 0o400, "IWUSR": 0o200, "IXUSR": 0o100, "IRGRP": 0o40, "IWGRP": 0o20,
             "IXGRP": 0o10, "IROTH": 0o4, "IWOTH": 0o2, "IXOTH": 0o1}
-    if words and words[0].isdigit():
-        try:
-            value = int(words, 0)
-        except ValueError:
+    if words and is_decimal(words[0]):
+        # a C number (strtol base 0: 0077 is octal), alone on the line
+        if len(node.tokens) != 2:
+            ctx.error(node, f"{'Missing' if len(node.tokens) == 1 else 'Extra'} parameter(s) "
+                      "to umask option")
+            return
+        number = c_strtol(words, 0)
+        if number is None or number < 0:
             ctx.error(node, f"Invalid umask value {words}")
             return
+        value = number
     else:
         value = 0
         for part in words.replace(" ", "").split("|"):
@@ -426,7 +432,7 @@ def h_rx_bufs_policy(ctx: Ctx, node: Node) -> None:
     value = ctx.want(node)
     if value is None:
         return
-    if value in ("MTU", "ADVERT") or value.isdigit():
+    if value in ("MTU", "ADVERT") or is_decimal(value):
         _g(ctx).vrrp_rx_bufs_policy = value
     else:
         ctx.error(node, f"Invalid vrrp_rx_bufs_policy {value}")

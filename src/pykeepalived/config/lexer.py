@@ -36,6 +36,7 @@ from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category, Diagnostic
 from pykeepalived.config.lexer_text import (
     MAXBUF,
+    SEQ_PARAMS_MAX,
     brace_expand,
     decomment,
     find_brace,
@@ -47,6 +48,7 @@ from pykeepalived.config.lexer_text import (
     parse_seq,
     physical_lines,
 )
+from pykeepalived.config.numbers import strtol
 
 WHITE_SPACE = " \t\f\n\r\v"
 MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
@@ -148,9 +150,9 @@ class Lexer:
         lo, hi = 0, 32767
         if params:
             nums = params.split()
-            lo = int(nums[0])
+            lo = strtol(nums[0])[0]
             if len(nums) > 1:
-                hi = int(nums[1])
+                hi = strtol(nums[1])[0]
             if len(nums) > 2:
                 self.report(Category.OK, f"Too many parameters or extra text for "
                             f"${{_RANDOM {params}}}")
@@ -385,7 +387,7 @@ class Lexer:
         params: str | None = None
         if braces:
             p = end
-            while p < len(s) and (s[p] == " " or s[p].isdigit()):
+            while p < len(s) and s[p] in " 0123456789":
                 p += 1
             if p < len(s) and s[p] == "}":
                 raw_params = s[end:p]
@@ -406,8 +408,9 @@ class Lexer:
             return None
         return d, end, params
 
-    def _replace_params(self, text: str) -> str | None:
-        """Replace definitions in ``text``; None when nothing was replaced."""
+    def _replace_params(self, text: str, limit: int = MAXBUF) -> str | None:
+        """Replace definitions in ``text`` (the result shorter than ``limit``); None when
+        nothing was replaced."""
         found = False
         pos = text.find("$")
         count = 0
@@ -430,7 +433,7 @@ class Lexer:
                     self._stack.append(_Source("multi", iter(rest.rstrip("\n").split("\n")),
                                                "", 0))
                 value = first
-            if len(text) - (end - pos) + len(value) >= MAXBUF:
+            if len(text) - (end - pos) + len(value) >= limit:
                 self.report(Category.OK, f"Parameter substitution on line '{text}' would "
                             "exceed maximum line length")
                 return None
@@ -446,7 +449,7 @@ class Lexer:
     # ----------------------------------------------------------------- ~SEQ / ~LST
     def _add_seq(self, text: str) -> bool:
         """``~SEQ(var, [start,] [step,] end) rest``: queue ``rest`` once per value."""
-        spec = parse_seq(text, lambda args: self._replace_params(args) or args)
+        spec = parse_seq(text, lambda args: self._replace_params(args, SEQ_PARAMS_MAX) or args)
         if isinstance(spec, str):
             if spec:
                 self.report(Category.GENERAL_ERROR, spec, keyword="~SEQ")

@@ -1,5 +1,5 @@
 """Text helpers of the lexer: keepalived's line reading, comment stripping, brace
-splitting, C-style number parsing, ~LST parsing and glob brace expansion."""
+splitting, ~SEQ/~LST parsing and glob brace expansion (C-style numbers: numbers.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 import socket
 import stat
 from collections.abc import Callable, Iterator
+
+from pykeepalived.config.numbers import strtol
 
 MAXBUF = 1024  # keepalived's line buffer: fgets() reads at most MAXBUF - 1 bytes
 
@@ -106,21 +108,6 @@ def find_brace(text: str) -> int | None:
     return None
 
 
-def strtol(s: str) -> tuple[int, str]:
-    """C strtol(s, &end, 0): the number at the start of ``s`` and what follows it."""
-    m = re.match(r"[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", s)
-    if m is None:
-        return 0, s
-    digits = m.group(2)
-    if digits[:2].lower() == "0x":
-        val = int(digits, 16)
-    elif digits.startswith("0") and len(digits) > 1:
-        val = int(digits, 8)
-    else:
-        val = int(digits)
-    return (-val if m.group(1) == "-" else val), s[m.end():]
-
-
 def parse_lst(s: str) -> tuple[list[str], list[list[str]], str] | None:
     """Parse ``(var, v1, v2)`` or ``({a, b}, {1, 2}, {3, 4})`` and the text after it."""
     s = s.lstrip(" \t")
@@ -215,7 +202,10 @@ def has_content(path: str) -> bool:
     return False
 
 
-SeqSpec = tuple[str, int, int, int, bool, str]  # var, start, step, end, hex, template
+SeqSpec = tuple[str, int, int, int, bool, str]
+# keepalived copies the numbers of a ~SEQ, with their "," and ")", into a buffer with room
+# for three longs: longer text (before or after substitution) is refused
+SEQ_PARAMS_MAX = 3 * 20 + 3 + 1  # var, start, step, end, hex, template
 
 
 def parse_seq(text: str, replace: Callable[[str], str]) -> SeqSpec | str:
@@ -230,7 +220,10 @@ def parse_seq(text: str, replace: Callable[[str], str]) -> SeqSpec | str:
     if m is None or not m.group(1) or close == -1:
         return f"Invalid ~SEQ definition '{text}': expected ~SEQ(var, [start,] [step,] end)"
     var = m.group(1)
-    s = replace(rest[m.end():close + 1])
+    params = rest[m.end():close + 1].lstrip(" \t")
+    if len(params) >= SEQ_PARAMS_MAX:
+        return f"~SEQ parameter strings too long '{text}'"
+    s = replace(params)
     nums: list[int] = []
     while True:
         val, s = strtol(s)

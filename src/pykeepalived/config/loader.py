@@ -20,7 +20,8 @@ from pykeepalived.config.keywords import top_table
 from pykeepalived.config.lexer import Lexer, Line
 from pykeepalived.config.lexer_text import brace_expand, default_config_id
 from pykeepalived.config.model import KeepalivedConfig, LoadResult
-from pykeepalived.config.parse_base import Ctx, MissingParameter
+from pykeepalived.config.numbers import digits_value, is_decimal
+from pykeepalived.config.parse_base import UINT_MAX, Ctx, MissingParameter
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.config.validate_lvs import startup_script_security, validate_lvs
 from pykeepalived.config.validate_vrrp import validate_vrrp
@@ -154,8 +155,10 @@ def _steered(lexer: Lexer) -> Iterator[Line]:
         word = line.tokens[0]
         if word == "include_check":
             lexer.set_include_check(line.tokens[1:])
-        elif word == "random_seed" and len(line.tokens) > 1 and line.tokens[1].isdigit():
-            lexer.seed(int(line.tokens[1]))
+        elif word == "random_seed" and len(line.tokens) > 1 and is_decimal(line.tokens[1]):
+            seed = digits_value(line.tokens[1])
+            if seed <= UINT_MAX:  # else the keyword refuses it (out of range)
+                lexer.seed(seed)
         yield line
 
 

@@ -19,6 +19,7 @@ from pykeepalived.config.blocks import Node, flatten
 from pykeepalived.config.errors import Category, Diagnostic, Severity
 from pykeepalived.config.model import KeepalivedConfig
 from pykeepalived.config.model_common import Location, NotifyScript, ScriptUser
+from pykeepalived.config.numbers import c_strtol, scaled_decimal
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.notify.split import ScriptSyntaxError, split_script
 
@@ -106,7 +107,7 @@ class Ctx:
             self.error(node, f"negative number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
             return None
-        value = _c_strtol(s, base)
+        value = c_strtol(s, base)
         if value is None:
             self.error(node, f"invalid number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
@@ -145,8 +146,7 @@ class Ctx:
             self.error(node, f"invalid number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
             return None
-        scaled = int((intpart.lstrip("+") or "0") + frac.ljust(digits, "0"))
-        value = scaled / float(pow(10, digits))
+        value = scaled_decimal(intpart.lstrip("+"), frac, digits) / 10.0**digits
         if not lo <= value <= hi:
             self.error(node, f"number '{text}' outside range [{lo:g}, {hi:g}] for "
                        f"'{node.keyword}'", Category.INVALID_NUMBER)
@@ -215,26 +215,6 @@ def check_true_false(text: str) -> bool | None:
     if text in ("false", "off", "no"):
         return False
     return None
-
-
-def _c_strtol(s: str, base: int) -> int | None:
-    """C strtol/strtoul with a full-string check: None when characters are left over."""
-    if base == 10 and s.isdigit() and s.isascii():
-        return int(s)
-    m = re.fullmatch(r"[ \t\n\r\f\v]*([+-]?)([0-9]+)" if base == 10 else
-                     r"[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", s)
-    if m is None:
-        return None
-    digits = m.group(2)
-    if base == 10:
-        val = int(digits)
-    elif digits[:2].lower() == "0x":
-        val = int(digits, 16)
-    elif len(digits) > 1:
-        val = int(digits, 8)
-    else:
-        val = int(digits)
-    return -val if m.group(1) == "-" else val
 
 
 def split_quoted_escaped(src: str) -> list[str] | None:

@@ -1911,3 +1911,36 @@ CORPUS: dict[str, tuple[int, str]] = {
         '}\n'
     )),
 }
+
+
+def _instance(body: str = "", vips: str = "192.0.2.100") -> str:
+    return (f"vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n{body}"
+            f" virtual_ipaddress {{\n  {vips}\n }}\n}}\n")
+
+
+_BIG = "9" * 303  # past a C double, and far past every integer type
+_SUP2 = "\u00b2"  # a digit to str.isdigit(), not to C's isdigit() or to int()
+
+# numbers that a C reader saturates and Python would build whole (or refuse to read)
+CORPUS.update({
+    'number_advert_int_303_digits': (5, _instance(f" advert_int {_BIG}\n")),
+    'number_advert_int_400_digits_frac': (5, _instance(f" advert_int {'9' * 400}.5\n")),
+    'number_priority_303_digits': (5, _instance(f" priority {_BIG}\n")),
+    'number_preempt_delay_303_digits': (5, _instance(f" preempt_delay {_BIG}\n")),
+    'number_delay_loop_303_digits': (5, (
+        f"virtual_server 192.0.2.1 80 {{\n delay_loop {_BIG}\n}}\n")),
+    'number_connect_timeout_303_digits': (5, (
+        "virtual_server 192.0.2.1 80 {\n real_server 192.0.2.2 80 {\n  TCP_CHECK {\n"
+        f"   connect_timeout {_BIG}\n  }}\n }}\n}}\n")),
+    'number_prefix_superscript': (5, _instance(vips=f"192.0.2.100/{_SUP2}")),
+    'number_smtp_port_superscript': (5, f"global_defs {{\n smtp_server 192.0.2.5 {_SUP2}\n}}\n"),
+    'number_random_superscript': (5, (
+        f"$X=${{_RANDOM {_SUP2}}}\nglobal_defs {{\n router_id $X\n}}\n")),
+    'number_random_seed_superscript': (5, f"global_defs {{\n random_seed {_SUP2}\n}}\n"),
+    'number_seq_303_digits': (5, f"~SEQ(i, {_BIG}) foo\n"),
+    # keepalived copies "1, 1, 0...2)" into 64 bytes with its NUL: 63 characters fit
+    'number_seq_params_64_bytes': (5, f"~SEQ(i, 1, 1, {'0' * 56}2) $Y=$i\n"),
+    'number_seq_params_63_bytes': (0, f"~SEQ(i, 1, 1, {'0' * 55}2) $Y=$i\n"),
+    'umask_octal': (0, "global_defs {\n umask 0077\n}\n"),
+    'umask_extra_word': (5, "global_defs {\n umask 0077 022\n}\n"),
+})

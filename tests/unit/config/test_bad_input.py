@@ -10,6 +10,16 @@ import pytest
 from pykeepalived.config.blocks import build_tree, flatten
 from pykeepalived.config.errors import Category
 from pykeepalived.config.lexer import Line
+from pykeepalived.config.numbers import (
+    LONG_MAX,
+    LONG_MIN,
+    TOO_BIG,
+    c_strtol,
+    digits_value,
+    is_decimal,
+    scaled_decimal,
+    strtol,
+)
 from tests.unit.config.helpers import instance, load
 
 DEPTH = 5000  # far beyond Python's recursion limit (1000)
@@ -63,3 +73,23 @@ def test_tree_of_any_depth() -> None:
     assert depth == DEPTH
     assert [n.tokens[1] for n in flatten(tree[0].block or [])] == [str(i)
                                                                    for i in range(1, DEPTH)]
+
+
+# ------------------------------------------------------------------ numbers
+def test_numbers_are_bounded_before_conversion() -> None:
+    huge = "9" * 100_000  # int() refuses more than 4300 digits; C saturates
+    assert c_strtol(huge, 10) == TOO_BIG
+    assert c_strtol("-" + huge, 10) == -TOO_BIG
+    assert c_strtol("0x" + "f" * 5000, 0) == TOO_BIG
+    assert strtol(huge + ")") == (LONG_MAX, ")")
+    assert strtol("-" + huge) == (LONG_MIN, "")
+    assert digits_value("0" * 5000 + "42") == 42
+    assert scaled_decimal(huge, "5", 6) == TOO_BIG
+
+
+def test_only_ascii_digits_are_digits() -> None:
+    assert is_decimal("0123456789")
+    assert not is_decimal("\u00b2")  # '²': str.isdigit() says yes, int() says no
+    assert not is_decimal("\u0663")  # Arabic-Indic three: int() would read 3
+    assert not is_decimal("")
+    assert c_strtol("\u0663", 10) is None
