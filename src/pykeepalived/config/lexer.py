@@ -29,12 +29,14 @@ import glob
 import os
 import random
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category, Diagnostic
 from pykeepalived.config.lexer_text import (
+    MAX_BRACE_ALTERNATIVES,
     MAXBUF,
     SEQ_PARAMS_MAX,
     brace_expand,
@@ -92,7 +94,7 @@ class _Source:
     directory: str = "."
     include_type: int = 0
     saved_include_check: int = 0
-    pending: list[str] = field(default_factory=list)  # further glob matches, read next
+    pending: deque[str] = field(default_factory=deque)  # further glob matches, read next
 
 
 @dataclass
@@ -109,6 +111,7 @@ class Lexer:
     _random: random.Random = field(default_factory=random.Random)
     _depth: int = 0
     _open_files: list[str] = field(default_factory=list)
+    _multi_run: int = 0  # lines read in a row from multi-line definitions
 
     def __post_init__(self) -> None:
         self._defs["_PWD"] = _Definition("", fn=lambda _p: self._current_dir())
@@ -169,11 +172,16 @@ class Lexer:
 
     def _open_glob(self, pattern: str, include_type: int, base: str) -> bool:
         full = pattern if os.path.isabs(pattern) else os.path.join(base, pattern)
-        matches: list[str] = []
+        matches: deque[str] = deque()
         missing = False
         braced = has_brace(pattern)
         has_wild = False
-        for alt in brace_expand(full):
+        for count, alt in enumerate(brace_expand(full)):
+            if count == MAX_BRACE_ALTERNATIVES:
+                self.report(Category.GENERAL_ERROR, f"'{pattern}': braces give more than "
+                            f"{MAX_BRACE_ALTERNATIVES} alternatives - not reading it",
+                            severity="error", keyword="include")
+                return False
             if glob.has_magic(alt):
                 has_wild = True
                 found = sorted(glob.glob(alt))
@@ -202,12 +210,12 @@ class Lexer:
                 return False
         saved = self.include_check
         while matches:
-            if self._push_file(matches.pop(0), include_type, saved, matches):
+            if self._push_file(matches.popleft(), include_type, saved, matches):
                 return True
         return False
 
     def _push_file(self, path: str, include_type: int, saved_check: int,
-                   pending: list[str]) -> bool:
+                   pending: deque[str]) -> bool:
         if os.path.isdir(path):
             self._file_error(INCLUDE_R, include_type,
                              f"Configuration file '{path}/' is a directory - skipping")
@@ -261,6 +269,13 @@ class Lexer:
                 if src.kind == "file":
                     self._end_file(src)
                 continue
+            if src.kind == "multi":
+                self._multi_run += 1
+                if self._multi_run > MAX_SUBSTITUTIONS:
+                    self._runaway_multiline()
+                    continue
+            else:
+                self._multi_run = 0
             if isinstance(item, tuple):
                 raw, piece = item
                 if piece == 0:
@@ -294,12 +309,23 @@ class Lexer:
                 "a block is not closed before the end of the configuration",
                 None, Category.MISSING_EOB))
 
+    def _runaway_multiline(self) -> None:
+        """A multi-line definition that keeps expanding (it uses itself, or definitions
+        that use each other): keepalived reads it for ever; here its expansion stops after
+        as many lines as a single line may have substitutions."""
+        self.report(Category.GENERAL_ERROR, f"multi-line definition expands to more than "
+                    f"{MAX_SUBSTITUTIONS} lines (does it refer to itself?) - the rest of it "
+                    "is ignored", severity="error")
+        while self._stack and self._stack[-1].kind == "multi":
+            self._stack.pop()
+        self._multi_run = 0
+
     def _end_file(self, src: _Source) -> None:
         """keepalived's end_file(): restore include_check, go on with the next glob match."""
         self._open_files.pop()
         self.include_check = src.saved_include_check
         while src.pending:
-            if self._push_file(src.pending.pop(0), src.include_type, src.saved_include_check,
+            if self._push_file(src.pending.popleft(), src.include_type, src.saved_include_check,
                                src.pending):
                 return
 
@@ -414,6 +440,7 @@ class Lexer:
         found = False
         pos = text.find("$")
         count = 0
+        pushed = len(self._stack)  # multi-line values queued from here on
         while pos != -1 and pos + 1 < len(text):
             hit = self._find(text, pos + 1)
             if hit is None:
@@ -423,6 +450,7 @@ class Lexer:
             if count > MAX_SUBSTITUTIONS:
                 self.report(Category.GENERAL_ERROR, "parameter substitution does not end "
                             "(a definition refers to itself?)", severity="error")
+                del self._stack[pushed:]
                 return None
             d, end, params = hit
             found = True
@@ -436,6 +464,7 @@ class Lexer:
             if len(text) - (end - pos) + len(value) >= limit:
                 self.report(Category.OK, f"Parameter substitution on line '{text}' would "
                             "exceed maximum line length")
+                del self._stack[pushed:]
                 return None
             text = text[:pos] + value + text[end:]
             if value.lstrip(" \t").startswith("~"):

@@ -150,11 +150,36 @@ def has_brace(pattern: str) -> bool:
     return False
 
 
-def brace_expand(pattern: str) -> list[str]:
-    """csh-style {a,b} expansion (glob(3) GLOB_BRACE), alternatives in written order."""
+# glob(3) with GLOB_BRACE tries every alternative; keepalived has no limit and takes minutes
+# past 2**22 of them. Past this many an include is refused rather than read for ever.
+MAX_BRACE_ALTERNATIVES = 1 << 20
+
+
+def brace_expand(pattern: str) -> Iterator[str]:
+    """csh-style {a,b} expansion (glob(3) GLOB_BRACE): the alternatives in written order,
+    one at a time (``{a,b}`` twenty times over is a million of them)."""
+    stack: list[Iterator[str]] = [iter((pattern,))]
+    while stack:
+        for text in stack[-1]:
+            alternatives = _first_group(text)
+            if alternatives is None:
+                yield text
+                continue
+            stack.append(alternatives)
+            break
+        else:
+            stack.pop()
+
+
+def _first_group(pattern: str) -> Iterator[str] | None:
+    """``pattern`` with its first {...} group replaced by each of its alternatives in turn;
+    None when it has no group of two or more alternatives (then it stands as written)."""
+    start = pattern.find("{")
+    if start < 0:
+        return None
     depth = 0
-    start = -1
-    for i, c in enumerate(pattern):
+    for i in range(start, len(pattern)):
+        c = pattern[i]
         if c == "{":
             if depth == 0:
                 start = i
@@ -175,12 +200,10 @@ def brace_expand(pattern: str) -> list[str]:
                         last = j + 1
                 alts.append(inner[last:])
                 if len(alts) == 1:
-                    return [pattern]
-                out: list[str] = []
-                for alt in alts:
-                    out.extend(brace_expand(pattern[:start] + alt + pattern[i + 1:]))
-                return out
-    return [pattern]
+                    return None
+                head, tail = pattern[:start], pattern[i + 1:]
+                return (head + alt + tail for alt in alts)
+    return None
 
 
 def default_config_id() -> str:

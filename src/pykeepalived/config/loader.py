@@ -15,10 +15,14 @@ import stat
 import tempfile
 from collections.abc import Iterator
 
-from pykeepalived.config.errors import Category, ConfigError, Diagnostic
+from pykeepalived.config.errors import Category, ConfigError, Diagnostic, Diagnostics
 from pykeepalived.config.keywords import top_table
 from pykeepalived.config.lexer import Lexer, Line
-from pykeepalived.config.lexer_text import brace_expand, default_config_id
+from pykeepalived.config.lexer_text import (
+    MAX_BRACE_ALTERNATIVES,
+    brace_expand,
+    default_config_id,
+)
 from pykeepalived.config.model import KeepalivedConfig, LoadResult
 from pykeepalived.config.numbers import digits_value, is_decimal
 from pykeepalived.config.parse_base import UINT_MAX, Ctx, MissingParameter
@@ -41,7 +45,12 @@ def check_main_file(path: str) -> list[Diagnostic]:
     """
     diags: list[Diagnostic] = []
     matches: list[str] = []
-    for alt in brace_expand(path):
+    for count, alt in enumerate(brace_expand(path)):
+        if count == MAX_BRACE_ALTERNATIVES:
+            diags.append(Diagnostic(path, 0, "error", f"Config file name '{path}': braces give "
+                                    f"more than {MAX_BRACE_ALTERNATIVES} alternatives", None,
+                                    Category.FATAL))
+            return diags
         if glob.has_magic(alt):
             matches.extend(sorted(glob.glob(alt)))
         elif os.path.lexists(alt):
@@ -116,13 +125,15 @@ def load_config_text(text: str, *, name: str = "keepalived.conf",
 def _load(path: str, config_id: str | None, system: SystemInfo,
           diags: list[Diagnostic]) -> LoadResult:
     cid = config_id if config_id is not None else default_config_id()
-    lexer = Lexer(cid)
+    found = Diagnostics()  # what every step reports, bounded
+    found.extend(diags)
+    lexer = Lexer(cid, diagnostics=found)
     config = KeepalivedConfig()
     # random_seed and include_check act on the lexer as their line is read (_steered)
-    ctx = Ctx(config, system)
-    result = LoadResult(config, diags)
+    ctx = Ctx(config, system, diagnostics=found)
+    result = LoadResult(config)
     if not lexer.open_main(path):
-        result.diagnostics.extend(lexer.diagnostics)
+        _finish(result, found, path)
         return result
     config.files = lexer.files  # the files read so far, while the walk reports
     try:
@@ -131,19 +142,14 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
         result.fatal_exit = EXIT_MISSING_PARAMETER
     finally:
         config.files = list(dict.fromkeys(lexer.files))
-    result.diagnostics.extend(lexer.diagnostics)
-    result.diagnostics.extend(ctx.diagnostics)
     if result.fatal_exit is None and lexer.file_error:
         result.fatal_exit = EXIT_NO_CONFIG
-    if result.fatal_exit is not None:
-        _sort(result)
-        return result
-    checks = Ctx(config, system, scratch=ctx.scratch)
-    validate_lvs(checks)
-    validate_vrrp(checks)
-    startup_script_security(checks)
-    result.diagnostics.extend(checks.diagnostics)
-    _sort(result)
+    if result.fatal_exit is None:
+        checks = Ctx(config, system, diagnostics=found, scratch=ctx.scratch)
+        validate_lvs(checks)
+        validate_vrrp(checks)
+        startup_script_security(checks)
+    _finish(result, found, path)
     log.debug("loaded %s: %d vrrp_instances, %d virtual_servers, %d diagnostics", path,
               len(config.vrrp_instances), len(config.virtual_servers), len(result.diagnostics))
     return result
@@ -162,7 +168,12 @@ def _steered(lexer: Lexer) -> Iterator[Line]:
         yield line
 
 
-def _sort(result: LoadResult) -> None:
-    """Diagnostics in file order: main file first, then by line (stable for equal lines)."""
+def _finish(result: LoadResult, found: Diagnostics, path: str) -> None:
+    """The diagnostics in file order (main file first, then by line, stable for equal
+    lines), and the line counting those past the limit last."""
     order = {f: i for i, f in enumerate(result.config.files)}
-    result.diagnostics.sort(key=lambda d: (d.line == 0, order.get(d.file, len(order)), d.line))
+    result.diagnostics = sorted(found, key=lambda d: (d.line == 0, order.get(d.file, len(order)),
+                                                      d.line))
+    summary = found.summary(result.config.files[0] if result.config.files else path)
+    if summary is not None:
+        result.diagnostics.append(summary)

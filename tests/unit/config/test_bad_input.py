@@ -3,12 +3,16 @@ with keepalived's exit status and diagnostics, never an exception or a hang."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from pykeepalived.config import lexer as lexer_module
 from pykeepalived.config.blocks import build_tree, flatten
-from pykeepalived.config.errors import Category
+from pykeepalived.config.errors import MAX_DIAGNOSTICS, Category
 from pykeepalived.config.lexer import Line
 from pykeepalived.config.numbers import (
     LONG_MAX,
@@ -20,7 +24,7 @@ from pykeepalived.config.numbers import (
     scaled_decimal,
     strtol,
 )
-from tests.unit.config.helpers import instance, load
+from tests.unit.config.helpers import instance, load, write
 
 DEPTH = 5000  # far beyond Python's recursion limit (1000)
 
@@ -93,3 +97,90 @@ def test_only_ascii_digits_are_digits() -> None:
     assert not is_decimal("\u0663")  # Arabic-Indic three: int() would read 3
     assert not is_decimal("")
     assert c_strtol("\u0663", 10) is None
+
+
+# ------------------------------------------------------------------ floods
+_GUARDED = """
+import resource, sys
+limit = int(sys.argv[2]) * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from pykeepalived.config import load_config
+from pykeepalived.config.sysinfo import SystemInfo
+result = load_config(sys.argv[1], config_id="r1", system=SystemInfo.fake(["lo", "eth0"]))
+print(result.exit_status, len(result.diagnostics))
+"""
+
+
+def _load_guarded(path: Path, megabytes: int, timeout: float) -> tuple[int, int]:
+    """Load ``path`` in a child whose address space is capped at ``megabytes``: the exit
+    status and the number of diagnostics (a MemoryError or a timeout fails the test)."""
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    proc = subprocess.run([sys.executable, "-c", _GUARDED, str(path), str(megabytes)],
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, PYTHONPATH=src))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    status, count = proc.stdout.split()
+    return int(status), int(count)
+
+
+# keepalived 2.2.7 -t peaks at 10.7 MB on each; pykeepalived held every line and every
+# diagnostic (513-590 MB for the million lines) before walking and reporting streamed
+@pytest.mark.parametrize(("text", "megabytes"), [
+    ("~SEQ(i, 1, 1000000) foo_$i\n", 300),
+    ("global_defs {\n~SEQ(i, 1, 300000) foo_$i\n}\n", 100),
+], ids=["top_level_1e6", "in_a_block_3e5"])
+def test_generated_lines_are_streamed(tmp_path: Path, text: str, megabytes: int) -> None:
+    path = tmp_path / "keepalived.conf"
+    path.write_text(text)
+    status, count = _load_guarded(path, megabytes, timeout=120)
+    assert status == 5  # keepalived: 5 (unknown keywords)
+    assert count == MAX_DIAGNOSTICS + 1  # the first ones, and one line counting the rest
+
+
+def test_diagnostics_past_the_limit_are_counted(tmp_path: Path) -> None:
+    text = "~SEQ(i, 1, 3000) foo_$i\nvrrp_instance VI_1 {\n interface eth9\n}\n"
+    result = load(tmp_path, text)
+    assert len(result.diagnostics) < MAX_DIAGNOSTICS + 10
+    last = result.diagnostics[-1]
+    assert last.line == 0 and "2000 more problems" in last.message, last
+    # the kind that decides keepalived's verdict is listed even past the limit
+    assert any(d.category == Category.BAD_IF for d in result.diagnostics)
+    assert not result.runnable
+    assert result.exit_status == 5
+
+
+def test_self_referencing_multiline_definition_ends(tmp_path: Path) -> None:
+    # keepalived 2.2.7 reads this for ever ("Unknown keyword 'x'" ten million times in
+    # 20 s); pykeepalived stops the expansion like a single-line substitution
+    path = tmp_path / "keepalived.conf"
+    path.write_text("$A=x \\\n$A\n\n$A\n")
+    status, _count = _load_guarded(path, 100, timeout=60)
+    assert status == 5
+    result = load(tmp_path, "$A=x \\\n$A\n\n$A\n")
+    assert any("multi-line definition expands" in d.message for d in result.diagnostics)
+
+
+def test_multiline_definitions_using_each_other_end(tmp_path: Path) -> None:
+    result = load(tmp_path, "$B=y \\\n$A\n\n$A=x \\\n$B\n\n$A\n")
+    assert result.exit_status == 5
+    assert any("multi-line definition expands" in d.message for d in result.diagnostics)
+
+
+def test_include_braces_are_expanded_one_at_a_time(tmp_path: Path) -> None:
+    # 2**20 alternatives, none there: keepalived 2.2.7 -t says 0 after 3.3 s at 10.7 MB;
+    # the whole list of names peaked at 141 MB here
+    path = tmp_path / "keepalived.conf"
+    path.write_text(f"include {tmp_path}/{'{a,b}' * 20}.conf\n")
+    status, _count = _load_guarded(path, 100, timeout=120)
+    assert status == 0
+
+
+def test_include_braces_past_the_limit_are_refused(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexer_module, "MAX_BRACE_ALTERNATIVES", 1000)
+    write(tmp_path, "a.conf", "global_defs {\n}\n")
+    result = load(tmp_path, f"include {tmp_path}/{'{a,b}' * 10}.conf\n")
+    assert any("more than 1000 alternatives" in d.message for d in result.diagnostics)
+    assert result.exit_status == 5
+    result = load(tmp_path, f"include {tmp_path}/{'{a,b}' * 9}.conf\n")
+    assert result.exit_status == 0

@@ -127,8 +127,9 @@ def test_executable_include_skipped(tmp_path: Path) -> None:
 
 
 def test_brace_expand() -> None:
-    assert brace_expand("/a/{b,c/{d,e}}.conf") == ["/a/b.conf", "/a/c/d.conf", "/a/c/e.conf"]
-    assert brace_expand("plain") == ["plain"]
+    assert list(brace_expand("/a/{b,c/{d,e}}.conf")) == ["/a/b.conf", "/a/c/d.conf",
+                                                        "/a/c/e.conf"]
+    assert list(brace_expand("plain")) == ["plain"]
 
 
 # ------------------------------------------------------------------ definitions
