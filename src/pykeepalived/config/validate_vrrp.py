@@ -209,8 +209,11 @@ def complete_instance(ctx: Ctx, vi: VrrpInstance) -> bool:
     if vi.interface is not None and ctx.system.has_interface(vi.interface) and not unicast \
             and vi.unicast_src_ip is None and vi.mcast_src_ip is None \
             and not ctx.system.has_address(vi.interface, family):
-        ctx.error(loc, f"({name}) Cannot find an IP address to use for interface "
-                  f"{vi.interface}")
+        # keepalived finds this out only when it runs (set_vrrp_src_addr) and logs it;
+        # keepalived -t does not look at addresses and exits 0
+        ctx.report(loc, Category.OK, f"({name}) Cannot find an IP address to use for "
+                   f"interface {vi.interface} (keepalived -t does not check this; the daemon "
+                   "reports it at start)")
     if len(vi.virtual_ipaddress) > 255:
         ctx.error(loc, f"({name}) Number of VIPs ({len(vi.virtual_ipaddress)}) exceeds maximum/"
                   "space available in packet (255 addresses) - excess moved to eVIPs")
