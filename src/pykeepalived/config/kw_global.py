@@ -9,6 +9,7 @@ netlink buffer sizes) are still stored, so the daemon can use them.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from pykeepalived.config.model_global import (
     GlobalDefs,
     LvsSyncDaemon,
 )
-from pykeepalived.config.numbers import c_strtol, digits_value, is_decimal
+from pykeepalived.config.numbers import c_strtol, is_decimal
 from pykeepalived.config.parse_base import (
     INT_MAX,
     INT_MIN,
@@ -151,11 +152,26 @@ def h_smtp_server(ctx: Ctx, node: Node) -> None:
     if server is None:
         return
     port = node.tokens[2] if len(node.tokens) > 2 else "25"
-    if not is_decimal(port) or not 0 < digits_value(port) < 65536:
+    number = c_strtol(port.lstrip(" \t\n\r\f\v"), 10)
+    if number is None or not 0 < number < 65536 or port.lstrip().startswith("-") or not (
+            _is_address(server) or ctx.system.resolves(server)):
+        # keepalived reads an address, else asks the resolver (getaddrinfo)
         ctx.error(node, f"Invalid smtp server {server} {port}")
         return
     g.smtp_server = server
-    g.smtp_server_port = digits_value(port)
+    g.smtp_server_port = number
+
+
+def _is_address(text: str) -> bool:
+    """keepalived's inet_stosockaddr() for smtp_server: an IPv4 or IPv6 address (a name,
+    or text with '-' or '/', goes to the resolver)."""
+    if "-" in text or "/" in text:
+        return False
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def h_notification_email(ctx: Ctx, node: Node) -> None:

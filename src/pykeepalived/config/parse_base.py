@@ -243,7 +243,9 @@ class Keyword:
     "sub" (a block of keywords from ``sub``), "values" (a block of value lines the
     handler reads itself), "optional" (a value block that may be absent).
     ``enter`` runs before a "sub" block is read and returns the object it configures
-    (None skips the block); ``close`` runs after it.
+    (None skips the block); ``close`` runs after it. ``named``: a "values" keyword whose
+    line carries words of its own (``virtual_server_group NAME``); for the others keepalived
+    reports any word after the keyword ("Block ... has extra parameters").
     """
 
     name: str
@@ -252,6 +254,7 @@ class Keyword:
     sub: Table | None = None
     enter: Callable[[Ctx, Node], Any] | None = None
     close: Callable[[Ctx, Node, Any], None] | None = None
+    named: bool = False
 
 
 class Table:
@@ -263,8 +266,9 @@ class Table:
 
     def add(self, name: str, handler: Handler | None = None, *, block: str | None = None,
             sub: Table | None = None, enter: Callable[[Ctx, Node], Any] | None = None,
-            close: Callable[[Ctx, Node, Any], None] | None = None) -> None:
-        self.keywords[name] = Keyword(name, handler, block, sub, enter, close)
+            close: Callable[[Ctx, Node, Any], None] | None = None,
+            named: bool = False) -> None:
+        self.keywords[name] = Keyword(name, handler, block, sub, enter, close, named)
 
     def __contains__(self, name: str) -> bool:
         return name in self.keywords

@@ -96,6 +96,7 @@ def statement(ctx: Ctx, table: Table, node: Node) -> None:
         _unknown(ctx, table, node, "")
         return
     if kw.block is not None:
+        _extra_words(ctx, kw, node)
         ctx.error(node, f"Missing '{{' at beginning of configuration block '{node.keyword}'",
                   Category.MISSING_BOB)
         if kw.block == "sub":
@@ -112,6 +113,12 @@ def statement(ctx: Ctx, table: Table, node: Node) -> None:
             return
     if kw.handler is not None:
         kw.handler(ctx, node)
+
+
+def _extra_words(ctx: Ctx, kw: Keyword, node: Node) -> None:
+    """keepalived's alloc_value_block(): a value block's keyword stands alone."""
+    if kw.block == "values" and not kw.named and len(node.tokens) > 1:
+        ctx.error(node, f"Block {node.keyword} has extra parameters {node.tokens[1]} ...")
 
 
 def _unknown(ctx: Ctx, table: Table, node: Node, hint: str) -> None:
@@ -134,6 +141,7 @@ def _open(ctx: Ctx, table: Table, node: Node) -> _Frame:
             kw.handler(ctx, node)
         return _Frame(_SKIP, table, node)
     if kw.block != "sub" or kw.sub is None:
+        _extra_words(ctx, kw, node)
         return _Frame(_VALUES, table, node, kw, lines=[])
     target = kw.enter(ctx, node) if kw.enter is not None else ctx.current
     if target is None:

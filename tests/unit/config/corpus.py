@@ -1944,3 +1944,36 @@ CORPUS.update({
     'umask_octal': (0, "global_defs {\n umask 0077\n}\n"),
     'umask_extra_word': (5, "global_defs {\n umask 0077 022\n}\n"),
 })
+
+
+def _forwarding(method: str, where: str = "virtual") -> str:
+    vs_method, rs_method = (method, "NAT") if where == "virtual" else ("NAT", method)
+    return ("virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n"
+            f" lvs_method {vs_method}\n real_server 192.0.2.20 80 {{\n  weight 1\n"
+            f"  lvs_method {rs_method}\n }}\n}}\n")
+
+
+# lvs_method options: keepalived reads them whatever the method and keeps the method when
+# an option is bad; smtp_server: an address, else a name the resolver knows (there is no
+# resolver in the namespace the statuses were recorded in; localhost is in /etc/hosts)
+CORPUS.update({
+    'tunnel_option_after_nat': (5, _forwarding("NAT bogus")),
+    'tunnel_option_after_dr': (5, _forwarding("DR x")),
+    'tunnel_option_on_real_server': (5, _forwarding("NAT bogus", "real")),
+    'tunnel_port_before_type': (0, _forwarding("TUN port 80 type gue")),
+    'tunnel_gue_port_6080': (0, _forwarding("TUN type gue port 6080")),
+    'tunnel_port_without_gue': (5, _forwarding("TUN port 80")),
+    'tunnel_bad_option': (5, _forwarding("TUN bogus")),
+    'smtp_server_unresolvable_name': (5, "global_defs {\n smtp_server mail.example.com\n}\n"),
+    'smtp_server_localhost': (0, "global_defs {\n smtp_server localhost\n}\n"),
+    'smtp_server_with_prefix': (5, "global_defs {\n smtp_server 192.0.2.1/24\n}\n"),
+    'smtp_server_ipv6_port': (0, "global_defs {\n smtp_server 2001:db8::1 2525\n}\n"),
+    'smtp_server_port_0': (5, "global_defs {\n smtp_server 192.0.2.1 0\n}\n"),
+    'notification_email_extra_word': (5, (
+        "global_defs {\n notification_email foo {\n  a@example.com\n }\n}\n")),
+    'notification_email_inline': (0, "global_defs {\n notification_email { a@example.com }\n}\n"),
+    'unicast_peer_extra_word': (5, _instance(
+        " unicast_src_ip 192.0.2.1\n unicast_peer foo {\n  192.0.2.7\n }\n")),
+    'authentication_extra_word': (0, _instance(
+        " authentication foo {\n  auth_type PASS\n  auth_pass secret\n }\n")),
+})
