@@ -118,7 +118,9 @@ class SystemInfo:
         """keepalived's check_script_secure() verdict in short.
 
         "system" for ``</path`` file probes, "missing" when the file cannot be found or
-        stat()ed, "notexec" when it is not executable, "script" otherwise.
+        stat()ed, "notexec" when it is not executable, "script" otherwise. keepalived counts
+        "script" and "notexec" alike as scripts for script security (SC_ISSCRIPT is set once
+        stat() succeeds): see :func:`is_script`.
         """
         if path.startswith("<") and path[1:].lstrip(" \t").startswith("/"):
             return "system"
@@ -148,6 +150,12 @@ def _numeric_address(text: str) -> bool:
     except (OSError, ValueError):
         return False
     return True
+
+
+def is_script(status: str) -> bool:
+    """keepalived's SC_ISSCRIPT: the file is there, executable or not (a directory too), so
+    that it needs enable_script_security."""
+    return status in ("script", "notexec")
 
 
 def _arphrd(name: str) -> int:

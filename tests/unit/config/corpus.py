@@ -1977,3 +1977,24 @@ CORPUS.update({
     'authentication_extra_word': (0, _instance(
         " authentication foo {\n  auth_type PASS\n  auth_pass secret\n }\n")),
 })
+
+
+# script security: keepalived counts a script once stat() finds it (SC_ISSCRIPT), executable
+# or not, used or not; /etc/passwd is there, root's and not executable on every host
+CORPUS.update({
+    'script_unused': (6, 'vrrp_script S {\n script "/bin/true"\n}\n' + _instance()),
+    'script_unused_not_executable': (6, 'vrrp_script S {\n script "/etc/passwd"\n}\n'
+                                     + _instance()),
+    'script_unused_directory': (6, 'vrrp_script S {\n script "/etc"\n}\n' + _instance()),
+    'script_unused_missing': (5, 'vrrp_script S {\n script "/nonexistent-pk/x"\n}\n'
+                              + _instance()),
+    'script_unused_without_instances': (0, 'vrrp_script S {\n script "/bin/true"\n}\n'),
+    'script_not_executable_secure': (5, 'global_defs {\n enable_script_security\n}\n'
+                                     'vrrp_script S {\n script "/etc/passwd"\n}\n'
+                                     + _instance(" track_script {\n  S\n }\n")),
+    'notify_not_executable': (6, _instance(" notify_master /etc/passwd\n")),
+    'startup_script_not_executable': (6, "global_defs {\n startup_script /etc/passwd\n}\n"),
+    'misc_check_not_executable': (6, (
+        "virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n"
+        " real_server 192.0.2.20 80 {\n  MISC_CHECK {\n   misc_path /etc/passwd\n  }\n }\n}\n")),
+})
