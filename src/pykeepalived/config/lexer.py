@@ -281,18 +281,20 @@ class Lexer:
                 if piece == 0:
                     src.line += 1
                 elif piece == 1:
-                    self.report(Category.OK, "line longer than 1023 bytes: keepalived reads "
-                                "it in 1023-byte pieces, each as a line of its own")
+                    self.report(Category.OK, f"line of more than {MAXBUF - 2} characters: "
+                                f"keepalived reads it in pieces of {MAXBUF - 1} bytes (the "
+                                "newline included), each as a line of its own")
             else:
                 raw = item
-            if src.kind == "file":
-                if not raw:
-                    multi = None  # a blank line ends a multi-line definition
-                    continue
+            if src.kind == "file" and raw:
                 text = self._decomment(raw) if needs_decomment(raw) else raw.strip(" \t")
             else:
                 text = raw
             if not text:
+                if multi is not None:
+                    # keepalived 2.2.7 ends a multi-line definition at a line with nothing
+                    # left after comments and blanks are removed, not only at an empty one
+                    multi = self._add_to_multiline(multi, "")
                 continue
             if multi is not None:
                 multi = self._add_to_multiline(multi, text)

@@ -20,22 +20,28 @@ def is_regular(mode: int) -> bool:
 def physical_lines(data: bytes) -> Iterator[tuple[str, int]]:
     """Lines as keepalived's fgets() loop sees them, with how many pieces the line made.
 
-    keepalived reads at most MAXBUF - 1 bytes at a time, so a longer line arrives as
-    several pieces (each read as a line of its own); a NUL byte ends what it sees of a
-    piece. Yields (text, 0) for the first piece of a physical line and (text, n) for the
-    n-th further piece.
+    fgets(buf, MAXBUF) reads at most MAXBUF - 1 bytes, the newline included, so a line of
+    more than MAXBUF - 2 characters arrives as several pieces, each read as a line of its
+    own; when the pieces use up the characters exactly, the newline is a last, empty piece
+    (which ends a multi-line definition like a blank line). Trailing CR/LF are dropped from
+    each piece, and a NUL byte ends what keepalived sees of it. Yields (text, 0) for the
+    first piece of a physical line and (text, n) for the n-th further piece.
     """
-    for chunk in data.split(b"\n"):
-        if chunk.endswith(b"\r"):
-            chunk = chunk.rstrip(b"\r")
-        if len(chunk) < MAXBUF:
-            pieces = [chunk]
-        else:
-            pieces = [chunk[i:i + MAXBUF - 1] for i in range(0, len(chunk), MAXBUF - 1)]
-        for n, piece in enumerate(pieces):
+    chunks = data.split(b"\n")
+    last = len(chunks) - 1
+    size = MAXBUF - 1
+    for index, chunk in enumerate(chunks):
+        if len(chunk) < size and b"\0" not in chunk:  # the common case: one piece
+            if index == last and not chunk:
+                return
+            yield chunk.rstrip(b"\r").decode("utf-8", "surrogateescape"), 0
+            continue
+        raw = chunk if index == last else chunk + b"\n"
+        for n, start in enumerate(range(0, len(raw), size)):
+            piece = raw[start:start + size]
             if b"\0" in piece:
                 piece = piece.split(b"\0", 1)[0]
-            yield piece.decode("utf-8", "surrogateescape").rstrip("\r"), n
+            yield piece.rstrip(b"\r\n").decode("utf-8", "surrogateescape"), n
 
 
 def needs_decomment(raw: str) -> bool:

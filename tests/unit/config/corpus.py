@@ -1998,3 +1998,35 @@ CORPUS.update({
         "virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n"
         " real_server 192.0.2.20 80 {\n  MISC_CHECK {\n   misc_path /etc/passwd\n  }\n }\n}\n")),
 })
+
+
+def _continued(line: str) -> str:
+    """A multi-line definition whose second line is ``line``, then used."""
+    return f"$D=global_defs {{ \\\n{line}\n router_id r1 \\\n}}\n\n$D\n"
+
+
+def _padded(width: int) -> str:
+    """A continuation line of ``width`` characters, blanks first."""
+    tail = " router_id r0 \\"
+    return " " * (width - len(tail)) + tail
+
+
+# keepalived reads lines with fgets() into 1024 bytes: a line of more than 1022 characters
+# comes in pieces of 1023 bytes (the newline counts), and when the characters fill the
+# pieces exactly the newline is an empty piece of its own. An empty piece, like a line with
+# nothing but blanks or a comment, ends a multi-line definition.
+CORPUS.update({
+    'long_line_1022_in_definition': (0, _continued(_padded(1022))),
+    'long_line_1023_in_definition': (5, _continued(_padded(1023))),
+    'long_line_1024_in_definition': (5, _continued(_padded(1024))),
+    'long_line_2045_in_definition': (5, _continued(_padded(2045))),
+    'long_line_2046_in_definition': (5, _continued(_padded(2046))),
+    'long_comment_1023': (0, "# " + "x" * 1021 + "\n" + _instance()),
+    'long_comment_1024': (5, "# " + "x" * 1022 + "\n" + _instance()),
+    'long_router_id_1023': (0, "global_defs {\n router_id " + "a" * 1012 + "\n}\n"),
+    'long_router_id_1024': (5, "global_defs {\n router_id " + "a" * 1013 + "\n}\n"),
+    'definition_ended_by_blanks': (5, _continued("   ")),
+    'definition_ended_by_comment': (5, _continued("# a comment")),
+    'definition_through_comment_continued': (0, _continued("# a comment \\")),
+    'definition_through_lone_backslash': (0, _continued("\\")),
+})

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pykeepalived.config.errors import Category
 from pykeepalived.config.lexer import Lexer
-from pykeepalived.config.lexer_text import brace_expand, decomment, strtol
+from pykeepalived.config.lexer_text import brace_expand, decomment, physical_lines, strtol
 from tests.unit.config.helpers import instance, load, messages, write
 
 
@@ -270,3 +270,15 @@ def test_any_text_never_crashes(tmp_path: Path, text: str) -> None:
     assert result.exit_status in (0, 2, 4, 5, 6)
     for diag in result.diagnostics:
         assert diag.file and diag.line >= 0
+
+
+def test_physical_lines_are_fgets_pieces() -> None:
+    # fgets(buf, 1024) holds 1023 bytes, the newline included
+    assert list(physical_lines(b"a" * 1022 + b"\n")) == [("a" * 1022, 0)]
+    assert list(physical_lines(b"a" * 1023 + b"\nb\n")) == [("a" * 1023, 0), ("", 1),
+                                                            ("b", 0)]
+    assert list(physical_lines(b"a" * 1024 + b"\n")) == [("a" * 1023, 0), ("a", 1)]
+    assert list(physical_lines(b"a" * 2046 + b"\r\n")) == [("a" * 1023, 0), ("a" * 1023, 1),
+                                                           ("", 2)]
+    assert list(physical_lines(b"a" * 1023)) == [("a" * 1023, 0)]  # no newline at the end
+    assert list(physical_lines(b"ab\0cd\n")) == [("ab", 0)]
