@@ -30,7 +30,7 @@ import os
 import random
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 from pykeepalived.config.blocks import Node
@@ -50,7 +50,7 @@ from pykeepalived.config.lexer_text import (
     parse_seq,
     physical_lines,
 )
-from pykeepalived.config.numbers import strtol
+from pykeepalived.config.numbers import digits_value, is_decimal, strtol
 
 WHITE_SPACE = " \t\f\n\r\v"
 MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
@@ -68,6 +68,10 @@ _INCLUDE_CHECK_WORDS = {"read": INCLUDE_R, "match": INCLUDE_M, "wildcard_match":
                         "brace_match": INCLUDE_B}
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# what sends a line through the whole of read_line() rather than the plain-line path
+_needs_work = re.compile(r'[!#"\\$@~]|include').search
+_BRACES = re.compile(r"([{}])").split
+_STEERING = frozenset(("include_check", "random_seed"))
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
 
 
@@ -88,7 +92,7 @@ class _Source:
     """Something lines come from: a file, a ~SEQ/~LST expansion or a multi-line value."""
 
     kind: str  # "file", "seq" (~SEQ/~LST) or "multi" (multi-line definition)
-    lines: Iterator[str] | Iterator[tuple[str, int]]
+    lines: Iterator[tuple[str, int]]  # (text, piece): see lexer_text.physical_lines
     file: str
     line: int = 0
     directory: str = "."
@@ -258,14 +262,59 @@ class Lexer:
 
     # ----------------------------------------------------------------- main loop
     def lines(self) -> Iterator[Line]:
-        """Every logical line, braces split off, in keepalived's order."""
+        """Every logical line, braces split off, in keepalived's order.
+
+        ``include_check`` and ``random_seed`` lines act on the lexer as they are read
+        (keepalived applies them while reading, and they change how later lines read).
+        """
         multi: _Definition | None = None
-        while self._stack:
-            src = self._stack[-1]
+        stack = self._stack
+        while stack:
+            src = stack[-1]
+            if src.kind == "file" and multi is None:
+                # the common case, in one tight loop: a file's lines with nothing to
+                # substitute, include or define; the first other line goes the long way
+                self._multi_run = 0
+                for raw, piece in src.lines:
+                    if piece:
+                        self._long_line(piece)
+                    else:
+                        src.line += 1
+                    if _needs_work(raw) is None:
+                        text = raw.strip(" \t")
+                        if "{" not in text and "}" not in text:
+                            tokens = text.split()
+                            if tokens:
+                                if tokens[0] in _STEERING:
+                                    self._steer(tokens)
+                                yield Line(tokens, text, src.file, src.line)
+                        elif text == "}" and self._depth:
+                            self._depth -= 1
+                            yield Line(["}"], "}", src.file, src.line)
+                        elif text[-1] == "{" and text.count("{") == 1 and "}" not in text:
+                            # "keyword args {"
+                            head = text[:-1].rstrip(" \t")
+                            tokens = head.split()
+                            if tokens:
+                                if tokens[0] in _STEERING:
+                                    self._steer(tokens)
+                                yield Line(tokens, head, src.file, src.line)
+                            self._depth += 1
+                            yield Line(["{"], "{", src.file, src.line)
+                        else:
+                            yield from self._split_plain(text, src.file, src.line)
+                        continue
+                    multi = yield from self._full_line(src, raw)
+                    if multi is not None or stack[-1] is not src:
+                        break
+                else:
+                    stack.pop()
+                    self._end_file(src)
+                continue
             try:
                 item = next(src.lines)
             except StopIteration:
-                self._stack.pop()
+                stack.pop()
                 if src.kind == "file":
                     self._end_file(src)
                 continue
@@ -276,40 +325,54 @@ class Lexer:
                     continue
             else:
                 self._multi_run = 0
-            if isinstance(item, tuple):
-                raw, piece = item
-                if piece == 0:
-                    src.line += 1
-                elif piece == 1:
-                    self.report(Category.OK, f"line of more than {MAXBUF - 2} characters: "
-                                f"keepalived reads it in pieces of {MAXBUF - 1} bytes (the "
-                                "newline included), each as a line of its own")
+            raw, piece = item
+            if piece:
+                self._long_line(piece)
             else:
-                raw = item
-            if src.kind == "file" and raw:
-                text = self._decomment(raw) if needs_decomment(raw) else raw.strip(" \t")
-            else:
-                text = raw
-            if not text:
-                if multi is not None:
-                    # keepalived 2.2.7 ends a multi-line definition at a line with nothing
-                    # left after comments and blanks are removed, not only at an empty one
-                    multi = self._add_to_multiline(multi, "")
-                continue
+                src.line += 1
             if multi is not None:
+                text = self._decomment(raw) if src.kind == "file" and raw else raw
+                # keepalived 2.2.7 ends a multi-line definition at a line with nothing left
+                # after comments and blanks are removed, not only at an empty one
                 multi = self._add_to_multiline(multi, text)
                 continue
-            file, lineno = self._where()
-            processed, multi = self._process(text)
-            if not processed or self._check_include(processed):
-                continue
-            yield from self._split_braces(processed, file, lineno)
+            multi = yield from self._full_line(src, raw)
         if self._depth > 0:
             file = self.files[0] if self.files else "<config>"
             self.diagnostics.append(Diagnostic(
                 file, 0, "warning", f"There are {self._depth} missing '}}'s or extra '{{'s: "
                 "a block is not closed before the end of the configuration",
                 None, Category.MISSING_EOB))
+
+    def _full_line(self, src: _Source, raw: str) -> Generator[Line, None, _Definition | None]:
+        """One line through all of keepalived's read_line(); returns the multi-line
+        definition it starts, if it does."""
+        if src.kind == "file" and raw:
+            text = self._decomment(raw) if needs_decomment(raw) else raw.strip(" \t")
+        else:
+            text = raw
+        if not text:
+            return None
+        file, lineno = self._where()
+        processed, multi = self._process(text)
+        if processed and not self._check_include(processed):
+            yield from self._split_braces(processed, file, lineno)
+        return multi
+
+    def _long_line(self, piece: int) -> None:
+        if piece == 1:
+            self.report(Category.OK, f"line of more than {MAXBUF - 2} characters: keepalived "
+                        f"reads it in pieces of {MAXBUF - 1} bytes (the newline included), each "
+                        "as a line of its own")
+
+    def _steer(self, tokens: list[str]) -> None:
+        """The two global keywords that change how the lines after them are read."""
+        if tokens[0] == "include_check":
+            self.set_include_check(tokens[1:])
+        elif len(tokens) > 1 and is_decimal(tokens[1]):  # random_seed
+            seed = digits_value(tokens[1])
+            if seed <= 2**32 - 1:  # else the keyword refuses it (out of range)
+                self.seed(seed)
 
     def _runaway_multiline(self) -> None:
         """A multi-line definition that keeps expanding (it uses itself, or definitions
@@ -460,7 +523,8 @@ class Lexer:
             if d.multiline:
                 first, _, rest = value.partition("\n")
                 if rest:
-                    self._stack.append(_Source("multi", iter(rest.rstrip("\n").split("\n")),
+                    self._stack.append(_Source("multi", ((part, 0) for part in
+                                                         rest.rstrip("\n").split("\n")),
                                                "", 0))
                 value = first
             if len(text) - (end - pos) + len(value) >= limit:
@@ -487,11 +551,11 @@ class Lexer:
             return False
         var, start, step, end, hexa, template = spec
 
-        def gen() -> Iterator[str]:
+        def gen() -> Iterator[tuple[str, int]]:
             v = start
             while True:
                 self._set(var, format(v, "x") if hexa else str(v))
-                yield template
+                yield template, 0
                 v += step
                 if (step > 0 and v > end) or (step < 0 and v < end):
                     return
@@ -509,11 +573,11 @@ class Lexer:
                         f"'{text}'", severity="error", keyword="~LST")
             return False
 
-        def gen() -> Iterator[str]:
+        def gen() -> Iterator[tuple[str, int]]:
             for vs in value_sets:
                 for i, name in enumerate(names):
                     self._set(name, vs[i] if i < len(vs) else "")
-                yield template
+                yield template, 0
 
         self._stack.append(_Source("seq", gen(), "", 0))
         return True
@@ -566,6 +630,25 @@ class Lexer:
         return result
 
     # ----------------------------------------------------------------- braces
+    def _split_plain(self, text: str, file: str, lineno: int) -> Iterator[Line]:
+        """:meth:`_split_braces` for a line without quotes or anything to substitute."""
+        for part in _BRACES(text):
+            part = part.strip(" \t")
+            if part == "{":
+                self._depth += 1
+            elif part == "}":
+                if self._depth < 1:
+                    self.diagnostics.append(Diagnostic(
+                        file, lineno, "warning", "Extra '}' found: it closes no block", "}",
+                        Category.UNEXPECTED_EOB))
+                else:
+                    self._depth -= 1
+            tokens = part.split()
+            if tokens:
+                if tokens[0] in _STEERING:
+                    self._steer(tokens)
+                yield Line(tokens, part, file, lineno)
+
     def _split_braces(self, text: str, file: str, lineno: int) -> Iterator[Line]:
         while text:
             cut = find_brace(text)
@@ -591,6 +674,8 @@ class Lexer:
                     self._depth -= 1
             tokens = self._tokenize(text, file, lineno)
             if tokens:
+                if tokens[0] in _STEERING:
+                    self._steer(tokens)
                 yield Line(tokens, text, file, lineno)
             if residue:
                 # keepalived feeds the rest of the line back through read_line()

@@ -27,21 +27,29 @@ def physical_lines(data: bytes) -> Iterator[tuple[str, int]]:
     each piece, and a NUL byte ends what keepalived sees of it. Yields (text, 0) for the
     first piece of a physical line and (text, n) for the n-th further piece.
     """
-    chunks = data.split(b"\n")
-    last = len(chunks) - 1
-    size = MAXBUF - 1
-    for index, chunk in enumerate(chunks):
-        if len(chunk) < size and b"\0" not in chunk:  # the common case: one piece
-            if index == last and not chunk:
+    lines = data.decode("utf-8", "surrogateescape").split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        # a character is at most 4 bytes: a line this short is one piece
+        if len(line) < _ONE_PIECE and "\0" not in line:
+            if index == last and not line:
                 return
-            yield chunk.rstrip(b"\r").decode("utf-8", "surrogateescape"), 0
+            yield line.rstrip("\r"), 0
             continue
-        raw = chunk if index == last else chunk + b"\n"
-        for n, start in enumerate(range(0, len(raw), size)):
-            piece = raw[start:start + size]
+        raw = line.encode("utf-8", "surrogateescape")
+        if index != last:
+            raw += b"\n"
+        if len(raw) < MAXBUF and b"\0" not in raw:
+            yield line.rstrip("\r"), 0
+            continue
+        for n, start in enumerate(range(0, len(raw), MAXBUF - 1)):
+            piece = raw[start:start + MAXBUF - 1]
             if b"\0" in piece:
                 piece = piece.split(b"\0", 1)[0]
             yield piece.rstrip(b"\r\n").decode("utf-8", "surrogateescape"), n
+
+
+_ONE_PIECE = (MAXBUF - 2) // 4
 
 
 def needs_decomment(raw: str) -> bool:

@@ -3,6 +3,7 @@ with keepalived's exit status and diagnostics, never an exception or a hang."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pykeepalived.config import ConfigError, load_config
 from pykeepalived.config import lexer as lexer_module
 from pykeepalived.config.blocks import build_tree, flatten
 from pykeepalived.config.errors import MAX_DIAGNOSTICS, Category
@@ -184,3 +186,19 @@ def test_include_braces_past_the_limit_are_refused(tmp_path: Path,
     assert result.exit_status == 5
     result = load(tmp_path, f"include {tmp_path}/{'{a,b}' * 9}.conf\n")
     assert result.exit_status == 0
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cycle_collector_state_is_restored(tmp_path: Path, enabled: bool) -> None:
+    # reading pauses the cycle collector (it made 100,000 VIPs twice as slow) and leaves
+    # it as it found it, also when the configuration cannot be read
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        load(tmp_path, instance())
+        assert gc.isenabled() is enabled
+        with pytest.raises(ConfigError):
+            load_config(str(tmp_path / "missing.conf"))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -282,3 +282,23 @@ def test_physical_lines_are_fgets_pieces() -> None:
                                                            ("", 2)]
     assert list(physical_lines(b"a" * 1023)) == [("a" * 1023, 0)]  # no newline at the end
     assert list(physical_lines(b"ab\0cd\n")) == [("ab", 0)]
+
+
+def _lexed(path: Path, text: str) -> list[tuple[list[str], str, int]]:
+    path.write_text(text)
+    lexer = Lexer("r1")
+    assert lexer.open_main(str(path))
+    out = [(line.tokens, line.text, line.line) for line in lexer.lines()]
+    return out + [([d.message], str(d.category), d.line) for d in lexer.diagnostics]
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab {}\t\f")), max_size=12),
+                max_size=12))
+def test_plain_lines_read_as_by_the_full_path(tmp_path: Path, lines: list[str]) -> None:
+    # a trailing comment sends every line through decomment() and the whole of
+    # read_line(); without it plain lines take the short path: same lines, same reports
+    plain = _lexed(tmp_path / "plain.conf", "".join(f"{line}\n" for line in lines))
+    full = _lexed(tmp_path / "full.conf", "".join(f"{line} # c\n" for line in lines))
+    assert plain == full
