@@ -77,18 +77,18 @@ def interface(ip: IPAddress, prefixlen: int) -> IPInterface:
 
 def _prefix_ok(ctx: Ctx, node: Node, text: str) -> IPInterface | None:
     addr, slash, plen = text.partition("/")
-    base = parse_ip(addr, allow_prefix=False)
-    if base is None:
+    ip = parse_addr(addr) if ":" in addr or "." in addr else None
+    if ip is None:
         ctx.error(node, f"VRRP parsed invalid IP {text}. skipping IP...")
         return None
+    maxlen = ip.max_prefixlen
     if slash:
-        maxlen = base.network.max_prefixlen
         if not is_decimal(plen) or digits_value(plen) > maxlen:
             ctx.error(node, f"Invalid address prefix len {plen} for address {text} - using "
                       f"{maxlen}")
-            return base
-        return interface(base.ip, digits_value(plen))
-    return base
+            return interface(ip, maxlen)
+        return interface(ip, digits_value(plen))
+    return interface(ip, maxlen)
 
 
 def check_interface(ctx: Ctx, node: Node, name: str, what: str) -> bool:

@@ -29,6 +29,10 @@ INT_MAX = 2**31 - 1
 INT_MIN = -(2**31)
 
 
+_SIGNED_DIGITS = re.compile(r"\+?[0-9]*").fullmatch
+_DIGITS = re.compile(r"[0-9]*").fullmatch
+
+
 class MissingParameter(Exception):
     """keepalived exits (status 2) when a keyword lacks a parameter it needs."""
 
@@ -102,6 +106,8 @@ class Ctx:
     def read_number(self, node: Node, text: str, lo: int, hi: int, *, signed: bool,
                     base: int = 10) -> int | None:
         """keepalived's read_int/read_unsigned: the value, or None with a diagnostic."""
+        if len(text) < 10 and text.isdigit() and text.isascii() and lo <= int(text) <= hi:
+            return int(text)  # the common case: a few digits, in every C range
         s = text.lstrip(" \t\n\r\f\v") if not signed else text
         if not signed and s.startswith("-"):
             self.error(node, f"negative number '{text}' for '{node.keyword}'",
@@ -132,6 +138,8 @@ class Ctx:
 
     def decimal_value(self, node: Node, text: str, lo: float, hi: float,
                       digits: int = TIMER_HZ_DIGITS) -> float | None:
+        if len(text) < 10 and text.isdigit() and text.isascii() and lo <= int(text) <= hi:
+            return float(text)  # the common case: a whole number in range
         if text.startswith("-"):
             self.error(node, f"negative number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
@@ -141,7 +149,7 @@ class Ctx:
             self.error(node, f"number '{text}' has too many decimal places for "
                        f"'{node.keyword}'", Category.INVALID_NUMBER)
             return None
-        if not re.fullmatch(r"\+?[0-9]*", intpart) or not re.fullmatch(r"[0-9]*", frac) \
+        if not _SIGNED_DIGITS(intpart) or not _DIGITS(frac) \
                 or not (intpart.lstrip("+") or frac) or (dot and not intpart and not frac):
             self.error(node, f"invalid number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
