@@ -38,8 +38,19 @@ ROUTE_VALUE_OPTIONS = {"mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering
                        "cwnd", "ssthresh", "realms", "rto_min", "initcwnd", "initrwnd",
                        "features", "quickack", "congctl", "pref", "ttl-propagate",
                        "fastopen_no_cookie", "expires"}
-ROUTE_METRIC_LOCK = {"mtu", "advmss", "hoplimit", "rtt", "rttvar", "reordering", "window",
-                     "cwnd", "ssthresh", "rto_min", "initcwnd", "initrwnd"}
+# options that take "lock" before their value (keepalived's parse_route: RTAX_* locks)
+ROUTE_METRIC_LOCK = {"mtu", "advmss", "rtt", "rttvar", "reordering", "cwnd", "ssthresh",
+                     "rto_min", "congctl"}
+# numeric route options: the largest value keepalived takes, and how it names the option
+# in "Invalid ... specified for route" (it then drops the route)
+ROUTE_NUMBERS = {
+    "mtu": (0xFFFFFFFF, "MTU"), "advmss": (0xFFFFFFFF, "advmss"),
+    "reordering": (0xFFFFFFFF, "reordering value"), "window": (0xFFFFFFFF, "window value"),
+    "cwnd": (0xFFFFFFFF, "cwnd value"), "ssthresh": (0xFFFFFFFF, "ssthresh value"),
+    "initcwnd": (0xFFFFFFFF, "initcwnd value"), "initrwnd": (0xFFFFFFFF, "initrwnd value"),
+    "hoplimit": (255, "hoplimit"), "quickack": (1, "quickack value"),
+    "fastopen_no_cookie": (1, "fastopen_no_cookie value"),
+}
 RULE_VALUE_OPTIONS = {"tos", "dsfield", "fwmark", "realms", "suppress_prefixlength", "sup_pl",
                       "suppress_ifgroup", "sup_group", "tunnel-id", "uidrange", "protocol",
                       "ipproto", "sport", "dport"}
@@ -89,6 +100,22 @@ def _prefix_ok(ctx: Ctx, node: Node, text: str) -> IPInterface | None:
             return interface(ip, maxlen)
         return interface(ip, digits_value(plen))
     return interface(ip, maxlen)
+
+
+def _route_value_ok(ctx: Ctx, node: Node, word: str, value: str) -> bool:
+    """keepalived's checks of a route option's value; False when it drops the route.
+    (rtt/rttvar/rto_min with their time units, realms and pref are not checked yet.)"""
+    number = ROUTE_NUMBERS.get(word)
+    if number is not None:
+        hi, what = number
+        if ctx.read_number(node, value, 0, hi, signed=False) is None:
+            ctx.error(node, f"Invalid {what} {value} specified for route")
+            return False
+    elif word == "features" and value != "ecn":
+        ctx.error(node, f"feature {value} not supported")
+    elif word == "ttl-propagate" and value not in ("enabled", "disabled"):
+        ctx.error(node, f"ttl-propagate value {value} not recognised")
+    return True
 
 
 def check_interface(ctx: Ctx, node: Node, name: str, what: str) -> bool:
@@ -348,6 +375,8 @@ def parse_route_line(ctx: Ctx, node: Node, *, static: bool) -> Route | None:
                     i += 1
                     nxt = tokens[i + 1]
                     options[word + "_lock"] = ""
+                if not _route_value_ok(ctx, node, word, nxt):
+                    return None
                 options[word] = nxt
             i += 2
             continue

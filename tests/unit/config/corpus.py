@@ -2030,3 +2030,26 @@ CORPUS.update({
     'definition_through_comment_continued': (0, _continued("# a comment \\")),
     'definition_through_lone_backslash': (0, _continued("\\")),
 })
+
+
+def _route(options: str) -> str:
+    return _instance(f" virtual_routes {{\n  198.51.100.0/24 dev eth0 {options}\n }}\n")
+
+
+# numeric route options are checked (keepalived drops the route and says why); "lock" is
+# taken only by the options whose metric the kernel can lock
+CORPUS.update({
+    'route_mtu': (0, _route("mtu 1500")),
+    'route_mtu_lock': (0, _route("mtu lock 1500")),
+    'route_mtu_word': (5, _route("mtu abc")),
+    'route_mtu_too_big': (5, _route("mtu 99999999999")),
+    'route_mtu_hex': (5, _route("mtu 0x10")),
+    'route_hoplimit_256': (5, _route("hoplimit 256")),
+    'route_hoplimit_lock': (5, _route("hoplimit lock 5")),
+    'route_window_lock': (5, _route("window lock 100")),
+    'route_cwnd_lock': (0, _route("cwnd lock 10")),
+    'route_quickack_2': (5, _route("quickack 2")),
+    'route_features_unknown': (5, _route("features foo")),
+    'route_ttl_propagate_unknown': (5, _route("ttl-propagate foo")),
+    'route_congctl_lock': (0, _route("congctl lock cubic")),
+})
