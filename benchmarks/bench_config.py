@@ -180,6 +180,10 @@ def main() -> int:
             lines.append("start-up: an empty configuration")
             t, st, rss = Command([sys.executable, "-c", "pass"]).measure(opts.runs)
             lines.append(row(f"{os.path.basename(sys.executable)} -c pass", t, st, rss))
+            # what this machine's site-packages (.pth hooks) add to every Python start
+            t, st, rss = Command([sys.executable, "-S", "-c", "pass"]).measure(opts.runs)
+            lines.append(row(f"{os.path.basename(sys.executable)} -S -c pass (no site)", t, st,
+                             rss))
             t, st, rss = pykeepalived(empty, installed).measure(opts.runs)
             lines.append(row("pykeepalived -t, byte-compiled", t, st, rss))
             if have_keepalived:
