@@ -10,6 +10,7 @@ tracked, a rule without a preference gets one assigned, and each of those is rep
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import Any
 
 from pykeepalived.config.blocks import Node
@@ -24,6 +25,7 @@ from pykeepalived.config.model_common import (
     Route,
     Rule,
 )
+from pykeepalived.config.numbers import digits_value, is_decimal
 from pykeepalived.config.parse_base import Ctx
 
 IFNAMSIZ = 16
@@ -36,8 +38,19 @@ ROUTE_VALUE_OPTIONS = {"mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering
                        "cwnd", "ssthresh", "realms", "rto_min", "initcwnd", "initrwnd",
                        "features", "quickack", "congctl", "pref", "ttl-propagate",
                        "fastopen_no_cookie", "expires"}
-ROUTE_METRIC_LOCK = {"mtu", "advmss", "hoplimit", "rtt", "rttvar", "reordering", "window",
-                     "cwnd", "ssthresh", "rto_min", "initcwnd", "initrwnd"}
+# options that take "lock" before their value (keepalived's parse_route: RTAX_* locks)
+ROUTE_METRIC_LOCK = {"mtu", "advmss", "rtt", "rttvar", "reordering", "cwnd", "ssthresh",
+                     "rto_min", "congctl"}
+# numeric route options: the largest value keepalived takes, and how it names the option
+# in "Invalid ... specified for route" (it then drops the route)
+ROUTE_NUMBERS = {
+    "mtu": (0xFFFFFFFF, "MTU"), "advmss": (0xFFFFFFFF, "advmss"),
+    "reordering": (0xFFFFFFFF, "reordering value"), "window": (0xFFFFFFFF, "window value"),
+    "cwnd": (0xFFFFFFFF, "cwnd value"), "ssthresh": (0xFFFFFFFF, "ssthresh value"),
+    "initcwnd": (0xFFFFFFFF, "initcwnd value"), "initrwnd": (0xFFFFFFFF, "initrwnd value"),
+    "hoplimit": (255, "hoplimit"), "quickack": (1, "quickack value"),
+    "fastopen_no_cookie": (1, "fastopen_no_cookie value"),
+}
 RULE_VALUE_OPTIONS = {"tos", "dsfield", "fwmark", "realms", "suppress_prefixlength", "sup_pl",
                       "suppress_ifgroup", "sup_group", "tunnel-id", "uidrange", "protocol",
                       "ipproto", "sport", "dport"}
@@ -46,39 +59,63 @@ RULE_VALUE_OPTIONS = {"tos", "dsfield", "fwmark", "realms", "suppress_prefixleng
 def parse_ip(text: str, *, allow_prefix: bool = True) -> IPInterface | None:
     """keepalived's parse_ipaddress(): family from ':', default /32 or /128."""
     addr, slash, plen = text.partition("/")
-    try:
-        ip = ipaddress.ip_address(addr) if ":" in addr or "." in addr else None
-    except ValueError:
-        ip = None
-    if ip is None or (":" in addr) != (ip.version == 6):
+    ip = parse_addr(addr) if ":" in addr or "." in addr else None
+    if ip is None:
         return None
     if slash and allow_prefix:
         return ipaddress.ip_interface(f"{ip}/{plen}")
-    return ipaddress.ip_interface(f"{ip}/{ip.max_prefixlen}")
+    return interface(ip, ip.max_prefixlen)
 
 
 def parse_addr(text: str) -> IPAddress | None:
-    """A bare address (inet_stosockaddr / inet_pton)."""
+    """A bare address, read as keepalived reads it (inet_pton, the family from ':'): so
+    no scope ("fe80::1%eth0") and no leading zeros. inet_pton is also several times
+    faster than ipaddress's own parser, which counts with 100,000 VIPs."""
     try:
-        return ipaddress.ip_address(text)
-    except ValueError:
+        if ":" in text:
+            return ipaddress.IPv6Address(socket.inet_pton(socket.AF_INET6, text))
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
+    except (OSError, ValueError):
         return None
+
+
+def interface(ip: IPAddress, prefixlen: int) -> IPInterface:
+    """``ip/prefixlen`` built from the numbers (no text to parse again)."""
+    if ip.version == 4:
+        return ipaddress.IPv4Interface((int(ip), prefixlen))
+    return ipaddress.IPv6Interface((int(ip), prefixlen))
 
 
 def _prefix_ok(ctx: Ctx, node: Node, text: str) -> IPInterface | None:
     addr, slash, plen = text.partition("/")
-    base = parse_ip(addr, allow_prefix=False)
-    if base is None:
+    ip = parse_addr(addr) if ":" in addr or "." in addr else None
+    if ip is None:
         ctx.error(node, f"VRRP parsed invalid IP {text}. skipping IP...")
         return None
+    maxlen = ip.max_prefixlen
     if slash:
-        maxlen = base.network.max_prefixlen
-        if not plen.isdigit() or int(plen) > maxlen:
+        if not is_decimal(plen) or digits_value(plen) > maxlen:
             ctx.error(node, f"Invalid address prefix len {plen} for address {text} - using "
                       f"{maxlen}")
-            return base
-        return ipaddress.ip_interface(f"{base.ip}/{plen}")
-    return base
+            return interface(ip, maxlen)
+        return interface(ip, digits_value(plen))
+    return interface(ip, maxlen)
+
+
+def _route_value_ok(ctx: Ctx, node: Node, word: str, value: str) -> bool:
+    """keepalived's checks of a route option's value; False when it drops the route.
+    (rtt/rttvar/rto_min with their time units, realms and pref are not checked yet.)"""
+    number = ROUTE_NUMBERS.get(word)
+    if number is not None:
+        hi, what = number
+        if ctx.read_number(node, value, 0, hi, signed=False) is None:
+            ctx.error(node, f"Invalid {what} {value} specified for route")
+            return False
+    elif word == "features" and value != "ecn":
+        ctx.error(node, f"feature {value} not supported")
+    elif word == "ttl-propagate" and value not in ("enabled", "disabled"):
+        ctx.error(node, f"ttl-propagate value {value} not recognised")
+    return True
 
 
 def check_interface(ctx: Ctx, node: Node, name: str, what: str) -> bool:
@@ -118,7 +155,7 @@ def parse_ipaddress_line(ctx: Ctx, node: Node, *, static: bool) -> IpAddress | N
                     return None
                 ip.dev = value
             elif word == "scope":
-                if value not in SCOPES and not value.isdigit():
+                if value not in SCOPES and not is_decimal(value):
                     ctx.error(node, f"Invalid scope '{value}' specified for {tokens[0]} - "
                               "ignoring")
                 else:
@@ -297,7 +334,7 @@ def parse_route_line(ctx: Ctx, node: Node, *, static: bool) -> Route | None:
                 check_interface(ctx, node, nxt, "VROUTE nexthop")
                 fields["dev"] = nxt
             elif word == "table":
-                if not (nxt.isdigit() or nxt in ctx.system_tables()):
+                if not (is_decimal(nxt) or nxt in ctx.system_tables()):
                     ctx.error(node, f"Routing table {nxt} not found for route")
                     return None
                 fields["table"] = nxt
@@ -307,7 +344,7 @@ def parse_route_line(ctx: Ctx, node: Node, *, static: bool) -> Route | None:
                     return None
                 fields["metric"] = metric
             elif word == "scope":
-                if nxt not in SCOPES and not nxt.isdigit():
+                if nxt not in SCOPES and not is_decimal(nxt):
                     ctx.error(node, f"Scope {nxt} not found or invalid for route")
                     return None
                 fields["scope"] = nxt
@@ -338,6 +375,8 @@ def parse_route_line(ctx: Ctx, node: Node, *, static: bool) -> Route | None:
                     i += 1
                     nxt = tokens[i + 1]
                     options[word + "_lock"] = ""
+                if not _route_value_ok(ctx, node, word, nxt):
+                    return None
                 options[word] = nxt
             i += 2
             continue
@@ -492,7 +531,7 @@ def parse_rule_line(ctx: Ctx, node: Node, *, static: bool) -> Rule | None:
                 else:
                     rule.to = net
         elif word in ("table", "lookup"):
-            if not (nxt.isdigit() or nxt in ctx.system_tables()):
+            if not (is_decimal(nxt) or nxt in ctx.system_tables()):
                 ctx.error(node, f"Routing table {nxt} not found for rule")
                 return None
             if nxt == "0":

@@ -1,26 +1,31 @@
-"""The block tree: logical lines grouped into statements with optional ``{ ... }`` blocks.
+"""Statements and blocks: the logical lines of the lexer grouped by ``{ ... }``.
 
 The lexer has already put every brace on a line of its own, so the grouping is purely
 syntactic: a statement followed by a ``{`` line owns everything up to the matching ``}``.
 Whether a keyword *may* have a block is the keyword tables' business (keywords.py); that
 keeps this step small and lets the tables report "missing '{'" or "unexpected '{'" with
 the keyword named.
+
+Everything here is iterative (an explicit stack, never recursion), so that any depth of
+nesting an operator or a fuzzer writes is only a long list, not a RecursionError.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-from pykeepalived.config.lexer import Line
 
 
 @dataclass(slots=True)
 class Node:
-    """A statement: its tokens, where it is, and its block (None when it has no block)."""
+    """A statement: its tokens, where it is, and its block (None when it has no block).
+
+    The lexer produces these (one per logical line, ``block`` None); grouping fills in
+    ``block`` for a statement followed by ``{``.
+    """
 
     tokens: list[str]
-    text: str
+    text: str  # the line after comments, conditionals and substitution (keepalived's buf)
     file: str
     line: int
     block: list[Node] | None = None
@@ -39,43 +44,75 @@ class Node:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(slots=True)
-class _Cursor:
-    lines: list[Line]
-    pos: int = 0
+OPEN = ["{"]
+CLOSE = ["}"]
 
 
-def build_tree(lines: Iterable[Line]) -> list[Node]:
-    """Group lines into the top-level statements of the configuration."""
-    cur = _Cursor(list(lines))
-    nodes, _closed = _block(cur, 0)
-    return nodes
+def build_tree(lines: Iterable[Node]) -> list[Node]:
+    """Group lines into the statements of one level (and their blocks, nested).
+
+    A ``{`` that follows no statement is kept as a ``stray_open`` node and what it
+    encloses belongs to the level it appears in; a ``}`` closing nothing stays a statement
+    of the outermost level (keepalived looks it up as a keyword: "Unknown keyword").
+    """
+    return list(iter_tree(lines))
 
 
-def _block(cur: _Cursor, depth: int) -> tuple[list[Node], bool]:
-    """Statements up to the "}" closing this level; the flag is False if the input ended."""
-    nodes: list[Node] = []
-    lines = cur.lines
-    n = len(lines)
-    while cur.pos < n:
-        line = lines[cur.pos]
-        cur.pos += 1
-        tokens = line.tokens
-        if tokens == ["}"]:
-            if depth > 0:
-                return nodes, True
-            # a "}" closing nothing: keepalived looks it up as a keyword ("Unknown keyword")
-            nodes.append(Node(tokens, line.text, line.file, line.line))
+def iter_tree(lines: Iterable[Node]) -> Iterator[Node]:
+    """:func:`build_tree` as a stream of outermost statements, each yielded when complete."""
+    top: list[Node] = []
+    # each level: the list its statements go to, and the node whose block it is (None for
+    # the outermost level and for the inside of a stray "{", which adds to its level)
+    levels: list[tuple[list[Node], Node | None]] = []
+    out = top
+    pending: Node | None = None  # a statement that may still be followed by "{"
+    for node in lines:
+        tokens = node.tokens
+        if tokens == OPEN:
+            if pending is not None:
+                pending.block = []
+                levels.append((out, pending))
+                out = pending.block
+                pending = None
+            else:
+                node.stray_open = True
+                out.append(node)
+                levels.append((out, None))
             continue
-        if tokens == ["{"]:
-            # a "{" that opens no keyword's block: its contents belong to this level
-            nodes.append(Node(tokens, line.text, line.file, line.line, stray_open=True))
-            inner, _closed = _block(cur, depth + 1)
-            nodes.extend(inner)
-            continue
-        node = Node(tokens, line.text, line.file, line.line)
-        if cur.pos < n and lines[cur.pos].tokens == ["{"]:
-            cur.pos += 1
-            node.block, node.closed = _block(cur, depth + 1)
-        nodes.append(node)
-    return nodes, False
+        if pending is not None:
+            out.append(pending)
+            pending = None
+        if tokens == CLOSE and levels:
+            out, owner = levels.pop()
+            if owner is not None:
+                out.append(owner)
+        else:
+            pending = node
+        if not levels and top:
+            yield from top
+            top.clear()
+    if pending is not None:
+        out.append(pending)
+    while levels:
+        out, owner = levels.pop()
+        if owner is not None:
+            owner.closed = False
+            out.append(owner)
+    yield from top
+
+
+def flatten(nodes: list[Node]) -> list[Node]:
+    """A value block's lines in order, nested blocks flattened, stray "{" left out."""
+    out: list[Node] = []
+    stack: list[Iterator[Node]] = [iter(nodes)]
+    while stack:
+        for child in stack[-1]:
+            if child.stray_open:
+                continue
+            out.append(child)
+            if child.block:
+                stack.append(iter(child.block))
+                break
+        else:
+            stack.pop()
+    return out

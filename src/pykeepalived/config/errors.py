@@ -18,6 +18,7 @@ see the same status from ``pykeepalived -t``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -93,6 +94,49 @@ class ConfigError(Exception):
 
     def as_diagnostic(self) -> Diagnostic:
         return Diagnostic(self.file, self.line, "error", self.message, None, self.category)
+
+
+# the diagnostics one load keeps; past these only counts are kept (see Diagnostics)
+MAX_DIAGNOSTICS = 1000
+
+
+class Diagnostics(list[Diagnostic]):
+    """The diagnostics of one load: the first ``limit`` as reported, the rest counted.
+
+    A generated configuration (~SEQ, ~LST, includes by brace expansion) can report
+    millions of problems. keepalived writes each to its log and forgets it; held here they
+    would cost more memory than the configuration. Past ``limit`` a diagnostic is kept only
+    when it is the first of its severity and category, so the list still holds the
+    diagnostic that decides the exit status and whether keepalived could run (and the one
+    that says why a definition stopped expanding, after a thousand lines it produced);
+    the others are counted, and :meth:`summary` is the one line that says how many.
+    """
+
+    def __init__(self, limit: int = MAX_DIAGNOSTICS) -> None:
+        super().__init__()
+        self.limit = limit
+        self.hidden = 0
+        self._kinds: set[tuple[str, Category]] = set()
+
+    def append(self, diag: Diagnostic) -> None:
+        kind = (diag.severity, diag.category)
+        if len(self) < self.limit or kind not in self._kinds:
+            self._kinds.add(kind)
+            super().append(diag)
+        else:
+            self.hidden += 1
+
+    def extend(self, diags: Iterable[Diagnostic]) -> None:
+        for diag in diags:
+            self.append(diag)
+
+    def summary(self, file: str) -> Diagnostic | None:
+        """One last line counting what was not kept (None when everything was)."""
+        if not self.hidden:
+            return None
+        return Diagnostic(file, 0, "warning", f"... and {self.hidden} more problems of the "
+                          f"kinds above, not listed (only the first {self.limit} are)", None,
+                          Category.OK)
 
 
 def worst_category(diagnostics: list[Diagnostic]) -> Category:

@@ -65,6 +65,6 @@ def top_table() -> Table:
     t.add("vrrp_instance", block="sub", sub=vrrp.vrrp_instance_table(),
           enter=vrrp.enter_instance, close=vrrp.close_instance)
     t.add("SSL", block="sub", sub=checkers.ssl_table(), enter=checkers.enter_ssl)
-    t.add("virtual_server_group", lvs.h_virtual_server_group, block="values")
+    t.add("virtual_server_group", lvs.h_virtual_server_group, block="values", named=True)
     t.add("virtual_server", block="sub", sub=lvs.virtual_server_table(), enter=lvs.enter_vs)
     return t

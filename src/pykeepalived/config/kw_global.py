@@ -9,6 +9,7 @@ netlink buffer sizes) are still stored, so the daemon can use them.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from pykeepalived.config.model_global import (
     GlobalDefs,
     LvsSyncDaemon,
 )
+from pykeepalived.config.numbers import c_strtol, is_decimal
 from pykeepalived.config.parse_base import (
     INT_MAX,
     INT_MIN,
@@ -150,11 +152,26 @@ def h_smtp_server(ctx: Ctx, node: Node) -> None:
     if server is None:
         return
     port = node.tokens[2] if len(node.tokens) > 2 else "25"
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    number = c_strtol(port.lstrip(" \t\n\r\f\v"), 10)
+    if number is None or not 0 < number < 65536 or port.lstrip().startswith("-") or not (
+            _is_address(server) or ctx.system.resolves(server)):
+        # keepalived reads an address, else asks the resolver (getaddrinfo)
         ctx.error(node, f"Invalid smtp server {server} {port}")
         return
     g.smtp_server = server
-    g.smtp_server_port = int(port)
+    g.smtp_server_port = number
+
+
+def _is_address(text: str) -> bool:
+    """keepalived's inet_stosockaddr() for smtp_server: an IPv4 or IPv6 address (a name,
+    or text with '-' or '/', goes to the resolver)."""
+    if "-" in text or "/" in text:
+        return False
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def h_notification_email(ctx: Ctx, node: Node) -> None:
@@ -371,12 +388,17 @@ def h_umask(ctx: Ctx, node: Node) -> None:
     words = " ".join(node.tokens[1:])
     bits = {"IRUSR": 0o400, "IWUSR": 0o200, "IXUSR": 0o100, "IRGRP": 0o40, "IWGRP": 0o20,
             "IXGRP": 0o10, "IROTH": 0o4, "IWOTH": 0o2, "IXOTH": 0o1}
-    if words and words[0].isdigit():
-        try:
-            value = int(words, 0)
-        except ValueError:
+    if words and is_decimal(words[0]):
+        # a C number (strtol base 0: 0077 is octal), alone on the line
+        if len(node.tokens) != 2:
+            ctx.error(node, f"{'Missing' if len(node.tokens) == 1 else 'Extra'} parameter(s) "
+                      "to umask option")
+            return
+        number = c_strtol(words, 0)
+        if number is None or number < 0:
             ctx.error(node, f"Invalid umask value {words}")
             return
+        value = number
     else:
         value = 0
         for part in words.replace(" ", "").split("|"):
@@ -395,9 +417,7 @@ def h_random_seed(ctx: Ctx, node: Node) -> None:
     if value is None:
         ctx.error(node, f"Invalid random_seed {node.tokens[1]}")
         return
-    _g(ctx).random_seed = value
-    if ctx.seed is not None:
-        ctx.seed(value)
+    _g(ctx).random_seed = value  # the lexer was seeded as the line was read
 
 
 def h_include_check(ctx: Ctx, node: Node) -> None:
@@ -428,7 +448,7 @@ def h_rx_bufs_policy(ctx: Ctx, node: Node) -> None:
     value = ctx.want(node)
     if value is None:
         return
-    if value in ("MTU", "ADVERT") or value.isdigit():
+    if value in ("MTU", "ADVERT") or is_decimal(value):
         _g(ctx).vrrp_rx_bufs_policy = value
     else:
         ctx.error(node, f"Invalid vrrp_rx_bufs_policy {value}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pykeepalived.config.addresses import parse_addr
 from pykeepalived.config.blocks import Node
@@ -215,57 +216,75 @@ def h_lvs_flag(ctx: Ctx, node: Node) -> None:
     vs.lvs_flags.append(node.keyword)
 
 
-def parse_forwarding(ctx: Ctx, node: Node, s_type: str) -> tuple[str, TunnelMethod | None] | None:
+@dataclass(slots=True)
+class Forwarding:
+    """What ``lvs_method`` says: the method, and the tunnel options when they are valid
+    (``tunnel_ok`` False: keepalived keeps the method and the tunnel as it was)."""
+
+    method: str
+    tunnel: TunnelMethod | None
+    tunnel_ok: bool
+
+
+def parse_forwarding(ctx: Ctx, node: Node, s_type: str) -> Forwarding | None:
+    """keepalived's svr_forwarding_handler(): ``NAT|DR|TUN [type ipip|gue|gre] [port N]
+    [nocsum|csum|remcsum]``. The options are read whatever the method; a bad one is
+    reported and leaves the tunnel as it was, but the method is set."""
     toks = node.tokens
     method = ctx.arg(node, 1)
     if method not in ("NAT", "DR", "TUN"):
         ctx.error(node, f"PARSER : unknown [{method}] routing method for {s_type} server.")
         return None
-    if method != "TUN":
-        return method, None
     tun = TunnelMethod()
+    failed = Forwarding(method, None, False)
+    port = 0
     i = 2
     while i < len(toks):
         word = toks[i]
+        if word in ("type", "port") and i + 1 >= len(toks):
+            ctx.error(node, f"Missing tunnel type for {s_type} server." if word == "type" else
+                      f"Missing port for {s_type} server gue tunnel.")
+            return failed
         if word == "type":
-            if i + 1 >= len(toks):
-                ctx.error(node, f"Missing tunnel type for {s_type} server.")
-                return None
             kind = toks[i + 1]
             if kind not in ("ipip", "gue", "gre"):
                 ctx.error(node, f"Unknown tunnel type {kind} for {s_type} server.")
-                return None
+                return failed
             tun.type = kind
             i += 2
-            if kind == "gue":
-                if i + 1 >= len(toks) or toks[i] != "port":
-                    ctx.error(node, f"Missing port for {s_type} server gue tunnel.")
-                    return None
-                port = ctx.read_number(node, toks[i + 1], 1, 65535, signed=False)
-                if port is None:
-                    ctx.error(node, f"Invalid gue tunnel port {toks[i + 1]} for {s_type} "
-                              "server.")
-                    return None
-                tun.port = port
-                i += 2
+        elif word == "port":
+            value = ctx.read_number(node, toks[i + 1], 1, 65535, signed=False)
+            if value is None:
+                ctx.error(node, f"Invalid gue tunnel port {toks[i + 1]} for {s_type} server.")
+                return failed
+            port = value
+            i += 2
         elif word in ("nocsum", "csum", "remcsum"):
             tun.csum = word
             i += 1
         else:
             ctx.error(node, f"Invalid tunnel option {word} for {s_type} server.")
-            return None
+            return failed
+    if (tun.type == "gue") != (port != 0):
+        ctx.error(node, "gue tunnels require port, otherwise cannot have port.")
+        return failed
     if tun.type == "ipip" and tun.csum not in (None, "nocsum"):
         ctx.error(node, "ipip tunnels do not support checksum option.")
+        return failed
     if tun.type == "gre" and tun.csum == "remcsum":
         ctx.error(node, "gre tunnels do not support remote checksum option.")
-    return method, tun
+        return failed
+    tun.port = port or None
+    return Forwarding(method, tun if method == "TUN" else None, True)
 
 
 def h_vs_forwarding(ctx: Ctx, node: Node) -> None:
     parsed = parse_forwarding(ctx, node, "virtual")
     if parsed is not None:
         vs = _vs(ctx)
-        vs.lvs_method, vs.tunnel = parsed
+        vs.lvs_method = parsed.method
+        if parsed.tunnel_ok:
+            vs.tunnel = parsed.tunnel
         _mark(ctx, "method")
 
 
@@ -276,7 +295,7 @@ def h_ss_forwarding(ctx: Ctx, node: Node) -> None:
         return
     parsed = parse_forwarding(ctx, node, "sorry")
     if parsed is not None:
-        vs.sorry_server_lvs_method = parsed[0]
+        vs.sorry_server_lvs_method = parsed.method
 
 
 def h_protocol(ctx: Ctx, node: Node) -> None:
@@ -410,7 +429,9 @@ def h_rs_forwarding(ctx: Ctx, node: Node) -> None:
     parsed = parse_forwarding(ctx, node, "real")
     if parsed is not None:
         rs: RealServer = ctx.current
-        rs.lvs_method, rs.tunnel = parsed
+        rs.lvs_method = parsed.method
+        if parsed.tunnel_ok:
+            rs.tunnel = parsed.tunnel
 
 
 def h_threshold(attr: str) -> Callable[[Ctx, Node], None]:

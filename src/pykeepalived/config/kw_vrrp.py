@@ -301,8 +301,6 @@ def h_unicast_ttl(ctx: Ctx, node: Node) -> None:
 def h_vips(excluded: bool) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
         vi = _vi(ctx)
-        if len(node.tokens) > 1:
-            ctx.error(node, f"Block {node.keyword} has extra parameters {node.tokens[1]} ...")
         for line in value_lines(node):
             ip = parse_ipaddress_line(ctx, line, static=False)
             if ip is None:
@@ -583,7 +581,8 @@ def vrrp_instance_table() -> Table:
     t.add("higher_prio_send_advert", _bool_attr("higher_prio_send_advert",
                                                 "higher_prio_send_advert"))
     t.add("kernel_rx_buf_size", h_kernel_rx_buf_size)
-    t.add("authentication", h_authentication, block="values")
+    # a block of keywords in keepalived, read here as values
+    t.add("authentication", h_authentication, block="values", named=True)
     return t
 
 

@@ -29,12 +29,16 @@ import glob
 import os
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
+from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category, Diagnostic
 from pykeepalived.config.lexer_text import (
+    MAX_BRACE_ALTERNATIVES,
     MAXBUF,
+    SEQ_PARAMS_MAX,
     brace_expand,
     decomment,
     find_brace,
@@ -46,6 +50,7 @@ from pykeepalived.config.lexer_text import (
     parse_seq,
     physical_lines,
 )
+from pykeepalived.config.numbers import digits_value, is_decimal, strtol
 
 WHITE_SPACE = " \t\f\n\r\v"
 MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
@@ -63,17 +68,15 @@ _INCLUDE_CHECK_WORDS = {"read": INCLUDE_R, "match": INCLUDE_M, "wildcard_match":
                         "brace_match": INCLUDE_B}
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# what sends a line through the whole of read_line() rather than the plain-line path
+_needs_work = re.compile(r'[!#"\\$@~]|include').search
+_BRACES = re.compile(r"([{}])").split
+_STEERING = frozenset(("include_check", "random_seed"))
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
 
 
-@dataclass(slots=True)
-class Line:
-    """One logical line: its tokens (quotes removed) and the text they came from."""
-
-    tokens: list[str]
-    text: str  # the line after comments, conditionals and substitution (keepalived's buf)
-    file: str
-    line: int
+# One logical line: its tokens (quotes removed), the text they came from, and where.
+Line = Node
 
 
 @dataclass(slots=True)
@@ -89,13 +92,13 @@ class _Source:
     """Something lines come from: a file, a ~SEQ/~LST expansion or a multi-line value."""
 
     kind: str  # "file", "seq" (~SEQ/~LST) or "multi" (multi-line definition)
-    lines: Iterator[str] | Iterator[tuple[str, int]]
+    lines: Iterator[tuple[str, int]]  # (text, piece): see lexer_text.physical_lines
     file: str
     line: int = 0
     directory: str = "."
     include_type: int = 0
     saved_include_check: int = 0
-    pending: list[str] = field(default_factory=list)  # further glob matches, read next
+    pending: deque[str] = field(default_factory=deque)  # further glob matches, read next
 
 
 @dataclass
@@ -112,6 +115,7 @@ class Lexer:
     _random: random.Random = field(default_factory=random.Random)
     _depth: int = 0
     _open_files: list[str] = field(default_factory=list)
+    _multi_run: int = 0  # lines read in a row from multi-line definitions
 
     def __post_init__(self) -> None:
         self._defs["_PWD"] = _Definition("", fn=lambda _p: self._current_dir())
@@ -153,9 +157,9 @@ class Lexer:
         lo, hi = 0, 32767
         if params:
             nums = params.split()
-            lo = int(nums[0])
+            lo = strtol(nums[0])[0]
             if len(nums) > 1:
-                hi = int(nums[1])
+                hi = strtol(nums[1])[0]
             if len(nums) > 2:
                 self.report(Category.OK, f"Too many parameters or extra text for "
                             f"${{_RANDOM {params}}}")
@@ -172,11 +176,16 @@ class Lexer:
 
     def _open_glob(self, pattern: str, include_type: int, base: str) -> bool:
         full = pattern if os.path.isabs(pattern) else os.path.join(base, pattern)
-        matches: list[str] = []
+        matches: deque[str] = deque()
         missing = False
         braced = has_brace(pattern)
         has_wild = False
-        for alt in brace_expand(full):
+        for count, alt in enumerate(brace_expand(full)):
+            if count == MAX_BRACE_ALTERNATIVES:
+                self.report(Category.GENERAL_ERROR, f"'{pattern}': braces give more than "
+                            f"{MAX_BRACE_ALTERNATIVES} alternatives - not reading it",
+                            severity="error", keyword="include")
+                return False
             if glob.has_magic(alt):
                 has_wild = True
                 found = sorted(glob.glob(alt))
@@ -205,12 +214,12 @@ class Lexer:
                 return False
         saved = self.include_check
         while matches:
-            if self._push_file(matches.pop(0), include_type, saved, matches):
+            if self._push_file(matches.popleft(), include_type, saved, matches):
                 return True
         return False
 
     def _push_file(self, path: str, include_type: int, saved_check: int,
-                   pending: list[str]) -> bool:
+                   pending: deque[str]) -> bool:
         if os.path.isdir(path):
             self._file_error(INCLUDE_R, include_type,
                              f"Configuration file '{path}/' is a directory - skipping")
@@ -253,43 +262,81 @@ class Lexer:
 
     # ----------------------------------------------------------------- main loop
     def lines(self) -> Iterator[Line]:
-        """Every logical line, braces split off, in keepalived's order."""
+        """Every logical line, braces split off, in keepalived's order.
+
+        ``include_check`` and ``random_seed`` lines act on the lexer as they are read
+        (keepalived applies them while reading, and they change how later lines read).
+        """
         multi: _Definition | None = None
-        while self._stack:
-            src = self._stack[-1]
+        stack = self._stack
+        while stack:
+            src = stack[-1]
+            if src.kind == "file" and multi is None:
+                # the common case, in one tight loop: a file's lines with nothing to
+                # substitute, include or define; the first other line goes the long way
+                self._multi_run = 0
+                for raw, piece in src.lines:
+                    if piece:
+                        self._long_line(piece)
+                    else:
+                        src.line += 1
+                    if _needs_work(raw) is None:
+                        text = raw.strip(" \t")
+                        if "{" not in text and "}" not in text:
+                            tokens = text.split()
+                            if tokens:
+                                if tokens[0] in _STEERING:
+                                    self._steer(tokens)
+                                yield Line(tokens, text, src.file, src.line)
+                        elif text == "}" and self._depth:
+                            self._depth -= 1
+                            yield Line(["}"], "}", src.file, src.line)
+                        elif text[-1] == "{" and text.count("{") == 1 and "}" not in text:
+                            # "keyword args {"
+                            head = text[:-1].rstrip(" \t")
+                            tokens = head.split()
+                            if tokens:
+                                if tokens[0] in _STEERING:
+                                    self._steer(tokens)
+                                yield Line(tokens, head, src.file, src.line)
+                            self._depth += 1
+                            yield Line(["{"], "{", src.file, src.line)
+                        else:
+                            yield from self._split_plain(text, src.file, src.line)
+                        continue
+                    multi = yield from self._full_line(src, raw)
+                    if multi is not None or stack[-1] is not src:
+                        break
+                else:
+                    stack.pop()
+                    self._end_file(src)
+                continue
             try:
                 item = next(src.lines)
             except StopIteration:
-                self._stack.pop()
+                stack.pop()
                 if src.kind == "file":
                     self._end_file(src)
                 continue
-            if isinstance(item, tuple):
-                raw, piece = item
-                if piece == 0:
-                    src.line += 1
-                elif piece == 1:
-                    self.report(Category.OK, "line longer than 1023 bytes: keepalived reads "
-                                "it in 1023-byte pieces, each as a line of its own")
-            else:
-                raw = item
-            if src.kind == "file":
-                if not raw:
-                    multi = None  # a blank line ends a multi-line definition
+            if src.kind == "multi":
+                self._multi_run += 1
+                if self._multi_run > MAX_SUBSTITUTIONS:
+                    self._runaway_multiline()
                     continue
-                text = self._decomment(raw) if needs_decomment(raw) else raw.strip(" \t")
             else:
-                text = raw
-            if not text:
-                continue
+                self._multi_run = 0
+            raw, piece = item
+            if piece:
+                self._long_line(piece)
+            else:
+                src.line += 1
             if multi is not None:
+                text = self._decomment(raw) if src.kind == "file" and raw else raw
+                # keepalived 2.2.7 ends a multi-line definition at a line with nothing left
+                # after comments and blanks are removed, not only at an empty one
                 multi = self._add_to_multiline(multi, text)
                 continue
-            file, lineno = self._where()
-            processed, multi = self._process(text)
-            if not processed or self._check_include(processed):
-                continue
-            yield from self._split_braces(processed, file, lineno)
+            multi = yield from self._full_line(src, raw)
         if self._depth > 0:
             file = self.files[0] if self.files else "<config>"
             self.diagnostics.append(Diagnostic(
@@ -297,12 +344,53 @@ class Lexer:
                 "a block is not closed before the end of the configuration",
                 None, Category.MISSING_EOB))
 
+    def _full_line(self, src: _Source, raw: str) -> Generator[Line, None, _Definition | None]:
+        """One line through all of keepalived's read_line(); returns the multi-line
+        definition it starts, if it does."""
+        if src.kind == "file" and raw:
+            text = self._decomment(raw) if needs_decomment(raw) else raw.strip(" \t")
+        else:
+            text = raw
+        if not text:
+            return None
+        file, lineno = self._where()
+        processed, multi = self._process(text)
+        if processed and not self._check_include(processed):
+            yield from self._split_braces(processed, file, lineno)
+        return multi
+
+    def _long_line(self, piece: int) -> None:
+        if piece == 1:
+            self.report(Category.OK, f"line of more than {MAXBUF - 2} characters: keepalived "
+                        f"reads it in pieces of {MAXBUF - 1} bytes (the newline included), each "
+                        "as a line of its own")
+
+    def _steer(self, tokens: list[str]) -> None:
+        """The two global keywords that change how the lines after them are read."""
+        if tokens[0] == "include_check":
+            self.set_include_check(tokens[1:])
+        elif len(tokens) > 1 and is_decimal(tokens[1]):  # random_seed
+            seed = digits_value(tokens[1])
+            if seed <= 2**32 - 1:  # else the keyword refuses it (out of range)
+                self.seed(seed)
+
+    def _runaway_multiline(self) -> None:
+        """A multi-line definition that keeps expanding (it uses itself, or definitions
+        that use each other): keepalived reads it for ever; here its expansion stops after
+        as many lines as a single line may have substitutions."""
+        self.report(Category.GENERAL_ERROR, f"multi-line definition expands to more than "
+                    f"{MAX_SUBSTITUTIONS} lines (does it refer to itself?) - the rest of it "
+                    "is ignored", severity="error")
+        while self._stack and self._stack[-1].kind == "multi":
+            self._stack.pop()
+        self._multi_run = 0
+
     def _end_file(self, src: _Source) -> None:
         """keepalived's end_file(): restore include_check, go on with the next glob match."""
         self._open_files.pop()
         self.include_check = src.saved_include_check
         while src.pending:
-            if self._push_file(src.pending.pop(0), src.include_type, src.saved_include_check,
+            if self._push_file(src.pending.popleft(), src.include_type, src.saved_include_check,
                                src.pending):
                 return
 
@@ -390,7 +478,7 @@ class Lexer:
         params: str | None = None
         if braces:
             p = end
-            while p < len(s) and (s[p] == " " or s[p].isdigit()):
+            while p < len(s) and s[p] in " 0123456789":
                 p += 1
             if p < len(s) and s[p] == "}":
                 raw_params = s[end:p]
@@ -411,11 +499,13 @@ class Lexer:
             return None
         return d, end, params
 
-    def _replace_params(self, text: str) -> str | None:
-        """Replace definitions in ``text``; None when nothing was replaced."""
+    def _replace_params(self, text: str, limit: int = MAXBUF) -> str | None:
+        """Replace definitions in ``text`` (the result shorter than ``limit``); None when
+        nothing was replaced."""
         found = False
         pos = text.find("$")
         count = 0
+        pushed = len(self._stack)  # multi-line values queued from here on
         while pos != -1 and pos + 1 < len(text):
             hit = self._find(text, pos + 1)
             if hit is None:
@@ -425,6 +515,7 @@ class Lexer:
             if count > MAX_SUBSTITUTIONS:
                 self.report(Category.GENERAL_ERROR, "parameter substitution does not end "
                             "(a definition refers to itself?)", severity="error")
+                del self._stack[pushed:]
                 return None
             d, end, params = hit
             found = True
@@ -432,12 +523,14 @@ class Lexer:
             if d.multiline:
                 first, _, rest = value.partition("\n")
                 if rest:
-                    self._stack.append(_Source("multi", iter(rest.rstrip("\n").split("\n")),
+                    self._stack.append(_Source("multi", ((part, 0) for part in
+                                                         rest.rstrip("\n").split("\n")),
                                                "", 0))
                 value = first
-            if len(text) - (end - pos) + len(value) >= MAXBUF:
+            if len(text) - (end - pos) + len(value) >= limit:
                 self.report(Category.OK, f"Parameter substitution on line '{text}' would "
                             "exceed maximum line length")
+                del self._stack[pushed:]
                 return None
             text = text[:pos] + value + text[end:]
             if value.lstrip(" \t").startswith("~"):
@@ -451,18 +544,18 @@ class Lexer:
     # ----------------------------------------------------------------- ~SEQ / ~LST
     def _add_seq(self, text: str) -> bool:
         """``~SEQ(var, [start,] [step,] end) rest``: queue ``rest`` once per value."""
-        spec = parse_seq(text, lambda args: self._replace_params(args) or args)
+        spec = parse_seq(text, lambda args: self._replace_params(args, SEQ_PARAMS_MAX) or args)
         if isinstance(spec, str):
             if spec:
                 self.report(Category.GENERAL_ERROR, spec, keyword="~SEQ")
             return False
         var, start, step, end, hexa, template = spec
 
-        def gen() -> Iterator[str]:
+        def gen() -> Iterator[tuple[str, int]]:
             v = start
             while True:
                 self._set(var, format(v, "x") if hexa else str(v))
-                yield template
+                yield template, 0
                 v += step
                 if (step > 0 and v > end) or (step < 0 and v < end):
                     return
@@ -480,11 +573,11 @@ class Lexer:
                         f"'{text}'", severity="error", keyword="~LST")
             return False
 
-        def gen() -> Iterator[str]:
+        def gen() -> Iterator[tuple[str, int]]:
             for vs in value_sets:
                 for i, name in enumerate(names):
                     self._set(name, vs[i] if i < len(vs) else "")
-                yield template
+                yield template, 0
 
         self._stack.append(_Source("seq", gen(), "", 0))
         return True
@@ -537,6 +630,25 @@ class Lexer:
         return result
 
     # ----------------------------------------------------------------- braces
+    def _split_plain(self, text: str, file: str, lineno: int) -> Iterator[Line]:
+        """:meth:`_split_braces` for a line without quotes or anything to substitute."""
+        for part in _BRACES(text):
+            part = part.strip(" \t")
+            if part == "{":
+                self._depth += 1
+            elif part == "}":
+                if self._depth < 1:
+                    self.diagnostics.append(Diagnostic(
+                        file, lineno, "warning", "Extra '}' found: it closes no block", "}",
+                        Category.UNEXPECTED_EOB))
+                else:
+                    self._depth -= 1
+            tokens = part.split()
+            if tokens:
+                if tokens[0] in _STEERING:
+                    self._steer(tokens)
+                yield Line(tokens, part, file, lineno)
+
     def _split_braces(self, text: str, file: str, lineno: int) -> Iterator[Line]:
         while text:
             cut = find_brace(text)
@@ -562,6 +674,8 @@ class Lexer:
                     self._depth -= 1
             tokens = self._tokenize(text, file, lineno)
             if tokens:
+                if tokens[0] in _STEERING:
+                    self._steer(tokens)
                 yield Line(tokens, text, file, lineno)
             if residue:
                 # keepalived feeds the rest of the line back through read_line()

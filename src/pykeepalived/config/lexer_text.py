@@ -1,5 +1,5 @@
 """Text helpers of the lexer: keepalived's line reading, comment stripping, brace
-splitting, C-style number parsing, ~LST parsing and glob brace expansion."""
+splitting, ~SEQ/~LST parsing and glob brace expansion (C-style numbers: numbers.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 import socket
 import stat
 from collections.abc import Callable, Iterator
+
+from pykeepalived.config.numbers import strtol
 
 MAXBUF = 1024  # keepalived's line buffer: fgets() reads at most MAXBUF - 1 bytes
 
@@ -18,22 +20,36 @@ def is_regular(mode: int) -> bool:
 def physical_lines(data: bytes) -> Iterator[tuple[str, int]]:
     """Lines as keepalived's fgets() loop sees them, with how many pieces the line made.
 
-    keepalived reads at most MAXBUF - 1 bytes at a time, so a longer line arrives as
-    several pieces (each read as a line of its own); a NUL byte ends what it sees of a
-    piece. Yields (text, 0) for the first piece of a physical line and (text, n) for the
-    n-th further piece.
+    fgets(buf, MAXBUF) reads at most MAXBUF - 1 bytes, the newline included, so a line of
+    more than MAXBUF - 2 characters arrives as several pieces, each read as a line of its
+    own; when the pieces use up the characters exactly, the newline is a last, empty piece
+    (which ends a multi-line definition like a blank line). Trailing CR/LF are dropped from
+    each piece, and a NUL byte ends what keepalived sees of it. Yields (text, 0) for the
+    first piece of a physical line and (text, n) for the n-th further piece.
     """
-    for chunk in data.split(b"\n"):
-        if chunk.endswith(b"\r"):
-            chunk = chunk.rstrip(b"\r")
-        if len(chunk) < MAXBUF:
-            pieces = [chunk]
-        else:
-            pieces = [chunk[i:i + MAXBUF - 1] for i in range(0, len(chunk), MAXBUF - 1)]
-        for n, piece in enumerate(pieces):
+    lines = data.decode("utf-8", "surrogateescape").split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        # a character is at most 4 bytes: a line this short is one piece
+        if len(line) < _ONE_PIECE and "\0" not in line:
+            if index == last and not line:
+                return
+            yield line.rstrip("\r"), 0
+            continue
+        raw = line.encode("utf-8", "surrogateescape")
+        if index != last:
+            raw += b"\n"
+        if len(raw) < MAXBUF and b"\0" not in raw:
+            yield line.rstrip("\r"), 0
+            continue
+        for n, start in enumerate(range(0, len(raw), MAXBUF - 1)):
+            piece = raw[start:start + MAXBUF - 1]
             if b"\0" in piece:
                 piece = piece.split(b"\0", 1)[0]
-            yield piece.decode("utf-8", "surrogateescape").rstrip("\r"), n
+            yield piece.rstrip(b"\r\n").decode("utf-8", "surrogateescape"), n
+
+
+_ONE_PIECE = (MAXBUF - 2) // 4
 
 
 def needs_decomment(raw: str) -> bool:
@@ -106,21 +122,6 @@ def find_brace(text: str) -> int | None:
     return None
 
 
-def strtol(s: str) -> tuple[int, str]:
-    """C strtol(s, &end, 0): the number at the start of ``s`` and what follows it."""
-    m = re.match(r"[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", s)
-    if m is None:
-        return 0, s
-    digits = m.group(2)
-    if digits[:2].lower() == "0x":
-        val = int(digits, 16)
-    elif digits.startswith("0") and len(digits) > 1:
-        val = int(digits, 8)
-    else:
-        val = int(digits)
-    return (-val if m.group(1) == "-" else val), s[m.end():]
-
-
 def parse_lst(s: str) -> tuple[list[str], list[list[str]], str] | None:
     """Parse ``(var, v1, v2)`` or ``({a, b}, {1, 2}, {3, 4})`` and the text after it."""
     s = s.lstrip(" \t")
@@ -163,11 +164,36 @@ def has_brace(pattern: str) -> bool:
     return False
 
 
-def brace_expand(pattern: str) -> list[str]:
-    """csh-style {a,b} expansion (glob(3) GLOB_BRACE), alternatives in written order."""
+# glob(3) with GLOB_BRACE tries every alternative; keepalived has no limit and takes minutes
+# past 2**22 of them. Past this many an include is refused rather than read for ever.
+MAX_BRACE_ALTERNATIVES = 1 << 20
+
+
+def brace_expand(pattern: str) -> Iterator[str]:
+    """csh-style {a,b} expansion (glob(3) GLOB_BRACE): the alternatives in written order,
+    one at a time (``{a,b}`` twenty times over is a million of them)."""
+    stack: list[Iterator[str]] = [iter((pattern,))]
+    while stack:
+        for text in stack[-1]:
+            alternatives = _first_group(text)
+            if alternatives is None:
+                yield text
+                continue
+            stack.append(alternatives)
+            break
+        else:
+            stack.pop()
+
+
+def _first_group(pattern: str) -> Iterator[str] | None:
+    """``pattern`` with its first {...} group replaced by each of its alternatives in turn;
+    None when it has no group of two or more alternatives (then it stands as written)."""
+    start = pattern.find("{")
+    if start < 0:
+        return None
     depth = 0
-    start = -1
-    for i, c in enumerate(pattern):
+    for i in range(start, len(pattern)):
+        c = pattern[i]
         if c == "{":
             if depth == 0:
                 start = i
@@ -188,12 +214,10 @@ def brace_expand(pattern: str) -> list[str]:
                         last = j + 1
                 alts.append(inner[last:])
                 if len(alts) == 1:
-                    return [pattern]
-                out: list[str] = []
-                for alt in alts:
-                    out.extend(brace_expand(pattern[:start] + alt + pattern[i + 1:]))
-                return out
-    return [pattern]
+                    return None
+                head, tail = pattern[:start], pattern[i + 1:]
+                return (head + alt + tail for alt in alts)
+    return None
 
 
 def default_config_id() -> str:
@@ -215,7 +239,10 @@ def has_content(path: str) -> bool:
     return False
 
 
-SeqSpec = tuple[str, int, int, int, bool, str]  # var, start, step, end, hex, template
+SeqSpec = tuple[str, int, int, int, bool, str]
+# keepalived copies the numbers of a ~SEQ, with their "," and ")", into a buffer with room
+# for three longs: longer text (before or after substitution) is refused
+SEQ_PARAMS_MAX = 3 * 20 + 3 + 1  # var, start, step, end, hex, template
 
 
 def parse_seq(text: str, replace: Callable[[str], str]) -> SeqSpec | str:
@@ -230,7 +257,10 @@ def parse_seq(text: str, replace: Callable[[str], str]) -> SeqSpec | str:
     if m is None or not m.group(1) or close == -1:
         return f"Invalid ~SEQ definition '{text}': expected ~SEQ(var, [start,] [step,] end)"
     var = m.group(1)
-    s = replace(rest[m.end():close + 1])
+    params = rest[m.end():close + 1].lstrip(" \t")
+    if len(params) >= SEQ_PARAMS_MAX:
+        return f"~SEQ parameter strings too long '{text}'"
+    s = replace(params)
     nums: list[int] = []
     while True:
         val, s = strtol(s)

@@ -8,23 +8,30 @@ exits with on the same file and host.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import glob
 import logging
 import os
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 
-from pykeepalived.config.blocks import build_tree
-from pykeepalived.config.errors import Category, ConfigError, Diagnostic
+from pykeepalived.config.errors import Category, ConfigError, Diagnostic, Diagnostics
 from pykeepalived.config.keywords import top_table
-from pykeepalived.config.lexer import Lexer, Line
-from pykeepalived.config.lexer_text import brace_expand, default_config_id
+from pykeepalived.config.lexer import Lexer
+from pykeepalived.config.lexer_text import (
+    MAX_BRACE_ALTERNATIVES,
+    brace_expand,
+    default_config_id,
+)
 from pykeepalived.config.model import KeepalivedConfig, LoadResult
-from pykeepalived.config.parse_base import Ctx, MissingParameter, dispatch
+from pykeepalived.config.parse_base import Ctx, MissingParameter
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.config.validate_lvs import startup_script_security, validate_lvs
 from pykeepalived.config.validate_vrrp import validate_vrrp
+from pykeepalived.config.walk import walk
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,12 @@ def check_main_file(path: str) -> list[Diagnostic]:
     """
     diags: list[Diagnostic] = []
     matches: list[str] = []
-    for alt in brace_expand(path):
+    for count, alt in enumerate(brace_expand(path)):
+        if count == MAX_BRACE_ALTERNATIVES:
+            diags.append(Diagnostic(path, 0, "error", f"Config file name '{path}': braces give "
+                                    f"more than {MAX_BRACE_ALTERNATIVES} alternatives", None,
+                                    Category.FATAL))
+            return diags
         if glob.has_magic(alt):
             matches.extend(sorted(glob.glob(alt)))
         elif os.path.lexists(alt):
@@ -94,7 +106,38 @@ def load_config(path: str, *, config_id: str | None = None,
     if any(d.severity == "error" for d in diags):
         first = next(d for d in diags if d.severity == "error")
         raise ConfigError(first.file, first.line, first.message, first.category)
-    return _load(path, config_id, system or SystemInfo.probe(), diags)
+    with _cycle_collection_paused():
+        return _load(path, config_id, system or SystemInfo.probe(), diags)
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector off while a configuration is read.
+
+    Reading creates several tracked objects per line (nodes, token lists, addresses, model
+    objects) and frees almost none, so each full collection walks everything read so far:
+    with 100,000 VIPs that was half the time and made it grow faster than the file. The
+    parser makes no reference cycles to collect; reference counting frees what it drops.
+    Loads in several threads share one pause (the last to finish turns it back on).
+    """
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def load_config_text(text: str, *, name: str = "keepalived.conf",
@@ -115,52 +158,42 @@ def load_config_text(text: str, *, name: str = "keepalived.conf",
 def _load(path: str, config_id: str | None, system: SystemInfo,
           diags: list[Diagnostic]) -> LoadResult:
     cid = config_id if config_id is not None else default_config_id()
-    lexer = Lexer(cid)
+    found = Diagnostics()  # what every step reports, bounded
+    found.extend(diags)
+    lexer = Lexer(cid, diagnostics=found)
     config = KeepalivedConfig()
-    ctx = Ctx(config, system, include_check=lexer.set_include_check, seed=lexer.seed)
-    result = LoadResult(config, diags)
+    ctx = Ctx(config, system, diagnostics=found)
+    result = LoadResult(config)
     if not lexer.open_main(path):
-        result.diagnostics.extend(lexer.diagnostics)
+        _finish(result, found, path)
         return result
+    config.files = lexer.files  # the files read so far, while the walk reports
     try:
-        tree = build_tree(_steered(lexer))
-    finally:
-        config.files = list(dict.fromkeys(lexer.files))
-    try:
-        dispatch(ctx, top_table(), tree)
+        walk(ctx, top_table(), lexer.lines())
     except MissingParameter:
         result.fatal_exit = EXIT_MISSING_PARAMETER
+    finally:
+        config.files = list(dict.fromkeys(lexer.files))
     result.keyword_uses = ctx.uses
-    result.diagnostics.extend(lexer.diagnostics)
-    result.diagnostics.extend(ctx.diagnostics)
     if result.fatal_exit is None and lexer.file_error:
         result.fatal_exit = EXIT_NO_CONFIG
-    if result.fatal_exit is not None:
-        _sort(result)
-        return result
-    checks = Ctx(config, system, scratch=ctx.scratch)
-    validate_lvs(checks)
-    validate_vrrp(checks)
-    startup_script_security(checks)
-    result.diagnostics.extend(checks.diagnostics)
-    _sort(result)
+    if result.fatal_exit is None:
+        checks = Ctx(config, system, diagnostics=found, scratch=ctx.scratch)
+        validate_lvs(checks)
+        validate_vrrp(checks)
+        startup_script_security(checks)
+    _finish(result, found, path)
     log.debug("loaded %s: %d vrrp_instances, %d virtual_servers, %d diagnostics", path,
               len(config.vrrp_instances), len(config.virtual_servers), len(result.diagnostics))
     return result
 
 
-def _steered(lexer: Lexer) -> Iterator[Line]:
-    """Lines, applying the two global keywords that change how later lines are read."""
-    for line in lexer.lines():
-        word = line.tokens[0]
-        if word == "include_check":
-            lexer.set_include_check(line.tokens[1:])
-        elif word == "random_seed" and len(line.tokens) > 1 and line.tokens[1].isdigit():
-            lexer.seed(int(line.tokens[1]))
-        yield line
-
-
-def _sort(result: LoadResult) -> None:
-    """Diagnostics in file order: main file first, then by line (stable for equal lines)."""
+def _finish(result: LoadResult, found: Diagnostics, path: str) -> None:
+    """The diagnostics in file order (main file first, then by line, stable for equal
+    lines), and the line counting those past the limit last."""
     order = {f: i for i, f in enumerate(result.config.files)}
-    result.diagnostics.sort(key=lambda d: (d.line == 0, order.get(d.file, len(order)), d.line))
+    result.diagnostics = sorted(found, key=lambda d: (d.line == 0, order.get(d.file, len(order)),
+                                                      d.line))
+    summary = found.summary(result.config.files[0] if result.config.files else path)
+    if summary is not None:
+        result.diagnostics.append(summary)

@@ -7,14 +7,16 @@ knows keepalived finds everything; defaults are keepalived's defaults.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from pykeepalived.config.model_base import model
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@dataclass(frozen=True, slots=True)
+@model(frozen=True)
 class Location:
     """Where something was written: the file and the 1-based line."""
 
@@ -28,19 +30,19 @@ class Location:
 NOWHERE = Location("<none>", 0)
 
 
-@dataclass(slots=True)
+@model
 class KeywordUse:
     """Where a keyword of one section was first written, and how often in all.
 
-    The parser records every keyword it dispatches, so that the daemon can say which of
-    them it does not act on (``config.support``) without reading the configuration again.
+    The parser records every keyword it runs, so that the daemon can say which of them it
+    does not act on (``config.support``) without reading the configuration again.
     """
 
     first: Location
     count: int = 1
 
 
-@dataclass(slots=True)
+@model
 class ScriptUser:
     """``[username [groupname]]`` after a script: who the script runs as (None = default)."""
 
@@ -48,7 +50,7 @@ class ScriptUser:
     group: str | None = None
 
 
-@dataclass(slots=True)
+@model
 class NotifyScript:
     """A script with its parameters and the user it runs as.
 
@@ -62,7 +64,7 @@ class NotifyScript:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class IpAddress:
     """One entry of virtual_ipaddress / virtual_ipaddress_excluded / static_ipaddress.
 
@@ -96,7 +98,7 @@ class IpAddress:
 VirtualIpAddress = IpAddress
 
 
-@dataclass(slots=True)
+@model
 class Nexthop:
     """One ``nexthop`` of a multipath route."""
 
@@ -108,7 +110,7 @@ class Nexthop:
     encap: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@model
 class Route:
     """One entry of virtual_routes / static_routes: ``ip route add`` syntax.
 
@@ -137,7 +139,7 @@ class Route:
         return self.dst.version
 
 
-@dataclass(slots=True)
+@model
 class Rule:
     """One entry of virtual_rules / static_rules: ``ip rule add`` syntax."""
 

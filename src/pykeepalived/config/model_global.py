@@ -8,15 +8,16 @@ CONFIGURATION", "VRRP gratuitous ARP and unsolicited neighbour advert delay grou
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import NOWHERE, IPAddress, Location, NotifyScript
 
 VRRP_MCAST_GROUP4 = ipaddress.IPv4Address("224.0.0.18")  # RFC 5798 5.1.1.2
 VRRP_MCAST_GROUP6 = ipaddress.IPv6Address("ff02::12")  # RFC 5798 5.1.2.2
 
 
-@dataclass(slots=True)
+@model
 class FifoConfig:
     """``notify_fifo FIFO_NAME [username [groupname]]`` and its ``*_script`` companion."""
 
@@ -25,7 +26,7 @@ class FifoConfig:
     group: str | None = None
 
 
-@dataclass(slots=True)
+@model
 class LvsSyncDaemon:
     """``lvs_sync_daemon <INTERFACE> [[inst] <VRRP_INSTANCE>] [id N] [maxlen N] ...``."""
 
@@ -38,7 +39,7 @@ class LvsSyncDaemon:
     group: IPAddress | None = None
 
 
-@dataclass(slots=True)
+@model
 class GlobalDefs:
     """The ``global_defs`` block (plus the few global keywords allowed outside it)."""
 
@@ -189,20 +190,20 @@ class GlobalDefs:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class LinkbeatInterface:
     name: str
     poll_type: str | None = None  # MII, ETHTOOL, IOCTL
 
 
-@dataclass(slots=True)
+@model
 class InterfaceUpDownDelay:
     name: str
     down_delay: float
     up_delay: float
 
 
-@dataclass(slots=True)
+@model
 class TrackGroup:
     """``track_group NAME { group { VI_1 ... } }``: instances that track static entries."""
 
@@ -211,7 +212,7 @@ class TrackGroup:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class GarpGroup:
     """``garp_group { garp_interval; gna_interval; interface | interfaces {} }``."""
 
@@ -222,7 +223,7 @@ class GarpGroup:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class BfdInstance:
     """``bfd_instance NAME { ... }`` (RFC 5880), keepalived's defaults."""
 

@@ -9,12 +9,13 @@ carries the values it will run with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import NOWHERE, IPAddress, Location, NotifyScript
 
 
-@dataclass(slots=True)
+@model
 class SslConfig:
     """Top-level ``SSL { password; ca; certificate; key }`` used by SSL_GET."""
 
@@ -24,7 +25,7 @@ class SslConfig:
     key: str | None = None
 
 
-@dataclass(slots=True)
+@model
 class VsgEntry:
     """One line of a virtual_server_group: an address range and port, or a fwmark."""
 
@@ -36,14 +37,14 @@ class VsgEntry:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class VirtualServerGroup:
     name: str
     entries: list[VsgEntry] = field(default_factory=list)
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class TunnelMethod:
     """``lvs_method TUN [type {ipip|gue port N|gre} [nocsum|csum|remcsum]]``."""
 
@@ -52,7 +53,7 @@ class TunnelMethod:
     csum: str | None = None
 
 
-@dataclass(slots=True)
+@model
 class Url:
     """A ``url {}`` of HTTP_GET / SSL_GET."""
 
@@ -69,7 +70,7 @@ class Url:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class Checker:
     """Options every connecting checker has (``CHECKER_TYPE {}`` in the man page)."""
 
@@ -90,12 +91,12 @@ class Checker:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class TcpCheck(Checker):
     kind: str = "TCP_CHECK"
 
 
-@dataclass(slots=True)
+@model
 class HttpGet(Checker):
     kind: str = "HTTP_GET"
     http_protocol: str = "1.0"
@@ -105,26 +106,26 @@ class HttpGet(Checker):
     enable_sni: bool = False  # SSL_GET only
 
 
-@dataclass(slots=True)
+@model
 class SslGet(HttpGet):
     kind: str = "SSL_GET"
 
 
-@dataclass(slots=True)
+@model
 class SmtpCheck(Checker):
     kind: str = "SMTP_CHECK"
     helo_name: str | None = None
     host: list[Checker] = field(default_factory=list)  # deprecated extra hosts to check
 
 
-@dataclass(slots=True)
+@model
 class DnsCheck(Checker):
     kind: str = "DNS_CHECK"
     type: str = "SOA"
     name: str = "."
 
 
-@dataclass(slots=True)
+@model
 class UdpCheck(Checker):
     kind: str = "UDP_CHECK"
     payload: bytes | None = None
@@ -134,12 +135,12 @@ class UdpCheck(Checker):
     max_reply_length: int = 255
 
 
-@dataclass(slots=True)
+@model
 class PingCheck(Checker):
     kind: str = "PING_CHECK"
 
 
-@dataclass(slots=True)
+@model
 class MiscCheck(Checker):
     kind: str = "MISC_CHECK"
     misc_path: str | None = None
@@ -150,7 +151,7 @@ class MiscCheck(Checker):
     group: str | None = None
 
 
-@dataclass(slots=True)
+@model
 class FileCheck(Checker):
     kind: str = "FILE_CHECK"
     track_file: str | None = None
@@ -159,7 +160,7 @@ class FileCheck(Checker):
     weight_reverse: bool = False
 
 
-@dataclass(slots=True)
+@model
 class BfdCheck(Checker):
     kind: str = "BFD_CHECK"
     name: str | None = None
@@ -167,7 +168,7 @@ class BfdCheck(Checker):
     weight_reverse: bool = False
 
 
-@dataclass(slots=True)
+@model
 class RealServer:
     """``real_server <IPADDR> [<PORT>] { ... }``."""
 
@@ -195,7 +196,7 @@ class RealServer:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class VirtualServer:
     """``virtual_server <IPADDR> [<PORT>] | fwmark <INT> | group <NAME> { ... }``."""
 

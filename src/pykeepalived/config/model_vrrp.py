@@ -8,9 +8,10 @@ validator fills them (it always does for a loaded configuration).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import (
     NOWHERE,
     IPAddress,
@@ -28,7 +29,7 @@ NOTIFY_KEYWORDS = ("notify_master", "notify_backup", "notify_fault", "notify_sto
                    "notify_deleted", "notify", "notify_master_rx_lower_pri")
 
 
-@dataclass(slots=True)
+@model
 class VrrpScript:
     """``vrrp_script NAME { script; interval; timeout; weight [reverse]; rise; fall; ... }``."""
 
@@ -46,7 +47,7 @@ class VrrpScript:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class VrrpTrackFile:
     """``track_file NAME { file; weight [reverse]; init_file [VALUE] [overwrite] }``."""
 
@@ -60,7 +61,7 @@ class VrrpTrackFile:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class VrrpTrackProcess:
     """``vrrp_track_process NAME { process ...; quorum; weight; ... }``."""
 
@@ -77,7 +78,7 @@ class VrrpTrackProcess:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class TrackInterface:
     """An entry of track_interface: a weight of 0 means "down -> FAULT"."""
 
@@ -87,7 +88,7 @@ class TrackInterface:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class TrackScriptRef:
     """An entry of track_script; ``weight`` None means "the vrrp_script's own weight"."""
 
@@ -97,7 +98,7 @@ class TrackScriptRef:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True)
+@model
 class TrackFileRef:
     """An entry of track_file; ``weight`` None means "the track_file's own weight"."""
 
@@ -112,7 +113,7 @@ TrackProcessRef = TrackFileRef
 TrackBfdRef = TrackFileRef
 
 
-@dataclass(slots=True)
+@model
 class Authentication:
     """``authentication { auth_type PASS|AH; auth_pass SECRET }`` (VRRPv2 only, RFC 2338)."""
 
@@ -120,7 +121,7 @@ class Authentication:
     auth_pass: str | None = None  # only the first 8 characters are used
 
 
-@dataclass(slots=True)
+@model
 class UnicastPeer:
     """An entry of unicast_peer: ``<IPADDR> [min_ttl N] [max_ttl N]``."""
 
@@ -130,7 +131,7 @@ class UnicastPeer:
     location: Location = NOWHERE
 
 
-@dataclass(slots=True, kw_only=True)
+@model(kw_only=True)
 class TrackedAndNotified:
     """What vrrp_instance and vrrp_sync_group both carry: the track_* lists and notify_*."""
 
@@ -150,7 +151,7 @@ class TrackedAndNotified:
     smtp_alert: bool | None = None
 
 
-@dataclass(slots=True)
+@model
 class VrrpSyncGroup(TrackedAndNotified):
     """``vrrp_sync_group NAME { group { ... } track_*; notify_*; smtp_alert }``."""
 
@@ -165,7 +166,7 @@ class VrrpSyncGroup(TrackedAndNotified):
         return self.location
 
 
-@dataclass(slots=True)
+@model
 class VrrpInstance(TrackedAndNotified):
     """``vrrp_instance NAME { ... }``: one virtual router (RFC 3768 / RFC 5798)."""
 

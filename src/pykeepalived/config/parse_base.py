@@ -2,8 +2,8 @@
 
 keepalived's grammar is a table: each keyword is registered with a handler and, for a
 block keyword, a sub-table (``install_keyword`` in lib/parser.c). We keep that shape:
-a :class:`Table` maps keyword -> :class:`Keyword`, and :func:`dispatch` walks a block tree
-with it. Value readers reproduce keepalived's number checks (``read_unsigned``,
+a :class:`Table` maps keyword -> :class:`Keyword`, and walk.py runs the tables over the
+lexer's lines. Value readers reproduce keepalived's number checks (``read_unsigned``,
 ``read_int``, ``read_decimal_unsigned``, ``check_true_false``) so that what keepalived
 rejects is rejected here, with the same category.
 """
@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pykeepalived.config.blocks import Node
+from pykeepalived.config.blocks import Node, flatten
 from pykeepalived.config.errors import Category, Diagnostic, Severity
 from pykeepalived.config.model import KeepalivedConfig
 from pykeepalived.config.model_common import KeywordUse, Location, NotifyScript, ScriptUser
+from pykeepalived.config.numbers import c_strtol, scaled_decimal
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.notify.split import ScriptSyntaxError, split_script
 
@@ -26,6 +27,10 @@ TIMER_HZ_DIGITS = 6
 UINT_MAX = 2**32 - 1
 INT_MAX = 2**31 - 1
 INT_MIN = -(2**31)
+
+
+_SIGNED_DIGITS = re.compile(r"\+?[0-9]*").fullmatch
+_DIGITS = re.compile(r"[0-9]*").fullmatch
 
 
 class MissingParameter(Exception):
@@ -39,8 +44,6 @@ class Ctx:
     config: KeepalivedConfig
     system: SystemInfo
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    include_check: Callable[[list[str]], None] | None = None
-    seed: Callable[[int], None] | None = None
     # values keepalived's parser consults while reading
     script_security: bool = False
     current: Any = None  # the object the block being read configures
@@ -117,12 +120,14 @@ class Ctx:
     def read_number(self, node: Node, text: str, lo: int, hi: int, *, signed: bool,
                     base: int = 10) -> int | None:
         """keepalived's read_int/read_unsigned: the value, or None with a diagnostic."""
+        if len(text) < 10 and text.isdigit() and text.isascii() and lo <= int(text) <= hi:
+            return int(text)  # the common case: a few digits, in every C range
         s = text.lstrip(" \t\n\r\f\v") if not signed else text
         if not signed and s.startswith("-"):
             self.error(node, f"negative number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
             return None
-        value = _c_strtol(s, base)
+        value = c_strtol(s, base)
         if value is None:
             self.error(node, f"invalid number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
@@ -147,6 +152,8 @@ class Ctx:
 
     def decimal_value(self, node: Node, text: str, lo: float, hi: float,
                       digits: int = TIMER_HZ_DIGITS) -> float | None:
+        if len(text) < 10 and text.isdigit() and text.isascii() and lo <= int(text) <= hi:
+            return float(text)  # the common case: a whole number in range
         if text.startswith("-"):
             self.error(node, f"negative number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
@@ -156,13 +163,12 @@ class Ctx:
             self.error(node, f"number '{text}' has too many decimal places for "
                        f"'{node.keyword}'", Category.INVALID_NUMBER)
             return None
-        if not re.fullmatch(r"\+?[0-9]*", intpart) or not re.fullmatch(r"[0-9]*", frac) \
+        if not _SIGNED_DIGITS(intpart) or not _DIGITS(frac) \
                 or not (intpart.lstrip("+") or frac) or (dot and not intpart and not frac):
             self.error(node, f"invalid number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
             return None
-        scaled = int((intpart.lstrip("+") or "0") + frac.ljust(digits, "0"))
-        value = scaled / float(pow(10, digits))
+        value = scaled_decimal(intpart.lstrip("+"), frac, digits) / 10.0**digits
         if not lo <= value <= hi:
             self.error(node, f"number '{text}' outside range [{lo:g}, {hi:g}] for "
                        f"'{node.keyword}'", Category.INVALID_NUMBER)
@@ -233,26 +239,6 @@ def check_true_false(text: str) -> bool | None:
     return None
 
 
-def _c_strtol(s: str, base: int) -> int | None:
-    """C strtol/strtoul with a full-string check: None when characters are left over."""
-    if base == 10 and s.isdigit() and s.isascii():
-        return int(s)
-    m = re.fullmatch(r"[ \t\n\r\f\v]*([+-]?)([0-9]+)" if base == 10 else
-                     r"[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", s)
-    if m is None:
-        return None
-    digits = m.group(2)
-    if base == 10:
-        val = int(digits)
-    elif digits[:2].lower() == "0x":
-        val = int(digits, 16)
-    elif len(digits) > 1:
-        val = int(digits, 8)
-    else:
-        val = int(digits)
-    return -val if m.group(1) == "-" else val
-
-
 def split_quoted_escaped(src: str) -> list[str] | None:
     """keepalived's alloc_strvec_quoted_escaped(): shell-like words, None when unsplittable.
 
@@ -279,7 +265,9 @@ class Keyword:
     "sub" (a block of keywords from ``sub``), "values" (a block of value lines the
     handler reads itself), "optional" (a value block that may be absent).
     ``enter`` runs before a "sub" block is read and returns the object it configures
-    (None skips the block); ``close`` runs after it.
+    (None skips the block); ``close`` runs after it. ``named``: a "values" keyword whose
+    line carries words of its own (``virtual_server_group NAME``); for the others keepalived
+    reports any word after the keyword ("Block ... has extra parameters").
     """
 
     name: str
@@ -288,6 +276,7 @@ class Keyword:
     sub: Table | None = None
     enter: Callable[[Ctx, Node], Any] | None = None
     close: Callable[[Ctx, Node, Any], None] | None = None
+    named: bool = False
 
 
 class Table:
@@ -299,75 +288,17 @@ class Table:
 
     def add(self, name: str, handler: Handler | None = None, *, block: str | None = None,
             sub: Table | None = None, enter: Callable[[Ctx, Node], Any] | None = None,
-            close: Callable[[Ctx, Node, Any], None] | None = None) -> None:
-        self.keywords[name] = Keyword(name, handler, block, sub, enter, close)
+            close: Callable[[Ctx, Node, Any], None] | None = None,
+            named: bool = False) -> None:
+        self.keywords[name] = Keyword(name, handler, block, sub, enter, close, named)
 
     def __contains__(self, name: str) -> bool:
         return name in self.keywords
 
 
-def dispatch(ctx: Ctx, table: Table, nodes: list[Node]) -> None:
-    """Run the handlers of ``table`` over ``nodes`` (a block's statements)."""
-    for node in nodes:
-        if node.stray_open:
-            ctx.error(node, "Unexpected '{' - ignoring: it does not follow a keyword that "
-                      "takes a block", Category.UNEXPECTED_BOB)
-            continue
-        kw = table.keywords.get(node.keyword)
-        if kw is None:
-            where = "" if table.name == "top" else f" in {table.name}"
-            hint = " (and its block, skipped)" if node.block is not None else ""
-            word = node.keyword if len(node.keyword) <= 64 else node.keyword[:60] + "..."
-            ctx.warn(node, f"Unknown keyword '{word}'{where}{hint}",
-                     Category.UNKNOWN_KEYWORD)
-            continue
-        run_keyword(ctx, kw, node)
-
-
-def run_keyword(ctx: Ctx, kw: Keyword, node: Node) -> None:
-    ctx.record_use(node)
-    if kw.block is None and node.block is not None:
-        ctx.error(node, f"Unexpected '{{' after '{node.keyword}': it takes no block - the "
-                  "block is ignored", Category.UNEXPECTED_BOB)
-    if kw.block in ("sub", "values") and node.block is None:
-        ctx.error(node, f"Missing '{{' at beginning of configuration block '{node.keyword}'",
-                  Category.MISSING_BOB)
-    if kw.block is not None and node.block is not None and not node.closed:
-        ctx.error(node, f"block '{node.keyword}' is not closed: a '}}' is missing before the "
-                  "end of the configuration", Category.MISSING_EOB)
-    if kw.block == "sub":
-        target = kw.enter(ctx, node) if kw.enter is not None else ctx.current
-        if target is None:
-            return
-        ctx.stack.append(ctx.current)
-        ctx.current = target
-        outer = ctx.section
-        ctx.section = kw.name if outer == "top" else f"{outer}/{kw.name}"
-        try:
-            if kw.handler is not None:
-                kw.handler(ctx, node)
-            if kw.sub is not None:
-                dispatch(ctx, kw.sub, node.block or [])
-            if kw.close is not None:
-                kw.close(ctx, node, target)
-        finally:
-            ctx.current = ctx.stack.pop()
-            ctx.section = outer
-        return
-    if kw.handler is not None:
-        kw.handler(ctx, node)
-
-
 def value_lines(node: Node) -> list[Node]:
     """The lines of a value block (``virtual_ipaddress { ... }``), nested blocks flattened."""
-    out: list[Node] = []
-    for child in node.block or []:
-        if child.stray_open:
-            continue
-        out.append(child)
-        if child.block:
-            out.extend(value_lines(child))
-    return out
+    return flatten(node.block) if node.block else []
 
 
 def value_words(node: Node) -> list[str]:

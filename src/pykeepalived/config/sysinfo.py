@@ -28,6 +28,7 @@ class SystemInfo:
     groups: set[str] | None = None
     probe_files: bool = True  # look scripts up on the filesystem
     addresses: dict[str, set[int]] | None = None  # interface -> address families on it
+    hostnames: set[str] | None = None  # names that resolve (None = ask the resolver)
     _tables: set[str] | None = None
 
     @classmethod
@@ -50,7 +51,7 @@ class SystemInfo:
             interfaces = {n: ARPHRD_LOOPBACK if n == "lo" else ARPHRD_ETHER
                           for n in interfaces}
         return cls(dict(interfaces), users if users is not None else {"root"}, {"root"},
-                   probe_files, {n: {4, 6} for n in interfaces})
+                   probe_files, {n: {4, 6} for n in interfaces}, {"localhost"})
 
     def has_interface(self, name: str) -> bool:
         return name in self.interfaces
@@ -60,6 +61,16 @@ class SystemInfo:
         if self.addresses is None:
             self.addresses = _probe_addresses(list(self.interfaces))
         return family in self.addresses.get(name, set())
+
+    def resolves(self, name: str) -> bool:
+        """Whether getaddrinfo() finds an address for ``name`` (a host name or a numeric
+        address), as keepalived's domain_stosockaddr() asks it when reading smtp_server."""
+        if self.hostnames is not None:
+            return name in self.hostnames or _numeric_address(name)
+        try:
+            return bool(socket.getaddrinfo(name, None))
+        except (OSError, UnicodeError, ValueError):
+            return False
 
     def route_tables(self) -> set[str]:
         """Routing table names: the built-in ones and /etc/iproute2/rt_tables(.d)."""
@@ -107,7 +118,9 @@ class SystemInfo:
         """keepalived's check_script_secure() verdict in short.
 
         "system" for ``</path`` file probes, "missing" when the file cannot be found or
-        stat()ed, "notexec" when it is not executable, "script" otherwise.
+        stat()ed, "notexec" when it is not executable, "script" otherwise. keepalived counts
+        "script" and "notexec" alike as scripts for script security (SC_ISSCRIPT is set once
+        stat() succeeds): see :func:`is_script`.
         """
         if path.startswith("<") and path[1:].lstrip(" \t").startswith("/"):
             return "system"
@@ -125,6 +138,24 @@ class SystemInfo:
         if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
             return "notexec"
         return "script"
+
+
+def _numeric_address(text: str) -> bool:
+    """An address getaddrinfo() reads without asking anyone (inet_aton's forms for IPv4)."""
+    try:
+        if ":" in text:
+            socket.inet_pton(socket.AF_INET6, text)
+        else:
+            socket.inet_aton(text)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def is_script(status: str) -> bool:
+    """keepalived's SC_ISSCRIPT: the file is there, executable or not (a directory too), so
+    that it needs enable_script_security."""
+    return status in ("script", "notexec")
 
 
 def _arphrd(name: str) -> int:

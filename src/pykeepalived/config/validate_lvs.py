@@ -21,6 +21,7 @@ from pykeepalived.config.model_lvs import (
     VirtualServer,
 )
 from pykeepalived.config.parse_base import Ctx
+from pykeepalived.config.sysinfo import is_script
 
 
 def script_security(ctx: Ctx) -> None:
@@ -35,7 +36,7 @@ def script_security(ctx: Ctx) -> None:
     for fifo_script in (g.notify_fifo_script, g.lvs_notify_fifo_script):
         if fifo_script is not None and config.virtual_servers:
             scripts.append(fifo_script)
-    found = any(ctx.system.script_status(s.argv[0]) == "script" for s in scripts if s.argv)
+    found = any(is_script(ctx.system.script_status(s.argv[0])) for s in scripts if s.argv)
     if found and not g.enable_script_security:
         ctx.report(None, Category.SECURITY_ERROR, "SECURITY VIOLATION - check scripts are being"
                    " executed but script_security not enabled (add enable_script_security to "
@@ -45,7 +46,7 @@ def script_security(ctx: Ctx) -> None:
 def startup_script_security(ctx: Ctx) -> None:
     """startup_script / shutdown_script are checked by the parent process (main.c)."""
     g = ctx.config.global_defs
-    found = any(ctx.system.script_status(s.argv[0]) == "script"
+    found = any(is_script(ctx.system.script_status(s.argv[0]))
                 for s in (g.startup_script, g.shutdown_script) if s is not None and s.argv)
     if found and not g.enable_script_security:
         ctx.report(None, Category.SECURITY_ERROR, "SECURITY VIOLATION - start/shutdown scripts "

@@ -10,8 +10,10 @@ of every instance (RFC 3768 / RFC 5798 rules and strict mode), and duplicate VRI
 from __future__ import annotations
 
 from pykeepalived.config.errors import Category
+from pykeepalived.config.model import KeepalivedConfig
 from pykeepalived.config.model_vrrp import VrrpInstance, VrrpSyncGroup
 from pykeepalived.config.parse_base import Ctx
+from pykeepalived.config.sysinfo import is_script
 from pykeepalived.config.validate_tracking import tracking_weights
 
 VRRP_PRIO_OWNER = 255
@@ -35,20 +37,21 @@ def script_security(ctx: Ctx) -> None:
         if status == "missing":
             ctx.error(vs.location, f"Disabling track script {vs.name} since not found/"
                       f"accessible ({vs.argv[0] if vs.argv else ''})")
-            del config.vrrp_scripts[vs.name]
-            for vi in config.vrrp_instances.values():
-                vi.track_script = [t for t in vi.track_script if t.name != vs.name]
-            for sg in config.vrrp_sync_groups.values():
-                sg.track_script = [t for t in sg.track_script if t.name != vs.name]
+            _drop_track_script(config, vs.name)
             continue
-        if status == "script":
+        if is_script(status):
             found = True
+        if status == "notexec":
+            # keepalived logs this (LOG_INFO) and disables the script without an error
+            ctx.report(vs.location, Category.OK, f"WARNING - script '{vs.argv[0]}' is not "
+                       f"executable - disabling track script {vs.name}")
+            _drop_track_script(config, vs.name)
     owners: list[VrrpInstance | VrrpSyncGroup] = [*config.vrrp_instances.values(),
                                                   *config.vrrp_sync_groups.values()]
     for obj in owners:
         for key, script in list(obj.notify_scripts.items()):
             status = ctx.system.script_status(script.argv[0])
-            if status == "script":
+            if is_script(status):
                 found = True
             elif status in ("missing", "notexec"):
                 ctx.report(script.location, Category.OK, f"{key} script {script.argv[0]} "
@@ -56,12 +59,21 @@ def script_security(ctx: Ctx) -> None:
                            " - disabling")
     g = config.global_defs
     for fifo_script in (g.notify_fifo_script, g.vrrp_notify_fifo_script):
-        if fifo_script is not None and ctx.system.script_status(fifo_script.argv[0]) == "script":
+        if fifo_script is not None and is_script(ctx.system.script_status(fifo_script.argv[0])):
             found = True
     if found and not g.enable_script_security:
         ctx.report(None, Category.SECURITY_ERROR, "SECURITY VIOLATION - scripts are being "
                    "executed but script_security not enabled (add enable_script_security to "
                    "global_defs)", severity="error")
+
+
+def _drop_track_script(config: KeepalivedConfig, name: str) -> None:
+    """A vrrp_script keepalived disables: gone, and from every track_script list."""
+    del config.vrrp_scripts[name]
+    for vi in config.vrrp_instances.values():
+        vi.track_script = [t for t in vi.track_script if t.name != name]
+    for sg in config.vrrp_sync_groups.values():
+        sg.track_script = [t for t in sg.track_script if t.name != name]
 
 
 def validate_vrrp(ctx: Ctx) -> None:
@@ -211,8 +223,11 @@ def complete_instance(ctx: Ctx, vi: VrrpInstance) -> bool:
     if vi.interface is not None and ctx.system.has_interface(vi.interface) and not unicast \
             and vi.unicast_src_ip is None and vi.mcast_src_ip is None \
             and not ctx.system.has_address(vi.interface, family):
-        ctx.error(loc, f"({name}) Cannot find an IP address to use for interface "
-                  f"{vi.interface}")
+        # keepalived finds this out only when it runs (set_vrrp_src_addr) and logs it;
+        # keepalived -t does not look at addresses and exits 0
+        ctx.report(loc, Category.OK, f"({name}) Cannot find an IP address to use for "
+                   f"interface {vi.interface} (keepalived -t does not check this; the daemon "
+                   "reports it at start)")
     if len(vi.virtual_ipaddress) > 255:
         ctx.error(loc, f"({name}) Number of VIPs ({len(vi.virtual_ipaddress)}) exceeds maximum/"
                   "space available in packet (255 addresses) - excess moved to eVIPs")

@@ -5,12 +5,28 @@
 - :mod:`.script`: :class:`ScriptRunner`, running scripts without blocking the event loop;
 - :mod:`.fifo`: :class:`NotifyFifo`, the non-blocking notify FIFO;
 - :mod:`.notifier`: :class:`Notifier`, notify_* scripts and FIFO lines for state changes.
+
+The names below are imported when first used: the configuration parser needs only
+:mod:`.split`, and ``pykeepalived -t`` should not pay for asyncio and subprocess.
 """
 
-from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line, vrrp_line
-from pykeepalived.notify.notifier import Notifier, NotifyScripts, Script
-from pykeepalived.notify.script import ScriptResult, ScriptRunner, check_security
-from pykeepalived.notify.split import ScriptSyntaxError, split_script
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line, vrrp_line
+    from pykeepalived.notify.notifier import Notifier, NotifyScripts, Script
+    from pykeepalived.notify.script import ScriptResult, ScriptRunner, check_security
+    from pykeepalived.notify.split import ScriptSyntaxError, split_script
+
+_HOME = {
+    "NotifyFifo": "fifo", "lvs_rs_line": "fifo", "lvs_vs_line": "fifo", "vrrp_line": "fifo",
+    "Notifier": "notifier", "NotifyScripts": "notifier", "Script": "notifier",
+    "ScriptResult": "script", "ScriptRunner": "script", "check_security": "script",
+    "ScriptSyntaxError": "split", "split_script": "split",
+}
 
 __all__ = [
     "Notifier",
@@ -26,3 +42,10 @@ __all__ = [
     "split_script",
     "vrrp_line",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -1911,3 +1911,145 @@ CORPUS: dict[str, tuple[int, str]] = {
         '}\n'
     )),
 }
+
+
+def _instance(body: str = "", vips: str = "192.0.2.100") -> str:
+    return (f"vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n{body}"
+            f" virtual_ipaddress {{\n  {vips}\n }}\n}}\n")
+
+
+_BIG = "9" * 303  # past a C double, and far past every integer type
+_SUP2 = "\u00b2"  # a digit to str.isdigit(), not to C's isdigit() or to int()
+
+# numbers that a C reader saturates and Python would build whole (or refuse to read)
+CORPUS.update({
+    'number_advert_int_303_digits': (5, _instance(f" advert_int {_BIG}\n")),
+    'number_advert_int_400_digits_frac': (5, _instance(f" advert_int {'9' * 400}.5\n")),
+    'number_priority_303_digits': (5, _instance(f" priority {_BIG}\n")),
+    'number_preempt_delay_303_digits': (5, _instance(f" preempt_delay {_BIG}\n")),
+    'number_delay_loop_303_digits': (5, (
+        f"virtual_server 192.0.2.1 80 {{\n delay_loop {_BIG}\n}}\n")),
+    'number_connect_timeout_303_digits': (5, (
+        "virtual_server 192.0.2.1 80 {\n real_server 192.0.2.2 80 {\n  TCP_CHECK {\n"
+        f"   connect_timeout {_BIG}\n  }}\n }}\n}}\n")),
+    'number_prefix_superscript': (5, _instance(vips=f"192.0.2.100/{_SUP2}")),
+    'number_smtp_port_superscript': (5, f"global_defs {{\n smtp_server 192.0.2.5 {_SUP2}\n}}\n"),
+    'number_random_superscript': (5, (
+        f"$X=${{_RANDOM {_SUP2}}}\nglobal_defs {{\n router_id $X\n}}\n")),
+    'number_random_seed_superscript': (5, f"global_defs {{\n random_seed {_SUP2}\n}}\n"),
+    'number_seq_303_digits': (5, f"~SEQ(i, {_BIG}) foo\n"),
+    # keepalived copies "1, 1, 0...2)" into 64 bytes with its NUL: 63 characters fit
+    'number_seq_params_64_bytes': (5, f"~SEQ(i, 1, 1, {'0' * 56}2) $Y=$i\n"),
+    'number_seq_params_63_bytes': (0, f"~SEQ(i, 1, 1, {'0' * 55}2) $Y=$i\n"),
+    'umask_octal': (0, "global_defs {\n umask 0077\n}\n"),
+    'umask_extra_word': (5, "global_defs {\n umask 0077 022\n}\n"),
+})
+
+
+def _forwarding(method: str, where: str = "virtual") -> str:
+    vs_method, rs_method = (method, "NAT") if where == "virtual" else ("NAT", method)
+    return ("virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n"
+            f" lvs_method {vs_method}\n real_server 192.0.2.20 80 {{\n  weight 1\n"
+            f"  lvs_method {rs_method}\n }}\n}}\n")
+
+
+# lvs_method options: keepalived reads them whatever the method and keeps the method when
+# an option is bad; smtp_server: an address, else a name the resolver knows (there is no
+# resolver in the namespace the statuses were recorded in; localhost is in /etc/hosts)
+CORPUS.update({
+    'tunnel_option_after_nat': (5, _forwarding("NAT bogus")),
+    'tunnel_option_after_dr': (5, _forwarding("DR x")),
+    'tunnel_option_on_real_server': (5, _forwarding("NAT bogus", "real")),
+    'tunnel_port_before_type': (0, _forwarding("TUN port 80 type gue")),
+    'tunnel_gue_port_6080': (0, _forwarding("TUN type gue port 6080")),
+    'tunnel_port_without_gue': (5, _forwarding("TUN port 80")),
+    'tunnel_bad_option': (5, _forwarding("TUN bogus")),
+    'smtp_server_unresolvable_name': (5, "global_defs {\n smtp_server mail.example.com\n}\n"),
+    'smtp_server_localhost': (0, "global_defs {\n smtp_server localhost\n}\n"),
+    'smtp_server_with_prefix': (5, "global_defs {\n smtp_server 192.0.2.1/24\n}\n"),
+    'smtp_server_ipv6_port': (0, "global_defs {\n smtp_server 2001:db8::1 2525\n}\n"),
+    'smtp_server_port_0': (5, "global_defs {\n smtp_server 192.0.2.1 0\n}\n"),
+    'notification_email_extra_word': (5, (
+        "global_defs {\n notification_email foo {\n  a@example.com\n }\n}\n")),
+    'notification_email_inline': (0, "global_defs {\n notification_email { a@example.com }\n}\n"),
+    'unicast_peer_extra_word': (5, _instance(
+        " unicast_src_ip 192.0.2.1\n unicast_peer foo {\n  192.0.2.7\n }\n")),
+    'authentication_extra_word': (0, _instance(
+        " authentication foo {\n  auth_type PASS\n  auth_pass secret\n }\n")),
+})
+
+
+# script security: keepalived counts a script once stat() finds it (SC_ISSCRIPT), executable
+# or not, used or not; /etc/passwd is there, root's and not executable on every host
+CORPUS.update({
+    'script_unused': (6, 'vrrp_script S {\n script "/bin/true"\n}\n' + _instance()),
+    'script_unused_not_executable': (6, 'vrrp_script S {\n script "/etc/passwd"\n}\n'
+                                     + _instance()),
+    'script_unused_directory': (6, 'vrrp_script S {\n script "/etc"\n}\n' + _instance()),
+    'script_unused_missing': (5, 'vrrp_script S {\n script "/nonexistent-pk/x"\n}\n'
+                              + _instance()),
+    'script_unused_without_instances': (0, 'vrrp_script S {\n script "/bin/true"\n}\n'),
+    'script_not_executable_secure': (5, 'global_defs {\n enable_script_security\n}\n'
+                                     'vrrp_script S {\n script "/etc/passwd"\n}\n'
+                                     + _instance(" track_script {\n  S\n }\n")),
+    'notify_not_executable': (6, _instance(" notify_master /etc/passwd\n")),
+    'startup_script_not_executable': (6, "global_defs {\n startup_script /etc/passwd\n}\n"),
+    'misc_check_not_executable': (6, (
+        "virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n"
+        " real_server 192.0.2.20 80 {\n  MISC_CHECK {\n   misc_path /etc/passwd\n  }\n }\n}\n")),
+})
+
+
+def _continued(line: str) -> str:
+    """A multi-line definition whose second line is ``line``, then used."""
+    return f"$D=global_defs {{ \\\n{line}\n router_id r1 \\\n}}\n\n$D\n"
+
+
+def _padded(width: int) -> str:
+    """A continuation line of ``width`` characters, blanks first."""
+    tail = " router_id r0 \\"
+    return " " * (width - len(tail)) + tail
+
+
+# keepalived reads lines with fgets() into 1024 bytes: a line of more than 1022 characters
+# comes in pieces of 1023 bytes (the newline counts), and when the characters fill the
+# pieces exactly the newline is an empty piece of its own. An empty piece, like a line with
+# nothing but blanks or a comment, ends a multi-line definition.
+CORPUS.update({
+    'long_line_1022_in_definition': (0, _continued(_padded(1022))),
+    'long_line_1023_in_definition': (5, _continued(_padded(1023))),
+    'long_line_1024_in_definition': (5, _continued(_padded(1024))),
+    'long_line_2045_in_definition': (5, _continued(_padded(2045))),
+    'long_line_2046_in_definition': (5, _continued(_padded(2046))),
+    'long_comment_1023': (0, "# " + "x" * 1021 + "\n" + _instance()),
+    'long_comment_1024': (5, "# " + "x" * 1022 + "\n" + _instance()),
+    'long_router_id_1023': (0, "global_defs {\n router_id " + "a" * 1012 + "\n}\n"),
+    'long_router_id_1024': (5, "global_defs {\n router_id " + "a" * 1013 + "\n}\n"),
+    'definition_ended_by_blanks': (5, _continued("   ")),
+    'definition_ended_by_comment': (5, _continued("# a comment")),
+    'definition_through_comment_continued': (0, _continued("# a comment \\")),
+    'definition_through_lone_backslash': (0, _continued("\\")),
+})
+
+
+def _route(options: str) -> str:
+    return _instance(f" virtual_routes {{\n  198.51.100.0/24 dev eth0 {options}\n }}\n")
+
+
+# numeric route options are checked (keepalived drops the route and says why); "lock" is
+# taken only by the options whose metric the kernel can lock
+CORPUS.update({
+    'route_mtu': (0, _route("mtu 1500")),
+    'route_mtu_lock': (0, _route("mtu lock 1500")),
+    'route_mtu_word': (5, _route("mtu abc")),
+    'route_mtu_too_big': (5, _route("mtu 99999999999")),
+    'route_mtu_hex': (5, _route("mtu 0x10")),
+    'route_hoplimit_256': (5, _route("hoplimit 256")),
+    'route_hoplimit_lock': (5, _route("hoplimit lock 5")),
+    'route_window_lock': (5, _route("window lock 100")),
+    'route_cwnd_lock': (0, _route("cwnd lock 10")),
+    'route_quickack_2': (5, _route("quickack 2")),
+    'route_features_unknown': (5, _route("features foo")),
+    'route_ttl_propagate_unknown': (5, _route("ttl-propagate foo")),
+    'route_congctl_lock': (0, _route("congctl lock cubic")),
+})

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pykeepalived.config.errors import Category
 from pykeepalived.config.lexer import Lexer
-from pykeepalived.config.lexer_text import brace_expand, decomment, strtol
+from pykeepalived.config.lexer_text import brace_expand, decomment, physical_lines, strtol
 from tests.unit.config.helpers import instance, load, messages, write
 
 
@@ -127,8 +127,9 @@ def test_executable_include_skipped(tmp_path: Path) -> None:
 
 
 def test_brace_expand() -> None:
-    assert brace_expand("/a/{b,c/{d,e}}.conf") == ["/a/b.conf", "/a/c/d.conf", "/a/c/e.conf"]
-    assert brace_expand("plain") == ["plain"]
+    assert list(brace_expand("/a/{b,c/{d,e}}.conf")) == ["/a/b.conf", "/a/c/d.conf",
+                                                        "/a/c/e.conf"]
+    assert list(brace_expand("plain")) == ["plain"]
 
 
 # ------------------------------------------------------------------ definitions
@@ -269,3 +270,35 @@ def test_any_text_never_crashes(tmp_path: Path, text: str) -> None:
     assert result.exit_status in (0, 2, 4, 5, 6)
     for diag in result.diagnostics:
         assert diag.file and diag.line >= 0
+
+
+def test_physical_lines_are_fgets_pieces() -> None:
+    # fgets(buf, 1024) holds 1023 bytes, the newline included
+    assert list(physical_lines(b"a" * 1022 + b"\n")) == [("a" * 1022, 0)]
+    assert list(physical_lines(b"a" * 1023 + b"\nb\n")) == [("a" * 1023, 0), ("", 1),
+                                                            ("b", 0)]
+    assert list(physical_lines(b"a" * 1024 + b"\n")) == [("a" * 1023, 0), ("a", 1)]
+    assert list(physical_lines(b"a" * 2046 + b"\r\n")) == [("a" * 1023, 0), ("a" * 1023, 1),
+                                                           ("", 2)]
+    assert list(physical_lines(b"a" * 1023)) == [("a" * 1023, 0)]  # no newline at the end
+    assert list(physical_lines(b"ab\0cd\n")) == [("ab", 0)]
+
+
+def _lexed(path: Path, text: str) -> list[tuple[list[str], str, int]]:
+    path.write_text(text)
+    lexer = Lexer("r1")
+    assert lexer.open_main(str(path))
+    out = [(line.tokens, line.text, line.line) for line in lexer.lines()]
+    return out + [([d.message], str(d.category), d.line) for d in lexer.diagnostics]
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab {}\t\f")), max_size=12),
+                max_size=12))
+def test_plain_lines_read_as_by_the_full_path(tmp_path: Path, lines: list[str]) -> None:
+    # a trailing comment sends every line through decomment() and the whole of
+    # read_line(); without it plain lines take the short path: same lines, same reports
+    plain = _lexed(tmp_path / "plain.conf", "".join(f"{line}\n" for line in lines))
+    full = _lexed(tmp_path / "full.conf", "".join(f"{line} # c\n" for line in lines))
+    assert plain == full

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+import pytest
+
 from pykeepalived.config.model import (
     DnsCheck,
     HttpGet,
@@ -328,3 +330,44 @@ virtual_server fwmark 9 {
 def test_files_listed(tmp_path: Path) -> None:
     result = load(tmp_path, "include a.conf\n", files={"a.conf": "! nothing\n"})
     assert [p.rsplit("/", 1)[1] for p in result.config.files] == ["keepalived.conf", "a.conf"]
+
+
+def test_model_classes_compare_and_print_as_dataclasses_do() -> None:
+    # @model shares one __eq__/__repr__/__hash__ between classes instead of generating them
+    # per class; they must behave as the generated ones
+    from dataclasses import dataclass, field
+
+    from pykeepalived.config.model_base import model
+
+    @dataclass(slots=True)
+    class Generated:
+        a: int = 0
+        b: list[str] = field(default_factory=list)
+        c: str = field(default="x", compare=False, repr=False)
+
+    @model
+    class Shared:
+        a: int = 0
+        b: list[str] = field(default_factory=list)
+        c: str = field(default="x", compare=False, repr=False)
+
+    @model(frozen=True)
+    class Frozen:
+        a: int = 0
+        b: str = ""
+
+    for cls in (Generated, Shared):
+        one, two = cls(1, ["p"], "y"), cls(1, ["p"], "z")
+        assert one == two  # c is not compared
+        assert (one != two) is False
+        assert cls(2) != one
+        assert repr(one).endswith("(a=1, b=['p'])")
+        assert one.__eq__(Generated(1, ["p"]) if cls is Shared else Shared(1, ["p"])) \
+            is NotImplemented
+        with pytest.raises(TypeError):
+            hash(one)
+        looped = cls(1)
+        looped.b.append(looped)  # type: ignore[arg-type]
+        assert repr(looped).endswith("b=[...])")
+    assert hash(Frozen(1, "q")) == hash(Frozen(1, "q")) and {Frozen(1, "q"): 1}[Frozen(1, "q")]
+    assert repr(Frozen(1, "q")).endswith("Frozen(a=1, b='q')")

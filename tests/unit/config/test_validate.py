@@ -9,6 +9,7 @@ import pytest
 
 from pykeepalived.config import ConfigError, load_config
 from pykeepalived.config.errors import Category, Diagnostic, exit_status
+from pykeepalived.config.sysinfo import SystemInfo
 from tests.unit.config.helpers import instance, load, messages, write
 
 
@@ -139,3 +140,15 @@ def test_exit_status_takes_keepalived_largest_category() -> None:
 
 def test_diagnostic_str_is_file_line_message() -> None:
     assert str(Diagnostic("/etc/k.conf", 12, "error", "bad")) == "/etc/k.conf:12: bad"
+
+
+def test_interface_without_an_address_passes_the_test_like_keepalived(tmp_path: Path) -> None:
+    # keepalived 2.2.7 -t exits 0 for an instance on an interface that exists but has no
+    # IPv4 address (tests/netns/test_config_bad_input.py checks it live)
+    path = tmp_path / "keepalived.conf"
+    path.write_text(instance())
+    system = SystemInfo.fake(["lo", "eth0"])
+    system.addresses = {"lo": {4, 6}, "eth0": set()}
+    result = load_config(str(path), config_id="r1", system=system)
+    assert result.exit_status == 0
+    assert any("Cannot find an IP address" in d.message for d in result.diagnostics)

@@ -1,0 +1,26 @@
+"""What `pykeepalived -t` loads: the configuration package and what it needs, not the
+daemon's machinery (asyncio, netlink, TLS, subprocesses), which only costs start-up time."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[3] / "src")
+NOT_FOR_T = ("asyncio", "pyroute2", "ssl", "subprocess", "concurrent")
+
+
+def test_config_test_imports_only_what_it_needs(tmp_path: Path) -> None:
+    path = tmp_path / "keepalived.conf"
+    path.write_text("global_defs {\n    router_id r1\n}\n")
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "pykeepalived", "-t",
+                           "-f", str(path)], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=SRC))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = set(re.findall(r"^import time:.*\|\s*([\w.]+)\s*$", proc.stderr, re.M))
+    assert "pykeepalived.config.loader" in imported  # the listing is what was read
+    unwanted = sorted(name for name in imported if name.split(".")[0] in NOT_FOR_T)
+    assert not unwanted, unwanted
