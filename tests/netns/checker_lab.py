@@ -87,6 +87,9 @@ def make_lab() -> Iterator[CheckerLab]:
     with Lab() as lab:
         lb = lab.add_host("lb", [[f"{LB4}/24", f"{LB4_2}/24", f"{LB6}/64"]])
         rs = lab.add_host("rs", [[f"{RS4}/24", f"{RS6}/64"]])
+        # the real server's kernel answers every closed port: no ICMP rate limit, so that
+        # checks in quick succession each get their port unreachable
+        rs.run("sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0")
         world = CheckerLab(lab, lb, rs)
         # neighbours answer at once from the first packet on
         deadline = time.monotonic() + 10

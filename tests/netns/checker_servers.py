@@ -158,8 +158,9 @@ def serve_tcp(args: argparse.Namespace, kind: str) -> None:
 
 
 def _garbage(conn: socket.socket) -> None:
-    """Read what the client says (so that closing sends no RST), answer nonsense, close."""
-    conn.settimeout(1)
+    """Read what the client says first, if it does (so that closing sends no RST), answer
+    nonsense, close."""
+    conn.settimeout(0.3)
     with contextlib.suppress(TimeoutError):
         conn.recv(65536)
     conn.sendall(b"\x00\x01garbage, no protocol at all\n")

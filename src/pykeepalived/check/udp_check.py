@@ -12,6 +12,12 @@ keepalived/check/check_udp.c and core/layer4.c, whose rules are kept:
   reply and HEX have, must equal HEX, an ``X`` matching any nibble. keepalived applies the
   lengths only when HEX is given, although its man page says otherwise; so does this module.
 
+The ICMP errors come from the real server's kernel, which by default sends at most one per
+second to a given address (net.ipv4.icmp_ratelimit): a second check of a closed port within
+that second meets silence, and passes unless require_reply is set (keepalived's checker has
+the same exposure). A delay_loop of a second or more, or a lifted limit on the real server,
+avoids it.
+
 HEX strings are read as keepalived reads them: pairs of hex digits, spaces and tabs skipped,
 a digit standing alone before a space or at the end being one byte (``Ab12f 3`` is
 ``ab 12 0f 03``).
