@@ -18,9 +18,7 @@ that second meets silence, and passes unless require_reply is set (keepalived's 
 the same exposure). A delay_loop of a second or more, or a lifted limit on the real server,
 avoids it.
 
-HEX strings are read as keepalived reads them: pairs of hex digits, spaces and tabs skipped,
-a digit standing alone before a space or at the end being one byte (``Ab12f 3`` is
-``ab 12 0f 03``).
+HEX strings are read as keepalived reads them (:mod:`pykeepalived.config.hexstr`).
 """
 
 from __future__ import annotations
@@ -40,6 +38,7 @@ from pykeepalived.check.sockets import (
     make_socket,
     sockaddr,
 )
+from pykeepalived.config.hexstr import read_hex_str
 from pykeepalived.config.model_lvs import UdpCheck
 
 __all__ = ["DEFAULT_PAYLOAD", "check_udp", "read_hex_str", "reply_mismatch"]
@@ -54,40 +53,6 @@ def _default_payload(size: int = 32) -> bytes:
 
 
 DEFAULT_PAYLOAD: Final = _default_payload()
-
-def read_hex_str(text: str, wildcard: bool = False) -> tuple[bytes, bytes]:
-    """``(data, mask)`` of a keepalived HEX string; mask bits set where ``X`` matches anything.
-
-    Raises ValueError for a character that is not a hex digit (or X when ``wildcard``).
-    """
-    data = bytearray()
-    mask = bytearray()
-    pos = 0
-
-    def nibble(ch: str) -> tuple[int, int]:
-        if ch in "0123456789abcdefABCDEF":
-            return int(ch, 16), 0
-        if wildcard and ch in "xX":
-            return 0, 0x0F
-        raise ValueError(f"invalid hex character {ch!r} in {text!r}")
-
-    while True:
-        while pos < len(text) and text[pos] in " \t":
-            pos += 1
-        if pos >= len(text):
-            break
-        value, bits = nibble(text[pos])
-        pos += 1
-        if pos < len(text) and text[pos] != " ":
-            low, low_bits = nibble(text[pos])
-            pos += 1
-            value, bits = value << 4 | low, bits << 4 | low_bits
-        data.append(value)
-        mask.append(bits)
-    if not data:
-        raise ValueError(f"empty hex string {text!r}")
-    return bytes(data), bytes(mask)
-
 
 def reply_mismatch(reply: bytes, spec: UdpCheck) -> str | None:
     """Why ``reply`` does not satisfy ``require_reply HEX`` and the lengths, or None."""

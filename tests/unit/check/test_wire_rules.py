@@ -20,7 +20,8 @@ from pykeepalived.check.ping_check import (
     parse_echo_reply,
 )
 from pykeepalived.check.smtp_check import smtp_status
-from pykeepalived.check.udp_check import DEFAULT_PAYLOAD, read_hex_str, reply_mismatch
+from pykeepalived.check.udp_check import DEFAULT_PAYLOAD, reply_mismatch
+from pykeepalived.config.hexstr import read_hex_str
 from pykeepalived.config.model_lvs import DnsCheck, UdpCheck
 
 
