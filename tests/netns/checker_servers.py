@@ -79,6 +79,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 drops SYNs when checks come in bursts
 
     def __init__(self, host: str, port: int) -> None:
         self.address_family = _family(host)
