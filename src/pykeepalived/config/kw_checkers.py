@@ -12,6 +12,7 @@ from typing import Any
 
 from pykeepalived.config.addresses import parse_addr
 from pykeepalived.config.blocks import Node
+from pykeepalived.config.hexstr import read_hex_str
 from pykeepalived.config.model_common import Location
 from pykeepalived.config.model_lvs import (
     BfdCheck,
@@ -288,27 +289,26 @@ def h_dns_type(ctx: Ctx, node: Node) -> None:
     ctx.current.type = value
 
 
-def _hex(ctx: Ctx, node: Node, words: list[str], wildcard: bool) -> str | None:
-    text = "".join(words)
-    allowed = "0123456789abcdefABCDEF" + ("xX" if wildcard else "")
-    if not text or any(c not in allowed for c in text):
-        ctx.error(node, f"Invalid hex string {' '.join(words)} for {node.keyword}")
-        return None
-    return text
-
-
 def h_udp_payload(ctx: Ctx, node: Node) -> None:
     ctx.arg(node, 1)
-    text = _hex(ctx, node, node.tokens[1:], False)
-    if text is not None:
-        ctx.current.payload = bytes.fromhex(text if len(text) % 2 == 0 else "0" + text)
+    text = " ".join(node.tokens[1:])  # keepalived reads the words with their spaces
+    try:
+        ctx.current.payload = read_hex_str(text)[0]
+    except ValueError:
+        ctx.error(node, f"Invalid hex string {text} for {node.keyword}")
 
 
 def h_udp_require_reply(ctx: Ctx, node: Node) -> None:
     udp: UdpCheck = ctx.current
     udp.require_reply = True
     if len(node.tokens) > 1:
-        udp.require_reply_data = _hex(ctx, node, node.tokens[1:], True)
+        text = " ".join(node.tokens[1:])
+        try:
+            read_hex_str(text, wildcard=True)
+        except ValueError:
+            ctx.error(node, f"Invalid hex string {text} for {node.keyword}")
+            return
+        udp.require_reply_data = text
 
 
 def udp_table() -> Table:
