@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 
 from pykeepalived.check.result import CheckResult, Target
+from pykeepalived.check.weights import IPVS_WEIGHT_LIMIT, checker_weight
 from pykeepalived.config.model_lvs import Checker, RealServer, VirtualServer
 from pykeepalived.lb.model import Destination, Service, Tunnel
 
 IPAddress = IPv4Address | IPv6Address
 
 BOOTSTRAP_DELAY = 1.0  # keepalived waits TIMER_HZ before the first checks
-IPVS_WEIGHT_MAX = 65535
-IPVS_WEIGHT_FAULT = -2147483648  # a FILE_CHECK weight this low means the checker failed
 
 
 # --------------------------------------------------------------------------- events
@@ -160,7 +159,7 @@ class VirtualServerHealth:
 
 def real_weight(weight: int) -> int:
     """keepalived real_weight(): an effective weight clamped to what IPVS takes."""
-    return max(0, min(IPVS_WEIGHT_MAX, weight))
+    return max(0, min(IPVS_WEIGHT_LIMIT, weight))
 
 
 # --------------------------------------------------------------------------- the core
@@ -238,10 +237,9 @@ class HealthCore:
         events: list[Event] = []
         if ck.vs.suspended:
             return events
-        if result.weight is not None:
-            self._set_weight(ck, result.weight - ck.rs.spec.weight, events)
-        elif result.weight_delta is not None:
-            self._set_weight(ck, result.weight_delta, events)
+        delta = checker_weight(ck.kind, result, ck.rs.spec.weight)
+        if delta != ck.delta:
+            self._set_weight(ck, delta, events)
         if result.ok or ck.retry_it >= (ck.spec.retry or 0):
             delay = float(ck.spec.delay_loop or ck.vs.spec.delay_loop)
             ck.retry_it = 0
@@ -271,6 +269,43 @@ class HealthCore:
                     ck.running = False
                     self._schedule_first(ck, now)
         return []
+
+    def adopt(self, old: HealthCore, now: float) -> list[Event]:
+        """After a reload: what did not change keeps its state.
+
+        A virtual server is the same when it names the same service; a real server when it
+        has the same address and port and the same checkers (keepalived migrate_checkers):
+        its checks go on as scheduled, it stays in (or out of) the pool, and a failed one is
+        not re-added at once. The rest starts as at start-up (alpha checkers down).
+        """
+        self.started = True
+        events: list[Event] = []
+        previous = {_vs_key(v.spec): v for v in old.virtual_servers}
+        for vs in self.virtual_servers:
+            before = previous.get(_vs_key(vs.spec))
+            kept = {(rs.address, rs.port, _checkers_key(rs)): rs
+                    for rs in (before.real_servers if before else [])}
+            for rs in vs.real_servers:
+                prior = kept.get((rs.address, rs.port, _checkers_key(rs)))
+                if prior is None:
+                    for ck in rs.checkers:
+                        self._schedule_first(ck, now)
+                    continue
+                rs.alive = prior.alive
+                for ck, was in zip(rs.checkers, prior.checkers, strict=True):
+                    ck.is_up, ck.has_run, ck.retry_it = was.is_up, was.has_run, was.retry_it
+                    ck.next_run, ck.last, ck.delta = was.next_run, was.last, was.delta
+                    if was.running or ck.next_run is None:
+                        ck.next_run = now  # its attempt in flight belonged to the old one
+                rs.weight = rs.spec.weight + sum(c.delta for c in rs.checkers)
+            if before is not None:
+                vs.quorum_up, vs.sorry_active = before.quorum_up, before.sorry_active
+                vs.suspended = before.suspended
+            else:
+                spec = vs.spec
+                vs.quorum_up = vs.live_weight() >= spec.quorum + spec.hysteresis
+            self._update_quorum(vs, events, initial=before is None)
+        return events
 
     def stop(self) -> list[Event]:
         """Shutting down: with ``omega``, the down notifications of what was up."""
@@ -387,6 +422,17 @@ class HealthCore:
             out += [dataclasses.replace(base, destinations=dests)
                     for base in service_bases(vs.spec, groups or {})]
         return out
+
+
+def _vs_key(spec: VirtualServer) -> tuple[object, ...]:
+    return (spec.address, spec.port, spec.fwmark, spec.group, spec.protocol)
+
+
+def _checkers_key(rs: RealServerHealth) -> tuple[object, ...]:
+    """A real server's checkers as configured (their place in the file aside)."""
+    return tuple((ck.kind, ck.target, tuple(
+        (f.name, repr(getattr(ck.spec, f.name))) for f in dataclasses.fields(ck.spec)
+        if f.name != "location")) for ck in rs.checkers)
 
 
 def service_bases(spec: VirtualServer, groups: dict[str, list[Service]]) -> list[Service]:

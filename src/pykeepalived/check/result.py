@@ -40,12 +40,11 @@ class CheckResult:
 
     ``detail`` says why, in words an operator can act on ("connection refused", "HTTP status
     500, expected 200-299", "timeout after 3 s"). Checkers that move the real server's weight
-    say how, as keepalived does: MISC_CHECK with misc_dynamic gives the weight itself
-    (``weight``: exit code - 2), FILE_CHECK what it adds to the configured weight
-    (``weight_delta``: the file's value times its weight). None leaves the weight alone.
+    say how, as keepalived does (:mod:`pykeepalived.check.weights` adds it up): MISC_CHECK with
+    misc_dynamic gives the weight itself (exit status - 2), FILE_CHECK what it adds to the
+    configured weight (the file's number times its weight). None: nothing.
     """
 
     ok: bool
     detail: str
     weight: int | None = None
-    weight_delta: int | None = None

@@ -262,6 +262,23 @@ def h_vrrp_version(ctx: Ctx, node: Node) -> None:
     _g(ctx).vrrp_version = value
 
 
+LB_BACKENDS = ("ipvs", "nftables", "auto")
+
+
+def h_lb_backend(ctx: Ctx, node: Node) -> None:
+    """``lb_backend ipvs|nftables|auto``: pykeepalived's own keyword (keepalived has no
+    choice: IPVS or nothing); auto is IPVS where the kernel has it, else nftables."""
+    if len(node.tokens) < 2:
+        ctx.arg(node, 1)
+        return
+    value = node.tokens[1].lower()
+    if value not in LB_BACKENDS:
+        ctx.error(node, f"lb_backend {node.tokens[1]} is not one of ipvs, nftables, auto - "
+                  "ignoring")
+        return
+    _g(ctx).lb_backend = value
+
+
 def h_vrrp_iptables(ctx: Ctx, node: Node) -> None:
     ctx.warn(node, "iptables not supported, using nftables instead. Please replace "
              "'vrrp_iptables' and 'vrrp_ipsets' with the 'nftables' option")
@@ -526,6 +543,7 @@ def global_defs_table() -> Table:
     t.add("vrrp_garp_extra_if", h_garp_extra_if)
     t.add("vrrp_vmac_garp_intvl", h_garp_extra_if)
     t.add("vrrp_version", h_vrrp_version)
+    t.add("lb_backend", h_lb_backend)
     t.add("vrrp_iptables", h_vrrp_iptables)
     t.add("vrrp_ipsets", h_vrrp_ipsets)
     t.add("nftables", h_nftables("nftables"))

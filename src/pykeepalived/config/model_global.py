@@ -175,6 +175,9 @@ class GlobalDefs:
     lvs_timeouts: dict[str, int] = field(default_factory=dict)  # tcp / tcpfin / udp
     lvs_flush: bool = False
     lvs_flush_on_stop: str | None = None  # None, "RS" (all) or "VS"
+    # pykeepalived's own: which kernel facility balances (ipvs, nftables; auto: IPVS where
+    # the kernel has it, else nftables)
+    lb_backend: str = "auto"
     lvs_sync_daemon: LvsSyncDaemon | None = None
     rs_init_notifies: bool = False
     no_checker_emails: bool = False

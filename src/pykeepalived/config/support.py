@@ -124,6 +124,9 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "virtual_server": Row(PARSE_ONLY, note=_LVS),
     },
     "global_defs": {
+        "lb_backend": Row(ACTED, "tests/unit/daemon/test_check_process.py::"
+                          "test_lb_backend_keyword_chooses_the_backend",
+                          note="pykeepalived's own: ipvs, nftables or auto"),
         **_parse_only("process_name vrrp_process_name checker_process_name bfd_process_name "
                       "lvs_process_name process_names", _NAMES),
         **_parse_only("router_id notification_email_from smtp_helo_name smtp_server "

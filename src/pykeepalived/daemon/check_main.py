@@ -23,6 +23,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from pykeepalived.check.context import CheckContext
 from pykeepalived.check.health import (
     CheckerHealth,
     CheckFailed,
@@ -35,6 +36,7 @@ from pykeepalived.check.health import (
 )
 from pykeepalived.check.result import CheckResult, Target
 from pykeepalived.check.table import group_services
+from pykeepalived.config.model_lvs import MiscCheck
 from pykeepalived.lb.model import Backend, Service
 from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line
 from pykeepalived.notify.notifier import Notifier, Script, ScriptSpec
@@ -42,7 +44,7 @@ from pykeepalived.notify.script import ScriptRunner
 
 log = logging.getLogger("pykeepalived.check")
 
-CheckFn = Callable[[Any, Target], Awaitable[CheckResult]]
+CheckFn = Callable[[Any, Target, CheckContext | None], Awaitable[CheckResult]]
 TIMEOUT_GRACE = 1.0  # an attempt that overruns its own timeout by this much is cut short
 
 
@@ -79,6 +81,7 @@ class CheckerProcess:
                                    security=bool(gdefs.enable_script_security))
         self.fifo: NotifyFifo | None = None
         self.notifier = Notifier(self.runner, None)
+        self.context = self._context(config)
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -88,6 +91,12 @@ class CheckerProcess:
         self._local: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
         self._unknown_kinds: set[str] = set()
         self.apply_errors = 0
+
+    def _context(self, config: Any) -> CheckContext:
+        """What checkers need beyond their block: the SSL block, the track files, and this
+        process's script runner (script_user, enable_script_security)."""
+        return CheckContext(ssl_config=config.ssl, track_files=config.vrrp_track_files,
+                            scripts=self.runner)
 
     # ------------------------------------------------------------------ start / stop
     async def start(self) -> None:
@@ -99,6 +108,15 @@ class CheckerProcess:
                         self._unknown_kinds.add(ck.kind)
                         log.warning("%s is not supported by pykeepalived: its real servers "
                                     "are treated as up", ck.kind)
+        if self.backend.name == "nftables":
+            from pykeepalived.lb.nft_plan import compatibility_warnings
+
+            wanted = HealthCore(self.config.virtual_servers).services(self.groups)
+            for line in compatibility_warnings(wanted):
+                log.warning("%s", line)
+        adopt = getattr(self.backend, "adopt", None)
+        if adopt is not None:  # IPVS: a killed predecessor's services are ours to reconcile
+            adopt(HealthCore(self.config.virtual_servers).services(self.groups))
         now = self.loop.time()
         for vs in self.core.virtual_servers:
             log.info("%sctivating healthchecker for VS %s",
@@ -181,9 +199,39 @@ class CheckerProcess:
         self._arm()
 
     async def _run(self, ck: CheckerHealth) -> None:
+        core = self.core
         result = await self.attempt(ck)
+        if core is not self.core:
+            return  # a reload came meanwhile: the new checker has its own schedule
         self.handle(self.core.result(ck, result, self.loop.time()))
         self._arm()
+
+    # ------------------------------------------------------------------ reload
+    async def reload(self, path: str, config_id: str | None) -> bool:
+        """SIGHUP: read ``path`` in a child process, then swap in one step; unchanged real
+        servers keep their state (and stay in the table), the rest starts afresh."""
+        from pykeepalived.daemon.reload import load_off_loop
+
+        log.info("Reloading configuration %s", path)
+        config = await load_off_loop(path, config_id, keep_lvs=True)
+        if config is None:
+            return False
+        self.apply_config(config)
+        return True
+
+    def apply_config(self, config: Any) -> None:
+        old = self.core
+        self.config = config
+        self.context = self._context(config)
+        self.core = HealthCore(config.virtual_servers, rand=old.rand, bootstrap=old.bootstrap)
+        self.groups = group_services(config)
+        now = self.loop.time()
+        for vs in self.core.virtual_servers:
+            vs.suspended = self._suspended(vs)
+        self.handle(self.core.adopt(old, now))
+        self.request_apply()
+        self._arm()
+        log.info("Configuration reloaded: %d virtual servers", len(self.core.virtual_servers))
 
     async def attempt(self, ck: CheckerHealth) -> CheckResult:
         """One attempt of ``ck``, never longer than its timeout (plus a grace), never
@@ -192,11 +240,12 @@ class CheckerProcess:
         if check is None:
             return CheckResult(True, f"{ck.kind} not supported: assumed up")
         limit = ck.target.timeout + TIMEOUT_GRACE
-        if ck.kind == "MISC_CHECK":
-            limit = float(getattr(ck.spec, "misc_timeout", None) or ck.vs.spec.delay_loop) \
-                + TIMEOUT_GRACE
+        if isinstance(ck.spec, MiscCheck):  # misc_timeout, else delay_loop (keepalived)
+            from pykeepalived.check.misc_check import misc_timeout
+
+            limit = misc_timeout(ck.spec) + TIMEOUT_GRACE
         try:
-            return await asyncio.wait_for(check(ck.spec, ck.target), limit)
+            return await asyncio.wait_for(check(ck.spec, ck.target, self.context), limit)
         except TimeoutError:
             return CheckResult(False, f"no answer within {limit:g} s")
         except Exception as exc:  # a checker bug must not stop the others
@@ -282,6 +331,54 @@ class CheckerProcess:
                           self.backend.name, exc)
                 return
 
+    def dump(self, path: str = "/tmp/keepalived_check.data") -> None:
+        """USR1: the virtual servers, real servers and checkers, as keepalived's checker
+        writes them (/tmp/keepalived_check.data)."""
+        lines = ["------< Health checkers >------"]
+        for vs in self.core.virtual_servers:
+            spec = vs.spec
+            lines += [f" VS = {vs_name(vs)}", f"   VS quorum = {spec.quorum}",
+                      f"   VS hysteresis = {spec.hysteresis}",
+                      f"   VS alive = {'yes' if vs.quorum_up else 'no'}",
+                      f"   Suspended = {'yes' if vs.suspended else 'no'}"]
+            for rs in vs.real_servers:
+                lines += [f"   RS = {rs_name(vs, rs)}", f"     Weight = {rs.weight}",
+                          f"     Alive = {'yes' if rs.alive else 'no'}",
+                          f"     Inhibit = {'yes' if rs.inhibit else 'no'}"]
+                for ck in rs.checkers:
+                    lines += [f"     Checker = {ck.kind} {ck.target}",
+                              f"       Up = {'yes' if ck.is_up else 'no'}",
+                              f"       Has run = {'yes' if ck.has_run else 'no'}",
+                              f"       Retries iterations = {ck.retry_it}",
+                              f"       Last result = {ck.last.detail if ck.last else '-'}"]
+        try:
+            with open(path, "w") as fh:
+                fh.write("\n".join(lines) + "\n")
+        except OSError as exc:
+            log.error("Cannot write %s: %s", path, exc)
+
+    def control(self, _request: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The control socket's answer: the table in ``ipvsadm -Ln`` form with each real
+        server's health and last check result, and the same as data."""
+        from pykeepalived.lb.status import DestStatus, ipvsadm_list
+
+        services = self._applied or []
+        health: dict[tuple[object, ...], tuple[bool | None, CheckResult | None]] = {}
+        for vs in self.core.virtual_servers:
+            for rs in vs.real_servers:
+                lasts = [ck.last for ck in rs.checkers if ck.last is not None]
+                failed = [r for r in lasts if not r.ok]
+                shown = (failed or lasts)[0] if lasts else None
+                health[(rs.address, rs.port)] = (rs.alive, shown)
+        status: dict[tuple[tuple[object, ...], tuple[object, ...]], DestStatus] = {
+            (service.key(), (d.address, d.port)): DestStatus(
+            healthy=health.get((d.address, d.port), (None, None))[0],
+            last_check=health.get((d.address, d.port), (None, None))[1])
+            for service in services for d in service.destinations}
+        return {"role": "check", "backend": self.backend.name,
+                "table": ipvsadm_list(services, status),
+                "virtual_servers": self.status(), "apply_errors": self.apply_errors}
+
     def status(self) -> list[dict[str, Any]]:
         """Every virtual server, its real servers, their health and last check result."""
         out = []
@@ -304,17 +401,56 @@ def _spec(configured: Any, text: str | None) -> ScriptSpec:
     return text
 
 
-async def run_checker(config: Any, backend: Backend, checkers: dict[str, CheckFn], *,
-                      release: bool = True) -> int:
+def backend_for(config: Any) -> Backend:
+    """The load-balancer backend ``lb_backend`` names (ipvs, nftables; auto: IPVS where the
+    kernel has it, else nftables), saying which at start."""
+    from pykeepalived.lb.select import select_backend
+
+    selection = select_backend(getattr(config.global_defs, "lb_backend", None) or "auto")
+    log.info("%s", selection.message)
+    if selection.backend == "ipvs":
+        from pykeepalived.lb.ipvs import IpvsBackend
+
+        return IpvsBackend()
+    from pykeepalived.lb.nftables import NftablesBackend
+
+    return NftablesBackend()
+
+
+def all_checkers() -> dict[str, CheckFn]:
+    from pykeepalived.check import CHECKERS
+
+    return dict(CHECKERS)
+
+
+async def run_checker(config: Any, *, path: str | None = None, config_id: str | None = None,
+                      release: bool = True, control: str | None = None) -> int:
     """Run the checker process until TERM/INT."""
     from pykeepalived.net import interfaces
     from pykeepalived.net.reflector import NetlinkReflector
 
-    proc = CheckerProcess(config, backend, checkers, release=release)
+    proc = CheckerProcess(config, backend_for(config), all_checkers(), release=release)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    busy = asyncio.Lock()  # start, each reload and stop run one at a time
+    reloads: set[asyncio.Task[bool]] = set()
+
+    async def guarded_reload(config_path: str) -> bool:
+        async with busy:
+            return await proc.reload(config_path, config_id)
+
+    def on_hup() -> None:
+        if path is None:
+            log.warning("Reload requested but no configuration file is known")
+            return
+        task = loop.create_task(guarded_reload(path))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    loop.add_signal_handler(signal.SIGUSR1, proc.dump)
 
     def refresh(*_args: object) -> None:
         proc.set_local_addresses(interfaces.local_addresses())
@@ -322,11 +458,21 @@ async def run_checker(config: Any, backend: Backend, checkers: dict[str, CheckFn
     reflector = NetlinkReflector(on_address=refresh)
     reflector.start(loop)
     refresh()
+    server = None
+    if control is not None:
+        from pykeepalived.control.server import ControlServer
+
+        server = ControlServer(control, proc.control)
+        await server.start()
     try:
-        await proc.start()
+        async with busy:
+            await proc.start()
         await stop.wait()
         log.info("Stopping")
-        await proc.stop()
+        async with busy:
+            await proc.stop()
     finally:
         reflector.stop()
+        if server is not None:
+            await server.close()
     return 0

@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     a("--debug", nargs="?", const="", help="debug options (accepted)")
     a("--no-mem-check", action="store_true", help="(accepted)")
     a("-T", "--genhash", action="store_true", help="genhash mode (not supported)")
+    a("--status", action="store_true", help="print the state of the running daemon (every "
+      "instance, sync group and virtual server, the load-balancer table in ipvsadm -Ln form) "
+      "and exit; finds it through -p")
+    a("--json", action="store_true", help="with --status: the same as JSON")
     a("--demo", action="store_true", help="run the live demonstration on network namespaces "
       "(needs root; touches nothing outside the namespaces it creates)")
     a("-v", "--version", action="store_true", help="display the version and exit")
@@ -205,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(num)
         return 0
+    if args.status:
+        from pykeepalived.control.status import print_status
+
+        return print_status(args.pid or "/run/keepalived.pid", as_json=args.json)
     if args.demo:
         from pykeepalived.demo.run import main as demo_main
 

@@ -36,13 +36,16 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-async def load_off_loop(path: str, config_id: str | None,
-                        timeout: float = LOAD_TIMEOUT) -> Any | None:
+async def load_off_loop(path: str, config_id: str | None, timeout: float = LOAD_TIMEOUT, *,
+                        keep_lvs: bool = False) -> Any | None:
     """Parse ``path`` in a child process; the new configuration model, or None (logged)
-    when it cannot be read, has errors, or the child fails."""
+    when it cannot be read, has errors, or the child fails. Virtual servers come back only
+    with ``keep_lvs``."""
     argv = [sys.executable, "-m", "pykeepalived.daemon.loadconf", path]
     if config_id is not None:
         argv += ["--config-id", config_id]
+    if keep_lvs:
+        argv.append("--keep-lvs")
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,

@@ -1,15 +1,16 @@
-"""The daemon: a parent that watches over a VRRP child, as keepalived runs.
+"""The daemon: a parent that watches over a VRRP child and a checker child, as keepalived runs.
 
-The parent forks the VRRP process (and, later, the checker process), forwards HUP/TERM/INT/USR1/USR2
+The parent forks the VRRP process when the configuration has vrrp_instances and the checker
+process when it has virtual_servers (``-P`` / ``-C`` choose one), forwards HUP/TERM/INT/USR1/USR2
 to its children and respawns a child that dies unexpectedly, waiting longer when it dies young (so a
 crash loop cannot spin). ``-n`` keeps the parent in the foreground; otherwise it detaches.
 
-Whatever the timing of a stop, nothing of ours stays on the host: when the parent ends and the
-VRRP child did not stop cleanly (it was killed, died of the TERM that came before its handlers
-were in place, or was not running because the parent was waiting to respawn it), the parent
-removes what the configuration owns (``daemon.release``) in a short-lived process. Signals are
-held while a child is forked, so that one arriving then is neither lost nor run by the
-parent's handlers in the child.
+Whatever the timing of a stop, nothing of ours stays on the host: when the parent ends and a
+child did not stop cleanly (it was killed, died of the TERM that came before its handlers were
+in place, or was not running because the parent was waiting to respawn it), the parent removes
+what the configuration owns (``daemon.release``: VIPs, routes, rules, VMACs, nftables; the
+load-balancer table) in a short-lived process. Signals are held while a child is forked, so
+that one arriving then is neither lost nor run by the parent's handlers in the child.
 """
 
 from __future__ import annotations
@@ -115,22 +116,51 @@ def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
     return result.config
 
 
-def check_config(path: str, config_id: str | None) -> bool:
-    """Parse and check the configuration in a short-lived process of its own.
+ROLES = ("vrrp", "check")
+
+
+def check_config(path: str, config_id: str | None) -> set[str] | None:
+    """Parse and check the configuration in a short-lived process of its own; the
+    subsystems it configures ("vrrp", "check"), or None when it cannot be run.
 
     The parent only watches over its children: keeping a parsed configuration (and the
-    parser) in it would cost as much memory again as the VRRP process's own copy. Every
-    diagnostic is logged here, once; the VRRP process then loads the file quietly.
+    parser) in it would cost as much memory again as a child's own copy. Every diagnostic is
+    logged here, once; the children then load the file quietly.
     """
+    read_end, write_end = os.pipe()
+
     def body() -> int:
-        return EXIT_OK if load(path, config_id) is not None else EXIT_CONFIG
+        os.close(read_end)
+        config = load(path, config_id)
+        if config is None:
+            return EXIT_CONFIG
+        roles = [role for role, present in (("vrrp", config.vrrp_instances),
+                                            ("check", config.virtual_servers)) if present]
+        os.write(write_end, ",".join(roles).encode())
+        return EXIT_OK
 
     with _signals_held():
         pid = _fork(_CHILD_SIGNALS)
         if pid == 0:
             _run_child(body, f"Checking {path}")
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        reply = pipe.read().decode()
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == EXIT_OK
+    if os.waitstatus_to_exitcode(status) != EXIT_OK:
+        return None
+    return {role for role in reply.split(",") if role in ROLES}
+
+
+def wanted_roles(args: argparse.Namespace, configured: set[str]) -> list[str]:
+    """The children to run: what is configured, narrowed by ``-P`` / ``-C``; a VRRP child
+    (idle) when nothing is, as before there was a checker process."""
+    only = {role for role, flag in (("vrrp", "vrrp"), ("check", "check"))
+            if _opt(args, flag, False)}
+    roles = (configured & only) if only else set(configured)
+    if not roles:
+        roles = {"check"} if only == {"check"} else {"vrrp"}
+    return [role for role in ROLES if role in roles]
 
 
 def release_host(path: str, config_id: str | None, *, release_vips: bool,
@@ -150,22 +180,61 @@ def release_host(path: str, config_id: str | None, *, release_vips: bool,
         release(config, release_vips=release_vips)
         return EXIT_OK
 
+    return _bounded_child(body, "Removing the VRRP child's addresses", timeout)
+
+
+def release_table(path: str, config_id: str | None, *,
+                  timeout: float = RELEASE_TIMEOUT) -> bool:
+    """Remove the load-balancer table a checker child left (it was killed), in a
+    short-lived process as :func:`release_host` does for the VRRP child's addresses."""
+
+    def body() -> int:
+        from pykeepalived.daemon.check_main import backend_for
+
+        set_role("pykeepalived_check")
+        config = load(path, config_id, quiet=True)
+        if config is None:
+            log.error("%s cannot be loaded: the load-balancer table stays", path)
+            return EXIT_CONFIG
+        from pykeepalived.check.health import HealthCore
+        from pykeepalived.check.table import group_services
+
+        backend = backend_for(config)
+        adopt = getattr(backend, "adopt", None)
+        if adopt is not None:  # IPVS: remove what the configuration would have installed
+            adopt(HealthCore(config.virtual_servers).services(group_services(config)))
+        backend.clear()
+        return EXIT_OK
+
+    return _bounded_child(body, "Removing the checker child's load-balancer table", timeout)
+
+
+def _bounded_child(body: Callable[[], int], what: str, timeout: float) -> bool:
+    """Run ``body`` in a child that ignores the daemon's signals, killed after ``timeout``."""
     with _signals_held():
         pid = _fork(_RELEASE_SIGNALS)
         if pid == 0:
-            _run_child(body, "Removing the VRRP child's addresses")
+            _run_child(body, what)
     deadline = time.monotonic() + timeout
     while True:  # bounded by the deadline
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return os.waitstatus_to_exitcode(status) == EXIT_OK
         if time.monotonic() >= deadline:
-            log.error("Removing the VRRP child's addresses took over %g s: abandoned", timeout)
+            log.error("%s took over %g s: abandoned", what, timeout)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             return False
         time.sleep(0.01)
+
+
+def _control(args: argparse.Namespace, role: str) -> str:
+    """The control socket of ``role``, beside the parent's pid file (``--status`` finds it
+    from the same ``-p``)."""
+    from pykeepalived.control.server import socket_path
+
+    return socket_path(_opt(args, "pid", DEFAULT_PID), role)
 
 
 def _daemonize() -> None:
@@ -178,6 +247,33 @@ def _daemonize() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+
+
+def _run_check_child(args: argparse.Namespace) -> int:
+    """Body of the checker child: load the configuration, run every virtual_server's checks
+    and keep the load-balancer table until TERM."""
+    import asyncio
+
+    set_role("pykeepalived_check")
+    pid_path = _opt(args, "checkers_pid", DEFAULT_CHECKERS_PID)
+    try:
+        write_pidfile(pid_path)
+    except (PidFileError, OSError) as exc:
+        log.error("%s", exc)
+        return EXIT_FATAL
+    from pykeepalived.daemon.check_main import run_checker
+
+    config = load(_opt(args, "use_file", DEFAULT_CONFIG), _opt(args, "config_id"), quiet=True)
+    if config is None:
+        remove_pidfile(pid_path)
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(run_checker(config, path=_opt(args, "use_file"),
+                                       config_id=_opt(args, "config_id"),
+                                       release=not _opt(args, "dont_release_ipvs", False),
+                                       control=_control(args, "check")))
+    finally:
+        remove_pidfile(pid_path)
 
 
 def _run_vrrp_child(args: argparse.Namespace) -> int:
@@ -202,7 +298,8 @@ def _run_vrrp_child(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(run_vrrp(config, path=_opt(args, "use_file"),
                                     config_id=_opt(args, "config_id"),
-                                    release_vips=not _opt(args, "dont_release_vrrp", False)))
+                                    release_vips=not _opt(args, "dont_release_vrrp", False),
+                                    control=_control(args, "vrrp")))
     finally:
         remove_pidfile(pid_path)
 
@@ -217,16 +314,23 @@ class Watchdog:
         self.stopping = False
         self.respawn = not bool(_opt(args, "dont_respawn", False))
         self.exit_code = EXIT_OK
-        # How the last VRRP child that may have touched the host ended (an exit code, or
-        # minus a signal number): 0 is a clean stop, EXIT_CONFIG never touched anything,
-        # anything else may have left its VIPs behind. None: no child has ended yet.
-        self.vrrp_ended: int | None = None
+        # How the last child of each role that may have touched the host ended (an exit
+        # code, or minus a signal number): 0 is a clean stop, EXIT_CONFIG never touched
+        # anything, anything else may have left its VIPs (or its table) behind. Absent: no
+        # child of the role has ended yet.
+        self.ended: dict[str, int] = {}
+
+    @property
+    def vrrp_ended(self) -> int | None:
+        return self.ended.get("vrrp")
 
     def spawn(self, role: str) -> None:
+        body = _run_check_child if role == "check" else _run_vrrp_child
+        what = "Healthcheck" if role == "check" else "VRRP"
         with _signals_held():
             pid = _fork(_CHILD_SIGNALS)
             if pid == 0:
-                _run_child(lambda: _run_vrrp_child(self.args), "VRRP child")
+                _run_child(lambda: body(self.args), f"{what} child")
             self.children[pid] = role
             self.started[role] = time.monotonic()
         # A TERM held during the fork has run _on_stop now, for this child too; one that
@@ -234,7 +338,7 @@ class Watchdog:
         if self.stopping:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-        log.info("Starting VRRP child process, pid=%d", pid)
+        log.info("Starting %s child process, pid=%d", what, pid)
 
     def _on_stop(self, signum: int, _frame: Any) -> None:
         self.stopping = True
@@ -247,24 +351,26 @@ class Watchdog:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
 
-    def run(self) -> int:
+    def run(self, roles: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         for sig in _FORWARDED:
             signal.signal(sig, self._forward)
-        self.spawn("vrrp")
-        delay = 0.0
+        for role in roles or ["vrrp"]:
+            self.spawn(role)
+        delays: dict[str, float] = {}
         while self.children:
             try:
                 pid, status = os.waitpid(-1, 0)
             except ChildProcessError:
                 break
-            role = self.children.pop(pid, None)
-            if role is None:
+            ended = self.children.pop(pid, None)
+            if ended is None:
                 continue
+            role = ended
             code = os.waitstatus_to_exitcode(status)
-            if role == "vrrp" and code != EXIT_CONFIG:
-                self.vrrp_ended = code
+            if code != EXIT_CONFIG:
+                self.ended[role] = code
             if self.stopping:
                 log.info("%s child process(%d) exited: %s", role.upper(), pid, _ending(code))
                 continue
@@ -273,7 +379,8 @@ class Watchdog:
             if not self.respawn or code == EXIT_CONFIG:
                 self.stopping = True
                 break
-            delay = 0.0 if lived > 30 else min(max(delay * 2, 0.5), 30.0)
+            delay = 0.0 if lived > 30 else min(max(delays.get(role, 0.0) * 2, 0.5), 30.0)
+            delays[role] = delay
             if delay:
                 log.info("Respawning %s child in %.1f s", role, delay)
                 deadline = time.monotonic() + delay
@@ -282,7 +389,7 @@ class Watchdog:
             if self.stopping:
                 break
             path = _opt(self.args, "use_file", DEFAULT_CONFIG)
-            usable = check_config(path, _opt(self.args, "config_id"))
+            usable = check_config(path, _opt(self.args, "config_id")) is not None
             if self.stopping:  # a TERM while the configuration was checked
                 break
             if not usable:
@@ -295,17 +402,24 @@ class Watchdog:
         return self.exit_code
 
     def release_if_unclean(self) -> None:
-        """The VRRP child ended without stopping cleanly: remove what it left behind."""
-        if self.vrrp_ended in (None, EXIT_OK):
-            return
-        release_vips = not bool(_opt(self.args, "dont_release_vrrp", False))
+        """A child ended without stopping cleanly: remove what it left behind."""
         path = _opt(self.args, "use_file", DEFAULT_CONFIG)
-        log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
-                    _ending(self.vrrp_ended),
-                    "addresses, routes, rules, VMACs and nftables table" if release_vips
-                    else "VMACs and nftables table (-V)", path)
-        if release_host(path, _opt(self.args, "config_id"), release_vips=release_vips):
-            log.info("Removed what the VRRP child left on the host")
+        config_id = _opt(self.args, "config_id")
+        vrrp = self.ended.get("vrrp")
+        if vrrp not in (None, EXIT_OK):
+            release_vips = not bool(_opt(self.args, "dont_release_vrrp", False))
+            log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
+                        _ending(vrrp),
+                        "addresses, routes, rules, VMACs and nftables table" if release_vips
+                        else "VMACs and nftables table (-V)", path)
+            if release_host(path, config_id, release_vips=release_vips):
+                log.info("Removed what the VRRP child left on the host")
+        check = self.ended.get("check")
+        if check not in (None, EXIT_OK) and not _opt(self.args, "dont_release_ipvs", False):
+            log.warning("Healthcheck child did not stop cleanly (%s): removing the "
+                        "load-balancer table of %s", _ending(check), path)
+            if release_table(path, config_id):
+                log.info("Removed the load-balancer table the healthcheck child left")
 
 
 def _ending(code: int) -> str:
@@ -334,11 +448,10 @@ def run_daemon(args: argparse.Namespace) -> int:
         if not console:
             print(f"pykeepalived: configuration file '{path}' not found", file=sys.stderr)
         return EXIT_CONFIG
-    if _opt(args, "check", False) and not _opt(args, "vrrp", False):
-        log.error("-C/--check: the health-checker subsystem is not available in this version")
-        return EXIT_FATAL
-    if not check_config(path, _opt(args, "config_id")):
+    configured = check_config(path, _opt(args, "config_id"))
+    if configured is None:
         return EXIT_CONFIG
+    roles = wanted_roles(args, configured)
     if not bool(_opt(args, "dont_fork", False)):
         _daemonize()
     pid_path = _opt(args, "pid", DEFAULT_PID)
@@ -349,6 +462,6 @@ def run_daemon(args: argparse.Namespace) -> int:
         return EXIT_FATAL
     log.info("Starting pykeepalived (config %s)", path)
     try:
-        return Watchdog(args).run()
+        return Watchdog(args).run(roles)
     finally:
         remove_pidfile(pid_path)

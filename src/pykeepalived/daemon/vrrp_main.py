@@ -441,9 +441,27 @@ class VrrpProcess:
     def states(self) -> dict[str, State]:
         return {name: rt.router.state for name, rt in self.instances.items()}
 
+    def status(self, _request: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The control socket's answer: every instance and sync group as it is now."""
+        instances = []
+        for name, rt in self.instances.items():
+            r = rt.router
+            instances.append({
+                "name": name, "state": r.state.value, "vrid": r.vrid,
+                "interface": rt.plan.ifname, "version": r.version,
+                "priority": r.base_priority, "effective_priority": r.priority,
+                "master": str(r.master_address) if r.master_address else None,
+                "master_priority": r.master_priority, "faults": sorted(r.faults),
+                "sync_group": rt.plan.sync_group, "vips_installed": rt.vips_installed,
+                "adverts_sent": r.stats.advert_sent, "adverts_received": r.stats.advert_rcvd,
+                "adverts_not_sent": rt.send_errors})
+        groups = [{"name": name, "state": g.state.value,
+                   "members": [r.name for r in g.routers]} for name, g in self.groups.items()]
+        return {"role": "vrrp", "instances": instances, "sync_groups": groups}
+
 
 async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | None = None,
-                   release_vips: bool = True) -> int:
+                   release_vips: bool = True, control: str | None = None) -> int:
     """Run the VRRP process until TERM/INT; HUP reloads, USR1/USR2 dump data and stats."""
     from pykeepalived.daemon import dumps
 
@@ -473,10 +491,20 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
         task.add_done_callback(reloads.discard)
 
     loop.add_signal_handler(signal.SIGHUP, on_hup)
-    async with busy:
-        await proc.start()
-    await stop.wait()
-    log.info("Stopping")
-    async with busy:
-        await proc.stop()
+    server = None
+    if control is not None:
+        from pykeepalived.control.server import ControlServer
+
+        server = ControlServer(control, proc.status)
+        await server.start()
+    try:
+        async with busy:
+            await proc.start()
+        await stop.wait()
+        log.info("Stopping")
+        async with busy:
+            await proc.stop()
+    finally:
+        if server is not None:
+            await server.close()
     return 0

@@ -15,7 +15,13 @@ from pykeepalived.check.health import (
     WeightChanged,
 )
 from pykeepalived.check.result import CheckResult
-from pykeepalived.config.model_lvs import MiscCheck, RealServer, TcpCheck, VirtualServer
+from pykeepalived.config.model_lvs import (
+    FileCheck,
+    MiscCheck,
+    RealServer,
+    TcpCheck,
+    VirtualServer,
+)
 from pykeepalived.lb.model import Destination
 
 VIP = IPv4Address("203.0.113.10")
@@ -192,13 +198,33 @@ def test_misc_dynamic_sets_the_weight() -> None:
         "198.51.100.1 weight 10->5"]
 
 
-def test_file_check_delta_adds_to_the_configured_weight_and_clamps() -> None:
-    c = core(vs(rs(1, weight=10)))
+def test_file_check_adds_to_the_configured_weight_and_clamps() -> None:
+    server = rs(1, weight=10, checkers=0)
+    server.checkers = [FileCheck(track_file="tf", delay_loop=6.0, retry=0,
+                                 delay_before_retry=1.0, warmup=0.0)]
+    c = core(vs(server))
     c.start(0.0)
     t = c.next_time() or 0.0
     [ck] = c.due(t)
-    c.result(ck, CheckResult(True, "value 3", weight_delta=-30), t)
+    c.result(ck, CheckResult(True, "value 3", weight=-30), t)
     assert pool(c) == [("198.51.100.1", 0)]  # 10 - 30 clamps to 0
+    [ck] = c.due(t + 6)
+    c.result(ck, CheckResult(True, "value 1", weight=5), t + 6)
+    assert pool(c) == [("198.51.100.1", 15)]
+
+
+def test_misc_dynamic_exit_zero_puts_the_configured_weight_back() -> None:
+    server = rs(1, weight=5, checkers=0)
+    server.checkers = [MiscCheck(misc_path="/bin/true", delay_loop=6.0, retry=0,
+                                 delay_before_retry=1.0, warmup=0.0, misc_dynamic=True)]
+    c = core(vs(server))
+    c.start(0.0)
+    t = c.next_time() or 0.0
+    [ck] = c.due(t)
+    c.result(ck, CheckResult(True, "exit 12", weight=10), t)
+    [ck] = c.due(t + 6)
+    c.result(ck, CheckResult(True, "exit 0"), t + 6)
+    assert pool(c) == [("198.51.100.1", 5)]
 
 
 def test_ha_suspend_holds_checks_and_rules_back() -> None:
@@ -225,3 +251,30 @@ def test_a_check_is_never_started_twice() -> None:
     t = c.next_time() or 0.0
     assert len(c.due(t)) == 1
     assert c.due(t + 100) == [] and c.next_time() is None  # still running
+
+
+def test_reload_keeps_the_state_of_what_did_not_change() -> None:
+    old = core(vs(rs(1, retry=0), rs(2, retry=0)))
+    old.start(0.0)
+    t = old.next_time() or 0.0
+    run(old, t, {"198.51.100.1": KO, "198.51.100.2": OK})
+    assert pool(old) == [("198.51.100.2", 1)]
+    changed = rs(2, retry=3)  # its checker changed: starts again, up (not alpha)
+    new = core(vs(rs(1, retry=0), changed, rs(3, alpha=True)))
+    events = new.adopt(old, t + 1)
+    assert words(events) == []
+    assert pool(new) == [("198.51.100.2", 1)]  # .1 stays out, .3 waits for its first check
+    by = {str(c.rs.address): c for c in new.checkers()}
+    assert by["198.51.100.1"].next_run == t + 6.0  # its schedule goes on
+    assert by["198.51.100.2"].next_run == t + 1 + 1.0  # a new checker: bootstrap again
+    assert not by["198.51.100.1"].is_up and by["198.51.100.1"].has_run
+
+
+def test_reload_of_a_new_virtual_server_reports_its_quorum_as_at_start() -> None:
+    old = core(vs(rs(1)))
+    old.start(0.0)
+    other = VirtualServer(address=IPv4Address("203.0.113.11"), port=80,
+                          real_servers=[rs(4, alpha=True)],
+                          sorry_server=(IPv4Address("198.51.100.99"), None))
+    new = core(vs(rs(1)), other)
+    assert words(new.adopt(old, 5.0)) == ["quorum DOWN init"]

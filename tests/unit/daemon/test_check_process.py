@@ -68,7 +68,7 @@ async def test_a_silent_server_holds_up_nothing_and_the_table_follows(tmp_path: 
     calls: list[tuple[str, float]] = []
     loop = asyncio.get_running_loop()
 
-    async def tcp(spec: Any, target: Target) -> CheckResult:
+    async def tcp(spec: Any, target: Target, context: Any = None) -> CheckResult:
         calls.append((str(target.address), loop.time()))
         if str(target.address) == "198.51.100.2":
             await asyncio.sleep(3600)  # accepts and never answers
@@ -99,7 +99,7 @@ async def test_lvs_fifo_lines_and_omega_free_stop(tmp_path: Path) -> None:
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     state = {"ok": True}
 
-    async def tcp(spec: Any, target: Target) -> CheckResult:
+    async def tcp(spec: Any, target: Target, context: Any = None) -> CheckResult:
         return CheckResult(state["ok"] or str(target.address) != "198.51.100.1", "x")
 
     backend = FakeBackend()
@@ -121,7 +121,7 @@ async def test_lvs_fifo_lines_and_omega_free_stop(tmp_path: Path) -> None:
 
 @run_async
 async def test_a_checker_that_raises_is_a_failed_check(tmp_path: Path) -> None:
-    async def broken(spec: Any, target: Target) -> CheckResult:
+    async def broken(spec: Any, target: Target, context: Any = None) -> CheckResult:
         raise RuntimeError("bug")
 
     backend = FakeBackend()
@@ -135,3 +135,36 @@ async def test_a_checker_that_raises_is_a_failed_check(tmp_path: Path) -> None:
     finally:
         await proc.stop()
     assert not backend.cleared  # -I: the table stays
+
+
+@run_async
+async def test_reload_keeps_unchanged_servers_and_adds_new_ones(tmp_path: Path) -> None:
+    async def tcp(spec: Any, target: Target, context: Any = None) -> CheckResult:
+        return CheckResult(str(target.address) != "198.51.100.1", "x")
+
+    backend = FakeBackend()
+    first = config(tmp_path)
+    proc = CheckerProcess(first, backend, {"TCP_CHECK": tcp}, bootstrap=0.05)
+    await proc.start()
+    try:
+        assert await wait_until(lambda: backend.pool() == [("198.51.100.2", 1)], 3.0)
+        applied = len(backend.tables)
+        text = (tmp_path / "keepalived.conf").read_text().replace(
+            "real_server 198.51.100.2 80 {",
+            "real_server 198.51.100.3 80 {\n weight 2\n}\n    real_server 198.51.100.2 80 {")
+        proc.apply_config(load(tmp_path / "second", text).config)
+        assert await wait_until(lambda: len(backend.tables) > applied, 3.0)
+        # .1 stays out (no instant re-add of a failed server), .3 (no checker) joins
+        assert backend.pool() == [("198.51.100.3", 2), ("198.51.100.2", 1)]
+    finally:
+        await proc.stop()
+
+
+def test_lb_backend_keyword_chooses_the_backend(tmp_path: Path) -> None:
+    from pykeepalived.daemon.check_main import backend_for
+
+    text = "global_defs {\n lb_backend nftables\n}\n"
+    assert backend_for(load(tmp_path, text).config).name == "nftables"
+    bad = load(tmp_path / "bad", "global_defs {\n lb_backend dpdk\n}\n")
+    assert any("lb_backend dpdk" in d.message for d in bad.diagnostics)
+    assert bad.config.global_defs.lb_backend == "auto"  # the default stays
