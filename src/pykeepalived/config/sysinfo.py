@@ -15,8 +15,10 @@ import socket
 import stat
 from dataclasses import dataclass, field
 
-ARPHRD_ETHER = 1
-ARPHRD_LOOPBACK = 772
+from pykeepalived.net import interfaces as netif
+
+ARPHRD_ETHER = netif.ARPHRD_ETHER
+ARPHRD_LOOPBACK = netif.ARPHRD_LOOPBACK
 
 
 @dataclass
@@ -33,15 +35,9 @@ class SystemInfo:
 
     @classmethod
     def probe(cls) -> SystemInfo:
-        """The interfaces of the current network namespace (as ``ip link`` lists them)."""
-        interfaces: dict[str, int] = {}
-        try:
-            names = [name for _idx, name in socket.if_nameindex()]
-        except OSError:
-            names = []
-        for name in names:
-            interfaces[name] = _arphrd(name)
-        return cls(interfaces)
+        """The interfaces of the current network namespace (as ``ip link`` lists them); the
+        facts come from :mod:`pykeepalived.net.interfaces`, as the daemon's do."""
+        return cls({name: netif.arphrd(name) for name in netif.names()})
 
     @classmethod
     def fake(cls, interfaces: list[str] | dict[str, int], *, users: set[str] | None = None,
@@ -59,7 +55,7 @@ class SystemInfo:
     def has_address(self, name: str, family: int) -> bool:
         """Whether ``name`` has an address keepalived could send adverts from."""
         if self.addresses is None:
-            self.addresses = _probe_addresses(list(self.interfaces))
+            self.addresses = netif.address_families(list(self.interfaces))
         return family in self.addresses.get(name, set())
 
     def resolves(self, name: str) -> bool:
@@ -73,24 +69,12 @@ class SystemInfo:
             return False
 
     def route_tables(self) -> set[str]:
-        """Routing table names: the built-in ones and /etc/iproute2/rt_tables(.d)."""
+        """Routing table names: the built-in ones and /etc/iproute2/rt_tables(.d), as the
+        daemon resolves them (:func:`pykeepalived.net.routes.route_table_ids`)."""
         if self._tables is None:
-            names = {"default", "main", "local", "unspec"}
-            files = ["/etc/iproute2/rt_tables", "/usr/share/iproute2/rt_tables"]
-            for d in ("/etc/iproute2/rt_tables.d", "/usr/share/iproute2/rt_tables.d"):
-                if os.path.isdir(d):
-                    files.extend(os.path.join(d, f) for f in sorted(os.listdir(d))
-                                 if f.endswith(".conf"))
-            for path in files:
-                try:
-                    with open(path) as f:
-                        for line in f:
-                            parts = line.split("#", 1)[0].split()
-                            if len(parts) >= 2:
-                                names.add(parts[1])
-                except OSError:
-                    continue
-            self._tables = names
+            from pykeepalived.net.routes import route_table_ids
+
+            self._tables = set(route_table_ids())
         return self._tables
 
     def is_loopback(self, name: str) -> bool:
@@ -158,45 +142,9 @@ def is_script(status: str) -> bool:
     return status in ("script", "notexec")
 
 
-def _arphrd(name: str) -> int:
-    try:
-        with open(f"/sys/class/net/{name}/type") as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return ARPHRD_LOOPBACK if name == "lo" else ARPHRD_ETHER
-
-
 def _which(name: str) -> str | None:
     for d in os.environ.get("PATH", "/usr/bin:/bin").split(":"):
         candidate = os.path.join(d or ".", name)
         if os.path.isfile(candidate):
             return candidate
     return None
-
-
-def _probe_addresses(names: list[str]) -> dict[str, set[int]]:
-    """IPv4 (SIOCGIFADDR) and IPv6 (/proc/net/if_inet6) presence per interface."""
-    import fcntl
-    import struct
-
-    found: dict[str, set[int]] = {n: set() for n in names}
-    try:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    except OSError:
-        return found
-    with sock:
-        for name in names:
-            try:
-                fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
-            except OSError:
-                continue
-            found[name].add(4)
-    try:
-        with open("/proc/net/if_inet6") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 6 and parts[5] in found:
-                    found[parts[5]].add(6)
-    except OSError:
-        pass
-    return found

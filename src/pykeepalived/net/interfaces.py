@@ -55,6 +55,45 @@ def exists(name: str) -> bool:
     return ifindex(name) is not None
 
 
+def names() -> list[str]:
+    """Every interface of this network namespace, as ``ip link`` lists them."""
+    try:
+        return [name for _index, name in socket.if_nameindex()]
+    except OSError:
+        return []
+
+
+ARPHRD_ETHER = 1
+ARPHRD_LOOPBACK = 772
+
+
+def arphrd(name: str) -> int:
+    """The interface's hardware type (ARPHRD_*), read from sysfs."""
+    try:
+        with open(f"/sys/class/net/{name}/type") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return ARPHRD_LOOPBACK if name == "lo" else ARPHRD_ETHER
+
+
+def address_families(ifnames: list[str]) -> dict[str, set[int]]:
+    """Which address families (4, 6) each interface has an address of: IPv4 from its
+    primary address (SIOCGIFADDR), IPv6 from /proc/net/if_inet6."""
+    found: dict[str, set[int]] = {name: set() for name in ifnames}
+    for name in ifnames:
+        if _ioctl(name, SIOCGIFADDR) is not None:
+            found[name].add(4)
+    try:
+        with open("/proc/net/if_inet6") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6 and parts[5] in found:
+                    found[parts[5]].add(6)
+    except OSError:
+        pass
+    return found
+
+
 def link_flags(ifname: str) -> int | None:
     """The IFF_* flags of the interface (netdevice(7) SIOCGIFFLAGS), or None."""
     raw = _ioctl(ifname, SIOCGIFFLAGS)
