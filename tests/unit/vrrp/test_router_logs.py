@@ -196,6 +196,7 @@ def test_drop_lines(lines: pytest.LogCaptureFixture, options: dict[str, object],
                     sent: dict[str, object], rx: dict[str, object], line: str) -> None:
     r = started_backup(0.0, **options)
     lines.clear()
+    rx = dict(rx)  # the parameters are shared between runs: leave them as they are
     source = rx.pop("source", PEER_HIGH)
     assert isinstance(source, IPv4Address | IPv6Address)
     r.receive_advert(advert(150, **sent), source, 1.0, **rx)  # type: ignore[arg-type]
