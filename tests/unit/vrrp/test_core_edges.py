@@ -11,7 +11,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 
 import pytest
 
-from pykeepalived.vrrp.actions import GroupStateChange, State
+from pykeepalived.vrrp.actions import GroupStateChange, State, StateChange
 from pykeepalived.vrrp.options import vip_address
 from pykeepalived.vrrp.stats import DropLog
 from pykeepalived.vrrp.sync_group import Emitted, SyncGroup
@@ -69,6 +69,16 @@ def test_member_added_to_a_master_group_on_reload() -> None:
     out = g2.start(10.0)
     assert plain.state is State.BACKUP and g2.state is State.MASTER
     assert not any(isinstance(c, GroupStateChange) for _r, c in out)
+
+
+def test_faulty_member_at_start_pulls_the_others_for_startup() -> None:
+    a = router(name="VI_A")
+    b = router(name="VI_B", vrid=52, vips=("192.0.2.101/24",))
+    a.set_fault("socket", "cannot send", 0.0)
+    out = SyncGroup("G1", [a, b]).start(0.0)
+    pulled = [c for r, c in out if r is b and isinstance(c, StateChange)]
+    assert [(c.old, c.new, c.reason) for c in pulled] == [
+        (State.INIT, State.BACKUP, "startup"), (State.BACKUP, State.FAULT, "startup")]
 
 
 def test_group_passes_ttl_and_ah_to_the_member() -> None:

@@ -114,17 +114,20 @@ def test_counters_count() -> None:
     r.shutdown(30.0)
     r2 = started_master(0.0)
     r2.set_fault("link", "link", 1.0)
-    assert r.stats.pri_zero_sent == 1 and r2.stats.pri_zero_sent == 1
+    r2.clear_fault("link", 2.0)
+    r2.handle_timer(r2.get_timer() or 0.0)
+    r2.shutdown(10.0)
+    assert r.stats.pri_zero_sent == 1 and r2.stats.pri_zero_sent == 2
     assert r.stats.advert_sent == 4  # 3 on becoming MASTER, 1 priority 0
 
 
 def test_primary_address_decides_equal_priority() -> None:
     """RFC 5798 6.4.3: on equal priority the higher primary address wins; the driver can
     change ours (set_primary_address) when the interface's address changes."""
-    r = started_master(0.0)
-    r.set_primary_address(IPv4Address("192.0.2.200"))
+    r = started_master(0.0, primary_address=IPv4Address("192.0.2.200"))
+    r.set_primary_address(ME)  # 192.0.2.2: now below the peer's 192.0.2.3
     r.receive_advert(advert(100), PEER_HIGH, 10.0)
-    assert r.state is State.MASTER
+    assert r.state is State.BACKUP
 
 
 def test_no_primary_address_is_our_own_address() -> None:
@@ -261,6 +264,12 @@ def test_wantstate_follows_faults_and_group_events() -> None:
     resumed = router()
     resumed.start(0.0, resume_master=True)
     assert resumed.state is State.MASTER and resumed.wantstate is State.MASTER
+    resumed.receive_advert(advert(150), PEER_HIGH, 1.0)
+    assert resumed.state is State.BACKUP and resumed.wantstate is State.BACKUP
+    faulty = router()
+    faulty.set_fault("link", "link", 0.0)
+    faulty.start(0.0)
+    assert faulty.wantstate is State.FAULT
 
 
 def test_repeated_drops_are_rate_limited_per_reason(caplog: pytest.LogCaptureFixture) -> None:
@@ -270,8 +279,13 @@ def test_repeated_drops_are_rate_limited_per_reason(caplog: pytest.LogCaptureFix
     for t in (1.0, 2.0):
         r.receive_advert(advert(150, addresses=other), PEER_HIGH, t)
         r.receive_advert(advert(150, vrid=9), PEER_HIGH, t)
-    assert len(caplog.records) == 2
-    assert r.stats.addr_list_err == 2 and r.stats.vrid_err == 2
+        r.receive_advert(advert(150, addresses=()), PEER_HIGH, t)
+    assert len(caplog.records) == 3
+    assert r.stats.addr_list_err == 4 and r.stats.vrid_err == 2
+    ah = started_backup(0.0, auth_type="AH", auth_pass="k")
+    for t in (1.0, 2.0, 3.0):
+        ah.receive_advert(advert(150, auth_type=2), PEER_HIGH, t, ah_seq=5)
+    assert len(caplog.records) == 4 and ah.stats.auth_failure == 2
 
 
 # --- AH sequence numbers (keepalived vrrp_ipsecah) ---------------------------------------------
@@ -285,6 +299,11 @@ def test_master_answering_lower_ah_advert_syncs_its_sequence() -> None:
     assert [a.ah_seq for a in sent(acts)] == [42]
     assert [a for a in acts if isinstance(a, LowerPriorityReceived)] == [
         LowerPriorityReceived(PEER_HIGH, 50)]
+    # the synced counter is not a cycled one: the next MASTER continues from it
+    r.set_fault("link", "link", 20.0)
+    r.clear_fault("link", 21.0)
+    r.handle_timer(r.get_timer() or 0.0)
+    assert [a.ah_seq for a in sent(r.actions())] == [43, 44]
 
 
 def test_ah_counter_stops_at_its_limit() -> None:

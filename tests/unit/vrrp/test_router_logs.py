@@ -216,11 +216,11 @@ def test_v3_interval_mismatch_is_logged_not_dropped(lines: pytest.LogCaptureFixt
     """RFC 5798 6.4.2: a v3 backup adopts the master's interval; keepalived only logs the
     difference, under its own rate limit."""
     r = started_backup(0.0, version=3)
-    r.receive_advert(advert(150, version=3, interval=0.5), PEER_HIGH, 1.0)
-    r.receive_advert(advert(150, version=3, interval=0.5), PEER_HIGH, 2.0)
+    r.receive_advert(advert(150, version=3, interval=2.0), PEER_HIGH, 1.0)
+    r.receive_advert(advert(150, version=3, interval=2.0), PEER_HIGH, 2.0)
     assert logged(lines) == ["(VI_1) advertisement interval mismatch ours = 100 centi-sec "
-                             "rcv'd=50 centi-sec"]
-    assert r.stats.advert_rcvd == 2 and r.master_adver_int == 0.5
+                             "rcv'd=200 centi-sec"]
+    assert r.stats.advert_rcvd == 2 and r.master_adver_int == 2.0
     # its rate limit is its own: a v2-style interval drop would still be logged
     r.receive_advert(advert(150, version=3, vrid=9), PEER_HIGH, 3.0)
     assert logged(lines)[-1] == "(VI_1) advert for VRID 9 from 192.0.2.3, ours is 51"
