@@ -156,8 +156,10 @@ def test_bad_servers_fail_within_the_timeout(net: CheckerLab, kind: str,
     assert not result.ok
     if detail is not None:
         assert result.detail == detail.replace("in 30", "in the 30")
-    else:  # the reset may come before the connect is seen to complete, or after
-        assert result.detail.startswith("connection reset by the server") \
+    else:  # the reset may come before the connect is seen to complete, or after; on a
+        # loaded machine it may even come before the request is written (EPIPE)
+        assert result.detail.startswith(("connection reset by the server",
+                                         "connection closed by the server")) \
             and result.detail.endswith("(url /)"), result.detail
         return
     tcp = net.run(check_tcp(TcpCheck(), target(RS4, port, timeout=1.0)), limit=3.0)
