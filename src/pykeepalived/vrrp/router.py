@@ -64,7 +64,7 @@ class VirtualRouter:
         if self.family == 6 and self.version == 2:
             self.log.warning("(%s) VRRPv2 is IPv4 only; using version 3", self.name)
             self.version = 3
-        self.vips = tuple(vip_address(v) for v in config.vips)
+        self.vips = tuple(packet.shared_address(vip_address(v)) for v in config.vips)
         self._vip_set = frozenset(self.vips)
         if self.version == 2:
             self.adver_int = float(max(1, min(255, round(config.advert_int))))
