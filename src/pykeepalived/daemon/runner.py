@@ -190,10 +190,28 @@ def _daemonize() -> None:
         os.dup2(devnull, fd)
 
 
+def _import_asyncio_without_tls() -> None:
+    """Import asyncio without letting it load ``ssl``.
+
+    asyncio imports ``ssl`` (and with it libssl) only to offer TLS transports, and treats a
+    missing ``ssl`` as "no TLS". The VRRP process speaks no TLS: keeping ``ssl`` out saves
+    0.9 MiB in it. The block lasts only for this import, so code that imports ``ssl`` itself
+    later still gets it.
+    """
+    if "asyncio" in sys.modules or "ssl" in sys.modules:
+        return
+    sys.modules["ssl"] = None  # type: ignore[assignment]  # an import of it fails now
+    try:
+        import asyncio  # noqa: F401
+    finally:
+        del sys.modules["ssl"]
+
+
 def _run_vrrp_child(args: argparse.Namespace) -> int:
     """Body of the VRRP child process: load the configuration (checked just before by the
     parent), then run every vrrp_instance until TERM."""
-    import asyncio  # here, not at the top: the parent never runs an event loop
+    _import_asyncio_without_tls()  # here, not at the top: the parent never runs a loop
+    import asyncio
 
     set_role("pykeepalived_vrrp")
     # Signals are as _CHILD_SIGNALS sets them (at the fork) until the loop takes them over.
