@@ -55,7 +55,10 @@ RCVBUF = 1 << 20  # room for ~1,000 queued adverts (an skb costs about 1 KiB of 
 SO_TIMESTAMPNS = 35  # <asm-generic/socket.h>; SCM_TIMESTAMPNS has the same value
 _TIMESPEC = struct.Struct("=qq")
 _MAX_DRAIN = 64  # datagrams read per readiness callback, so one busy socket cannot starve others
-_BUFSIZE = 65535
+# The largest valid VRRP datagram: IPv4 header with options (60) + AH (24) + VRRPv2 with 255
+# addresses (1,036), or VRRPv3 over IPv6 with 255 addresses (4,088). A longer one arrives
+# truncated and is dropped as malformed, as it would be anyway.
+_BUFSIZE = 8192
 _IN6_PKTINFO = struct.Struct("=16sI")
 _MAX_NAMES = 256  # destination addresses remembered as text (the groups and our addresses)
 
