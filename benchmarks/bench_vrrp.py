@@ -315,6 +315,22 @@ def vips_run(kind: str, tmp: Path) -> float | None:
         return max(stamps) - first_advert
 
 
+def bare_interpreter_pss(*flags: str) -> float | None:
+    """PSS in MiB of an idle ``python3 [flags]`` here: the floor under each Python process
+    (site-packages .pth hooks of this machine included, unless ``-S``)."""
+    proc = subprocess.Popen([sys.executable, *flags, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(1.0)
+        with open(f"/proc/{proc.pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+        return None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def interleaved(figures: list[Figure], trials: int, tmp: Path, what: str,
                 once: Callable[[str, Path], dict[str, float] | None],
                 keys: list[str]) -> None:
@@ -364,6 +380,7 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
     only = set(args.only or ["takeover", "cpu", "vips"])
+    load_before = os.getloadavg()
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="bench-vrrp-") as tmpdir:
         tmp = Path(tmpdir)
@@ -391,6 +408,12 @@ def main() -> int:
             interleaved([vips], args.runs, tmp, "vips", lambda kind, d: _ms(vips_run(kind, d)),
                         ["t"])
     print_table(figures, args.markdown)
+    if "cpu" in only:
+        bare, no_site = bare_interpreter_pss(), bare_interpreter_pss("-S")
+        print(f"for scale: an idle python3 here has a PSS of {bare or 0:.1f} MiB "
+              f"({no_site or 0:.1f} MiB with -S, without site-packages' .pth hooks)")
+    print(f"load average: {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after "
+          f"({os.cpu_count()} CPUs)")
     if "takeover" in only:
         for kind in KINDS:
             med = figures[0].median(kind)
