@@ -1,22 +1,33 @@
 """VRRP side by side with Debian's keepalived, in one run, as ratios.
 
-Three measurements, each made for a keepalived pair and a pykeepalived pair on the same lab:
+Every figure is measured for a keepalived pair and a pykeepalived pair on labs of the same
+shape, with the two daemons' trials interleaved (keepalived, pykeepalived, keepalived, ...),
+so that a change of machine load during the run hits both. Each figure is printed with the
+spread of its trials (min / median / max), the number of trials that gave a value and the
+number that failed; the ratio is pykeepalived's median over keepalived's.
 
-1. takeover: VRRPv3, advert_int 0.1, backup priority 100; the master's switch port is cut and the
-   takeover time is the backup's first advert minus the master's last one (tcpdump timestamps in the
-   switch namespace). The protocol says 3 x 0.1 + (256 - 100) x 0.1 / 256 = 360.9 ms.
-2. cpu: 1,000 instances (4 interfaces x 250 VRIDs, advert_int 1) on a master and a backup; the CPU
-   time of the master's and the backup's VRRP process over a window, as % of one core, and the
-   master's memory (PSS of the parent and the VRRP child).
-3. vips: one node with 1,000 instances and no peer; the time from the first VIP added to the last
-   (``ip -ts monitor address`` in the node), i.e. how fast it brings 1,000 VIPs up.
+1. takeover (median of ``--trials``): VRRPv3, advert_int 0.1, backup priority 100; the
+   master's switch port is cut and the takeover time is the backup's first advert minus the
+   master's last one (tcpdump timestamps in the switch namespace). The protocol says
+   3 x 0.1 + (256 - 100) x 0.1 / 256 = 360.9 ms.
+2. cpu (median of ``--runs``): 1,000 instances (4 interfaces x 250 VRIDs, advert_int 1) on a
+   master and a backup; the CPU time of the master's and the backup's VRRP process over
+   ``--window`` seconds, as % of one core, and memory: the PSS (shared pages split between
+   the processes sharing them, /proc/PID/smaps_rollup) of the master's parent and VRRP
+   process, apart and summed.
+3. vips (median of ``--runs``): one node with 1,000 instances and no peer; from its first
+   Master_Down_Timer expiry (its first advert on the wire, tcpdump in the switch namespace)
+   to its LAST VIP up (``ip -ts monitor address`` in the node): how long until all 1,000
+   VIPs are served once the node has decided to be master.
 
-Run as root: ``python3 benchmarks/bench_vrrp.py [--trials 5] [--window 20]``.
+Run as root: ``python3 benchmarks/bench_vrrp.py [--trials 7] [--runs 3] [--window 20]
+[--only takeover|cpu|vips] [--markdown]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import re
 import signal
@@ -26,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -38,6 +50,48 @@ from pykeepalived.demo.lab import Host, Lab, wait_for
 Starter = Callable[[Host, Path, Path], Daemon]
 KINDS: dict[str, Starter] = {"keepalived": start_keepalived, "pykeepalived": start_pykeepalived}
 PROTOCOL_TAKEOVER = 3 * 0.1 + (256 - 100) * 0.1 / 256
+INSTANCES = 1000
+
+
+@dataclass
+class Figure:
+    """One measured quantity: the values each daemon's trials gave, and how many failed."""
+
+    name: str
+    unit: str
+    fmt: str = "{:.1f}"
+    values: dict[str, list[float]] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, value: float | None) -> None:
+        if value is None:
+            self.failed[kind] = self.failed.get(kind, 0) + 1
+        else:
+            self.values.setdefault(kind, []).append(value)
+
+    def median(self, kind: str) -> float | None:
+        vals = self.values.get(kind)
+        return statistics.median(vals) if vals else None
+
+    def spread(self, kind: str) -> str:
+        """``median (min-max)`` of the trials that gave a value."""
+        vals = self.values.get(kind)
+        if not vals:
+            return "-"
+        med = self.fmt.format(statistics.median(vals))
+        if len(vals) == 1:
+            return med
+        return f"{med} ({self.fmt.format(min(vals))}-{self.fmt.format(max(vals))})"
+
+    def trials(self, kind: str) -> str:
+        """``n ok / failed`` for the table."""
+        return f"{len(self.values.get(kind, []))}/{self.failed.get(kind, 0)}"
+
+    def ratio(self) -> str:
+        ka, py = self.median("keepalived"), self.median("pykeepalived")
+        if ka is None or py is None or ka == 0:
+            return "-"
+        return f"{py / ka:.2f}"
 
 
 def conf_one(prio: int) -> str:
@@ -87,21 +141,42 @@ def vip_count(host: Host) -> int:
     return sum(1 for line in out.splitlines() if " 198.51.100." in line)
 
 
+_ADVERT = re.compile(r"(\d+\.\d+) .*?IP (\d+\.\d+\.\d+\.\d+) > 224\.0\.0\.18")
+
+
 def advert_times(capture: str) -> list[tuple[float, str]]:
+    """(timestamp, source) of every IPv4 advert in ``tcpdump -tt -n`` output."""
     out = []
     for line in capture.splitlines():
-        m = re.match(r"(\d+\.\d+) IP (\S+) > 224\.0\.0\.18", line)
+        m = _ADVERT.match(line)
         if m:
             out.append((float(m.group(1)), m.group(2)))
     return out
+
+
+def run_dir(tmp: Path, what: str, trial: int, kind: str) -> Path:
+    """A fresh directory per trial: no pid file of an earlier daemon is ever seen again."""
+    path = tmp / f"{what}-{trial}-{kind}"
+    path.mkdir()
+    return path
+
+
+def stop_capture(proc: subprocess.Popen[bytes]) -> str:
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate(timeout=5)
+    return (out or b"").decode(errors="replace")
 
 
 def takeover_once(kind: str, tmp: Path) -> float | None:
     with Lab() as lab:
         r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
         r2 = lab.add_host("r2", [["192.0.2.2/24"]], ipv6=False)
-        c1 = tmp / f"{kind}-r1.conf"
-        c2 = tmp / f"{kind}-r2.conf"
+        c1 = tmp / "r1.conf"
+        c2 = tmp / "r2.conf"
         c1.write_text(conf_one(150))
         c2.write_text(conf_one(100))
         d1 = KINDS[kind](r1, c1, tmp)
@@ -116,130 +191,239 @@ def takeover_once(kind: str, tmp: Path) -> float | None:
             wait_for(lambda: r2.has_address("192.0.2.10"), 5)
             time.sleep(0.5)
         finally:
-            dump.send_signal(signal.SIGINT)
-            out, _ = dump.communicate(timeout=10)
+            out = stop_capture(dump)
             d1.stop()
             d2.stop()
-        adverts = advert_times(out.decode())
+        adverts = advert_times(out)
         last_r1 = max((t for t, s in adverts if s == "192.0.2.1"), default=None)
-        first_r2 = min((t for t, s in adverts if s == "192.0.2.2" and last_r1 and t > last_r1),
+        if last_r1 is None:
+            return None
+        first_r2 = min((t for t, s in adverts if s == "192.0.2.2" and t > last_r1),
                        default=None)
-        if last_r1 is None or first_r2 is None:
+        if first_r2 is None:
             return None
         return first_r2 - last_r1
 
 
+def _pid(pid_file: Path) -> int:
+    return int(pid_file.read_text().split()[0])
+
+
 def cpu_seconds(host: Host, pid_file: Path) -> float:
-    pid = int(pid_file.read_text().split()[0])
+    pid = _pid(pid_file)
     fields = host.run("cat", f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def pss_kib(host: Host, pid_file: Path) -> int:
+def pss_kib(host: Host, pid_file: Path) -> int | None:
     """Proportional set size (shared pages split between sharers) of one process, in KiB."""
-    pid = int(pid_file.read_text().split()[0])
+    pid = _pid(pid_file)
     for line in host.run("cat", f"/proc/{pid}/smaps_rollup").splitlines():
         if line.startswith("Pss:"):
             return int(line.split()[1])
-    return 0
+    return None
 
 
-def cpu_run(kind: str, tmp: Path, window: float) -> tuple[float, float, float] | None:
+CpuResult = dict[str, float]
+
+
+def cpu_run(kind: str, tmp: Path, window: float) -> CpuResult | None:
+    """One master and one backup with 1,000 instances each: CPU over ``window``, memory."""
     with Lab(segments=4) as lab:
         r1 = lab.add_host("r1", host_addresses(1), ipv6=False)
         r2 = lab.add_host("r2", host_addresses(2), ipv6=False)
-        c1 = tmp / f"{kind}-m1.conf"
-        c2 = tmp / f"{kind}-m2.conf"
+        c1 = tmp / "m1.conf"
+        c2 = tmp / "m2.conf"
         c1.write_text(conf_many(150))
         c2.write_text(conf_many(100))
         d1 = KINDS[kind](r1, c1, tmp)
         d2 = KINDS[kind](r2, c2, tmp)
         try:
-            ok = wait_for(lambda: vip_count(r1) >= 1000, 60, 0.5)
-            if not ok:
+            if not wait_for(lambda: vip_count(r1) >= INSTANCES, 60, 0.5):
                 return None
             time.sleep(5)
+            if d1.proc.poll() is not None or d2.proc.poll() is not None:
+                return None
             p1 = d1.log_path.parent / "vrrp.pid"
             p2 = d2.log_path.parent / "vrrp.pid"
             a1, a2 = cpu_seconds(r1, p1), cpu_seconds(r2, p2)
             time.sleep(window)
             b1, b2 = cpu_seconds(r1, p1), cpu_seconds(r2, p2)
-            # memory of the master: parent (watchdog) plus VRRP child
-            mem = pss_kib(r1, p1) + pss_kib(r1, d1.log_path.parent / "ka.pid")
-            return (b1 - a1) / window * 100, (b2 - a2) / window * 100, mem / 1024
+            if vip_count(r1) < INSTANCES or vip_count(r2) > 0:
+                return None  # an election went wrong meanwhile: not the steady state
+            parent = pss_kib(r1, d1.log_path.parent / "ka.pid")
+            child = pss_kib(r1, p1)
+            if parent is None or child is None:
+                return None
+            return {"master_cpu": (b1 - a1) / window * 100,
+                    "backup_cpu": (b2 - a2) / window * 100,
+                    "mem": (parent + child) / 1024, "mem_parent": parent / 1024,
+                    "mem_child": child / 1024}
         finally:
             d1.stop(30)
             d2.stop(30)
 
 
+def _monitor_stamp(line: str) -> float | None:
+    """The wall-clock time ``ip -ts monitor`` put in front of ``line`` (local time)."""
+    m = re.match(r"\[(\d+-\d+-\d+T\d+:\d+:\d+\.\d+)", line)
+    if m is None:
+        return None
+    return datetime.datetime.fromisoformat(m.group(1)).timestamp()
+
+
 def vips_run(kind: str, tmp: Path) -> float | None:
+    """Seconds from the node's first advert (its first Master_Down expiry) to its last VIP."""
     with Lab(segments=4) as lab:
         r1 = lab.add_host("r1", host_addresses(1), ipv6=False)
-        c1 = tmp / f"{kind}-v1.conf"
+        c1 = tmp / "v1.conf"
         c1.write_text(conf_many(150))
-        mon_path = tmp / f"{kind}-monitor.txt"
+        mon_path = tmp / "monitor.txt"
         mon_file = open(mon_path, "wb")  # noqa: SIM115 (a pipe would fill and stall ip monitor)
         mon = r1.popen("stdbuf", "-oL", "ip", "-ts", "monitor", "address", stdout=mon_file,
                        stderr=subprocess.DEVNULL)
+        cap_path = tmp / "adverts.txt"
+        cap_file = open(cap_path, "wb")  # noqa: SIM115 (as above: 1,000 adverts a second)
+        dump = lab.switch.popen("tcpdump", "-i", "any", "-n", "-tt", "-l", "ip proto 112",
+                                stdout=cap_file, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # both listening before the daemon starts
         d1 = KINDS[kind](r1, c1, tmp)
         try:
-            wait_for(lambda: vip_count(r1) >= 1000, 60, 0.2)
+            up = wait_for(lambda: vip_count(r1) >= INSTANCES, 60, 0.2)
             time.sleep(0.5)
         finally:
-            mon.send_signal(signal.SIGINT)
-            mon.wait(timeout=10)
+            for proc in (mon, dump):
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)
             mon_file.close()
+            cap_file.close()
             d1.stop(30)
-        stamps = []
-        for line in mon_path.read_text().splitlines():
-            m = re.match(r"\[(\d+-\d+-\d+)T(\d+):(\d+):(\d+\.\d+)", line)
-            if m and "Deleted" not in line and " 198.51.100." in line:
-                stamps.append(int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4)))
-        if len(stamps) < 1000:
+        if not up:
             return None
-        return max(stamps) - min(stamps)
+        first_advert = min((t for t, _src in advert_times(cap_path.read_text(errors="replace"))),
+                           default=None)
+        stamps = [s for line in mon_path.read_text(errors="replace").splitlines()
+                  if "Deleted" not in line and " 198.51.100." in line
+                  and (s := _monitor_stamp(line)) is not None]
+        if first_advert is None or len(stamps) < INSTANCES:
+            return None
+        return max(stamps) - first_advert
+
+
+def bare_interpreter_pss(*flags: str) -> float | None:
+    """PSS in MiB of an idle ``python3 [flags]`` here: the floor under each Python process
+    (site-packages .pth hooks of this machine included, unless ``-S``)."""
+    proc = subprocess.Popen([sys.executable, *flags, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(1.0)
+        with open(f"/proc/{proc.pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+        return None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def interleaved(figures: list[Figure], trials: int, tmp: Path, what: str,
+                once: Callable[[str, Path], dict[str, float] | None],
+                keys: list[str]) -> None:
+    """``trials`` rounds of keepalived then pykeepalived; each result goes to its figures."""
+    for trial in range(trials):
+        for kind in KINDS:
+            started = time.monotonic()
+            try:
+                res = once(kind, run_dir(tmp, what, trial, kind))
+            except Exception as exc:  # a failed trial is counted, and the run goes on
+                print(f"  {what} {kind} trial {trial + 1}: failed: {exc!r}", file=sys.stderr)
+                res = None
+            for fig, key in zip(figures, keys, strict=True):
+                fig.add(kind, None if res is None else res[key])
+            shown = "failed" if res is None else ", ".join(
+                f"{k}={v:.4g}" for k, v in res.items())
+            print(f"  {what} {kind} trial {trial + 1}/{trials}: {shown} "
+                  f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+
+
+def print_table(figures: list[Figure], markdown: bool) -> None:
+    if markdown:
+        print("| measure | keepalived | pykeepalived | ratio | trials ok/failed (ka, py) |")
+        print("| --- | ---: | ---: | ---: | --- |")
+        for f in figures:
+            print(f"| {f.name} | {f.spread('keepalived')} {f.unit} | "
+                  f"{f.spread('pykeepalived')} {f.unit} | {f.ratio()} | "
+                  f"{f.trials('keepalived')}, {f.trials('pykeepalived')} |")
+        return
+    print(f"{'measure':<46}{'keepalived':>24}{'pykeepalived':>24}{'ratio':>7}"
+          f"{'ok/failed':>14}")
+    for f in figures:
+        print(f"{f.name:<46}{f.spread('keepalived') + ' ' + f.unit:>24}"
+              f"{f.spread('pykeepalived') + ' ' + f.unit:>24}{f.ratio():>7}"
+              f"{f.trials('keepalived') + ' ' + f.trials('pykeepalived'):>14}")
+    print("values: median (min-max) of the trials that gave one; ratio: pykeepalived's "
+          "median / keepalived's")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--trials", type=int, default=5)
-    parser.add_argument("--window", type=float, default=20.0)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--trials", type=int, default=7, help="takeover trials per daemon")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="cpu/memory and VIP runs per daemon (at least 3 for a median)")
+    parser.add_argument("--window", type=float, default=20.0, help="CPU window, seconds")
     parser.add_argument("--only", choices=["takeover", "cpu", "vips"], action="append")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
     only = set(args.only or ["takeover", "cpu", "vips"])
-    results: dict[str, dict[str, str]] = {}
+    load_before = os.getloadavg()
+    figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="bench-vrrp-") as tmpdir:
         tmp = Path(tmpdir)
         if "takeover" in only:
-            for kind in KINDS:
-                times = [t for t in (takeover_once(kind, tmp) for _ in range(args.trials)) if t]
-                med = statistics.median(times) if times else float("nan")
-                results.setdefault("takeover ms (median)", {})[kind] = f"{med * 1000:.1f}"
-                results.setdefault("takeover - protocol ms", {})[kind] = \
-                    f"{(med - PROTOCOL_TAKEOVER) * 1000:+.1f}"
+            take = Figure(f"takeover after the master's last advert (median of {args.trials}; "
+                          f"protocol {PROTOCOL_TAKEOVER * 1000:.1f} ms)", "ms")
+            figures.append(take)
+            interleaved([take], args.trials, tmp, "takeover",
+                        lambda kind, d: _ms(takeover_once(kind, d)), ["t"])
         if "cpu" in only:
-            for kind in KINDS:
-                res = cpu_run(kind, tmp, args.window)
-                m, b, mem = res if res else (float("nan"), float("nan"), float("nan"))
-                results.setdefault("1000 inst master %cpu", {})[kind] = f"{m:.2f}"
-                results.setdefault("1000 inst backup %cpu", {})[kind] = f"{b:.2f}"
-                results.setdefault("1000 inst memory MiB (PSS)", {})[kind] = f"{mem:.1f}"
+            n = args.runs
+            cpu = [Figure(f"1,000 instances, master, % of one core (median of {n})", "%", "{:.2f}"),
+                   Figure(f"1,000 instances, backup, % of one core (median of {n})", "%", "{:.2f}"),
+                   Figure(f"1,000 instances, master memory, PSS parent + VRRP (median of {n})",
+                          "MiB"),
+                   Figure("  of which the parent (watchdog)", "MiB"),
+                   Figure("  of which the VRRP process", "MiB")]
+            figures += cpu
+            interleaved(cpu, n, tmp, "cpu", lambda kind, d: cpu_run(kind, d, args.window),
+                        ["master_cpu", "backup_cpu", "mem", "mem_parent", "mem_child"])
         if "vips" in only:
-            for kind in KINDS:
-                res2 = vips_run(kind, tmp)
-                results.setdefault("1000 VIPs first->last ms", {})[kind] = \
-                    f"{res2 * 1000:.1f}" if res2 is not None else "nan"
-    print(f"{'measure':<28}{'keepalived':>12}{'pykeepalived':>14}{'ratio py/ka':>13}")
-    for measure, row in results.items():
-        ka, py = row.get("keepalived", "nan"), row.get("pykeepalived", "nan")
-        try:
-            ratio = f"{float(py) / float(ka):.2f}" if "protocol" not in measure else ""
-        except (ValueError, ZeroDivisionError):
-            ratio = ""
-        print(f"{measure:<28}{ka:>12}{py:>14}{ratio:>13}")
-    print(f"(protocol takeover: {PROTOCOL_TAKEOVER * 1000:.1f} ms)")
+            vips = Figure(f"1,000 VIPs, first Master_Down expiry to last VIP up (median of "
+                          f"{args.runs})", "ms")
+            figures.append(vips)
+            interleaved([vips], args.runs, tmp, "vips", lambda kind, d: _ms(vips_run(kind, d)),
+                        ["t"])
+    print_table(figures, args.markdown)
+    if "cpu" in only:
+        bare, no_site = bare_interpreter_pss(), bare_interpreter_pss("-S")
+        print(f"for scale: an idle python3 here has a PSS of {bare or 0:.1f} MiB "
+              f"({no_site or 0:.1f} MiB with -S, without site-packages' .pth hooks)")
+    print(f"load average: {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after "
+          f"({os.cpu_count()} CPUs)")
+    if "takeover" in only:
+        for kind in KINDS:
+            med = figures[0].median(kind)
+            if med is not None:
+                print(f"{kind}: takeover - protocol = {med - PROTOCOL_TAKEOVER * 1000:+.1f} ms")
     return 0
+
+
+def _ms(seconds: float | None) -> dict[str, float] | None:
+    return None if seconds is None else {"t": seconds * 1000}
 
 
 if __name__ == "__main__":

@@ -103,6 +103,23 @@ def test_unsolicited_na_updates_neighbour_cache(lab: Lab, tmp_path: Path) -> Non
     assert frames[-1][ICMPv6ND_NA].R == 1
 
 
+def test_announcer_router_flag_follows_ipv6_forwarding(lab: Lab, tmp_path: Path) -> None:
+    """An Announcer with IPv4 and IPv6 VIPs: ARP for the one, NA with the Router flag as the
+    interface's IPv6 forwarding says for the other (keepalived reads the sysctl)."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24", "2001:db8::1/64"]])
+    lab.add_host("c1", [["192.0.2.50/24", "2001:db8::50/64"]])
+    r1.run("sysctl", "-qw", "net.ipv6.conf.eth0.forwarding=1")
+    cap = capture(r1, tmp_path / "both.pcap", "arp or (icmp6 and ip6[40] == 136)")
+    with netns.enter(r1.netns):
+        announcer = gratuitous.Announcer("eth0", ["192.0.2.100", "2001:db8::100"], mac=VMAC6)
+        assert announcer.send() == 2
+    stop(cap)
+    frames = rdpcap(str(tmp_path / "both.pcap"))
+    assert [p[ARP].psrc for p in frames if p.haslayer(ARP)] == ["192.0.2.100"]
+    nas = [p for p in frames if p.haslayer(ICMPv6ND_NA)]
+    assert [(p[ICMPv6ND_NA].tgt, p[ICMPv6ND_NA].R) for p in nas] == [("2001:db8::100", 1)]
+
+
 def test_missing_interface_is_not_fatal(lab: Lab) -> None:
     r1 = lab.add_host("r1", [["192.0.2.1/24"]])
     with netns.enter(r1.netns):

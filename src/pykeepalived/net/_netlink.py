@@ -232,7 +232,8 @@ class RtnlSocket:
             self.strict = True
         self.sock.bind((0, groups))
         self._seq = 0
-        self._buf = bytearray(1 << 16)
+        # The kernel caps a dump message at 32 KiB (netlink_recvmsg's max_recvmsg_len).
+        self._buf = bytearray(1 << 15)
 
     def fileno(self) -> int:
         return self.sock.fileno()

@@ -176,8 +176,11 @@ class AddressManager:
         requests: list[tuple[int, int, bytes]] = []
         sent: list[VipSpec] = []
         failures: list[tuple[object, int, str]] = []
+        indexes: dict[str, int | None] = {}  # one lookup per interface, not per address
         for spec in specs:
-            index = interfaces.ifindex(spec.dev)
+            index = indexes.get(spec.dev, -1)
+            if index == -1:
+                index = indexes[spec.dev] = interfaces.ifindex(spec.dev)
             if index is None:
                 if delete:
                     log.debug("VIP %s: %s is gone, nothing to remove", spec.address, spec.dev)

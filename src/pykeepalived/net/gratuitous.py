@@ -212,7 +212,8 @@ class Announcer:
         if hw is None or sock is None:
             log.warning("(%s) cannot send gratuitous ARP/NA: no such interface", self.ifname)
             return False
-        router = _ipv6_forwarding(self.ifname)
+        # IPv6 forwarding (the NA's Router flag) is read only when there is an NA to send.
+        router = any(":" in a for a in self.addresses) and _ipv6_forwarding(self.ifname)
         self._frames = [na_frame(a, hw, router) if ":" in a else arp_frame(a, hw)
                         for a in self.addresses]
         self._sock = sock

@@ -30,6 +30,10 @@ class State(enum.Enum):
     FAULT = "FAULT"
     STOP = "STOP"
 
+    # Members are singletons compared by identity: hash them by identity too, in C, instead
+    # of Enum.__hash__ (Python code hashing the name) in every advert's transition lookup.
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class SendAdvert:

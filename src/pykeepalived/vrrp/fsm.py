@@ -43,6 +43,10 @@ class Event(enum.Enum):
     GROUP_BACKUP = "sync group moves to BACKUP"
     GROUP_FAULT = "sync group moves to FAULT"
 
+    # Hashed by identity in C (members are singletons), not by Enum.__hash__ in Python: the
+    # transition table is looked up with (State, Event) on every advert.
+    __hash__ = object.__hash__
+
 
 class Do(enum.Enum):
     """One step of a transition; the value is what the step does, in the RFC's words."""

@@ -132,6 +132,15 @@ _ipv4 = functools.lru_cache(maxsize=4096)(IPv4Address)
 _ipv6 = functools.lru_cache(maxsize=4096)(IPv6Address)
 
 
+def shared_address(address: IPAddress) -> IPAddress:
+    """The very object :func:`decode` returns for ``address``: a router that keeps its VIPs
+    as these finds a received address list equal to its own by identity, without calling
+    ``ipaddress``'s ``__eq__`` (Python code) once per address of every advert."""
+    if address.version == 4:
+        return _ipv4(address.packed)
+    return _ipv6(address.packed)
+
+
 # --- Internet checksum (RFC 1071) --------------------------------------------------------------
 
 

@@ -161,7 +161,7 @@ class SyncGroup:
     def _settle(self, router: VirtualRouter, old: State, now: float) -> list[Emitted]:
         """The member's actions, then what its change does to the others, then the group's."""
         actions = router.actions()
-        if self.is_solo:
+        if self.name is None:  # solo (the common case, once per advert): no group rules
             return [(router, a) for a in actions] if actions else _NOTHING
         out: list[Emitted] = [(router, a) for a in actions]
         new = router.state

@@ -1,4 +1,5 @@
-"""The decoded-datagram cache: a hit only for the very same datagram, header included."""
+"""The decoded-datagram cache: a hit only for the same datagram, header included (but for the
+IPv4 identification and header checksum, which change with every datagram)."""
 
 from __future__ import annotations
 
@@ -28,12 +29,25 @@ def test_same_datagram_hits() -> None:
     assert cache.get(DecodedCache.key("eth1", bytes(datagram()))) is None
 
 
+def test_a_new_identification_and_header_checksum_still_hit() -> None:
+    """A master's adverts differ only in the IPv4 identification (a new one per datagram)
+    and the header checksum that covers it: the decoder reads neither, and the second
+    advert must be found in the cache, or no advert from a real peer ever is."""
+    cache: DecodedCache[str] = DecodedCache()
+    cache.put(DecodedCache.key("eth0", bytes(datagram())), "decoded")
+    nxt = datagram()
+    nxt[4:6] = (4242).to_bytes(2, "big")
+    nxt[10:12] = b"\x12\x34"
+    assert cache.get(DecodedCache.key("eth0", bytes(nxt))) == "decoded"
+
+
 def test_a_different_ipv4_header_misses() -> None:
     """Same VRRP message and addresses, but a header the decoder would reject (version
     nibble, total length): it must go through the decoder, not the cache."""
     cache: DecodedCache[str] = DecodedCache()
     cache.put(DecodedCache.key("eth0", bytes(datagram())), "decoded")
-    for offset, value in ((0, 0x65), (2, 0xFF), (3, 0x01), (8, 64)):
+    for offset, value in ((0, 0x65), (2, 0xFF), (3, 0x01), (6, 0x20), (8, 64), (9, 51),
+                          (15, 9), (19, 19), (21, 0x22)):
         bad = datagram()
         bad[offset] = value
         assert cache.get(DecodedCache.key("eth0", bytes(bad))) is None, offset

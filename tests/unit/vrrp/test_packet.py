@@ -310,3 +310,15 @@ def test_decode_received_checks_ah_when_keyed() -> None:
     assert packet.decode_received(received).vrid == 51  # unkeyed: the router decides
     plain = decode_ipv4(packet.build_ipv4(Advert(3, 9, 1, 1.0, ()), SRC4, VRRP_MCAST_IPV4, 1))
     assert packet.decode_received(plain, ah_auth_pass="key").vrid == 9
+
+
+def test_shared_address_is_the_object_decode_returns() -> None:
+    """A router keeps its VIPs as ``shared_address`` objects so that a received address list
+    equals its own by identity; the value is unchanged."""
+    for vip, src, dst in ((IPv4Address("198.51.100.7"), SRC4, IPv4Address("224.0.0.18")),
+                          (IPv6Address("2001:db8::7"), SRC6, IPv6Address("ff02::12"))):
+        mine = packet.shared_address(IPv4Address(str(vip)) if vip.version == 4
+                                     else IPv6Address(str(vip)))
+        assert mine == vip
+        wire = packet.encode(Advert(3, 7, 100, 1.0, (vip,)), src, dst)  # type: ignore[arg-type]
+        assert packet.decode(wire, src, dst).addresses[0] is mine
