@@ -98,6 +98,7 @@ class CheckerHealth:
     next_run: float | None = None
     running: bool = False
     last: CheckResult | None = None
+    latency: float | None = None  # how long the last attempt took, in seconds
     delta: int = 0  # what this checker adds to the configured weight (MISC/FILE dynamic)
 
     @property

@@ -279,6 +279,28 @@ def h_lb_backend(ctx: Ctx, node: Node) -> None:
     _g(ctx).lb_backend = value
 
 
+def h_metrics_address(ctx: Ctx, node: Node) -> None:
+    """``metrics_address [ADDRESS] [PORT]``: pykeepalived's own keyword, serving Prometheus
+    metrics on ADDRESS (default 127.0.0.1: loopback only) and PORT (default 9650)."""
+    import ipaddress
+
+    words = node.tokens[1:]
+    address, port = "127.0.0.1", 9650
+    if words:
+        try:
+            address = str(ipaddress.ip_address(words[0]))
+        except ValueError:
+            ctx.error(node, f"metrics_address {words[0]} is not an IP address - ignoring")
+            return
+    if len(words) > 1:
+        value = ctx.read_int(node, 2, 1, 65535)  # reports a bad port itself
+        if value is None:
+            return
+        port = value
+    g = _g(ctx)
+    g.metrics_address, g.metrics_port = address, port
+
+
 def h_vrrp_iptables(ctx: Ctx, node: Node) -> None:
     ctx.warn(node, "iptables not supported, using nftables instead. Please replace "
              "'vrrp_iptables' and 'vrrp_ipsets' with the 'nftables' option")
@@ -544,6 +566,7 @@ def global_defs_table() -> Table:
     t.add("vrrp_vmac_garp_intvl", h_garp_extra_if)
     t.add("vrrp_version", h_vrrp_version)
     t.add("lb_backend", h_lb_backend)
+    t.add("metrics_address", h_metrics_address)
     t.add("vrrp_iptables", h_vrrp_iptables)
     t.add("vrrp_ipsets", h_vrrp_ipsets)
     t.add("nftables", h_nftables("nftables"))

@@ -178,6 +178,9 @@ class GlobalDefs:
     # pykeepalived's own: which kernel facility balances (ipvs, nftables; auto: IPVS where
     # the kernel has it, else nftables)
     lb_backend: str = "auto"
+    # pykeepalived's own: Prometheus metrics (None: not served)
+    metrics_address: str | None = None
+    metrics_port: int = 9650
     lvs_sync_daemon: LvsSyncDaemon | None = None
     rs_init_notifies: bool = False
     no_checker_emails: bool = False

@@ -124,6 +124,10 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "virtual_server": Row(PARSE_ONLY, note=_LVS),
     },
     "global_defs": {
+        "metrics_address": Row(ACTED, "tests/unit/control/test_metrics.py::"
+                               "test_metrics_address_keyword",
+                               note="pykeepalived's own: Prometheus metrics (netns: "
+                               "tests/netns/test_metrics_status.py)"),
         "lb_backend": Row(ACTED, "tests/unit/daemon/test_check_process.py::"
                           "test_lb_backend_keyword_chooses_the_backend",
                           note="pykeepalived's own: ipvs, nftables or auto"),

@@ -40,12 +40,12 @@ def ask(path: str, request: dict[str, Any], timeout: float = TIMEOUT) -> dict[st
     return reply
 
 
-def status(pid_file: str) -> dict[str, dict[str, Any] | str]:
+def status(pid_file: str, *, history: bool = False) -> dict[str, dict[str, Any] | str]:
     """Every child's status reply, or why it could not be had."""
     out: dict[str, dict[str, Any] | str] = {}
     for role in ROLES:
         try:
-            out[role] = ask(socket_path(pid_file, role), {"cmd": "status"})
+            out[role] = ask(socket_path(pid_file, role), {"cmd": "status", "history": history})
         except ControlError as exc:
             out[role] = str(exc)
     return out

@@ -4,21 +4,69 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any, TextIO
 
 from pykeepalived.control.client import status
 
 
-def print_status(pid_file: str, *, as_json: bool = False, out: TextIO | None = None) -> int:
+def print_status(pid_file: str, *, as_json: bool = False, history: bool = False,
+                 out: TextIO | None = None) -> int:
     """Print every child's status; 0 when at least one child answered, 1 when none did."""
     out = out or sys.stdout
-    replies = status(pid_file)
+    replies = status(pid_file, history=history)
     if as_json:
         json.dump(replies, out, indent=2, sort_keys=True, default=str)
         out.write("\n")
     else:
-        out.write(render(replies))
+        out.write(render_history(replies) if history else render(replies))
     return 0 if any(isinstance(r, dict) for r in replies.values()) else 1
+
+
+def _seconds(value: Any) -> str:
+    if value is None:
+        return "-"
+    value = float(value)
+    if value < 1:
+        return f"{value * 1000:.1f} ms"
+    if value < 3600:
+        return f"{value:.1f} s"
+    return f"{value / 3600:.2f} h"
+
+
+def _when(wall: float) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))
+    return f"{stamp}.{int(wall * 1000) % 1000:03d}"
+
+
+def render_history(replies: dict[str, dict[str, Any] | str]) -> str:
+    """Each virtual router's transitions and failovers, and its availability: a table an
+    operator can paste into an incident report."""
+    vrrp = replies.get("vrrp")
+    if not isinstance(vrrp, dict):
+        return f"VRRP: not running ({vrrp})\n"
+    lines: list[str] = []
+    for inst in vrrp.get("instances", []):
+        fig = inst.get("availability", {})
+        lines.append(f"{inst['name']} (VRID {inst['vrid']} on {inst['interface']}), now "
+                     f"{inst['state']}")
+        lines.append(f"  failovers {fig.get('failovers', 0)} ({fig.get('planned', 0)} planned), "
+                     f"without master {_seconds(fig.get('down_seconds'))} over "
+                     f"{_seconds(fig.get('life_seconds'))}, MTBF "
+                     f"{_seconds(fig.get('mtbf_seconds'))}, MTTR "
+                     f"{_seconds(fig.get('mttr_seconds'))}, availability "
+                     f"{100 * float(fig.get('availability', 1.0)):.4f}%")
+        history = inst.get("history", {})
+        events = [(t["wall"], f"{t['old']:>6} -> {t['new']:<6} {t['reason']}")
+                  for t in history.get("transitions", [])]
+        events += [(g["wall_end"], f"{'gap':>16} {_seconds(g['seconds'])}"
+                    f"{' (planned hand-over)' if g['planned'] else ''}")
+                   for g in history.get("gaps", [])]
+        lines.append(f"  {'time':<23}  event")
+        for wall, text in sorted(events):
+            lines.append(f"  {_when(wall):<23}  {text}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
 
 
 def render(replies: dict[str, dict[str, Any] | str]) -> str:

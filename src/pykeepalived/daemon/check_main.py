@@ -200,7 +200,9 @@ class CheckerProcess:
 
     async def _run(self, ck: CheckerHealth) -> None:
         core = self.core
+        began = self.loop.time()
         result = await self.attempt(ck)
+        ck.latency = self.loop.time() - began
         if core is not self.core:
             return  # a reload came meanwhile: the new checker has its own schedule
         self.handle(self.core.result(ck, result, self.loop.time()))
@@ -389,7 +391,8 @@ class CheckerProcess:
                 "real_servers": [{
                     "rs": rs_name(vs, rs), "alive": rs.alive, "weight": rs.weight,
                     "checks": [{"kind": ck.kind, "up": ck.is_up,
-                                "last": ck.last.detail if ck.last else None}
+                                "last": ck.last.detail if ck.last else None,
+                                "latency": ck.latency}
                                for ck in rs.checkers]} for rs in vs.real_servers]})
         return out
 

@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
       "instance, sync group and virtual server, the load-balancer table in ipvsadm -Ln form) "
       "and exit; finds it through -p")
     a("--json", action="store_true", help="with --status: the same as JSON")
+    a("--history", action="store_true", help="with --status: each virtual router's "
+      "transitions and failovers (gap without a master, MTBF, MTTR, availability)")
     a("--demo", action="store_true", help="run the live demonstration on network namespaces "
       "(needs root; touches nothing outside the namespaces it creates)")
     a("-v", "--version", action="store_true", help="display the version and exit")
@@ -212,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.status:
         from pykeepalived.control.status import print_status
 
-        return print_status(args.pid or "/run/keepalived.pid", as_json=args.json)
+        return print_status(args.pid or "/run/keepalived.pid", as_json=args.json,
+                            history=args.history)
     if args.demo:
         from pykeepalived.demo.run import main as demo_main
 

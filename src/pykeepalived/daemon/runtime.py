@@ -15,6 +15,7 @@ import ipaddress
 import logging
 from typing import TYPE_CHECKING
 
+from pykeepalived.daemon.availability import Availability
 from pykeepalived.daemon.instance import InstancePlan
 from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
 from pykeepalived.net import gratuitous, interfaces
@@ -24,6 +25,7 @@ from pykeepalived.vrrp.actions import (
     Action,
     AddVips,
     LowerPriorityReceived,
+    MasterGap,
     PriorityChanged,
     RemoveVips,
     SendAdvert,
@@ -78,6 +80,7 @@ class InstanceRuntime:
         self._encoded_for: packet.Advert | None = None
         self._encoded: list[bytes] = []
         self.send_errors = 0  # adverts that could not be sent (no socket, or the kernel said no)
+        self.availability = Availability(loop.time())
         self._send_drops = DropLog(log)
 
     @property
@@ -140,6 +143,11 @@ class InstanceRuntime:
             elif isinstance(action, LowerPriorityReceived):
                 self.notifier.instance_event(self.name, "MASTER_RX_LOWER_PRI",
                                              self.router.priority, self.plan.notify)
+            elif isinstance(action, MasterGap):
+                self.availability.gap(action)
+                log.info("(%s) %s without a master: %.3f s", self.name,
+                         "planned hand-over" if action.planned else "failover",
+                         action.end - action.start)
         except OSError as exc:
             # The kernel refused (interface gone, address clash...): log, keep the protocol up.
             log.error("(%s) %s failed: %s", self.name, type(action).__name__, exc)
@@ -237,6 +245,8 @@ class InstanceRuntime:
             announcer.invalidate()
 
     def state_changed(self, change: StateChange) -> None:
+        self.availability.transition(self.loop.time(), change.old.value, change.new.value,
+                                     change.reason)
         if change.new is State.STOP:
             log.info("(%s) Stopped", self.name)
         else:

@@ -441,11 +441,15 @@ class VrrpProcess:
     def states(self) -> dict[str, State]:
         return {name: rt.router.state for name, rt in self.instances.items()}
 
-    def status(self, _request: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The control socket's answer: every instance and sync group as it is now."""
+    def status(self, request: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The control socket's answer: every instance and sync group as it is now (with
+        ``{"history": true}``, each instance's transitions and failovers too)."""
+        now = self.loop.time()
+        history = bool((request or {}).get("history"))
         instances = []
         for name, rt in self.instances.items():
             r = rt.router
+            last = rt.availability.last_transition
             instances.append({
                 "name": name, "state": r.state.value, "vrid": r.vrid,
                 "interface": rt.plan.ifname, "version": r.version,
@@ -454,10 +458,40 @@ class VrrpProcess:
                 "master_priority": r.master_priority, "faults": sorted(r.faults),
                 "sync_group": rt.plan.sync_group, "vips_installed": rt.vips_installed,
                 "adverts_sent": r.stats.advert_sent, "adverts_received": r.stats.advert_rcvd,
-                "adverts_not_sent": rt.send_errors})
+                "adverts_not_sent": rt.send_errors, "dropped": r.stats.drops(),
+                "transitions": rt.availability.changes,
+                "last_transition": None if last is None else {
+                    "wall": last.wall, "ago_seconds": now - last.at, "old": last.old,
+                    "new": last.new, "reason": last.reason},
+                "availability": rt.availability.figures(now),
+                **({"history": rt.availability.history()} if history else {})})
         groups = [{"name": name, "state": g.state.value,
                    "members": [r.name for r in g.routers]} for name, g in self.groups.items()]
         return {"role": "vrrp", "instances": instances, "sync_groups": groups}
+
+
+def _start_metrics(proc: VrrpProcess, address: str, port: int, control: str | None) -> None:
+    """``metrics_address``: Prometheus metrics of this process and of the checker process."""
+    import os
+
+    from pykeepalived.control.client import ControlError, ask
+    from pykeepalived.control.metrics import DaemonCollector, serve
+
+    checker = (os.path.join(os.path.dirname(control), "pykeepalived-check.sock")
+               if control is not None else None)
+
+    def checker_status() -> dict[str, Any] | None:
+        if checker is None or not os.path.exists(checker):
+            return None
+        try:
+            return ask(checker, {"cmd": "status"}, timeout=2.0)
+        except ControlError:
+            return None
+
+    try:
+        serve(address, port, DaemonCollector(proc.loop, proc.status, checker_status))
+    except OSError as exc:
+        log.error("Prometheus metrics on %s:%d not served: %s", address, port, exc)
 
 
 async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | None = None,
@@ -497,6 +531,9 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
 
         server = ControlServer(control, proc.status)
         await server.start()
+    gdefs = config.global_defs
+    if gdefs.metrics_address is not None:
+        _start_metrics(proc, gdefs.metrics_address, gdefs.metrics_port, control)
     try:
         async with busy:
             await proc.start()

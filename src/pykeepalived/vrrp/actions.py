@@ -106,6 +106,18 @@ class LowerPriorityReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class MasterGap:
+    """A time with no master, as this router saw it: from the master's last sign of life
+    (its last advert, or its priority-0 goodbye when ``planned``) to the next master's first
+    (or our own first advert as the new master). What clients of the VIP lost, seen from
+    here: the availability figures (failovers, gap per failover, MTTR) are made of these."""
+
+    start: float
+    end: float
+    planned: bool
+
+
+@dataclass(frozen=True, slots=True)
 class GroupStateChange:
     """A ``vrrp_sync_group`` moved from ``old`` to ``new`` (group notify scripts, FIFO)."""
 
@@ -116,4 +128,4 @@ class GroupStateChange:
 
 
 Action = (SendAdvert | AddVips | RemoveVips | SendGratuitous | StateChange | PriorityChanged
-          | LowerPriorityReceived | GroupStateChange)
+          | LowerPriorityReceived | MasterGap | GroupStateChange)

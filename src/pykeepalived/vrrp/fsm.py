@@ -73,6 +73,7 @@ class Do(enum.Enum):
     ANSWER_LOWER = ("keepalived: send ADVERTISEMENT at once (unless lower_prio_no_advert) and "
                     "garp_lower_prio_repeat gratuitous rounds; AH: resynchronise the sequence")
     REPORT_LOWER = "keepalived: notify_master_rx_lower_pri"
+    MASTER_STOPPED = "the master said goodbye: a time without master starts (availability)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,8 @@ TRANSITIONS = MappingProxyType({
     (_B, Event.MASTER_DOWN_TIMER): Transition(_M, _BECOME_MASTER, "RFC 5798 6.4.2"),
     (_B, Event.MASTER_DOWN_TIMER_HELD): Transition(
         _B, (D.MASTER_DOWN_TIMER,), "keepalived sync group"),
-    (_B, Event.ADVERT_PRIORITY_ZERO): Transition(_B, (D.SKEW_TIMER,), "RFC 5798 6.4.2"),
+    (_B, Event.ADVERT_PRIORITY_ZERO): Transition(
+        _B, (D.MASTER_STOPPED, D.SKEW_TIMER), "RFC 5798 6.4.2"),
     (_B, Event.ADVERT_ACCEPTED): Transition(
         _B, (D.ADOPT_INTERVAL, D.MASTER_DOWN_TIMER, D.LEARN_MASTER, D.PREEMPT_DELAY),
         "RFC 5798 6.4.2"),

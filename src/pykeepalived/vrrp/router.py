@@ -30,6 +30,7 @@ from pykeepalived.vrrp.actions import (
     Action,
     AddVips,
     LowerPriorityReceived,
+    MasterGap,
     PriorityChanged,
     RemoveVips,
     SendAdvert,
@@ -57,16 +58,17 @@ class VirtualRouter:
     # Every attribute of a router, as slots: 1,000 routers take 1.6 MiB less than with a
     # dict each, and the per-advert path reads them from a few cache lines.
     __slots__ = (
-        "_actions", "_advert_action", "_advert_zero", "_ah_cycle", "_ah_seq", "_auth_key",
-        "_drops", "_faults", "_garp_delay_at", "_garp_lower_at", "_garp_refresh_at",
-        "_master_adver_int", "_now", "_old_state", "_preempt_time", "_priority", "_reason", "_rx",
-        "_rx_ah_seq", "_rx_source", "_sands", "_started", "_state", "_vip_set", "_wantstate",
-        "adver_int", "auth_type", "base_priority", "config", "down_timer_adverts", "family",
-        "garp_lower_prio_delay", "garp_lower_prio_repeat", "garp_master_delay",
-        "garp_master_refresh", "garp_master_refresh_repeat", "garp_master_repeat",
-        "higher_prio_send_advert", "log", "lower_prio_no_advert", "master_address",
-        "master_priority", "name", "nopreempt", "preempt_delay", "primary_address", "stats",
-        "strict", "tracking", "unicast", "version", "vips", "vrid",
+        "_actions", "_advert_action", "_advert_zero", "_ah_cycle", "_ah_seq", "_alive_at",
+        "_alive_from", "_auth_key", "_drops", "_faults", "_from_state", "_garp_delay_at",
+        "_garp_lower_at", "_garp_refresh_at", "_gone_at", "_master_adver_int", "_now",
+        "_old_state", "_preempt_time", "_priority", "_reason", "_rx", "_rx_ah_seq", "_rx_source",
+        "_sands", "_started", "_state", "_vip_set", "_wantstate", "adver_int", "auth_type",
+        "base_priority", "config", "down_timer_adverts", "family", "garp_lower_prio_delay",
+        "garp_lower_prio_repeat", "garp_master_delay", "garp_master_refresh",
+        "garp_master_refresh_repeat", "garp_master_repeat", "higher_prio_send_advert", "log",
+        "lower_prio_no_advert", "master_address", "master_priority", "name", "nopreempt",
+        "preempt_delay", "primary_address", "stats", "strict", "tracking", "unicast", "version",
+        "vips", "vrid",
     )
 
     def __init__(self, config: RouterConfig, log: logging.Logger | None = None) -> None:
@@ -108,6 +110,12 @@ class VirtualRouter:
         self._garp_lower_at: float | None = None
         self._garp_refresh_at: float | None = None
         self._preempt_time: float | None = None
+        # availability: the last sign of a master (its advert, or ours as master), and the
+        # time the master said goodbye (priority 0); None: not known (start, FAULT)
+        self._alive_at: float | None = None
+        self._alive_from: IPAddress | None = None  # whose sign it was (None: ours)
+        self._gone_at: float | None = None
+        self._from_state = State.INIT  # the state the transition being run started from
         self._faults: dict[str, str] = {}  # the driver's own faults: source -> reason
         self._actions: list[Action] = []
         self._drops = DropLog(self.log)
@@ -549,6 +557,7 @@ class VirtualRouter:
         new, steps = row
         self._now, self._reason = now, reason
         old = self._state
+        self._from_state = old
         if new is not old:
             self._enter(old, new)
         for step in steps:
@@ -570,6 +579,27 @@ class VirtualRouter:
             self.stats.became_master += 1
         elif new is State.BACKUP:
             self._preempt_time = None
+        if new is not State.MASTER and new is not State.BACKUP:
+            # blind from here on (FAULT, STOP): a gap seen later would not be one we saw
+            self._alive_at = self._gone_at = None
+
+    def _master_seen(self, now: float, source: IPAddress | None = None) -> None:
+        """A master is alive at ``now``: ``source``'s advert accepted, or (None) our own
+        advert as master. A time without a master ends here (:class:`MasterGap`) when the
+        master said goodbye, or when another master (or we) took over after a silence; the
+        same master heard again after a late advert served its clients all along.
+
+        While this router was MASTER there was one, whatever its advert timing (the VIPs
+        were here): only a router that was not MASTER can see a gap end."""
+        if self._from_state is State.MASTER:
+            self._alive_at, self._gone_at = now, None
+            return
+        if self._gone_at is not None:
+            self._actions.append(MasterGap(self._gone_at, now, True))
+        elif (self._alive_at is not None and source != self._alive_from
+              and now - self._alive_at > 1.5 * max(self.adver_int, self._master_adver_int)):
+            self._actions.append(MasterGap(self._alive_at, now, False))
+        self._alive_at, self._gone_at, self._alive_from = now, None, source
 
     # --- the steps (fsm.Do) -------------------------------------------------------------------
 
@@ -578,6 +608,8 @@ class VirtualRouter:
 
     def _do_send_advert(self) -> None:
         self._send_advert()
+        if self._state is State.MASTER:
+            self._master_seen(self._now)
 
     def _do_send_advert_zero(self) -> None:
         self._send_advert(PRIORITY_STOP)
@@ -622,6 +654,11 @@ class VirtualRouter:
         if self._rx is not None:
             self.master_address = self._rx_source
             self.master_priority = self._rx.priority
+            self._master_seen(self._now, self._rx_source)
+
+    def _do_master_stopped(self) -> None:
+        if self._alive_at is not None or self._gone_at is not None:
+            self._gone_at = self._now
 
     def _do_learn_sender(self) -> None:
         self.master_address = self._rx_source

@@ -64,6 +64,13 @@ class RouterStats:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    def drops(self) -> dict[str, int]:
+        """The receive counters of adverts dropped, by reason (those above zero)."""
+        kept = ("advert_rcvd", "advert_sent", "became_master", "released_master",
+                "pri_zero_rcvd", "pri_zero_sent")
+        return {name: value for name, value in asdict(self).items()
+                if name not in kept and value}
+
 
 @dataclass(slots=True)
 class DropLog:
