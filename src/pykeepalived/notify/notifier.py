@@ -37,6 +37,10 @@ A hung script never delays the caller, other instances, or the FIFO.
 
 Deciding *whether* to notify (e.g. keepalived skips an instance's notifies when its sync group
 already reported that state) is the caller's business.
+
+Instance and group changes also go to ``alerts`` when the daemon set it
+(:class:`~pykeepalived.notify.smtp_alerts.VrrpAlerts`: keepalived's SMTP alerts, which decide
+for themselves whether a change is mailed).
 """
 
 from __future__ import annotations
