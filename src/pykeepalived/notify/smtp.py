@@ -42,11 +42,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import logging
 import os
 import pwd
-import smtplib
 import socket
 import threading
 from collections import deque
@@ -191,6 +189,8 @@ def compose(ident: Identity, recipients: Sequence[str], alert: Alert,
     """The DATA of one alert, byte for byte as keepalived writes it (the final ``.`` line
     excluded): headers, a blank line, the body line, a blank line."""
     if date is None:
+        import email.utils  # here: the worker composes, the daemon's start-up does not pay
+
         date = email.utils.formatdate(localtime=True)
     subject = f"[{ident.router_id}] {alert.subject}"[:MAX_SUBJECT]
     text = (f"Date: {date}\r\nFrom: {ident.email_from}\r\nSubject: {subject}\r\n"
@@ -215,6 +215,8 @@ def deliver(settings: SmtpSettings, ident: Identity, message: bytes) -> None:
     ``settings.connect_timeout`` seconds (a watchdog shuts the socket down at the deadline,
     so neither a silent nor a trickling server holds the worker longer). Raises
     :class:`DeliveryError` with the cause."""
+    import smtplib  # here: only the worker thread needs it
+
     timeout = settings.connect_timeout
     client = smtplib.SMTP(timeout=timeout, local_hostname=ident.helo_name)
     cut = threading.Event()
