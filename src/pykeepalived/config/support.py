@@ -52,12 +52,15 @@ PRIO_ADVERT = _EFF + "test_lower_and_higher_priority_advert_keywords"
 DEFAULTS = _EFF + "test_vrrp_version_and_skip_check_adv_addr_are_instance_defaults"
 DOWN_TIMER = _EFF + "test_down_timer_adverts_set_the_master_down_interval"
 PREEMPT = _EFF + "test_preempt_keywords"
+_SMTP_ALERTS = "tests/unit/notify/test_smtp_alerts.py::"
+_CHECK_ALERTS = "tests/unit/daemon/test_check_alerts.py::"
+SMTP_SETTINGS = "tests/unit/notify/test_smtp.py::test_global_smtp_keywords_make_the_mail"
+SMTP_DEFAULTS = _SMTP_ALERTS + "test_smtp_alert_defaults_follow_keepalived"
 
 # ------------------------------------------------------------------ the notes repeated
 _LVS = "the checker process and the IPVS/nftables load balancer do not exist"
 _BFD = "pykeepalived has no BFD process"
 _PROCESS = "pykeepalived does not track processes"
-_SMTP = "pykeepalived sends no e-mail alerts"
 _SNMP = "pykeepalived has no SNMP or D-Bus interface"
 _SCHED = "the processes keep the default scheduling, memory locking and CPUs"
 _NETLINK_BUFS = "pykeepalived sizes its netlink sockets itself"
@@ -133,9 +136,15 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
                           note="pykeepalived's own: ipvs, nftables or auto"),
         **_parse_only("process_name vrrp_process_name checker_process_name bfd_process_name "
                       "lvs_process_name process_names", _NAMES),
-        **_parse_only("router_id notification_email_from smtp_helo_name smtp_server "
-                      "smtp_connect_timeout notification_email smtp_alert smtp_alert_vrrp "
-                      "smtp_alert_checker no_email_faults no_checker_emails", _SMTP),
+        **_acted("notification_email_from smtp_helo_name smtp_server smtp_connect_timeout "
+                 "notification_email", SMTP_SETTINGS),
+        "router_id": Row(ACTED, SMTP_SETTINGS, note="the [router_id] of SMTP alert subjects "
+                         "(keepalived also gives it to SNMP, which pykeepalived has not)"),
+        **_acted("smtp_alert smtp_alert_vrrp smtp_alert_checker", SMTP_DEFAULTS),
+        "no_email_faults": Row(ACTED, _SMTP_ALERTS + "test_no_email_faults_skips_fault_and_"
+                               "the_return_to_the_state_before"),
+        "no_checker_emails": Row(ACTED, _CHECK_ALERTS + "test_every_checker_change_mails_"
+                                 "unless_no_checker_emails"),
         **_parse_only("snmp_socket dbus_service_name enable_traps enable_snmp_vrrp "
                       "enable_snmp_keepalived enable_snmp_checker enable_snmp_rfc "
                       "enable_snmp_rfcv2 enable_snmp_rfcv3 enable_dbus", _SNMP),
@@ -253,7 +262,7 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "track_script": Row(ACTED, _FAULTS + "test_sync_group_track_script_moves_every_member"),
         "track_process": Row(PARSE_ONLY, note=_PROCESS),
         "track_bfd": Row(PARSE_ONLY, note=_BFD),
-        "smtp_alert": Row(PARSE_ONLY, note=_SMTP),
+        "smtp_alert": Row(ACTED, SMTP_DEFAULTS),
         "global_tracking": Row(
             ACTED, _WEIGHTS + "test_global_tracking_keeps_member_weights_and_is_deprecated"),
         "sync_group_tracking_weight": Row(
@@ -324,7 +333,7 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
             ACTED, _FAULTS + "test_priority_changes_and_lower_priority_adverts_are_notified"),
         "notify_priority_changes": Row(
             ACTED, _FAULTS + "test_priority_changes_and_lower_priority_adverts_are_notified"),
-        "smtp_alert": Row(PARSE_ONLY, note=_SMTP),
+        "smtp_alert": Row(ACTED, _SMTP_ALERTS + "test_instance_smtp_alert_off_is_silent"),
         "lvs_sync_daemon_interface": Row(PARSE_ONLY, note=_LVS),
         "garp_master_delay": Row(ACTED, GARP),
         "garp_master_refresh": Row(ACTED, GARP),
@@ -347,14 +356,17 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "ip_family retry delay_before_retry warmup connect_timeout delay_loop "
         "inhibit_on_failure lb_algo lvs_sched flag-1 flag-2 flag-3 hashed mh-fallback mh-port "
         "ops sh-fallback sh-port lb_kind lvs_method persistence_engine persistence_timeout "
-        "persistence_granularity protocol ha_suspend smtp_alert virtualhost snmp_name alpha "
+        "persistence_granularity protocol ha_suspend virtualhost snmp_name alpha "
         "omega quorum_up quorum_down quorum hysteresis weight sorry_server "
-        "sorry_server_inhibit sorry_server_lvs_method real_server", _LVS),
+        "sorry_server_inhibit sorry_server_lvs_method real_server", _LVS)
+    | {"smtp_alert": Row(ACTED, _CHECK_ALERTS + "test_real_server_down_and_up_and_quorum_"
+                         "are_mailed")},
     "virtual_server/real_server": _parse_only(
         "weight lvs_method lb_kind uthreshold lthreshold inhibit_on_failure notify_up "
         "notify_down alpha retry delay_before_retry warmup connect_timeout delay_loop "
-        "smtp_alert virtualhost snmp_name TCP_CHECK HTTP_GET SSL_GET SMTP_CHECK DNS_CHECK "
-        "UDP_CHECK PING_CHECK MISC_CHECK FILE_CHECK BFD_CHECK", _LVS),
+        "virtualhost snmp_name TCP_CHECK HTTP_GET SSL_GET SMTP_CHECK DNS_CHECK "
+        "UDP_CHECK PING_CHECK MISC_CHECK FILE_CHECK BFD_CHECK", _LVS)
+    | {"smtp_alert": Row(ACTED, _CHECK_ALERTS + "test_retries_and_smtp_alert_off")},
     "virtual_server/real_server/TCP_CHECK": _parse_only(_CHECKER_COMMON, _LVS),
     "virtual_server/real_server/HTTP_GET": _parse_only(
         _CHECKER_COMMON + " http_protocol fast_recovery virtualhost url nb_get_retry", _LVS),

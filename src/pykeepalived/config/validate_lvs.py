@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pykeepalived.config.errors import Category
 from pykeepalived.config.model_common import NotifyScript
+from pykeepalived.config.model_global import GlobalDefs
 from pykeepalived.config.model_lvs import (
     Checker,
     DnsCheck,
@@ -137,9 +138,26 @@ def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:
                   f"{vs.quorum}; setting hysteresis to {max(vs.quorum - 1, 0)}")
         vs.hysteresis = max(vs.quorum - 1, 0)
     _ports(ctx, vs, has_fwmark)
+    gdefs = ctx.config.global_defs
+    if vs.smtp_alert is None:
+        vs.smtp_alert = _checker_smtp_alert(gdefs, False)
     for rs in vs.real_servers:
         _inherit_rs(vs, rs)
+        if rs.smtp_alert is None:
+            rs.smtp_alert = _checker_smtp_alert(gdefs, True)
     return True
+
+
+def _checker_smtp_alert(gdefs: GlobalDefs, default: bool) -> bool:
+    """keepalived's smtp_alert of a virtual or real server not given one: global_defs
+    smtp_alert_checker, else smtp_alert, else no for a virtual server and YES for a real
+    server (keepalived keeps that old default; a real server does not follow its virtual
+    server's setting)."""
+    if gdefs.smtp_alert_checker is not None:
+        return gdefs.smtp_alert_checker
+    if gdefs.smtp_alert is not None:
+        return gdefs.smtp_alert
+    return default
 
 
 def _ports(ctx: Ctx, vs: VirtualServer, has_fwmark: bool) -> None:
@@ -180,8 +198,6 @@ def _inherit_rs(vs: VirtualServer, rs: RealServer) -> None:
         rs.delay_before_retry = vs.delay_before_retry
     if rs.warmup is None:
         rs.warmup = vs.warmup
-    if rs.smtp_alert is None:
-        rs.smtp_alert = vs.smtp_alert
     if rs.virtualhost is None:
         rs.virtualhost = vs.virtualhost
     for ck in rs.checkers:

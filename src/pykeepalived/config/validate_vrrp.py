@@ -141,6 +141,10 @@ def _sync_group(ctx: Ctx, name: str) -> None:
     if len(members) == 1:
         ctx.error(sg.location, f"Sync group {name} has only 1 virtual router(s) - this probably"
                   " isn't what you want")
+    if sg.smtp_alert is None:  # as an instance's: smtp_alert_vrrp, else smtp_alert, else no
+        g = config.global_defs
+        sg.smtp_alert = g.smtp_alert_vrrp if g.smtp_alert_vrrp is not None else \
+            bool(g.smtp_alert)
 
 
 def complete_instance(ctx: Ctx, vi: VrrpInstance) -> bool:

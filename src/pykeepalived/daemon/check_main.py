@@ -37,10 +37,12 @@ from pykeepalived.check.health import (
 from pykeepalived.check.result import CheckResult, Target
 from pykeepalived.check.table import group_services
 from pykeepalived.config.model_lvs import MiscCheck
+from pykeepalived.daemon.check_alerts import CheckerAlerts
 from pykeepalived.lb.model import Backend, Service
 from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line
 from pykeepalived.notify.notifier import Notifier, Script, ScriptSpec
 from pykeepalived.notify.script import ScriptRunner
+from pykeepalived.notify.smtp import SHUTDOWN_DRAIN
 
 log = logging.getLogger("pykeepalived.check")
 
@@ -81,6 +83,7 @@ class CheckerProcess:
                                    security=bool(gdefs.enable_script_security))
         self.fifo: NotifyFifo | None = None
         self.notifier = Notifier(self.runner, None)
+        self.alerts = CheckerAlerts(config)  # smtp_alert mail
         self.context = self._context(config)
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -144,6 +147,7 @@ class CheckerProcess:
             self._timer.cancel()
         for task in self._tasks:
             task.cancel()
+        self.alerts.stopping()
         self.handle(self.core.stop())
         if self._applying is not None:
             await self._applying
@@ -151,6 +155,7 @@ class CheckerProcess:
             await self.loop.run_in_executor(self._pool, self.backend.clear)
             log.info("Removed the load-balancer table (%s)", self.backend.name)
         await self.notifier.drain(5.0)
+        await self.alerts.aclose(SHUTDOWN_DRAIN)
         if self.fifo is not None:
             await self.fifo.aclose()
         await self.runner.close()
@@ -205,7 +210,9 @@ class CheckerProcess:
         ck.latency = self.loop.time() - began
         if core is not self.core:
             return  # a reload came meanwhile: the new checker has its own schedule
+        seen = self.alerts.seen(ck)
         self.handle(self.core.result(ck, result, self.loop.time()))
+        self.alerts.checker_result(ck, result, seen)
         self._arm()
 
     # ------------------------------------------------------------------ reload
@@ -224,6 +231,7 @@ class CheckerProcess:
     def apply_config(self, config: Any) -> None:
         old = self.core
         self.config = config
+        self.alerts.configure(config)
         self.context = self._context(config)
         self.core = HealthCore(config.virtual_servers, rand=old.rand, bootstrap=old.bootstrap)
         self.groups = group_services(config)
@@ -308,6 +316,7 @@ class CheckerProcess:
                        spec.quorum_up if event.up else spec.quorum_down)
         self.notifier.lvs_changed("VS", vs_name(vs), event.up, script,
                                   lvs_vs_line(vs_name(vs), event.up))
+        self.alerts.quorum_changed(event)
 
     # ------------------------------------------------------------------ the table
     def services(self) -> list[Service]:

@@ -31,6 +31,8 @@ from pykeepalived.net.vrrp_socket import ReceivedPacket, VrrpSocket
 from pykeepalived.notify.fifo import NotifyFifo
 from pykeepalived.notify.notifier import Notifier
 from pykeepalived.notify.script import ScriptRunner
+from pykeepalived.notify.smtp import SHUTDOWN_DRAIN
+from pykeepalived.notify.smtp_alerts import VrrpAlerts
 from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import GroupStateChange, State, StateChange
 from pykeepalived.vrrp.router import VirtualRouter
@@ -58,6 +60,7 @@ class VrrpProcess:
                                    security=bool(gdefs.enable_script_security))
         self.fifo: NotifyFifo | None = None
         self.notifier = Notifier(self.runner, None)
+        self.alerts = self.notifier.alerts = VrrpAlerts(config)  # smtp_alert mail
         self.instances: dict[str, InstanceRuntime] = {}
         self.groups: dict[str, SyncGroup] = {}  # vrrp_sync_group name -> group
         self.by_key: dict[tuple[str, int, int], InstanceRuntime] = {}
@@ -367,6 +370,7 @@ class VrrpProcess:
         instances stop as on TERM (priority-0 advert, VIPs removed).
         """
         now = self.loop.time()
+        self.alerts.configure(config)
         old_tracker = self.tracker
         old = self.instances
         previous = {name: g.state for name, g in self.groups.items()}
@@ -428,6 +432,7 @@ class VrrpProcess:
         for rt in self.instances.values():
             rt.cleanup(self.release_vips)
         await self.notifier.drain(5.0)
+        await self.alerts.aclose(SHUTDOWN_DRAIN)
         if self.fifo is not None:
             await self.fifo.aclose()
         await self.firewall.aclose()

@@ -4,7 +4,9 @@
 - :mod:`.security`: script lookup and ``enable_script_security`` checks;
 - :mod:`.script`: :class:`ScriptRunner`, running scripts without blocking the event loop;
 - :mod:`.fifo`: :class:`NotifyFifo`, the non-blocking notify FIFO;
-- :mod:`.notifier`: :class:`Notifier`, notify_* scripts and FIFO lines for state changes.
+- :mod:`.notifier`: :class:`Notifier`, notify_* scripts and FIFO lines for state changes;
+- :mod:`.smtp`: the SMTP alert sender (keepalived's mail, from a worker thread);
+- :mod:`.smtp_alerts`: which alerts keepalived mails, when, with which subject and body.
 
 The names below are imported when first used: the configuration parser needs only
 :mod:`.split`, and ``pykeepalived -t`` should not pay for asyncio and subprocess.

@@ -37,6 +37,10 @@ A hung script never delays the caller, other instances, or the FIFO.
 
 Deciding *whether* to notify (e.g. keepalived skips an instance's notifies when its sync group
 already reported that state) is the caller's business.
+
+Instance and group changes also go to ``alerts`` when the daemon set it
+(:class:`~pykeepalived.notify.smtp_alerts.VrrpAlerts`: keepalived's SMTP alerts, which decide
+for themselves whether a change is mailed).
 """
 
 from __future__ import annotations
@@ -47,11 +51,14 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pykeepalived.notify.fifo import NotifyFifo, vrrp_line
 from pykeepalived.notify.script import ScriptResult, ScriptRunner
 from pykeepalived.notify.split import ScriptSyntaxError, split_script
+
+if TYPE_CHECKING:
+    from pykeepalived.notify.smtp_alerts import VrrpAlerts
 
 __all__ = [
     "DEFAULT_SCRIPT_TIMEOUT",
@@ -183,6 +190,7 @@ class Notifier:
         self.script_timeout = script_timeout
         self.stop_timeout = stop_timeout
         self.dropped = 0  # notifications superseded before their turn, all instances
+        self.alerts: VrrpAlerts | None = None  # SMTP alerts (smtp_alert), when configured
         self._lanes: dict[tuple[str, str], _Lane] = {}
 
     # ------------------------------------------------------------ reporting
@@ -193,6 +201,8 @@ class Notifier:
         if state == "DELETED" and not scripts.send_deleted:
             state = "FAULT"  # keepalived's historical report for a deleted instance
         self._changed("INSTANCE", name, state, priority, scripts)
+        if self.alerts is not None:
+            self.alerts.instance_changed(name, state)
 
     def group_changed(self, name: str, state: str, scripts: NotifyScripts) -> None:
         """vrrp_sync_group ``name`` entered ``state`` (groups always report priority 0)."""
@@ -200,6 +210,8 @@ class Notifier:
         if state == "DELETED":
             state = "FAULT"  # DELETED only applies to instances
         self._changed("GROUP", name, state, 0, scripts)
+        if self.alerts is not None:
+            self.alerts.group_changed(name, state)
 
     def instance_event(self, name: str, event: str, priority: int,
                        scripts: NotifyScripts) -> None:

@@ -13,14 +13,14 @@ from pykeepalived.daemon import cli, runner
 HOST = SystemInfo(interfaces={"eth0": 1}, users={"root"}, groups={"root"}, probe_files=False)
 
 CONF = """global_defs {
-    router_id r1
+    vrrp_no_swap
     vrrp_strict
 }
 vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 51
     priority 150
-    smtp_alert
+    kernel_rx_buf_size 65536
     virtual_ipaddress {
         192.0.2.10/24
     }
@@ -28,7 +28,7 @@ vrrp_instance VI_1 {
 vrrp_instance VI_2 {
     interface eth0
     virtual_router_id 52
-    smtp_alert
+    kernel_rx_buf_size 65536
     virtual_ipaddress {
         192.0.2.20/24
     }
@@ -36,7 +36,7 @@ vrrp_instance VI_2 {
 vrrp_instance VI_3 {
     interface eth0
     virtual_router_id 53
-    smtp_alert true
+    kernel_rx_buf_size 131072
     virtual_ipaddress {
         192.0.2.30/24
     }
@@ -76,10 +76,10 @@ def test_parse_only_keywords_are_named_once_with_place_and_count(
     warnings = _warnings(caplog)
     lvs = "has no effect (the checker process and the IPVS/nftables load balancer do not exist)"
     assert warnings == [
-        f"{conf}:2: 'router_id' in global_defs is not supported by pykeepalived and has no "
-        "effect (pykeepalived sends no e-mail alerts)",
-        f"{conf}:9: 'smtp_alert' in vrrp_instance is not supported by pykeepalived and has no "
-        "effect (pykeepalived sends no e-mail alerts); 2 more uses after this one",
+        f"{conf}:2: 'vrrp_no_swap' in global_defs is not supported by pykeepalived and has no "
+        "effect (the processes keep the default scheduling, memory locking and CPUs)",
+        f"{conf}:9: 'kernel_rx_buf_size' in vrrp_instance is not supported by pykeepalived and "
+        "has no effect (the receive buffers keep their size); 2 more uses after this one",
         f"{conf}:30: 'virtual_server' is not supported by pykeepalived and {lvs}",
         f"{conf}:31: 'delay_loop' in virtual_server is not supported by pykeepalived and {lvs}",
         f"{conf}:32: 'protocol' in virtual_server is not supported by pykeepalived and {lvs}",
@@ -95,7 +95,7 @@ def test_parse_only_keywords_are_named_once_with_place_and_count(
 
 def test_acted_keywords_raise_no_warning(conf: Path, caplog: pytest.LogCaptureFixture) -> None:
     acted_only = "\n".join(line for line in CONF.split("virtual_server")[0].splitlines()
-                           if "smtp_alert" not in line and "router_id" not in line)
+                           if "kernel_rx_buf_size" not in line and "vrrp_no_swap" not in line)
     conf.write_text(acted_only + "\n")
     caplog.set_level(logging.DEBUG)
     assert runner.load(str(conf), None) is not None
