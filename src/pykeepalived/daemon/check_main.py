@@ -56,12 +56,12 @@ def rs_name(vs: VirtualServerHealth, rs: Any) -> str:
 
 
 def vs_name(vs: VirtualServerHealth) -> str:
-    """keepalived's FMT_VS: ``[203.0.113.10]:tcp:80`` or ``FWM 3``."""
+    """keepalived's FMT_VS: ``[203.0.113.10]:tcp:80``, ``FWM 3``, or ``[group]:80``."""
     spec = vs.spec
     if spec.fwmark is not None:
         return f"FWM {spec.fwmark}"
     if spec.group is not None:
-        return f"[{spec.group}]:{spec.protocol.lower()}:{spec.port or 0}"
+        return f"[{spec.group}]:{spec.port or 0}"
     return f"[{spec.address}]:{spec.protocol.lower()}:{spec.port or 0}"
 
 

@@ -168,3 +168,33 @@ def test_lb_backend_keyword_chooses_the_backend(tmp_path: Path) -> None:
     bad = load(tmp_path / "bad", "global_defs {\n lb_backend dpdk\n}\n")
     assert any("lb_backend dpdk" in d.message for d in bad.diagnostics)
     assert bad.config.global_defs.lb_backend == "auto"  # the default stays
+
+
+def test_virtual_server_names_as_keepalived_writes_them(tmp_path: Path) -> None:
+    """keepalived's FMT_VS, used in log lines, mails and LVS FIFO lines."""
+    from pykeepalived.check.health import HealthCore
+    from pykeepalived.daemon.check_main import vs_name
+
+    text = """
+virtual_server_group G1 {
+    203.0.113.20 80
+}
+virtual_server group G1 {
+    protocol TCP
+    real_server 198.51.100.1 80 {
+    }
+}
+virtual_server fwmark 7 {
+    protocol TCP
+    real_server 198.51.100.1 80 {
+    }
+}
+virtual_server 203.0.113.10 443 {
+    protocol TCP
+    real_server 198.51.100.1 443 {
+    }
+}
+"""
+    core = HealthCore(load(tmp_path, text).config.virtual_servers)
+    assert [vs_name(v) for v in core.virtual_servers] == [
+        "[G1]:0", "FWM 7", "[203.0.113.10]:tcp:443"]
