@@ -138,7 +138,7 @@ def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:
         vs.hysteresis = max(vs.quorum - 1, 0)
     _ports(ctx, vs, has_fwmark)
     for rs in vs.real_servers:
-        _inherit_rs(vs, rs)
+        _inherit_rs(vs, rs, ctx.config.global_defs.checker_log_all_failures)
     return True
 
 
@@ -165,7 +165,7 @@ def _ports(ctx: Ctx, vs: VirtualServer, has_fwmark: bool) -> None:
     del loc, has_fwmark
 
 
-def _inherit_rs(vs: VirtualServer, rs: RealServer) -> None:
+def _inherit_rs(vs: VirtualServer, rs: RealServer, log_all_failures: bool) -> None:
     if rs.inhibit_on_failure is None:
         rs.inhibit_on_failure = vs.inhibit_on_failure
     if rs.alpha is None:
@@ -185,12 +185,13 @@ def _inherit_rs(vs: VirtualServer, rs: RealServer) -> None:
     if rs.virtualhost is None:
         rs.virtualhost = vs.virtualhost
     for ck in rs.checkers:
-        _inherit_checker(rs, ck)
+        _inherit_checker(rs, ck, log_all_failures)
 
 
-def _inherit_checker(rs: RealServer, ck: Checker) -> None:
+def _inherit_checker(rs: RealServer, ck: Checker, log_all_failures: bool) -> None:
     """Checker defaults: retry 1 (MISC_CHECK 0, DNS_CHECK 3); delay_before_retry 1 s
-    (HTTP_GET/SSL_GET 3 s, DNS_CHECK delay_loop); warmup delay_loop."""
+    (HTTP_GET/SSL_GET 3 s, DNS_CHECK delay_loop); warmup delay_loop; log_all_failures
+    global_defs' checker_log_all_failures."""
     if ck.alpha is None:
         ck.alpha = rs.alpha
     if ck.connect_timeout is None:
@@ -211,4 +212,4 @@ def _inherit_checker(rs: RealServer, ck: Checker) -> None:
     if isinstance(ck, HttpGet) and ck.virtualhost is None:
         ck.virtualhost = rs.virtualhost
     if ck.log_all_failures is None:
-        ck.log_all_failures = False
+        ck.log_all_failures = log_all_failures

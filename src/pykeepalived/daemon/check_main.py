@@ -265,7 +265,10 @@ class CheckerProcess:
                 log.info("Changing weight from %d to %d for %sactive service %s of VS %s",
                          event.old, event.new, "" if event.rs.alive else "in",
                          rs_name(event.vs, event.rs), vs_name(event.vs))
-            elif isinstance(event, CheckFailed):
+            elif isinstance(event, CheckFailed) and event.check.is_up and \
+                    event.check.spec.log_all_failures:
+                # keepalived's log_all_failures: every failed attempt of a checker that is
+                # still up (the retries); none once it is down
                 log.info("%s on service %s failed%s: %s", event.check.kind,
                          rs_name(event.check.vs, event.check.rs),
                          " (retrying)" if event.retrying else "", event.result.detail)
