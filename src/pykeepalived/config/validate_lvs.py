@@ -10,6 +10,9 @@ checker engine reads final values.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Final
+
 from pykeepalived.config.errors import Category
 from pykeepalived.config.model_common import NotifyScript
 from pykeepalived.config.model_lvs import (
@@ -18,6 +21,7 @@ from pykeepalived.config.model_lvs import (
     HttpGet,
     MiscCheck,
     RealServer,
+    SmtpCheck,
     VirtualServer,
 )
 from pykeepalived.config.parse_base import Ctx
@@ -138,8 +142,42 @@ def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:
         vs.hysteresis = max(vs.quorum - 1, 0)
     _ports(ctx, vs, has_fwmark)
     for rs in vs.real_servers:
+        _expand_smtp_hosts(ctx, rs)
         _inherit_rs(vs, rs, ctx.config.global_defs.checker_log_all_failures)
     return True
+
+
+# what an SMTP_CHECK host{} block sets for itself; the rest it writes sets the checker's own
+_HOST_CONNECTION: Final = ("connect_ip", "connect_port", "bindto", "bind_port", "bind_if",
+                           "fwmark", "connect_timeout")
+_HOST_SHARED: Final = ("retry", "delay_before_retry", "warmup", "delay_loop", "alpha",
+                       "log_all_failures")
+
+
+def _expand_smtp_hosts(ctx: Ctx, rs: RealServer) -> None:
+    """keepalived's deprecated SMTP_CHECK ``host {}`` blocks (check_smtp.c): each host is one
+    more SMTP_CHECK, a copy of the checker with the host's connection options; the first host
+    stands for the checker itself when the checker sets no connection option of its own. The
+    other keywords of a host block are the checker's (and so every copy's)."""
+    expanded: list[Checker] = []
+    for ck in rs.checkers:
+        expanded.append(ck)
+        if not isinstance(ck, SmtpCheck) or not ck.host:
+            continue
+        hosts, ck.host = ck.host, []
+        ctx.report(hosts[0].location, Category.OK, "The SMTP_CHECK host block is deprecated. "
+                   "Please define additional checkers.")
+        for host in hosts:
+            for name in _HOST_SHARED:
+                if getattr(host, name) is not None:
+                    setattr(ck, name, getattr(host, name))
+        if all(getattr(ck, name) is None for name in _HOST_CONNECTION):
+            first, *hosts = hosts
+            for name in _HOST_CONNECTION:
+                setattr(ck, name, getattr(first, name))
+        expanded += [dataclasses.replace(ck, host=[], location=host.location, **{
+            name: getattr(host, name) for name in _HOST_CONNECTION}) for host in hosts]
+    rs.checkers = expanded
 
 
 def _ports(ctx: Ctx, vs: VirtualServer, has_fwmark: bool) -> None:

@@ -88,6 +88,56 @@ def test_nb_get_retry_is_retry(kind: str) -> None:
         (4.0, "quorum DOWN")]
 
 
+def test_smtp_check_host_blocks_are_checkers_of_their_own() -> None:
+    config = load("""
+virtual_server 203.0.113.10 25 {
+    protocol TCP
+    real_server 198.51.100.1 25 {
+        SMTP_CHECK {
+            helo_name lb.example.test
+            host {
+                connect_ip 192.0.2.2
+                connect_port 2525
+                bindto 192.0.2.3
+                bind_port 40123
+                bind_if eth0
+                fwmark 42
+                connect_timeout 3
+                retry 4
+                delay_before_retry 2
+                warmup 0
+                delay_loop 9
+                alpha yes
+                log_all_failures yes
+            }
+            host {
+                connect_ip 192.0.2.4
+            }
+        }
+        SMTP_CHECK {
+            connect_port 587
+            host {
+                connect_ip 192.0.2.5
+            }
+        }
+    }
+}
+""")
+    checks = core(config).checkers()
+    assert [ck.target for ck in checks] == [
+        # the first host stands for a checker that has no connection option of its own
+        Target(ip_address("192.0.2.2"), 2525, 3.0, ip_address("192.0.2.3"), 40123, "eth0",
+               42),
+        Target(ip_address("192.0.2.4"), 25, 5.0),
+        Target(ip_address("198.51.100.1"), 587, 5.0),
+        Target(ip_address("192.0.2.5"), 25, 5.0)]
+    first, second = checks[0].spec, checks[1].spec
+    for spec in (first, second):  # the rest of what a host block says is the checker's
+        assert (spec.helo_name, spec.retry, spec.delay_before_retry, spec.warmup,
+                spec.delay_loop, spec.alpha, spec.log_all_failures) == (
+            "lb.example.test", 4, 2.0, 0.0, 9.0, True, True)
+
+
 def _failing_process(text: str) -> tuple[CheckerProcess, dict[str, bool]]:
     state = {"ok": True}
 
