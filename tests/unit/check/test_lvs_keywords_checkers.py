@@ -291,3 +291,75 @@ virtual_server 203.0.113.10 80 {{
     assert (await proc.attempt(by_rs["198.51.100.2"])).weight == 3  # the block's weight 1
     await proc.runner.close()
 
+
+@run_async
+async def test_file_check_acts_on_a_change_of_the_file_at_once(tmp_path: Path) -> None:
+    weight, gate = tmp_path / "weight", tmp_path / "gate"
+    weight.write_text("3\n")
+    gate.write_text("0\n")
+    config = load(f"""
+track_file weight {{
+    file {weight}
+}}
+track_file gate {{
+    file {gate}
+    weight 0
+}}
+virtual_server 203.0.113.10 80 {{
+    protocol TCP
+    delay_loop 60
+    real_server 198.51.100.1 80 {{
+        weight 10
+        FILE_CHECK {{
+            track_file weight
+            weight 2
+        }}
+    }}
+    real_server 198.51.100.2 80 {{
+        FILE_CHECK {{
+            track_file gate
+        }}
+    }}
+}}
+""")
+    backend = FakeBackend()
+    proc = CheckerProcess(config, backend, all_checkers(), bootstrap=0.05)
+
+    def replace(path: Path, text: str) -> None:
+        new = path.with_suffix(".new")
+        new.write_text(text)
+        os.rename(new, path)
+
+    await proc.start()
+    try:
+        # the files are read at start (10 + 3 x 2), not after delay_loop's warmup
+        assert backend.pool() == [("198.51.100.1", 16), ("198.51.100.2", 1)]
+        replace(weight, "-1\n")
+        assert await wait_until(lambda: ("198.51.100.1", 8) in backend.pool(), 5.0), \
+            backend.pool()
+        replace(gate, "1\n")  # weight 0: anything but 0 fails
+        assert await wait_until(lambda: backend.pool() == [("198.51.100.1", 8)], 5.0)
+        replace(gate, "0\n")
+        assert await wait_until(lambda: len(backend.pool()) == 2, 5.0)
+        # reloaded, the same files are watched by the new configuration's checkers
+        proc.apply_config(load(f"""
+track_file weight {{
+    file {weight}
+}}
+virtual_server 203.0.113.10 80 {{
+    protocol TCP
+    delay_loop 60
+    real_server 198.51.100.1 80 {{
+        weight 10
+        FILE_CHECK {{
+            track_file weight
+            weight 2
+        }}
+    }}
+}}
+"""))
+        assert await wait_until(lambda: backend.pool() == [("198.51.100.1", 8)], 5.0)
+        replace(weight, "1\n")
+        assert await wait_until(lambda: backend.pool() == [("198.51.100.1", 12)], 5.0)
+    finally:
+        await proc.stop()
