@@ -453,15 +453,9 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
     "virtual_server/real_server/MISC_CHECK": {
         **_acted("warmup delay_before_retry delay_loop retry alpha", WHEN),
         "log_all_failures": Row(ACTED, LOG_ALL),
-        "connect_timeout": Row(PARSE_ONLY, note="misc_timeout (else delay_loop) bounds the "
-                               "script; keepalived 2.2.7 does not know the keyword here"),
         **_acted("misc_path misc_timeout misc_dynamic", MISC),
         "user": Row(ACTED, _CHKK + "test_misc_check_user_runs_the_script_as_that_user"),
     },
-    "virtual_server/real_server/FILE_CHECK": {
-        **_acted("track_file weight", FILE_CHECK),
-        "dynamic": Row(PARSE_ONLY, note="the file's number always moves the weight; "
-                       "keepalived 2.2.7 does not know the keyword"),
-    },
+    "virtual_server/real_server/FILE_CHECK": _acted("track_file weight", FILE_CHECK),
     "virtual_server/real_server/BFD_CHECK": _parse_only("name weight alpha", _BFD),
 }
