@@ -14,6 +14,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pykeepalived.check.health import CheckerHealth
 from pykeepalived.check.http_response import build_request, host_header
 from pykeepalived.check.result import CheckResult, Target
@@ -393,8 +395,13 @@ virtual_server 203.0.113.11 80 {
         await proc.stop()
 
 
+@pytest.mark.parametrize(("fifo_keyword", "script_keyword"), [
+    ("lvs_notify_fifo", "lvs_notify_fifo_script"),
+    ("notify_fifo", "notify_fifo_script"),  # without lvs_notify_fifo: the shared one
+])
 @run_async
-async def test_lvs_notify_fifo_and_its_script(tmp_path: Path) -> None:
+async def test_lvs_notify_fifo_and_its_script(tmp_path: Path, fifo_keyword: str,
+                                              script_keyword: str) -> None:
     fifo = tmp_path / "lvs.fifo"
     os.mkfifo(fifo)
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
@@ -402,8 +409,8 @@ async def test_lvs_notify_fifo_and_its_script(tmp_path: Path) -> None:
     config = load(f"""
 global_defs {{
     script_user {ME}
-    lvs_notify_fifo {fifo}
-    lvs_notify_fifo_script {rec}
+    {fifo_keyword} {fifo}
+    {script_keyword} {rec}
 }}
 virtual_server 203.0.113.10 80 {{
     protocol TCP
