@@ -387,7 +387,11 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "kernel_rx_buf_size": Row(PARSE_ONLY, note="the receive buffers keep their "
                                   "size"),
     },
-    "SSL": _acted("password ca certificate key", SSL_BLOCK),
+    "SSL": {
+        **_acted("password certificate key", SSL_BLOCK),
+        "ca": Row(ACTED, SSL_BLOCK, note="the server's chain (and with enable_sni its name) "
+                  "is verified against it; keepalived 2.2.7 loads it without verifying"),
+    },
     "virtual_server": {
         "ip_family": Row(ACTED, KERNEL),
         **_acted("retry delay_before_retry warmup connect_timeout delay_loop", TIMERS),
