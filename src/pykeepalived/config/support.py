@@ -80,7 +80,7 @@ SSL_BLOCK = _WIRE + "test_ssl_get_keywords_and_the_ssl_block"
 _SYNCD = "no IPVS connection-synchronisation daemon is started"
 _NFT_IPVS = ("keepalived's fwmark table for IPVS is not made: lb_backend nftables balances "
              "in pykeepalived's own table")
-_LB_FLAGS = "sent to IPVS; lb_backend nftables says at start what it does instead"
+_LB_IPVS = "given to IPVS; lb_backend nftables says at start what it does instead"
 _BFD = "pykeepalived has no BFD process"
 _PROCESS = "pykeepalived does not track processes"
 _SMTP = "pykeepalived sends no e-mail alerts"
@@ -99,8 +99,8 @@ def _parse_only(keywords: str, note: str) -> dict[str, Row]:
     return {keyword: Row(PARSE_ONLY, note=note) for keyword in keywords.split()}
 
 
-def _acted(keywords: str, test: str) -> dict[str, Row]:
-    return {keyword: Row(ACTED, test) for keyword in keywords.split()}
+def _acted(keywords: str, test: str, note: str = "") -> dict[str, Row]:
+    return {keyword: Row(ACTED, test, note) for keyword in keywords.split()}
 
 
 _TRACK_FILE_BLOCK: Final = {
@@ -396,13 +396,11 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "ip_family": Row(ACTED, KERNEL),
         **_acted("retry delay_before_retry warmup connect_timeout delay_loop", TIMERS),
         "inhibit_on_failure": Row(ACTED, ALPHA),
-        **_acted("lb_algo lvs_sched", KERNEL),
-        **{flag: Row(ACTED, KERNEL, note=_LB_FLAGS) for flag in (
-            "flag-1", "flag-2", "flag-3", "mh-fallback", "mh-port", "ops", "sh-fallback",
-            "sh-port")},
+        **_acted("lb_algo lvs_sched flag-1 flag-2 flag-3 mh-fallback mh-port ops sh-fallback "
+                 "sh-port", KERNEL, _LB_IPVS),
         "hashed": Row(PARSE_ONLY, note="IPVS marks every service hashed itself: the flag "
                       "changes nothing"),
-        **_acted("lb_kind lvs_method", KERNEL),
+        **_acted("lb_kind lvs_method", KERNEL, _LB_IPVS),
         "persistence_engine": Row(PARSE_ONLY, note="no persistence engine (sip) is given "
                                   "to IPVS"),
         **_acted("persistence_timeout persistence_granularity protocol real_server", KERNEL),
@@ -421,8 +419,8 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
                       "its SNMP data"),
     },
     "virtual_server/real_server": {
-        **_acted("weight lvs_method lb_kind", KERNEL),
-        **_acted("uthreshold lthreshold", KERNEL),
+        "weight": Row(ACTED, KERNEL),
+        **_acted("lvs_method lb_kind uthreshold lthreshold", KERNEL, _LB_IPVS),
         **_acted("inhibit_on_failure alpha", ALPHA),
         **_acted("notify_up notify_down", LVS_SCRIPTS),
         **_acted("retry delay_before_retry warmup connect_timeout delay_loop", TIMERS),
