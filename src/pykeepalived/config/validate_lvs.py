@@ -224,6 +224,10 @@ def _inherit_rs(vs: VirtualServer, rs: RealServer, log_all_failures: bool) -> No
         rs.virtualhost = vs.virtualhost
     for ck in rs.checkers:
         _inherit_checker(rs, ck, log_all_failures)
+        if isinstance(ck, MiscCheck) and not ck.misc_timeout:
+            # keepalived: the script runs for misc_timeout, else the virtual server's
+            # delay_loop (check_misc.c), whatever the checker's own delay_loop
+            ck.misc_timeout = vs.delay_loop
 
 
 def _inherit_checker(rs: RealServer, ck: Checker, log_all_failures: bool) -> None:

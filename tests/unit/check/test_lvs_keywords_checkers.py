@@ -226,6 +226,33 @@ virtual_server 203.0.113.10 80 {{
     await proc.runner.close()
 
 
+@run_async
+async def test_misc_check_without_misc_timeout_runs_for_the_virtual_servers_delay_loop(
+        tmp_path: Path) -> None:
+    """keepalived bounds the script by misc_timeout, else by the virtual server's
+    delay_loop (not the checker's own)."""
+    slow = write_script(tmp_path / "slow.sh", "sleep 30\n")
+    config = load(f"""
+virtual_server 203.0.113.10 80 {{
+    protocol TCP
+    delay_loop 1
+    real_server 198.51.100.1 80 {{
+        MISC_CHECK {{
+            misc_path {slow}
+            delay_loop 100
+        }}
+    }}
+}}
+""")
+    proc = CheckerProcess(config, FakeBackend(), all_checkers(), bootstrap=0.05)
+    [ck] = proc.core.checkers()
+    try:
+        result = await asyncio.wait_for(proc.attempt(ck), 10.0)
+    finally:
+        await proc.runner.close()
+    assert result == CheckResult(False, "timed out after 1 s (process group killed)")
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="running a script as another user needs root")
 @run_async
 async def test_misc_check_user_runs_the_script_as_that_user() -> None:
