@@ -21,7 +21,7 @@ import ipaddress
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pykeepalived.check.context import CheckContext
 from pykeepalived.check.health import (
@@ -41,6 +41,9 @@ from pykeepalived.lb.model import Backend, Service
 from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line
 from pykeepalived.notify.notifier import Notifier, Script, ScriptSpec
 from pykeepalived.notify.script import ScriptRunner
+
+if TYPE_CHECKING:
+    from pykeepalived.check.file_check import FileCheckWatcher
 
 log = logging.getLogger("pykeepalived.check")
 
@@ -90,7 +93,7 @@ class CheckerProcess:
         self._applying: asyncio.Task[None] | None = None
         self._local: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
         self._unknown_kinds: set[str] = set()
-        self._watchers: list[Any] = []  # FileCheckWatcher of each FILE_CHECK
+        self._watchers: list[FileCheckWatcher] = []  # one per FILE_CHECK
         self.apply_errors = 0
 
     def _context(self, config: Any) -> CheckContext:
@@ -164,7 +167,7 @@ class CheckerProcess:
         self._pool.shutdown(wait=False)
 
     # ------------------------------------------------------------------ FILE_CHECK
-    def _file_checks(self, *, reload: bool) -> list[tuple[CheckerHealth, Any]]:
+    def _file_checks(self, *, reload: bool) -> list[tuple[CheckerHealth, FileCheckWatcher]]:
         """A watcher for each FILE_CHECK of the current state machine, which is told of
         each change of the file at once (keepalived watches its track files; polling them
         every delay_loop would leave a changed weight or a failure unseen for a minute).
