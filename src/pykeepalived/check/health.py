@@ -100,6 +100,7 @@ class CheckerHealth:
     last: CheckResult | None = None
     latency: float | None = None  # how long the last attempt took, in seconds
     delta: int = 0  # what this checker adds to the configured weight (MISC/FILE dynamic)
+    watched: bool = False  # its results come to it (see HealthCore.watched): never scheduled
 
     @property
     def kind(self) -> str:
@@ -259,6 +260,26 @@ class HealthCore:
         ck.next_run = now + delay
         return events
 
+    def watched(self, ck: CheckerHealth, result: CheckResult) -> list[Event]:
+        """A result of a checker that is told rather than run (``ck.watched``: FILE_CHECK,
+        whose file is watched, as keepalived watches it): it counts at once, without retries.
+        Before :meth:`start` it is the checker's state from the start, and reports nothing
+        (keepalived reads track files while it loads the configuration)."""
+        ck.last = result
+        delta = checker_weight(ck.kind, result, ck.rs.spec.weight)
+        events: list[Event] = []
+        if not self.started:
+            ck.is_up, ck.has_run, ck.delta = result.ok, True, delta
+            rs = ck.rs
+            rs.weight = rs.spec.weight + sum(c.delta for c in rs.checkers)
+            rs.alive = rs.failed() == 0
+            return events
+        if delta != ck.delta:
+            self._set_weight(ck, delta, events)
+        if result.ok != ck.is_up or not ck.has_run:
+            self._checker_state(ck, result.ok, result.detail, events)
+        return events
+
     def suspend(self, vs: VirtualServerHealth, suspended: bool, now: float) -> list[Event]:
         """ha_suspend: the virtual server's address left (or came back to) this node."""
         if vs.suspended == suspended:
@@ -296,7 +317,7 @@ class HealthCore:
                 for ck, was in zip(rs.checkers, prior.checkers, strict=True):
                     ck.is_up, ck.has_run, ck.retry_it = was.is_up, was.has_run, was.retry_it
                     ck.next_run, ck.last, ck.delta = was.next_run, was.last, was.delta
-                    if was.running or ck.next_run is None:
+                    if (was.running or ck.next_run is None) and not ck.watched:
                         ck.next_run = now  # its attempt in flight belonged to the old one
                 rs.weight = rs.spec.weight + sum(c.delta for c in rs.checkers)
             if before is not None:
@@ -326,6 +347,8 @@ class HealthCore:
     # --- the rules ---------------------------------------------------------------------------
 
     def _schedule_first(self, ck: CheckerHealth, now: float) -> None:
+        if ck.watched:
+            return
         warmup = float(ck.spec.warmup or 0)
         ck.next_run = now + self.bootstrap + (warmup * self.rand() if warmup else 0.0)
 

@@ -41,7 +41,8 @@ _REAP_MARGIN: Final = 0.5
 
 
 def misc_timeout(spec: MiscCheck) -> float:
-    """How long the script may run: misc_timeout, else the delay_loop."""
+    """How long the script may run: misc_timeout, else the delay_loop (a loaded
+    configuration always has misc_timeout: the virtual server's delay_loop when not set)."""
     return spec.misc_timeout or spec.delay_loop or DEFAULT_DELAY_LOOP
 
 

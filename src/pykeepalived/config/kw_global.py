@@ -13,11 +13,9 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from pykeepalived.config.addresses import (
-    check_interface,
-    parse_addr,
-)
+from pykeepalived.config.addresses import parse_addr
 from pykeepalived.config.blocks import Node
+from pykeepalived.config.errors import Category
 from pykeepalived.config.model_common import Location
 from pykeepalived.config.model_global import (
     FifoConfig,
@@ -358,8 +356,10 @@ def h_lvs_sync_daemon(ctx: Ctx, node: Node) -> None:
         ctx.error(node, "lvs_sync_daemon has already been specified - ignoring")
         return
     ifname = ctx.arg(node, 1)
-    if not check_interface(ctx, node, ifname, "lvs_sync_daemon"):
-        return
+    if not ctx.system.has_interface(ifname) and not g.dynamic_interfaces:
+        # keepalived -t does not look it up (and exits 0); its sync daemon cannot start there
+        ctx.report(node, Category.OK, f"lvs_sync_daemon: interface {ifname} doesn't exist - "
+                   "the IPVS sync daemon cannot run on it")
     syncd = LvsSyncDaemon(ifname)
     i = 2
     limits = {"id": (0, 255), "maxlen": (1, 65535 - 28), "port": (1, 65535), "ttl": (1, 255)}

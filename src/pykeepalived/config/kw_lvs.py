@@ -206,14 +206,17 @@ def h_lvs_sched(ctx: Ctx, node: Node) -> None:
 
 
 def h_lvs_flag(ctx: Ctx, node: Node) -> None:
+    """keepalived's lbflags_handler(): sh-* and mh-* need the sh or mh scheduler (set
+    before them); under the other of the two, keepalived drops them without a word."""
     vs = _vs(ctx)
-    if node.keyword.startswith("sh-") and vs.lvs_sched != "sh":
-        ctx.error(node, f"{node.keyword} only applies to sh scheduler - ignoring")
-        return
-    if node.keyword.startswith("mh-") and vs.lvs_sched != "mh":
-        ctx.error(node, f"{node.keyword} only applies to mh scheduler - ignoring")
-        return
-    vs.lvs_flags.append(node.keyword)
+    keyword = node.keyword
+    if keyword.startswith(("sh-", "mh-")):
+        if vs.lvs_sched not in ("sh", "mh"):
+            ctx.error(node, f"{keyword} only applies to {keyword[:2]} scheduler - ignoring")
+            return
+        if not keyword.startswith(vs.lvs_sched):
+            return
+    vs.lvs_flags.append(keyword)
 
 
 @dataclass(slots=True)
@@ -480,7 +483,6 @@ def real_server_table() -> Table:
     dns.add("name", lambda ctx, node: setattr(ctx.current, "name", ctx.arg(node, 1)))
     filec = Table("FILE_CHECK")
     filec.add("track_file", h_file_check_track)
-    filec.add("dynamic", h_flag("dynamic"))
     filec.add("weight", h_weight_reverse(-(2**31 - 1), 2**31 - 1))
     bfdc = Table("BFD_CHECK")
     bfdc.add("name", h_bfd_check_name)

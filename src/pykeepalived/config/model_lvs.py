@@ -155,7 +155,6 @@ class MiscCheck(Checker):
 class FileCheck(Checker):
     kind: str = "FILE_CHECK"
     track_file: str | None = None
-    dynamic: bool = False
     weight: int | None = None
     weight_reverse: bool = False
 

@@ -57,8 +57,34 @@ _CHECK_ALERTS = "tests/unit/daemon/test_check_alerts.py::"
 SMTP_SETTINGS = "tests/unit/notify/test_smtp.py::test_global_smtp_keywords_make_the_mail"
 SMTP_DEFAULTS = _SMTP_ALERTS + "test_smtp_alert_defaults_follow_keepalived"
 
+_LVSK = "tests/unit/check/test_lvs_keywords.py::"
+_CHKK = "tests/unit/check/test_lvs_keywords_checkers.py::"
+_WIRE = "tests/netns/test_lb_keywords_checkers.py::"
+KERNEL = _LVSK + "test_service_keywords_reach_the_kernel"
+VSG = _LVSK + "test_virtual_server_group_stands_for_every_address_and_fwmark"
+TIMERS = _LVSK + "test_check_timers_come_from_the_virtual_and_the_real_server"
+ALPHA = _LVSK + "test_alpha_inhibit_on_failure_and_weight"
+QUORUM = _LVSK + "test_quorum_hysteresis_and_the_sorry_server"
+VHOST = _LVSK + "test_virtualhost_of_the_virtual_and_the_real_server_is_the_host_header"
+LVS_SCRIPTS = _LVSK + "test_notify_and_quorum_scripts_and_omega"
+HA_SUSPEND = _LVSK + "test_ha_suspend_follows_the_virtual_address"
+LVS_FIFO = _LVSK + "test_lvs_notify_fifo_and_its_script"
+WHEN = _CHKK + "test_where_and_when_each_check_runs"
+LOG_ALL = _CHKK + "test_log_all_failures_logs_each_failure_while_the_checker_is_up"
+NB_GET_RETRY = _CHKK + "test_nb_get_retry_is_retry"
+SMTP_HOST = _CHKK + "test_smtp_check_host_blocks_are_checkers_of_their_own"
+MISC = _CHKK + "test_misc_check_keywords"
+FILE_CHECK = _CHKK + "test_file_check_keywords"
+ON_THE_WIRE = _WIRE + "test_connection_keywords_on_the_wire"
+HTTP = _WIRE + "test_http_and_ssl_get_keywords"
+FAST_RECOVERY = _WIRE + "test_fast_recovery_brings_a_server_up_after_one_round"
+SSL_BLOCK = _WIRE + "test_ssl_get_keywords_and_the_ssl_block"
+
 # ------------------------------------------------------------------ the notes repeated
-_LVS = "the checker process and the IPVS/nftables load balancer do not exist"
+_SYNCD = "no IPVS connection-synchronisation daemon is started"
+_NFT_IPVS = ("keepalived's fwmark table for IPVS is not made: lb_backend nftables balances "
+             "in pykeepalived's own table")
+_LB_IPVS = "given to IPVS; lb_backend nftables says at start what it does instead"
 _BFD = "pykeepalived has no BFD process"
 _PROCESS = "pykeepalived does not track processes"
 _SNMP = "pykeepalived has no SNMP or D-Bus interface"
@@ -76,8 +102,8 @@ def _parse_only(keywords: str, note: str) -> dict[str, Row]:
     return {keyword: Row(PARSE_ONLY, note=note) for keyword in keywords.split()}
 
 
-def _acted(keywords: str, test: str) -> dict[str, Row]:
-    return {keyword: Row(ACTED, test) for keyword in keywords.split()}
+def _acted(keywords: str, test: str, note: str = "") -> dict[str, Row]:
+    return {keyword: Row(ACTED, test, note) for keyword in keywords.split()}
 
 
 _TRACK_FILE_BLOCK: Final = {
@@ -87,11 +113,24 @@ _TRACK_FILE_BLOCK: Final = {
 }
 
 # Keywords every checker block shares (keepalived's install_checker_common_keywords).
-_CHECKER_COMMON: Final = ("connect_ip connect_port bindto bind_if bind_port fwmark warmup "
-                          "connect_timeout retry delay_before_retry delay_loop alpha "
-                          "log_all_failures")
-_URL: Final = _parse_only("path digest status_code virtualhost regex regex_no_match "
-                          "regex_options regex_stack regex_min_offset regex_max_offset", _LVS)
+_CHECKER_COMMON: Final = {
+    **_acted("connect_ip connect_port bindto bind_if bind_port fwmark", ON_THE_WIRE),
+    **_acted("warmup connect_timeout retry delay_before_retry delay_loop alpha", WHEN),
+    "log_all_failures": Row(ACTED, LOG_ALL),
+}
+_URL: Final = {
+    **_acted("path digest status_code virtualhost regex regex_no_match regex_options "
+             "regex_min_offset regex_max_offset", HTTP),
+    "regex_stack": Row(PARSE_ONLY, note="regexes run on Python's re, which has no match "
+                       "stack to size"),
+}
+_HTTP_GET: Final = {
+    **_CHECKER_COMMON,
+    **_acted("http_protocol virtualhost url", HTTP),
+    "nb_get_retry": Row(ACTED, NB_GET_RETRY),
+    "fast_recovery": Row(ACTED, FAST_RECOVERY, note="pykeepalived always checks every url "
+                         "in one round, as keepalived does with fast_recovery"),
+}
 
 SUPPORT: Final[dict[str, dict[str, Row]]] = {
     "top": {
@@ -122,9 +161,9 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "vrrp_script": Row(ACTED, SCRIPT),
         "vrrp_sync_group": Row(ACTED, GROUP_NOTIFY),
         "vrrp_instance": Row(ACTED, CORE),
-        "SSL": Row(PARSE_ONLY, note=_LVS),
-        "virtual_server_group": Row(PARSE_ONLY, note=_LVS),
-        "virtual_server": Row(PARSE_ONLY, note=_LVS),
+        "SSL": Row(ACTED, SSL_BLOCK),
+        "virtual_server_group": Row(ACTED, VSG),
+        "virtual_server": Row(ACTED, KERNEL),
     },
     "global_defs": {
         "metrics_address": Row(ACTED, "tests/unit/control/test_metrics.py::"
@@ -160,10 +199,19 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
                       "lvs_netlink_cmd_rcv_bufs lvs_netlink_cmd_rcv_bufs_force "
                       "lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force "
                       "vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier", _NETLINK_BUFS),
-        **_parse_only("lvs_flush lvs_timeouts lvs_flush_on_stop lvs_flush_onstop "
-                      "lvs_sync_daemon rs_init_notifies checker_log_all_failures "
-                      "nftables_ipvs nftables_ipvs_priority nftables_ipvs_start_fwmark "
-                      "lvs_notify_fifo lvs_notify_fifo_script", _LVS),
+        "lvs_flush": Row(PARSE_ONLY, note="the IPVS table is not flushed at start: "
+                         "pykeepalived changes only the services it installed"),
+        **_parse_only("lvs_flush_on_stop lvs_flush_onstop", "at stop pykeepalived removes "
+                      "what it installed (nothing with -I), never the rest of the table"),
+        "lvs_timeouts": Row(PARSE_ONLY, note="the IPVS tcp, tcpfin and udp timeouts are left "
+                            "as they are"),
+        "lvs_sync_daemon": Row(PARSE_ONLY, note=_SYNCD),
+        "rs_init_notifies": Row(PARSE_ONLY, note="the real servers' state at start is not "
+                                "notified (no notify_up/notify_down, no FIFO lines)"),
+        "checker_log_all_failures": Row(ACTED, LOG_ALL),
+        **_parse_only("nftables_ipvs nftables_ipvs_priority nftables_ipvs_start_fwmark",
+                      _NFT_IPVS),
+        **_acted("lvs_notify_fifo lvs_notify_fifo_script", LVS_FIFO),
         **_parse_only("nftables nftables_priority nftables_counters nftables_ifindex", _NFT),
         **_parse_only("reload_check_config reload_time_file reload_repeat reload_file",
                       _RELOAD),
@@ -231,7 +279,8 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "script_user": Row(ACTED, _TRACK + "test_script_user_group_and_per_script_users"),
         "enable_script_security": Row(
             ACTED, _TRACK + "test_enable_script_security_refuses_unsafe_root_scripts"),
-        "notify_fifo": Row(ACTED, FIFO, note="VRRP lines only: there are no LVS lines yet"),
+        "notify_fifo": Row(ACTED, FIFO, note="the checker process writes its VS and RS lines "
+                           "there too when lvs_notify_fifo is not set"),
         "notify_fifo_script": Row(ACTED, FIFO),
         "vrrp_notify_fifo": Row(ACTED, FIFO),
         "vrrp_notify_fifo_script": Row(ACTED, FIFO),
@@ -334,7 +383,7 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "notify_priority_changes": Row(
             ACTED, _FAULTS + "test_priority_changes_and_lower_priority_adverts_are_notified"),
         "smtp_alert": Row(ACTED, _SMTP_ALERTS + "test_instance_smtp_alert_off_is_silent"),
-        "lvs_sync_daemon_interface": Row(PARSE_ONLY, note=_LVS),
+        "lvs_sync_daemon_interface": Row(PARSE_ONLY, note=_SYNCD),
         "garp_master_delay": Row(ACTED, GARP),
         "garp_master_refresh": Row(ACTED, GARP),
         "garp_master_repeat": Row(ACTED, GARP),
@@ -351,40 +400,78 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "kernel_rx_buf_size": Row(PARSE_ONLY, note="the receive buffers keep their "
                                   "size"),
     },
-    "SSL": _parse_only("password ca certificate key", _LVS),
-    "virtual_server": _parse_only(
-        "ip_family retry delay_before_retry warmup connect_timeout delay_loop "
-        "inhibit_on_failure lb_algo lvs_sched flag-1 flag-2 flag-3 hashed mh-fallback mh-port "
-        "ops sh-fallback sh-port lb_kind lvs_method persistence_engine persistence_timeout "
-        "persistence_granularity protocol ha_suspend virtualhost snmp_name alpha "
-        "omega quorum_up quorum_down quorum hysteresis weight sorry_server "
-        "sorry_server_inhibit sorry_server_lvs_method real_server", _LVS)
-    | {"smtp_alert": Row(ACTED, _CHECK_ALERTS + "test_real_server_down_and_up_and_quorum_"
-                         "are_mailed")},
-    "virtual_server/real_server": _parse_only(
-        "weight lvs_method lb_kind uthreshold lthreshold inhibit_on_failure notify_up "
-        "notify_down alpha retry delay_before_retry warmup connect_timeout delay_loop "
-        "virtualhost snmp_name TCP_CHECK HTTP_GET SSL_GET SMTP_CHECK DNS_CHECK "
-        "UDP_CHECK PING_CHECK MISC_CHECK FILE_CHECK BFD_CHECK", _LVS)
-    | {"smtp_alert": Row(ACTED, _CHECK_ALERTS + "test_retries_and_smtp_alert_off")},
-    "virtual_server/real_server/TCP_CHECK": _parse_only(_CHECKER_COMMON, _LVS),
-    "virtual_server/real_server/HTTP_GET": _parse_only(
-        _CHECKER_COMMON + " http_protocol fast_recovery virtualhost url nb_get_retry", _LVS),
+    "SSL": {
+        **_acted("password certificate key", SSL_BLOCK),
+        "ca": Row(ACTED, SSL_BLOCK, note="the server's chain (and with enable_sni its name) "
+                  "is verified against it; keepalived 2.2.7 loads it without verifying"),
+    },
+    "virtual_server": {
+        "ip_family": Row(ACTED, KERNEL),
+        **_acted("retry delay_before_retry warmup connect_timeout delay_loop", TIMERS),
+        "inhibit_on_failure": Row(ACTED, ALPHA),
+        **_acted("lb_algo lvs_sched flag-1 flag-2 flag-3 mh-fallback mh-port ops sh-fallback "
+                 "sh-port", KERNEL, _LB_IPVS),
+        "hashed": Row(PARSE_ONLY, note="IPVS marks every service hashed itself: the flag "
+                      "changes nothing"),
+        **_acted("lb_kind lvs_method", KERNEL, _LB_IPVS),
+        "persistence_engine": Row(PARSE_ONLY, note="no persistence engine (sip) is given "
+                                  "to IPVS"),
+        **_acted("persistence_timeout persistence_granularity protocol real_server", KERNEL),
+        "ha_suspend": Row(ACTED, HA_SUSPEND, note="while the address is not on this node "
+                          "the virtual server's table entries go too (keepalived keeps its "
+                          "IPVS service and stops only the checks); a 'group' virtual "
+                          "server is never suspended (keepalived then never runs its checks)"),
+        "smtp_alert": Row(ACTED, _CHECK_ALERTS + "test_real_server_down_and_up_and_quorum_"
+                          "are_mailed"),
+        "virtualhost": Row(ACTED, VHOST),
+        "snmp_name": Row(PARSE_ONLY, note=_SNMP),
+        "alpha": Row(ACTED, ALPHA),
+        **_acted("omega quorum_up quorum_down", LVS_SCRIPTS),
+        **_acted("quorum hysteresis sorry_server sorry_server_inhibit "
+                 "sorry_server_lvs_method", QUORUM),
+        "weight": Row(PARSE_ONLY, note="keepalived uses a virtual server's weight only in "
+                      "its SNMP data"),
+    },
+    "virtual_server/real_server": {
+        "weight": Row(ACTED, KERNEL),
+        **_acted("lvs_method lb_kind uthreshold lthreshold", KERNEL, _LB_IPVS),
+        **_acted("inhibit_on_failure alpha", ALPHA),
+        **_acted("notify_up notify_down", LVS_SCRIPTS),
+        **_acted("retry delay_before_retry warmup connect_timeout delay_loop", TIMERS),
+        "smtp_alert": Row(ACTED, _CHECK_ALERTS + "test_retries_and_smtp_alert_off"),
+        "virtualhost": Row(ACTED, VHOST),
+        "snmp_name": Row(PARSE_ONLY, note=_SNMP),
+        **_acted("TCP_CHECK HTTP_GET SSL_GET SMTP_CHECK DNS_CHECK UDP_CHECK PING_CHECK",
+                 ON_THE_WIRE),
+        "MISC_CHECK": Row(ACTED, MISC),
+        "FILE_CHECK": Row(ACTED, FILE_CHECK),
+        "BFD_CHECK": Row(PARSE_ONLY, note=_BFD + ": its real server counts as up"),
+    },
+    "virtual_server/real_server/TCP_CHECK": _CHECKER_COMMON,
+    "virtual_server/real_server/HTTP_GET": _HTTP_GET,
     "virtual_server/real_server/HTTP_GET/url": _URL,
-    "virtual_server/real_server/SSL_GET": _parse_only(
-        _CHECKER_COMMON + " http_protocol fast_recovery virtualhost url nb_get_retry "
-        "enable_sni", _LVS),
+    "virtual_server/real_server/SSL_GET": {**_HTTP_GET, "enable_sni": Row(ACTED, SSL_BLOCK)},
     "virtual_server/real_server/SSL_GET/url": _URL,
-    "virtual_server/real_server/SMTP_CHECK": _parse_only(_CHECKER_COMMON + " helo_name host",
-                                                         _LVS),
-    "virtual_server/real_server/SMTP_CHECK/host": _parse_only(_CHECKER_COMMON, _LVS),
-    "virtual_server/real_server/DNS_CHECK": _parse_only(_CHECKER_COMMON + " type name", _LVS),
-    "virtual_server/real_server/UDP_CHECK": _parse_only(
-        _CHECKER_COMMON + " payload require_reply min_reply_length max_reply_length", _LVS),
-    "virtual_server/real_server/PING_CHECK": _parse_only(_CHECKER_COMMON, _LVS),
-    "virtual_server/real_server/MISC_CHECK": _parse_only(
-        "warmup delay_before_retry delay_loop connect_timeout retry alpha log_all_failures "
-        "misc_path misc_timeout misc_dynamic user", _LVS),
-    "virtual_server/real_server/FILE_CHECK": _parse_only("track_file dynamic weight", _LVS),
-    "virtual_server/real_server/BFD_CHECK": _parse_only("name weight alpha", _LVS),
+    "virtual_server/real_server/SMTP_CHECK": {
+        **_CHECKER_COMMON,
+        "helo_name": Row(ACTED, _WIRE + "test_smtp_check_keywords_and_host_blocks"),
+        "host": Row(ACTED, _WIRE + "test_smtp_check_keywords_and_host_blocks"),
+    },
+    "virtual_server/real_server/SMTP_CHECK/host": _acted(
+        "connect_ip connect_port bindto bind_if bind_port fwmark warmup connect_timeout "
+        "retry delay_before_retry delay_loop alpha log_all_failures", SMTP_HOST),
+    "virtual_server/real_server/DNS_CHECK": {
+        **_CHECKER_COMMON, **_acted("type name", _WIRE + "test_dns_check_keywords")},
+    "virtual_server/real_server/UDP_CHECK": {
+        **_CHECKER_COMMON, **_acted("payload require_reply min_reply_length max_reply_length",
+                                    _WIRE + "test_udp_check_keywords")},
+    "virtual_server/real_server/PING_CHECK": _CHECKER_COMMON,
+    "virtual_server/real_server/MISC_CHECK": {
+        **_acted("warmup delay_before_retry delay_loop retry alpha", WHEN),
+        "log_all_failures": Row(ACTED, LOG_ALL),
+        **_acted("misc_path misc_timeout misc_dynamic", MISC),
+        "user": Row(ACTED, _CHKK + "test_misc_check_user_runs_the_script_as_that_user"),
+    },
+    "virtual_server/real_server/FILE_CHECK": _acted("track_file weight", FILE_CHECK),
+    "virtual_server/real_server/BFD_CHECK": _parse_only("name weight alpha", _BFD),
 }

@@ -10,6 +10,9 @@ checker engine reads final values.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Final
+
 from pykeepalived.config.errors import Category
 from pykeepalived.config.model_common import NotifyScript
 from pykeepalived.config.model_global import GlobalDefs
@@ -19,6 +22,7 @@ from pykeepalived.config.model_lvs import (
     HttpGet,
     MiscCheck,
     RealServer,
+    SmtpCheck,
     VirtualServer,
 )
 from pykeepalived.config.parse_base import Ctx
@@ -142,7 +146,8 @@ def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:
     if vs.smtp_alert is None:
         vs.smtp_alert = _checker_smtp_alert(gdefs, False)
     for rs in vs.real_servers:
-        _inherit_rs(vs, rs)
+        _expand_smtp_hosts(ctx, rs)
+        _inherit_rs(vs, rs, ctx.config.global_defs.checker_log_all_failures)
         if rs.smtp_alert is None:
             rs.smtp_alert = _checker_smtp_alert(gdefs, True)
     return True
@@ -158,6 +163,39 @@ def _checker_smtp_alert(gdefs: GlobalDefs, default: bool) -> bool:
     if gdefs.smtp_alert is not None:
         return gdefs.smtp_alert
     return default
+
+
+# what an SMTP_CHECK host{} block sets for itself; the rest it writes sets the checker's own
+_HOST_CONNECTION: Final = ("connect_ip", "connect_port", "bindto", "bind_port", "bind_if",
+                           "fwmark", "connect_timeout")
+_HOST_SHARED: Final = ("retry", "delay_before_retry", "warmup", "delay_loop", "alpha",
+                       "log_all_failures")
+
+
+def _expand_smtp_hosts(ctx: Ctx, rs: RealServer) -> None:
+    """keepalived's deprecated SMTP_CHECK ``host {}`` blocks (check_smtp.c): each host is one
+    more SMTP_CHECK, a copy of the checker with the host's connection options; the first host
+    stands for the checker itself when the checker sets no connection option of its own. The
+    other keywords of a host block are the checker's (and so every copy's)."""
+    expanded: list[Checker] = []
+    for ck in rs.checkers:
+        expanded.append(ck)
+        if not isinstance(ck, SmtpCheck) or not ck.host:
+            continue
+        hosts, ck.host = ck.host, []
+        ctx.report(hosts[0].location, Category.OK, "The SMTP_CHECK host block is deprecated. "
+                   "Please define additional checkers.")
+        for host in hosts:
+            for name in _HOST_SHARED:
+                if getattr(host, name) is not None:
+                    setattr(ck, name, getattr(host, name))
+        if all(getattr(ck, name) is None for name in _HOST_CONNECTION):
+            first, *hosts = hosts
+            for name in _HOST_CONNECTION:
+                setattr(ck, name, getattr(first, name))
+        expanded += [dataclasses.replace(ck, host=[], location=host.location, **{
+            name: getattr(host, name) for name in _HOST_CONNECTION}) for host in hosts]
+    rs.checkers = expanded
 
 
 def _ports(ctx: Ctx, vs: VirtualServer, has_fwmark: bool) -> None:
@@ -183,7 +221,7 @@ def _ports(ctx: Ctx, vs: VirtualServer, has_fwmark: bool) -> None:
     del loc, has_fwmark
 
 
-def _inherit_rs(vs: VirtualServer, rs: RealServer) -> None:
+def _inherit_rs(vs: VirtualServer, rs: RealServer, log_all_failures: bool) -> None:
     if rs.inhibit_on_failure is None:
         rs.inhibit_on_failure = vs.inhibit_on_failure
     if rs.alpha is None:
@@ -201,12 +239,17 @@ def _inherit_rs(vs: VirtualServer, rs: RealServer) -> None:
     if rs.virtualhost is None:
         rs.virtualhost = vs.virtualhost
     for ck in rs.checkers:
-        _inherit_checker(rs, ck)
+        _inherit_checker(rs, ck, log_all_failures)
+        if isinstance(ck, MiscCheck) and not ck.misc_timeout:
+            # keepalived: the script runs for misc_timeout, else the virtual server's
+            # delay_loop (check_misc.c), whatever the checker's own delay_loop
+            ck.misc_timeout = vs.delay_loop
 
 
-def _inherit_checker(rs: RealServer, ck: Checker) -> None:
+def _inherit_checker(rs: RealServer, ck: Checker, log_all_failures: bool) -> None:
     """Checker defaults: retry 1 (MISC_CHECK 0, DNS_CHECK 3); delay_before_retry 1 s
-    (HTTP_GET/SSL_GET 3 s, DNS_CHECK delay_loop); warmup delay_loop."""
+    (HTTP_GET/SSL_GET 3 s, DNS_CHECK delay_loop); warmup delay_loop; log_all_failures
+    global_defs' checker_log_all_failures."""
     if ck.alpha is None:
         ck.alpha = rs.alpha
     if ck.connect_timeout is None:
@@ -227,4 +270,4 @@ def _inherit_checker(rs: RealServer, ck: Checker) -> None:
     if isinstance(ck, HttpGet) and ck.virtualhost is None:
         ck.virtualhost = rs.virtualhost
     if ck.log_all_failures is None:
-        ck.log_all_failures = False
+        ck.log_all_failures = log_all_failures

@@ -21,7 +21,7 @@ import ipaddress
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pykeepalived.check.context import CheckContext
 from pykeepalived.check.health import (
@@ -36,13 +36,16 @@ from pykeepalived.check.health import (
 )
 from pykeepalived.check.result import CheckResult, Target
 from pykeepalived.check.table import group_services
-from pykeepalived.config.model_lvs import MiscCheck
+from pykeepalived.config.model_lvs import FileCheck, MiscCheck
 from pykeepalived.daemon.check_alerts import CheckerAlerts
 from pykeepalived.lb.model import Backend, Service
 from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line
 from pykeepalived.notify.notifier import Notifier, Script, ScriptSpec
 from pykeepalived.notify.script import ScriptRunner
 from pykeepalived.notify.smtp import SHUTDOWN_DRAIN
+
+if TYPE_CHECKING:
+    from pykeepalived.check.file_check import FileCheckWatcher
 
 log = logging.getLogger("pykeepalived.check")
 
@@ -93,6 +96,7 @@ class CheckerProcess:
         self._applying: asyncio.Task[None] | None = None
         self._local: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
         self._unknown_kinds: set[str] = set()
+        self._watchers: list[FileCheckWatcher] = []  # one per FILE_CHECK
         self.apply_errors = 0
 
     def _context(self, config: Any) -> CheckContext:
@@ -125,6 +129,10 @@ class CheckerProcess:
             log.info("%sctivating healthchecker for VS %s",
                      "Dea" if self._suspended(vs) else "A", vs_name(vs))
             self.core.suspend(vs, self._suspended(vs), now)
+        watched = self._file_checks(reload=False)
+        for ck, watcher in watched:  # their state from the start, as keepalived reads them
+            watcher.start()
+            self.core.watched(ck, watcher.result)
         self.handle(self.core.start(now))
         self._arm()
         await self._apply_now()
@@ -143,6 +151,8 @@ class CheckerProcess:
 
     async def stop(self) -> None:
         """TERM: omega notifications, then the table removed (unless -I), tasks ended."""
+        for watcher in self._watchers:
+            watcher.stop()
         if self._timer is not None:
             self._timer.cancel()
         for task in self._tasks:
@@ -160,6 +170,39 @@ class CheckerProcess:
             await self.fifo.aclose()
         await self.runner.close()
         self._pool.shutdown(wait=False)
+
+    # ------------------------------------------------------------------ FILE_CHECK
+    def _file_checks(self, *, reload: bool) -> list[tuple[CheckerHealth, FileCheckWatcher]]:
+        """A watcher for each FILE_CHECK of the current state machine, which is told of
+        each change of the file at once (keepalived watches its track files; polling them
+        every delay_loop would leave a changed weight or a failure unseen for a minute).
+        A FILE_CHECK without a usable track_file stays polled: each attempt says why."""
+        from pykeepalived.check.file_check import FileCheckWatcher
+
+        for old in self._watchers:
+            old.stop()
+        self._watchers = []
+        if "FILE_CHECK" not in self.checkers:
+            return []
+        core = self.core
+        out = []
+        for ck in core.checkers():
+            if not isinstance(ck.spec, FileCheck):
+                continue
+
+            def changed(result: CheckResult, ck: CheckerHealth = ck) -> None:
+                if core is self.core:
+                    self.handle(core.watched(ck, result))
+
+            try:
+                watcher = FileCheckWatcher(ck.spec, self.context, changed, reload=reload)
+            except ValueError:
+                continue
+            ck.watched = True
+            ck.next_run = None
+            self._watchers.append(watcher)
+            out.append((ck, watcher))
+        return out
 
     # ------------------------------------------------------------------ ha_suspend
     def _suspended(self, vs: VirtualServerHealth) -> bool:
@@ -238,7 +281,11 @@ class CheckerProcess:
         now = self.loop.time()
         for vs in self.core.virtual_servers:
             vs.suspended = self._suspended(vs)
+        watched = self._file_checks(reload=True)
         self.handle(self.core.adopt(old, now))
+        for ck, watcher in watched:
+            watcher.start()
+            self.handle(self.core.watched(ck, watcher.result))
         self.request_apply()
         self._arm()
         log.info("Configuration reloaded: %d virtual servers", len(self.core.virtual_servers))
@@ -275,7 +322,10 @@ class CheckerProcess:
                 log.info("Changing weight from %d to %d for %sactive service %s of VS %s",
                          event.old, event.new, "" if event.rs.alive else "in",
                          rs_name(event.vs, event.rs), vs_name(event.vs))
-            elif isinstance(event, CheckFailed):
+            elif isinstance(event, CheckFailed) and event.check.is_up and \
+                    event.check.spec.log_all_failures:
+                # keepalived's log_all_failures: every failed attempt of a checker that is
+                # still up (the retries); none once it is down
                 log.info("%s on service %s failed%s: %s", event.check.kind,
                          rs_name(event.check.vs, event.check.rs),
                          " (retrying)" if event.retrying else "", event.result.detail)

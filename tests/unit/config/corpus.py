@@ -2053,3 +2053,132 @@ CORPUS.update({
     'route_ttl_propagate_unknown': (5, _route("ttl-propagate foo")),
     'route_congctl_lock': (0, _route("congctl lock cubic")),
 })
+
+
+# the LVS part: interfaces -t does not look up (a checker's bind_if, lvs_sync_daemon),
+# scheduler flags of the other hashing scheduler (dropped without a word), and keywords the
+# man page lists but keepalived 2.2.7 does not know (MISC_CHECK connect_timeout, FILE_CHECK
+# dynamic)
+CORPUS.update({
+    'checker_bind_if_missing': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  TCP_CHECK {\n'
+        '   bind_if eth9\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'smtp_host_bind_if_missing': (0, (
+        'virtual_server 192.0.2.50 25 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 25 {\n'
+        '  SMTP_CHECK {\n'
+        '   host {\n'
+        '    connect_ip 192.0.2.52\n'
+        '    bind_if eth9\n'
+        '   }\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'lvs_sync_daemon_missing_if': (0, (
+        'global_defs {\n'
+        ' lvs_sync_daemon eth9 VI_1\n'
+        '}\n'
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'lvs_sync_daemon_interface_missing': (5, (
+        'vrrp_instance VI_1 {\n'
+        ' interface eth0\n'
+        ' virtual_router_id 51\n'
+        ' lvs_sync_daemon_interface eth9\n'
+        ' virtual_ipaddress {\n'
+        '  192.0.2.100\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_sched_twos': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched twos\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_sh_port_not_sh': (5, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched twos\n'
+        ' sh-port\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_mh_fallback_with_sh': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched sh\n'
+        ' mh-fallback\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'vs_sh_port_with_mh': (0, (
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched mh\n'
+        ' sh-port\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        ' }\n'
+        '}\n'
+    )),
+    'misc_check_connect_timeout': (5, (
+        'global_defs {\n'
+        ' enable_script_security\n'
+        ' script_user root\n'
+        '}\n'
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  MISC_CHECK {\n'
+        '   misc_path /bin/true\n'
+        '   connect_timeout 3\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+    'file_check_dynamic': (5, (
+        'track_file tf {\n'
+        ' file /nonexistent-pykeepalived/tf\n'
+        '}\n'
+        'virtual_server 192.0.2.50 80 {\n'
+        ' protocol TCP\n'
+        ' lvs_sched rr\n'
+        ' lvs_method NAT\n'
+        ' real_server 192.0.2.51 80 {\n'
+        '  FILE_CHECK {\n'
+        '   track_file tf\n'
+        '   dynamic\n'
+        '  }\n'
+        ' }\n'
+        '}\n'
+    )),
+})

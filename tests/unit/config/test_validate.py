@@ -48,6 +48,39 @@ def test_unknown_keyword_is_a_warning_with_place(tmp_path: Path) -> None:
     assert result.ok and result.exit_status == 5
 
 
+def test_lvs_interfaces_that_do_not_exist_are_noted_with_their_place(tmp_path: Path) -> None:
+    """keepalived -t looks up neither a checker's bind_if nor lvs_sync_daemon's interface
+    (it exits 0): pykeepalived exits 0 too, and says where the interface is named."""
+    result = load(tmp_path, """global_defs {
+    lvs_sync_daemon eth9 VI_1
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        192.0.2.100
+    }
+}
+virtual_server 192.0.2.50 80 {
+    protocol TCP
+    lvs_sched rr
+    lvs_method NAT
+    real_server 192.0.2.51 80 {
+        TCP_CHECK {
+            bind_if eth8
+        }
+    }
+}
+""")
+    assert result.exit_status == 0 and result.ok
+    assert messages(result) == [
+        f"{tmp_path}/keepalived.conf:2: lvs_sync_daemon: interface eth9 doesn't exist - the "
+        "IPVS sync daemon cannot run on it",
+        f"{tmp_path}/keepalived.conf:17: bind_if eth8: no such interface - the checker's "
+        "connections fail until it exists"]
+    assert result.config.global_defs.lvs_sync_daemon is not None
+
+
 def test_missing_interface_cannot_run(tmp_path: Path) -> None:
     result = load(tmp_path, instance().replace("eth0", "eth9"))
     assert not result.ok and result.exit_status == 5

@@ -46,7 +46,9 @@ virtual_server 192.0.2.10 80 {
     protocol TCP
     lvs_sched rr
     lvs_method NAT
+    persistence_engine sip
     real_server 192.0.2.40 80 {
+        snmp_name web1
         TCP_CHECK {
             connect_timeout 3
         }
@@ -74,22 +76,15 @@ def test_parse_only_keywords_are_named_once_with_place_and_count(
     caplog.set_level(logging.DEBUG)
     assert runner.load(str(conf), None) is not None  # still runs, as keepalived would
     warnings = _warnings(caplog)
-    lvs = "has no effect (the checker process and the IPVS/nftables load balancer do not exist)"
     assert warnings == [
         f"{conf}:2: 'vrrp_no_swap' in global_defs is not supported by pykeepalived and has no "
         "effect (the processes keep the default scheduling, memory locking and CPUs)",
         f"{conf}:9: 'kernel_rx_buf_size' in vrrp_instance is not supported by pykeepalived and "
         "has no effect (the receive buffers keep their size); 2 more uses after this one",
-        f"{conf}:30: 'virtual_server' is not supported by pykeepalived and {lvs}",
-        f"{conf}:31: 'delay_loop' in virtual_server is not supported by pykeepalived and {lvs}",
-        f"{conf}:32: 'protocol' in virtual_server is not supported by pykeepalived and {lvs}",
-        f"{conf}:33: 'lvs_sched' in virtual_server is not supported by pykeepalived and {lvs}",
-        f"{conf}:34: 'lvs_method' in virtual_server is not supported by pykeepalived and {lvs}",
-        f"{conf}:35: 'real_server' in virtual_server is not supported by pykeepalived and {lvs}",
-        f"{conf}:36: 'TCP_CHECK' in virtual_server/real_server is not supported by "
-        f"pykeepalived and {lvs}",
-        f"{conf}:37: 'connect_timeout' in virtual_server/real_server/TCP_CHECK is not "
-        f"supported by pykeepalived and {lvs}",
+        f"{conf}:35: 'persistence_engine' in virtual_server is not supported by pykeepalived "
+        "and has no effect (no persistence engine (sip) is given to IPVS)",
+        f"{conf}:37: 'snmp_name' in virtual_server/real_server is not supported by "
+        "pykeepalived and has no effect (pykeepalived has no SNMP or D-Bus interface)",
     ]
 
 
