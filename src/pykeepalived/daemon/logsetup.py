@@ -54,21 +54,27 @@ def stderr_is_journal(environ: Mapping[str, str] | None = None) -> bool:
 
 
 class JournalFormatter(logging.Formatter):
-    """``<6>pykeepalived_vrrp[1234]: (VI_1) Entering MASTER STATE``: priority, no time, one
-    line."""
+    """``<6>pykeepalived_vrrp: (VI_1) Entering MASTER STATE``: priority, no time, one line.
 
-    def __init__(self) -> None:
-        super().__init__("%(role)s[%(process)d]: %(message)s")
+    The journal records each line's own pid (journald takes the writer's credentials with
+    every write) and shows it after the unit's identifier, so the line names only the child
+    it comes from; the parent's lines carry no name at all.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record).replace("\r", "").replace("\n", "\\n")
-        return f"<{syslog_priority(record.levelno)}>{text}"
+        role = getattr(record, "role", PARENT)
+        name = "" if role == PARENT else f"{role}: "
+        return f"<{syslog_priority(record.levelno)}>{name}{text}"
+
+
+PARENT = "pykeepalived"
 
 
 class _RoleFilter(logging.Filter):
     """Stamp every record with the role of this process (parent, vrrp, checker)."""
 
-    role = "pykeepalived"
+    role = PARENT
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.role = self.role
