@@ -35,6 +35,7 @@ _TRACK = "tests/unit/daemon/test_keyword_effects_tracker.py::"
 _PLAN = "tests/unit/daemon/test_instance_plan.py::"
 _FEAT = "tests/netns/test_vrrp_features.py::"
 _DAEMON = "tests/netns/test_vrrp_daemon.py::"
+_LIFECYCLE = "tests/netns/test_daemon_lifecycle.py::"
 _LEXER = "tests/unit/config/test_lexer.py::"
 _FAULTS = "tests/netns/test_vrrp_faults.py::"
 _WEIGHTS = "tests/unit/config/test_tracking_weights.py::"
@@ -143,7 +144,8 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "use_pid_dir": Row(PARSE_ONLY, note="pid files are where -p/-r/-c say"),
         "instance": Row(PARSE_ONLY, note="pid file names do not take the instance "
                         "name"),
-        "child_wait_time": Row(PARSE_ONLY, note="children get a fixed time to stop"),
+        "child_wait_time": Row(ACTED, _LIFECYCLE + "test_child_wait_time_ends_a_vrrp_child"
+                               "_that_does_not_stop"),
         "static_ipaddress": Row(PARSE_ONLY, note=_STATIC),
         "static_routes": Row(PARSE_ONLY, note=_STATIC),
         "static_rules": Row(PARSE_ONLY, note=_STATIC),
@@ -219,7 +221,8 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "use_pid_dir": Row(PARSE_ONLY, note="pid files are where -p/-r/-c say"),
         "instance": Row(PARSE_ONLY, note="pid file names do not take the instance "
                         "name"),
-        "child_wait_time": Row(PARSE_ONLY, note="children get a fixed time to stop"),
+        "child_wait_time": Row(ACTED, _LIFECYCLE + "test_child_wait_time_ends_a_vrrp_child"
+                               "_that_does_not_stop"),
         "linkbeat_use_polling": Row(PARSE_ONLY, note="links are followed through "
                                     "netlink events, never polled"),
         "config_save_dir": Row(PARSE_ONLY, note="configurations are never saved"),

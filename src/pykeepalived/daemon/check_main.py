@@ -486,8 +486,10 @@ def all_checkers() -> dict[str, CheckFn]:
 
 
 async def run_checker(config: Any, *, path: str | None = None, config_id: str | None = None,
-                      release: bool = True, control: str | None = None) -> int:
-    """Run the checker process until TERM/INT."""
+                      release: bool = True, control: str | None = None,
+                      ready: Callable[[], None] | None = None) -> int:
+    """Run the checker process until TERM/INT. ``ready`` is called once the first table is
+    in place, and after each reload."""
     from pykeepalived.net import interfaces
     from pykeepalived.net.reflector import NetlinkReflector
 
@@ -499,13 +501,21 @@ async def run_checker(config: Any, *, path: str | None = None, config_id: str | 
     busy = asyncio.Lock()  # start, each reload and stop run one at a time
     reloads: set[asyncio.Task[bool]] = set()
 
+    def report_ready() -> None:
+        if ready is not None:
+            ready()
+
     async def guarded_reload(config_path: str) -> bool:
-        async with busy:
-            return await proc.reload(config_path, config_id)
+        try:
+            async with busy:
+                return await proc.reload(config_path, config_id)
+        finally:
+            report_ready()  # applied or refused, the reload is over
 
     def on_hup() -> None:
         if path is None:
             log.warning("Reload requested but no configuration file is known")
+            report_ready()
             return
         task = loop.create_task(guarded_reload(path))
         reloads.add(task)
@@ -529,6 +539,7 @@ async def run_checker(config: Any, *, path: str | None = None, config_id: str | 
     try:
         async with busy:
             await proc.start()
+        loop.call_soon(report_ready)  # after what start() queued for the loop (VIPs)
         await stop.wait()
         log.info("Stopping")
         async with busy:

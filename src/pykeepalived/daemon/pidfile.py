@@ -1,7 +1,11 @@
 """Pid files with keepalived's semantics: refuse to start when the recorded process still runs.
 
 A stale file (its process gone, or the pid reused by a process that is not us) is replaced, which
-avoids keepalived's well-known "daemon is already running" after a crash.
+avoids keepalived's well-known "daemon is already running" after a crash. "Us" is a Python
+interpreter running pykeepalived: a ``journalctl -u pykeepalived`` or an editor on
+``pykeepalived.conf`` that happens to get the dead daemon's pid names pykeepalived too, and
+must not keep the service from starting. Nor does this process's own parent (a child's pid
+file may still name the parent of a new daemon, once pids wrap).
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ def _alive_and_ours(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             cmdline = fh.read()
+        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
     except OSError:
         return True
-    return b"pykeepalived" in cmdline
+    return exe.startswith("python") and b"pykeepalived" in cmdline
 
 
 def write_pidfile(path: str) -> None:
@@ -36,7 +41,7 @@ def write_pidfile(path: str) -> None:
             pid = int(fh.read().strip() or "0")
     except (OSError, ValueError):
         pid = 0
-    if pid and pid != os.getpid() and _alive_and_ours(pid):
+    if pid and pid not in (os.getpid(), os.getppid()) and _alive_and_ours(pid):
         raise PidFileError(f"daemon is already running (pid {pid} in {path})")
     directory = os.path.dirname(path)
     if directory:

@@ -1,9 +1,11 @@
 """The daemon: a parent that watches over a VRRP child and a checker child, as keepalived runs.
 
 The parent forks the VRRP process when the configuration has vrrp_instances and the checker
-process when it has virtual_servers (``-P`` / ``-C`` choose one), forwards HUP/TERM/INT/USR1/USR2
-to its children and respawns a child that dies unexpectedly, waiting longer when it dies young (so a
-crash loop cannot spin). ``-n`` keeps the parent in the foreground; otherwise it detaches.
+process when it has virtual_servers (``-P`` / ``-C`` choose one); ``daemon.watchdog`` then
+forwards HUP/USR1/USR2, respawns a child that dies unexpectedly (waiting longer when it dies
+young, so a crash loop cannot spin), tells systemd when the daemon is ready, and on TERM/INT
+stops every child, killing one that outlives child_wait_time. ``-n`` keeps the parent in the
+foreground; otherwise it detaches.
 
 Whatever the timing of a stop, nothing of ours stays on the host: when the parent ends and a
 child did not stop cleanly (it was killed, died of the TERM that came before its handlers were
@@ -17,17 +19,32 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
+import json
 import logging
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from pykeepalived.daemon.logsetup import set_role, setup_logging
 from pykeepalived.daemon.pidfile import PidFileError, remove_pidfile, write_pidfile
+from pykeepalived.daemon.process import (
+    CHILD_SIGNALS,
+    EXIT_CONFIG,
+    EXIT_FATAL,
+    EXIT_OK,
+    FORWARDED,
+    RELEASE_SIGNALS,
+    ending,
+    fork,
+    run_child,
+    signals_held,
+)
+from pykeepalived.daemon.sdnotify import SystemdNotifier
+from pykeepalived.daemon.watchdog import CHILD_WAIT_TIME, RoleBody, Watchdog
 
 log = logging.getLogger("pykeepalived.daemon")
 
@@ -36,64 +53,8 @@ DEFAULT_PID = "/run/keepalived.pid"
 DEFAULT_VRRP_PID = "/run/keepalived_vrrp.pid"
 DEFAULT_CHECKERS_PID = "/run/keepalived_checkers.pid"
 
-# keepalived's exit codes (lib/scheduler.h KEEPALIVED_EXIT_*)
-EXIT_OK = 0
-EXIT_FATAL = 1
-EXIT_CONFIG = 4
-
-_FORWARDED = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
-_HELD = {signal.SIGTERM, signal.SIGINT, *_FORWARDED}
-#: A child's signals until it takes them over: TERM/INT stop it, the others must not kill it
-#: (their default action) while it starts.
-_CHILD_SIGNALS: dict[signal.Signals, Any] = {
-    signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.SIG_DFL,
-    **dict.fromkeys(_FORWARDED, signal.SIG_IGN)}
-#: The clean-up process finishes its work whatever the operator sends meanwhile.
-_RELEASE_SIGNALS: dict[signal.Signals, Any] = dict.fromkeys(_HELD, signal.SIG_IGN)
 #: How long the clean-up process may take before it is killed.
 RELEASE_TIMEOUT = 15.0
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Block the daemon's signals (they stay pending, none is lost) for the block."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _fork(dispositions: dict[signal.Signals, Any]) -> int:
-    """``os.fork()`` inside :func:`_signals_held`: the child sets ``dispositions`` before any
-    signal reaches it (the parent's handlers never run in it), then takes signals again.
-
-    Everything the parent holds goes to the collector's permanent generation first
-    (``gc.freeze``, after a collection so that no garbage is kept): the child's collections
-    then never write into those objects, and the pages the two processes share stay shared
-    instead of being copied by the first collection in the child (1,000-instance VRRP
-    process: 1.3 MiB less for parent and child together).
-    """
-    gc.collect()
-    gc.freeze()
-    pid = os.fork()
-    if pid == 0:
-        for sig, how in dispositions.items():
-            signal.signal(sig, how)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
-    return pid
-
-
-def _run_child(body: Callable[[], int], what: str) -> NoReturn:
-    """The end of every forked child: run ``body``, exit with its code, never return."""
-    code = EXIT_FATAL
-    try:
-        code = body()
-    except BaseException:
-        log.exception("%s failed", what)
-    finally:
-        logging.shutdown()
-        os._exit(code)
 
 
 def _opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
@@ -129,9 +90,17 @@ def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
 ROLES = ("vrrp", "check")
 
 
-def check_config(path: str, config_id: str | None) -> set[str] | None:
-    """Parse and check the configuration in a short-lived process of its own; the
-    subsystems it configures ("vrrp", "check"), or None when it cannot be run.
+@dataclass(frozen=True)
+class ConfigFacts:
+    """What the parent needs to know of a configuration it does not keep."""
+
+    roles: frozenset[str]  # the subsystems it configures: "vrrp", "check"
+    child_wait_time: float  # global_defs child_wait_time
+
+
+def check_config(path: str, config_id: str | None) -> ConfigFacts | None:
+    """Parse and check the configuration in a short-lived process of its own; the facts the
+    parent needs, or None when it cannot be run.
 
     The parent only watches over its children: keeping a parsed configuration (and the
     parser) in it would cost as much memory again as a child's own copy. Every diagnostic is
@@ -146,20 +115,25 @@ def check_config(path: str, config_id: str | None) -> set[str] | None:
             return EXIT_CONFIG
         roles = [role for role, present in (("vrrp", config.vrrp_instances),
                                             ("check", config.virtual_servers)) if present]
-        os.write(write_end, ",".join(roles).encode())
+        facts = {"roles": roles,
+                 "child_wait_time": getattr(config.global_defs, "child_wait_time",
+                                            CHILD_WAIT_TIME)}
+        os.write(write_end, json.dumps(facts).encode())
         return EXIT_OK
 
-    with _signals_held():
-        pid = _fork(_CHILD_SIGNALS)
+    with signals_held():
+        pid = fork(CHILD_SIGNALS)
         if pid == 0:
-            _run_child(body, f"Checking {path}")
+            run_child(body, f"Checking {path}")
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
         reply = pipe.read().decode()
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != EXIT_OK:
         return None
-    return {role for role in reply.split(",") if role in ROLES}
+    facts = json.loads(reply)
+    return ConfigFacts(frozenset(r for r in facts["roles"] if r in ROLES),
+                       float(facts["child_wait_time"]))
 
 
 def wanted_roles(args: argparse.Namespace, configured: set[str]) -> list[str]:
@@ -221,10 +195,10 @@ def release_table(path: str, config_id: str | None, *,
 
 def _bounded_child(body: Callable[[], int], what: str, timeout: float) -> bool:
     """Run ``body`` in a child that ignores the daemon's signals, killed after ``timeout``."""
-    with _signals_held():
-        pid = _fork(_RELEASE_SIGNALS)
+    with signals_held():
+        pid = fork(RELEASE_SIGNALS)
         if pid == 0:
-            _run_child(body, what)
+            run_child(body, what)
     deadline = time.monotonic() + timeout
     while True:  # bounded by the deadline
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -276,9 +250,10 @@ def _import_asyncio_without_tls() -> None:
         del sys.modules["ssl"]
 
 
-def _run_check_child(args: argparse.Namespace) -> int:
+def _run_check_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
     """Body of the checker child: load the configuration, run every virtual_server's checks
-    and keep the load-balancer table until TERM."""
+    and keep the load-balancer table until TERM; ``ready`` once the first table is in place
+    and after each reload."""
     import asyncio
 
     set_role("pykeepalived_check")
@@ -298,19 +273,20 @@ def _run_check_child(args: argparse.Namespace) -> int:
         return asyncio.run(run_checker(config, path=_opt(args, "use_file"),
                                        config_id=_opt(args, "config_id"),
                                        release=not _opt(args, "dont_release_ipvs", False),
-                                       control=_control(args, "check")))
+                                       control=_control(args, "check"), ready=ready))
     finally:
         remove_pidfile(pid_path)
 
 
-def _run_vrrp_child(args: argparse.Namespace) -> int:
+def _run_vrrp_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
     """Body of the VRRP child process: load the configuration (checked just before by the
-    parent), then run every vrrp_instance until TERM."""
+    parent), then run every vrrp_instance until TERM; ``ready`` once every instance has its
+    first state and after each reload."""
     _import_asyncio_without_tls()  # here, not at the top: the parent never runs a loop
     import asyncio
 
     set_role("pykeepalived_vrrp")
-    # Signals are as _CHILD_SIGNALS sets them (at the fork) until the loop takes them over.
+    # Signals are as CHILD_SIGNALS sets them (at the fork) until the loop takes them over.
     pid_path = _opt(args, "vrrp_pid", DEFAULT_VRRP_PID)
     try:
         write_pidfile(pid_path)
@@ -327,144 +303,44 @@ def _run_vrrp_child(args: argparse.Namespace) -> int:
         return asyncio.run(run_vrrp(config, path=_opt(args, "use_file"),
                                     config_id=_opt(args, "config_id"),
                                     release_vips=not _opt(args, "dont_release_vrrp", False),
-                                    control=_control(args, "vrrp")))
+                                    control=_control(args, "vrrp"), ready=ready))
     finally:
         remove_pidfile(pid_path)
 
 
-class Watchdog:
-    """The parent: start children, forward signals, respawn the dead, clean up after them."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.children: dict[int, str] = {}
-        self.started: dict[str, float] = {}
-        self.stopping = False
-        self.respawn = not bool(_opt(args, "dont_respawn", False))
-        self.exit_code = EXIT_OK
-        # How the last child of each role that may have touched the host ended (an exit
-        # code, or minus a signal number): 0 is a clean stop, EXIT_CONFIG never touched
-        # anything, anything else may have left its VIPs (or its table) behind. Absent: no
-        # child of the role has ended yet.
-        self.ended: dict[str, int] = {}
-
-    @property
-    def vrrp_ended(self) -> int | None:
-        return self.ended.get("vrrp")
-
-    def spawn(self, role: str) -> None:
-        body = _run_check_child if role == "check" else _run_vrrp_child
-        what = "Healthcheck" if role == "check" else "VRRP"
-        with _signals_held():
-            pid = _fork(_CHILD_SIGNALS)
-            if pid == 0:
-                _run_child(lambda: body(self.args), f"{what} child")
-            self.children[pid] = role
-            self.started[role] = time.monotonic()
-        # A TERM held during the fork has run _on_stop now, for this child too; one that
-        # came before the fork found no child to pass it to.
-        if self.stopping:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        log.info("Starting %s child process, pid=%d", what, pid)
-
-    def _on_stop(self, signum: int, _frame: Any) -> None:
-        self.stopping = True
-        for pid in self.children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-
-    def _forward(self, signum: int, _frame: Any) -> None:
-        for pid in self.children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signum)
-
-    def run(self, roles: list[str] | None = None) -> int:
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGINT, self._on_stop)
-        for sig in _FORWARDED:
-            signal.signal(sig, self._forward)
-        for role in roles or ["vrrp"]:
-            self.spawn(role)
-        delays: dict[str, float] = {}
-        while self.children:
-            try:
-                pid, status = os.waitpid(-1, 0)
-            except ChildProcessError:
-                break
-            ended = self.children.pop(pid, None)
-            if ended is None:
-                continue
-            role = ended
-            code = os.waitstatus_to_exitcode(status)
-            if code != EXIT_CONFIG:
-                self.ended[role] = code
-            if self.stopping:
-                log.info("%s child process(%d) exited: %s", role.upper(), pid, _ending(code))
-                continue
-            lived = time.monotonic() - self.started.get(role, 0.0)
-            log.warning("%s child process(%d) died: exit %d", role.upper(), pid, code)
-            if not self.respawn or code == EXIT_CONFIG:
-                self.stopping = True
-                break
-            delay = 0.0 if lived > 30 else min(max(delays.get(role, 0.0) * 2, 0.5), 30.0)
-            delays[role] = delay
-            if delay:
-                log.info("Respawning %s child in %.1f s", role, delay)
-                deadline = time.monotonic() + delay
-                while not self.stopping and time.monotonic() < deadline:  # TERM cuts it short
-                    time.sleep(0.05)
-            if self.stopping:
-                break
-            path = _opt(self.args, "use_file", DEFAULT_CONFIG)
-            usable = check_config(path, _opt(self.args, "config_id")) is not None
-            if self.stopping:  # a TERM while the configuration was checked
-                break
-            if not usable:
-                log.error("%s cannot be run: not respawning the %s child", path, role)
-                self.exit_code = EXIT_CONFIG
-                break
-            self.spawn(role)
-        self.release_if_unclean()
-        log.info("Stopped pykeepalived")
-        return self.exit_code
-
-    def release_if_unclean(self) -> None:
-        """A child ended without stopping cleanly: remove what it left behind."""
-        path = _opt(self.args, "use_file", DEFAULT_CONFIG)
-        config_id = _opt(self.args, "config_id")
-        vrrp = self.ended.get("vrrp")
-        if vrrp not in (None, EXIT_OK):
-            release_vips = not bool(_opt(self.args, "dont_release_vrrp", False))
-            log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
-                        _ending(vrrp),
-                        "addresses, routes, rules, VMACs and nftables table" if release_vips
-                        else "VMACs and nftables table (-V)", path)
-            if release_host(path, config_id, release_vips=release_vips):
-                log.info("Removed what the VRRP child left on the host")
-        check = self.ended.get("check")
-        if check not in (None, EXIT_OK) and not _opt(self.args, "dont_release_ipvs", False):
-            log.warning("Healthcheck child did not stop cleanly (%s): removing the "
-                        "load-balancer table of %s", _ending(check), path)
-            if release_table(path, config_id):
-                log.info("Removed the load-balancer table the healthcheck child left")
+def release_if_unclean(args: argparse.Namespace, ended: dict[str, int]) -> None:
+    """A child ended without stopping cleanly (``ended``: role -> how its last child ended):
+    remove what it left behind."""
+    path = _opt(args, "use_file", DEFAULT_CONFIG)
+    config_id = _opt(args, "config_id")
+    vrrp = ended.get("vrrp")
+    if vrrp not in (None, EXIT_OK):
+        release_vips = not bool(_opt(args, "dont_release_vrrp", False))
+        log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
+                    ending(vrrp),
+                    "addresses, routes, rules, VMACs and nftables table" if release_vips
+                    else "VMACs and nftables table (-V)", path)
+        if release_host(path, config_id, release_vips=release_vips):
+            log.info("Removed what the VRRP child left on the host")
+    check = ended.get("check")
+    if check not in (None, EXIT_OK) and not _opt(args, "dont_release_ipvs", False):
+        log.warning("Healthcheck child did not stop cleanly (%s): removing the "
+                    "load-balancer table of %s", ending(check), path)
+        if release_table(path, config_id):
+            log.info("Removed the load-balancer table the healthcheck child left")
 
 
-def _ending(code: int) -> str:
-    """``exit 0`` or ``killed by signal 9 (SIGKILL)`` from waitstatus_to_exitcode's value."""
-    if code >= 0:
-        return f"exit {code}"
-    try:
-        name = signal.Signals(-code).name
-    except ValueError:
-        name = "?"
-    return f"killed by signal {-code} ({name})"
+def role_bodies(args: argparse.Namespace) -> dict[str, RoleBody]:
+    """What each child runs, given the function it calls when ready."""
+    return {"vrrp": lambda ready: _run_vrrp_child(args, ready),
+            "check": lambda ready: _run_check_child(args, ready)}
 
 
 def run_daemon(args: argparse.Namespace) -> int:
     """Entry point for ``pykeepalived`` without ``-t``/``-v``/``-h``."""
-    for sig in _FORWARDED:  # not fatal while starting up; the watchdog forwards them later
+    for sig in FORWARDED:  # not fatal while starting up; the watchdog forwards them later
         signal.signal(sig, signal.SIG_IGN)
+    systemd = SystemdNotifier.from_environment()  # before any child: they must not see it
     console = bool(_opt(args, "log_console", False))
     setup_logging(console=console, detail=bool(_opt(args, "log_detail", False)),
                   facility=_opt(args, "log_facility"),
@@ -476,10 +352,11 @@ def run_daemon(args: argparse.Namespace) -> int:
         if not console:
             print(f"pykeepalived: configuration file '{path}' not found", file=sys.stderr)
         return EXIT_CONFIG
-    configured = check_config(path, _opt(args, "config_id"))
-    if configured is None:
+    config_id = _opt(args, "config_id")
+    facts = check_config(path, config_id)
+    if facts is None:
         return EXIT_CONFIG
-    roles = wanted_roles(args, configured)
+    roles = wanted_roles(args, set(facts.roles))
     if not bool(_opt(args, "dont_fork", False)):
         _daemonize()
     pid_path = _opt(args, "pid", DEFAULT_PID)
@@ -488,8 +365,19 @@ def run_daemon(args: argparse.Namespace) -> int:
     except (PidFileError, OSError) as exc:
         log.error("%s", exc)
         return EXIT_FATAL
+
+    def recheck() -> float | None:
+        again = check_config(path, config_id)
+        return None if again is None else again.child_wait_time
+
     log.info("Starting pykeepalived (config %s)", path)
+    watchdog = Watchdog(role_bodies(args), respawn=not bool(_opt(args, "dont_respawn", False)),
+                        child_wait_time=facts.child_wait_time, recheck=recheck,
+                        systemd=systemd)
     try:
-        return Watchdog(args).run(roles)
+        code = watchdog.run(roles)
+        release_if_unclean(args, watchdog.ended)
+        log.info("Stopped pykeepalived")
+        return code
     finally:
         remove_pidfile(pid_path)

@@ -14,7 +14,7 @@ import asyncio
 import ipaddress
 import logging
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pykeepalived.daemon import release
@@ -500,8 +500,10 @@ def _start_metrics(proc: VrrpProcess, address: str, port: int, control: str | No
 
 
 async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | None = None,
-                   release_vips: bool = True, control: str | None = None) -> int:
-    """Run the VRRP process until TERM/INT; HUP reloads, USR1/USR2 dump data and stats."""
+                   release_vips: bool = True, control: str | None = None,
+                   ready: Callable[[], None] | None = None) -> int:
+    """Run the VRRP process until TERM/INT; HUP reloads, USR1/USR2 dump data and stats.
+    ``ready`` is called once every instance has its first state, and after each reload."""
     from pykeepalived.daemon import dumps
 
     proc = VrrpProcess(config, release_vips=release_vips)
@@ -517,13 +519,21 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     # start, each reload and stop run one at a time, however fast HUPs arrive
     busy = asyncio.Lock()
 
+    def report_ready() -> None:
+        if ready is not None:
+            ready()
+
     async def guarded_reload(config_path: str) -> bool:
-        async with busy:
-            return await proc.reload(config_path, config_id)
+        try:
+            async with busy:
+                return await proc.reload(config_path, config_id)
+        finally:
+            report_ready()  # applied or refused, the reload is over
 
     def on_hup() -> None:
         if path is None:
             log.warning("Reload requested but no configuration file is known")
+            report_ready()
             return
         task = loop.create_task(guarded_reload(path))
         reloads.add(task)
@@ -542,6 +552,7 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     try:
         async with busy:
             await proc.start()
+        loop.call_soon(report_ready)  # after what start() queued for the loop (VIPs)
         await stop.wait()
         log.info("Stopping")
         async with busy:
