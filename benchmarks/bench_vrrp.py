@@ -11,10 +11,12 @@ number that failed; the ratio is pykeepalived's median over keepalived's.
    master's last one (tcpdump timestamps in the switch namespace). The protocol says
    3 x 0.1 + (256 - 100) x 0.1 / 256 = 360.9 ms.
 2. cpu (median of ``--runs``): 1,000 instances (4 interfaces x 250 VRIDs, advert_int 1) on a
-   master and a backup; the CPU time of the master's and the backup's VRRP process over
-   ``--window`` seconds, as % of one core, and memory: the PSS (shared pages split between
-   the processes sharing them, /proc/PID/smaps_rollup) of the master's parent and VRRP
-   process, apart and summed.
+   master and a backup; the CPU time of the master's and the backup's VRRP process (all
+   threads, the scheduler's nanosecond run time) over ``--window`` seconds, as % of one core,
+   and memory: the PSS (shared pages split between the processes sharing them,
+   /proc/PID/smaps_rollup) of the master's parent and VRRP process, apart and summed, and
+   the anonymous part of the sum (Pss_Anon: what the processes allocated, without the share
+   of libraries and binaries, which depends on what else runs on the machine).
 3. vips (median of ``--runs``): one node with 1,000 instances and no peer; from its first
    Master_Down_Timer expiry (its first advert on the wire, tcpdump in the switch namespace)
    to its LAST VIP up (``ip -ts monitor address`` in the node): how long until all 1,000
@@ -27,6 +29,7 @@ Run as root: ``python3 benchmarks/bench_vrrp.py [--trials 7] [--runs 3] [--windo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import re
@@ -210,17 +213,27 @@ def _pid(pid_file: Path) -> int:
 
 
 def cpu_seconds(host: Host, pid_file: Path) -> float:
+    """CPU time (user + system) of every thread of the process, in seconds, from the
+    scheduler's nanosecond counters (/proc/PID/task/TID/schedstat): the 10 ms ticks of
+    /proc/PID/stat are too coarse for half a percent of a core over a window."""
+    del host  # the lab shares the PID namespace: /proc is read from here
     pid = _pid(pid_file)
-    fields = host.run("cat", f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        # (a thread that ended meanwhile has no file any more)
+        with contextlib.suppress(FileNotFoundError), open(
+                f"/proc/{pid}/task/{tid}/schedstat") as f:
+            total += int(f.read().split()[0])
+    return total / 1e9
 
 
-def pss_kib(host: Host, pid_file: Path) -> int | None:
-    """Proportional set size (shared pages split between sharers) of one process, in KiB."""
+def pss_kib(host: Host, pid_file: Path, field: str = "Pss") -> int | None:
+    """Proportional set size (shared pages split between sharers) of one process, in KiB;
+    ``Pss_Anon`` for its anonymous part alone (heap, stacks: not the shared libraries and
+    binaries, whose share depends on what else runs on the machine)."""
     pid = _pid(pid_file)
     for line in host.run("cat", f"/proc/{pid}/smaps_rollup").splitlines():
-        if line.startswith("Pss:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return None
 
@@ -252,14 +265,15 @@ def cpu_run(kind: str, tmp: Path, window: float) -> CpuResult | None:
             b1, b2 = cpu_seconds(r1, p1), cpu_seconds(r2, p2)
             if vip_count(r1) < INSTANCES or vip_count(r2) > 0:
                 return None  # an election went wrong meanwhile: not the steady state
-            parent = pss_kib(r1, d1.log_path.parent / "ka.pid")
-            child = pss_kib(r1, p1)
-            if parent is None or child is None:
+            p0 = d1.log_path.parent / "ka.pid"
+            parent, child = pss_kib(r1, p0), pss_kib(r1, p1)
+            parent_anon, child_anon = pss_kib(r1, p0, "Pss_Anon"), pss_kib(r1, p1, "Pss_Anon")
+            if parent is None or child is None or parent_anon is None or child_anon is None:
                 return None
             return {"master_cpu": (b1 - a1) / window * 100,
                     "backup_cpu": (b2 - a2) / window * 100,
                     "mem": (parent + child) / 1024, "mem_parent": parent / 1024,
-                    "mem_child": child / 1024}
+                    "mem_child": child / 1024, "mem_anon": (parent_anon + child_anon) / 1024}
         finally:
             d1.stop(30)
             d2.stop(30)
@@ -397,10 +411,12 @@ def main() -> int:
                    Figure(f"1,000 instances, master memory, PSS parent + VRRP (median of {n})",
                           "MiB"),
                    Figure("  of which the parent (watchdog)", "MiB"),
-                   Figure("  of which the VRRP process", "MiB")]
+                   Figure("  of which the VRRP process", "MiB"),
+                   Figure("  of which anonymous (heap, stacks; no shared files)", "MiB")]
             figures += cpu
             interleaved(cpu, n, tmp, "cpu", lambda kind, d: cpu_run(kind, d, args.window),
-                        ["master_cpu", "backup_cpu", "mem", "mem_parent", "mem_child"])
+                        ["master_cpu", "backup_cpu", "mem", "mem_parent", "mem_child",
+                         "mem_anon"])
         if "vips" in only:
             vips = Figure(f"1,000 VIPs, first Master_Down expiry to last VIP up (median of "
                           f"{args.runs})", "ms")
