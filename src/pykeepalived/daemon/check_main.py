@@ -183,12 +183,19 @@ class CheckerProcess:
 
     # ------------------------------------------------------------------ checks
     def _arm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """One timer for the earliest check. Every result re-arms: a timer already set for
+        that time or earlier is kept (an early wake finds nothing due and re-arms), so that
+        thousands of results a second do not make and cancel thousands of timers."""
         when = self.core.next_time()
+        timer = self._timer
+        if timer is not None:
+            if when is not None and timer.when() <= when:
+                return
+            timer.cancel()
+            self._timer = None
         if when is not None:
             self._timer = self.loop.call_at(when, self._fire)
+
 
     def _fire(self) -> None:
         self._timer = None
