@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import ipaddress
 import logging
 import signal
@@ -36,6 +37,7 @@ from pykeepalived.check.health import (
 )
 from pykeepalived.check.result import CheckResult, Target
 from pykeepalived.check.table import group_services
+from pykeepalived.check.tcp_check import TcpChecks, check_tcp
 from pykeepalived.config.model_lvs import MiscCheck
 from pykeepalived.lb.model import Backend, Service
 from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line
@@ -84,6 +86,7 @@ class CheckerProcess:
         self.context = self._context(config)
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._tcp: TcpChecks | None = None  # TCP_CHECK attempts in bulk (no task each)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="pykeepalived-lb")
         self._applied: list[Service] | None = None
@@ -144,6 +147,9 @@ class CheckerProcess:
             self._timer.cancel()
         for task in self._tasks:
             task.cancel()
+        if self._tcp is not None:
+            self._tcp.close()
+            self._tcp = None
         self.handle(self.core.stop())
         if self._applying is not None:
             await self._applying
@@ -196,10 +202,15 @@ class CheckerProcess:
         if when is not None:
             self._timer = self.loop.call_at(when, self._fire)
 
-
     def _fire(self) -> None:
         self._timer = None
-        for ck in self.core.due(self.loop.time()):
+        core = self.core
+        for ck in core.due(self.loop.time()):
+            if self.checkers.get(ck.kind) is check_tcp:
+                if self._tcp is None:
+                    self._tcp = TcpChecks(self.loop)
+                self._tcp.start(ck.target, functools.partial(self._finished, core, ck))
+                continue
             task = self.loop.create_task(self._run(ck))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -207,10 +218,12 @@ class CheckerProcess:
 
     async def _run(self, ck: CheckerHealth) -> None:
         core = self.core
-        result = await self.attempt(ck)
+        self._finished(core, ck, await self.attempt(ck))
+
+    def _finished(self, core: HealthCore, ck: CheckerHealth, result: CheckResult) -> None:
         if core is not self.core:
             return  # a reload came meanwhile: the new checker has its own schedule
-        self.handle(self.core.result(ck, result, self.loop.time()))
+        self.handle(core.result(ck, result, self.loop.time()))
         self._arm()
 
     # ------------------------------------------------------------------ reload
