@@ -172,12 +172,15 @@ virtual_server 203.0.113.10 80 {{
         backend = FakeBackend()
         proc = CheckerProcess(result.config, backend, {"TCP_CHECK": check_tcp}, bootstrap=0.05)
         await proc.start()
+
+        def lasts() -> dict[str, str | None]:
+            return {rs["rs"]: rs["checks"][0]["last"] for rs in proc.status()[0]["real_servers"]}
+
         try:
+            assert await wait_until(lambda: None not in lasts().values(), 5.0), lasts()
             assert await wait_until(lambda: backend.pool() == [("127.0.0.1", 1)], 5.0), \
                 backend.pool()
-            checks = {rs["rs"]: rs["checks"][0]["last"]
-                      for rs in proc.status()[0]["real_servers"]}
-            assert checks == {f"[127.0.0.1]:tcp:{up}": "connected",
+            assert lasts() == {f"[127.0.0.1]:tcp:{up}": "connected",
                               f"[127.0.0.1]:tcp:{down}": "connection refused"}
             assert proc._tasks == set()  # no task per attempt
         finally:
