@@ -40,6 +40,7 @@ __all__ = ["TcpChecks", "check_tcp"]
 log = logging.getLogger("pykeepalived.check")
 
 CONNECTED = CheckResult(True, "connected")
+_BATCH = 1024  # epoll events read at a time
 
 
 async def check_tcp(spec: Checker, target: Target,
@@ -119,19 +120,24 @@ class TcpChecks:
             self._timer = loop.call_at(deadline, self._expire)
 
     def _ready(self) -> None:
-        """Connects that finished: their sockets are writable (or in error)."""
+        """Connects that finished: their sockets are writable (or in error). All of them,
+        however many one epoll read returns: :meth:`_expire` relies on it."""
         flight = self._flight
-        for fd, _ in self._epoll.poll(0):
-            attempt = flight.pop(fd, None)
-            if attempt is None:
-                continue
-            sock = attempt.sock
-            try:
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            except OSError as exc:
-                code = exc.errno or errno.EIO
-            sock.close()  # and out of the epoll set with it
-            _deliver(attempt, _outcome(code))
+        while True:
+            events = self._epoll.poll(0, _BATCH)
+            for fd, _ in events:
+                attempt = flight.pop(fd, None)
+                if attempt is None:
+                    continue
+                sock = attempt.sock
+                try:
+                    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                except OSError as exc:
+                    code = exc.errno or errno.EIO
+                sock.close()  # and out of the epoll set with it
+                _deliver(attempt, _outcome(code))
+            if len(events) < _BATCH:
+                return
 
     def _expire(self) -> None:
         """Attempts past their connect_timeout fail; the timer moves to the next live one.
@@ -139,6 +145,7 @@ class TcpChecks:
         Most entries are of attempts long finished: they are dropped here, so the timer
         fires about once per connect_timeout, not once per attempt."""
         self._timer = None
+        self._ready()  # a connect that made it in time counts, even when the loop was late
         now = self._loop.time()
         deadlines, flight = self._deadlines, self._flight
         while deadlines and (deadlines[0][0] <= now or flight.get(deadlines[0][2])

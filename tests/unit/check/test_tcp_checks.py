@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from ipaddress import IPv4Address, IPv6Address
@@ -185,3 +186,24 @@ virtual_server 203.0.113.10 80 {{
             assert proc._tasks == set()  # no task per attempt
         finally:
             await proc.stop()
+
+
+@run_async
+async def test_connects_done_before_their_deadline_count_however_many_wait() -> None:
+    """A loop held up past the deadline of attempts that had connected meanwhile (more of
+    them than one epoll read returns) still reports them connected, as check_tcp would: the
+    finished connects are read before any attempt is declared timed out."""
+    loop = asyncio.get_running_loop()
+    count = 1500
+    with listening(backlog=2048) as server:
+        port = server.getsockname()[1]
+        checks = TcpChecks(loop)
+        results: list[CheckResult] = []
+        try:
+            for _ in range(count):
+                checks.start(target(port, timeout=0.2), results.append)
+            time.sleep(0.4)  # the loop is busy elsewhere while every connect completes
+            assert await wait_until(lambda: len(results) == count, 5.0)
+        finally:
+            checks.close()
+    assert {r.detail for r in results} == {"connected"}
