@@ -15,9 +15,9 @@ every process of the daemon, i.e. every process in the director namespace) over 
 seconds once all checks run, as % of one core; then ``--kills`` servers die one after the
 other (their listener closed: connections are refused) and the time from the close to the
 server's removal is taken, for pykeepalived from the nftables table (the number of
-destinations of the virtual server, read with libnftables every 5 ms in the director), for
-HAProxy from its stats socket (the server's status, read every 5 ms). Each dead server is
-brought back and seen back in the table before the next one dies.
+destinations of the virtual server, read in the director whenever the nf_tables generation,
+polled every 2 ms, changes), for HAProxy from its stats socket (the server's status, read
+every 2 ms). Each dead server is brought back and seen back before the next one dies.
 
 The removal bound is delay_loop x (retry + 1) + connect_timeout = 3 s.
 
@@ -35,12 +35,12 @@ import select
 import shutil
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -55,7 +55,7 @@ DIRECTOR, SERVER_IP, VIP = "198.51.100.1", "198.51.100.2", "203.0.113.10"
 BASE_PORT = 10000
 DELAY_LOOP, RETRY, DELAY_BEFORE_RETRY, CONNECT_TIMEOUT = 1, 1, 1, 1
 BOUND = DELAY_LOOP * (RETRY + 1) + CONNECT_TIMEOUT
-POLL = 0.005
+POLL = 0.002
 
 # The real servers: one process, one listening socket per port, on an epoll; commands on
 # stdin ("close PORT", "open PORT") answer with the CLOCK_MONOTONIC time they took effect.
@@ -186,23 +186,48 @@ def cpu_percent(host: Host, window: float) -> float:
     return (ticks_of(pids) - before) / os.sysconf("SC_CLK_TCK") / window * 100
 
 
-@contextmanager
-def in_namespace(name: str) -> Iterator[None]:
-    with netns.enter(name):
-        yield
+NETLINK_NETFILTER = 12
+NFT_MSG_GETGEN = (10 << 8) | 16  # NFNL_SUBSYS_NFTABLES, NFT_MSG_GETGEN
+NFTA_GEN_ID = 1
+# Watched until: (real server index, present) -> CLOCK_MONOTONIC time it was seen, or None
+Watch = Callable[[int, bool], float | None]
 
 
 class NftTable:
-    """The number of destinations of the virtual server, as the kernel holds it."""
+    """The virtual server's destinations, as the kernel holds them.
+
+    Listing the table costs about 20 ms of CPU with 10,000 destinations: polled every few
+    milliseconds it would take a core from the daemon it measures. So the watcher polls the
+    nf_tables generation id (one netlink request, bumped by every committed transaction)
+    and lists the table only when a transaction came; a change is dated by the first poll
+    that saw its generation."""
 
     def __init__(self, host: Host) -> None:
-        self.host = host
+        self.netns = host.netns
+        with netns.enter(self.netns):
+            self._nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
+        self._nl.bind((0, 0))
+        self._seq = 0
 
-    def __call__(self) -> int:
-        return self._count()
+    def close(self) -> None:
+        self._nl.close()
 
-    def _count(self) -> int:
-        with in_namespace(self.host.netns):
+    def generation(self) -> int:
+        self._seq += 1
+        self._nl.send(struct.pack("=IHHIIBBH", 20, NFT_MSG_GETGEN, 1, self._seq, 0, 0, 0, 0))
+        data = self._nl.recv(65536)
+        length = struct.unpack_from("=I", data)[0]
+        offset = 20
+        while offset + 4 <= length:
+            size, kind = struct.unpack_from("=HH", data, offset)
+            if kind & 0x7FFF == NFTA_GEN_ID:
+                return int(struct.unpack_from(">I", data, offset + 4)[0])
+            offset += (size + 3) & ~3
+        raise RuntimeError("no generation id in the answer")
+
+    def count(self) -> int:
+        """How many real servers the virtual server's chain dispatches to (0: no table)."""
+        with netns.enter(self.netns):
             nft = LibNftables()
             try:
                 rc, out, _ = nft.run_output("list chain inet pykeepalived s0")
@@ -210,6 +235,21 @@ class NftTable:
                 nft.close()
         m = re.search(r"numgen inc mod (\d+)", out) if rc == 0 else None
         return int(m.group(1)) if m else 0
+
+    def until(self, wanted: int, timeout: float) -> float | None:
+        """When the table came to hold ``wanted`` destinations (None: not in time)."""
+        deadline = time.monotonic() + timeout
+        last = self.generation()
+        if self.count() == wanted:
+            return time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(POLL)
+            generation = self.generation()
+            if generation != last:
+                seen, last = time.monotonic(), generation
+                if self.count() == wanted:
+                    return seen
+        return None
 
 
 class HaproxyStats:
@@ -239,27 +279,30 @@ class HaproxyStats:
                 return line.split(",")[17]
         raise RuntimeError(f"HAProxy does not list s{index}")
 
+    def until(self, index: int, present: bool, timeout: float) -> float | None:
+        """When server ``index`` was seen UP (``present``) or DOWN."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status(index)
+            if (status == "UP") if present else status.startswith("DOWN"):
+                return time.monotonic()
+            time.sleep(POLL)
+        return None
 
-def removal_times(servers: Servers, count: int, kills: int, gone: Callable[[int], bool],
-                  back: Callable[[int], bool]) -> list[float]:
+
+def removal_times(servers: Servers, count: int, kills: int, watch: Watch) -> list[float]:
     """Close ``kills`` listeners one at a time; seconds from each close to its removal."""
     out = []
-    for port_index in random.sample(range(count), kills):
-        port = BASE_PORT + port_index
+    for index in random.sample(range(count), kills):
+        port = BASE_PORT + index
         closed = servers.command("close", port)
-        deadline = closed + BOUND + 10
-        removed = None
-        while time.monotonic() < deadline:
-            if gone(port_index):
-                removed = time.monotonic()
-                break
-            time.sleep(POLL)
+        removed = watch(index, False)
         servers.command("open", port)
         if removed is None:
             print(f"  port {port}: not removed within {BOUND + 10} s", file=sys.stderr)
             continue
         out.append(removed - closed)
-        if not wait_for(lambda i=port_index: back(i), BOUND + 10, POLL):
+        if watch(index, True) is None:
             print(f"  port {port}: not back", file=sys.stderr)
     return out
 
@@ -299,20 +342,21 @@ def run_pykeepalived(tmp: Path, count: int, window: float, kills: int
                                   stdout=log, stderr=subprocess.STDOUT, env=env)
         table = NftTable(director)
         try:
-            if not wait_for(lambda: table() == count, 120, 0.5):
+            if not wait_for(lambda: table.count() == count, 120, 0.5):
                 print(f"  pykeepalived: table never had {count} servers\n"
                       + log_path.read_text()[-2000:], file=sys.stderr)
                 return None
             settle()
-            if table() != count:
-                print(f"  pykeepalived: {table()} of {count} servers after start-up\n"
+            if table.count() != count:
+                print(f"  pykeepalived: {table.count()} of {count} servers after start-up\n"
                       + log_path.read_text()[-2000:], file=sys.stderr)
                 return None
             cpu = cpu_percent(director, window)
-            times = removal_times(servers, count, kills, lambda _i: table() == count - 1,
-                                  lambda _i: table() == count)
+            times = removal_times(servers, count, kills, lambda _i, present: table.until(
+                count if present else count - 1, BOUND + 10))
             return cpu, times
         finally:
+            table.close()
             proc.terminate()
             try:
                 proc.wait(60)
@@ -350,9 +394,8 @@ def run_haproxy(tmp: Path, count: int, window: float, kills: int
                 return None
             settle()
             cpu = cpu_percent(director, window)
-            times = removal_times(servers, count, kills,
-                                  lambda i: stats.status(i).startswith("DOWN"),
-                                  lambda i: stats.status(i) == "UP")
+            times = removal_times(servers, count, kills, lambda i, present: stats.until(
+                i, present, BOUND + 10))
             return cpu, times
         finally:
             proc.terminate()
