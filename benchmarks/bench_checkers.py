@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -165,25 +166,63 @@ def haproxy_conf(count: int, stats: Path) -> str:
 
 
 # --------------------------------------------------------------------------- measuring
-def ticks_of(pids: list[int]) -> int:
-    """utime + stime of these processes (all their threads), in clock ticks."""
-    total = 0
+def tree(root: int) -> list[int]:
+    """``root`` and every process below it."""
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    todo += [int(child) for child in fh.read().split()]
+        except OSError:
+            continue
+    return out
+
+
+def ticks_of(pids: list[int]) -> dict[int, tuple[int, int]]:
+    """(user, system) clock ticks of each process: all its threads, and its children that
+    have exited and been waited for (cutime, cstime)."""
+    out = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total
+        out[pid] = (int(fields[11]) + int(fields[13]), int(fields[12]) + int(fields[14]))
+    return out
 
 
-def cpu_percent(host: Host, window: float) -> float:
-    """% of one core used by every process in ``host``'s namespace over ``window``."""
-    pids = [int(p) for p in host.run("ip", "netns", "pids", host.netns).split()]
-    before = ticks_of(pids)
+def syn_count(server: Host) -> int:
+    """Connection attempts the real servers' host has received (its SYN counter)."""
+    out = server.run("nft", "list chain inet bench input")
+    m = re.search(r"counter packets (\d+)", out)
+    return int(m.group(1)) if m else 0
+
+
+@dataclass
+class Usage:
+    cpu: float  # % of one core, user + system
+    user: float
+    system: float
+    checks: float  # connection attempts a second, seen by the real servers
+
+
+Trial = tuple[Usage, list[float]]  # what one run used, and its removal times (s)
+
+
+def usage(root: int, server: Host, window: float) -> Usage:
+    """What the daemon whose first process is ``root`` used over ``window`` seconds."""
+    pids = tree(root)
+    before, syns = ticks_of(pids), syn_count(server)
     time.sleep(window)
-    return (ticks_of(pids) - before) / os.sysconf("SC_CLK_TCK") / window * 100
+    after, syns = ticks_of(pids), syn_count(server) - syns
+    user = sum(after[p][0] - before[p][0] for p in before if p in after)
+    system = sum(after[p][1] - before[p][1] for p in before if p in after)
+    scale = 100 / os.sysconf("SC_CLK_TCK") / window
+    return Usage((user + system) * scale, user * scale, system * scale, syns / window)
 
 
 NETLINK_NETFILTER = 12
@@ -308,16 +347,19 @@ def removal_times(servers: Servers, count: int, kills: int, watch: Watch) -> lis
 
 
 # --------------------------------------------------------------------------- the two runs
-def lab_with_servers(count: int) -> tuple[Lab, Host, Servers]:
+def lab_with_servers(count: int) -> tuple[Lab, Host, Host, Servers]:
     lab = Lab()
     try:
         director = lab.add_host("dir", [[f"{DIRECTOR}/24"]], ipv6=False)
         server = lab.add_host("srv", [[f"{SERVER_IP}/24"]], ipv6=False)
+        server.run("nft", "add table inet bench; add chain inet bench input "
+                   "{ type filter hook input priority 0; }; add rule inet bench input "
+                   "tcp flags & (syn | ack) == syn counter")
         servers = Servers(server, count)
     except BaseException:
         lab.close()
         raise
-    return lab, director, servers
+    return lab, director, server, servers
 
 
 def settle() -> None:
@@ -325,9 +367,8 @@ def settle() -> None:
     time.sleep(1 + DELAY_LOOP + 3)
 
 
-def run_pykeepalived(tmp: Path, count: int, window: float, kills: int
-                     ) -> tuple[float, list[float]] | None:
-    lab, director, servers = lab_with_servers(count)
+def run_pykeepalived(tmp: Path, count: int, window: float, kills: int) -> Trial | None:
+    lab, director, server, servers = lab_with_servers(count)
     conf = tmp / "pykeepalived.conf"
     conf.write_text(pykeepalived_conf(count))
     run_dir = tmp / "py"
@@ -351,10 +392,10 @@ def run_pykeepalived(tmp: Path, count: int, window: float, kills: int
                 print(f"  pykeepalived: {table.count()} of {count} servers after start-up\n"
                       + log_path.read_text()[-2000:], file=sys.stderr)
                 return None
-            cpu = cpu_percent(director, window)
+            used = usage(proc.pid, server, window)
             times = removal_times(servers, count, kills, lambda _i, present: table.until(
                 count if present else count - 1, BOUND + 10))
-            return cpu, times
+            return used, times
         finally:
             table.close()
             proc.terminate()
@@ -368,9 +409,8 @@ def run_pykeepalived(tmp: Path, count: int, window: float, kills: int
         lab.close()
 
 
-def run_haproxy(tmp: Path, count: int, window: float, kills: int
-                ) -> tuple[float, list[float]] | None:
-    lab, director, servers = lab_with_servers(count)
+def run_haproxy(tmp: Path, count: int, window: float, kills: int) -> Trial | None:
+    lab, director, server, servers = lab_with_servers(count)
     stats_path = tmp / "haproxy.sock"
     conf = tmp / "haproxy.cfg"
     conf.write_text(haproxy_conf(count, stats_path))
@@ -393,10 +433,10 @@ def run_haproxy(tmp: Path, count: int, window: float, kills: int
                       + log_path.read_text()[-2000:], file=sys.stderr)
                 return None
             settle()
-            cpu = cpu_percent(director, window)
+            used = usage(proc.pid, server, window)
             times = removal_times(servers, count, kills, lambda i, present: stats.until(
                 i, present, BOUND + 10))
-            return cpu, times
+            return used, times
         finally:
             proc.terminate()
             try:
@@ -420,38 +460,46 @@ def main() -> int:
     if shutil.which("haproxy") is None and "haproxy" in (args.only or ["haproxy"]):
         print("haproxy is not installed (apt-get install haproxy)", file=sys.stderr)
         return 1
-    runs: dict[str, Callable[[Path, int, float, int], tuple[float, list[float]] | None]] = {
-        "pykeepalived": run_pykeepalived, "haproxy": run_haproxy}
-    cpu: dict[str, list[float]] = {k: [] for k in runs}
-    removal: dict[str, list[float]] = {k: [] for k in runs}
+    runs: dict[str, Callable[[Path, int, float, int], Trial | None]] = {
+        "haproxy": run_haproxy, "pykeepalived": run_pykeepalived}
+    trials: dict[str, list[Trial]] = {k: [] for k in runs}
     with tempfile.TemporaryDirectory(prefix="bench-checkers-") as tmpdir:
-        for trial in range(args.trials):
+        for n in range(args.trials):
             for kind, run in runs.items():
                 if args.only and kind not in args.only:
                     continue
-                result = run(Path(tmpdir), args.servers, args.window, args.kills)
-                if result is None:
-                    print(f"trial {trial + 1} {kind}: failed", file=sys.stderr)
+                trial = run(Path(tmpdir), args.servers, args.window, args.kills)
+                if trial is None:
+                    print(f"trial {n + 1} {kind}: failed", file=sys.stderr)
                     continue
-                cpu[kind].append(result[0])
-                removal[kind] += result[1]
-                print(f"trial {trial + 1} {kind}: {result[0]:.1f} % of one core, removal "
-                      + " ".join(f"{t * 1000:.0f}" for t in result[1]) + " ms", flush=True)
-    print(f"\n{args.servers} real servers, TCP check every {DELAY_LOOP} s, "
-          f"medians of {args.trials} runs of {args.window:g} s ({args.kills} kills each), "
+                trials[kind].append(trial)
+                used = trial[0]
+                print(f"trial {n + 1} {kind}: {used.cpu:.1f} % of one core (user "
+                      f"{used.user:.1f}, system {used.system:.1f}), {used.checks:.0f} "
+                      "checks/s, removal " + " ".join(f"{t * 1000:.0f}" for t in trial[1])
+                      + " ms", flush=True)
+    print(f"\n{args.servers} real servers, TCP check every {DELAY_LOOP} s; medians of "
+          f"{args.trials} runs of {args.window:g} s, {args.kills} servers killed in each; "
           f"removal bound {BOUND} s")
-    print(f"{'measure':<34}{'HAProxy':>10}{'pykeepalived':>14}{'ratio':>8}")
+    print(f"{'measure':<36}{'HAProxy':>10}{'pykeepalived':>14}{'ratio':>8}")
 
-    def row(name: str, values: dict[str, list[float]], scale: float, fmt: str) -> None:
-        med = {k: statistics.median(v) * scale if v else float("nan") for k, v in values.items()}
+    def row(name: str, values: dict[str, list[float]], fmt: str) -> None:
+        med = {k: statistics.median(v) if v else float("nan") for k, v in values.items()}
         ratio = med["pykeepalived"] / med["haproxy"] if med["haproxy"] else float("nan")
-        print(f"{name:<34}{med['haproxy']:>10{fmt}}{med['pykeepalived']:>14{fmt}}"
+        print(f"{name:<36}{med['haproxy']:>10{fmt}}{med['pykeepalived']:>14{fmt}}"
               f"{ratio:>8.2f}")
 
-    row("CPU, % of one core (median)", cpu, 1, ".1f")
-    row("removal after death, ms (median)", removal, 1000, ".0f")
-    row("removal after death, ms (max)", {k: [max(v)] if v else [] for k, v in removal.items()},
-        1000, ".0f")
+    def of(pick: Callable[[Trial], float]) -> dict[str, list[float]]:
+        return {kind: [pick(t) for t in ts] for kind, ts in trials.items()}
+
+    removals = {kind: [r * 1000 for t in ts for r in t[1]] for kind, ts in trials.items()}
+    row("CPU, % of one core", of(lambda t: t[0].cpu), ".1f")
+    row("  user", of(lambda t: t[0].user), ".1f")
+    row("  system", of(lambda t: t[0].system), ".1f")
+    row("checks a second", of(lambda t: t[0].checks), ".0f")
+    row("removal after death, ms", removals, ".0f")
+    row("removal after death, ms (max)", {k: [max(v)] if v else [] for k, v in removals.items()},
+        ".0f")
     return 0
 
 
