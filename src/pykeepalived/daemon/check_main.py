@@ -24,6 +24,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from pykeepalived.check.conntrack import conntrack_warning, tcp_checks_per_second
 from pykeepalived.check.context import CheckContext
 from pykeepalived.check.health import (
     CheckerHealth,
@@ -117,6 +118,9 @@ class CheckerProcess:
             wanted = HealthCore(self.config.virtual_servers).services(self.groups)
             for line in compatibility_warnings(wanted):
                 log.warning("%s", line)
+            warning = conntrack_warning(tcp_checks_per_second(self.core.checkers()))
+            if warning is not None:
+                log.warning("%s", warning)
         adopt = getattr(self.backend, "adopt", None)
         if adopt is not None:  # IPVS: a killed predecessor's services are ours to reconcile
             adopt(HealthCore(self.config.virtual_servers).services(self.groups))
