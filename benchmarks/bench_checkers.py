@@ -208,6 +208,19 @@ class Usage:
     user: float
     system: float
     checks: float  # connection attempts a second, seen by the real servers
+    idle: float  # % of the machine's CPU time left idle meanwhile (others' load shows here)
+
+    def at_full_rate(self, count: int) -> float:
+        """CPU scaled to every server checked once per delay_loop: a daemon that falls
+        behind (a starved loop runs each check late) does less work, and uses less."""
+        return self.cpu * count / DELAY_LOOP / self.checks if self.checks else float("nan")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(idle + iowait, all) clock ticks of the whole machine."""
+    with open("/proc/stat") as fh:
+        fields = [int(f) for f in fh.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)
 
 
 @dataclass
@@ -220,13 +233,15 @@ class Trial:
 def usage(root: int, server: Host, window: float) -> Usage:
     """What the daemon whose first process is ``root`` used over ``window`` seconds."""
     pids = tree(root)
-    before, syns = ticks_of(pids), syn_count(server)
+    before, syns, machine = ticks_of(pids), syn_count(server), machine_ticks()
     time.sleep(window)
     after, syns = ticks_of(pids), syn_count(server) - syns
+    idle = [b - a for a, b in zip(machine, machine_ticks(), strict=True)]
     user = sum(after[p][0] - before[p][0] for p in before if p in after)
     system = sum(after[p][1] - before[p][1] for p in before if p in after)
     scale = 100 / os.sysconf("SC_CLK_TCK") / window
-    return Usage((user + system) * scale, user * scale, system * scale, syns / window)
+    return Usage((user + system) * scale, user * scale, system * scale, syns / window,
+                 100 * idle[0] / idle[1] if idle[1] else float("nan"))
 
 
 NETLINK_NETFILTER = 12
@@ -500,7 +515,9 @@ def main() -> int:
                 used = trial.used
                 print(f"trial {n + 1} {kind}: {used.cpu:.1f} % of one core (user "
                       f"{used.user:.1f}, system {used.system:.1f}), {used.checks:.0f} "
-                      "checks/s, removal " + " ".join(f"{t * 1000:.0f}" for t in trial.removals)
+                      f"checks/s ({used.at_full_rate(args.servers):.1f} % at "
+                      f"{args.servers / DELAY_LOOP:.0f}), machine {used.idle:.0f} % idle; "
+                      "removal " + " ".join(f"{t * 1000:.0f}" for t in trial.removals)
                       + f" ms, {trial.wrong} live servers taken out", flush=True)
     print(f"\n{args.servers} real servers, TCP check every {DELAY_LOOP} s; medians of "
           f"{args.trials} runs of {args.window:g} s, {args.kills} servers killed in each; "
@@ -521,6 +538,9 @@ def main() -> int:
     row("  user", of(lambda t: t.used.user), ".1f")
     row("  system", of(lambda t: t.used.system), ".1f")
     row("checks a second", of(lambda t: t.used.checks), ".0f")
+    row("CPU scaled to every check on time", of(lambda t: t.used.at_full_rate(args.servers)),
+        ".1f")
+    row("machine idle meanwhile, %", of(lambda t: t.used.idle), ".0f")
     row("removal after death, ms", removals, ".0f")
     row("removal after death, ms (max)", {k: [max(v)] if v else [] for k, v in removals.items()},
         ".0f")
