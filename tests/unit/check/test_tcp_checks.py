@@ -5,6 +5,7 @@ cannot be applied, within the same bound; on loopback, no root needed."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import time
 from collections.abc import Iterator
@@ -207,3 +208,16 @@ async def test_connects_done_before_their_deadline_count_however_many_wait() -> 
         finally:
             checks.close()
     assert {r.detail for r in results} == {"connected"}
+
+
+def test_a_reset_reported_by_asyncio_streams_reads_as_a_reset() -> None:
+    """asyncio's StreamWriter.drain raises ConnectionResetError('Connection lost'), with no
+    errno, when the server resets the connection while the request is being sent (HTTP_GET
+    against a resetting server said "Connection lost while sending the request")."""
+    from pykeepalived.check.sockets import describe_os_error
+
+    assert describe_os_error(ConnectionResetError("Connection lost")) == \
+        "connection reset by the server"
+    assert describe_os_error(ConnectionResetError(errno.ECONNRESET, "reset")) == \
+        "connection reset by the server"
+    assert describe_os_error(OSError("something else")) == "something else"
