@@ -2,11 +2,13 @@
 
 keepalived runs its checkers in a child of their own, next to the VRRP child; so does
 pykeepalived. This module is the shell around the sans-I/O health state machine
-(:mod:`pykeepalived.check.health`): one asyncio loop runs every check as a task of its own (a
-slow or silent server holds up nothing else, each attempt bounded by its connect_timeout),
-feeds the results to the state machine, carries out the events (keepalived's log lines,
-notify_up/notify_down and quorum_up/quorum_down scripts, LVS FIFO lines) and makes the kernel's
-table equal to what the state machine says, through the backend, in a worker thread.
+(:mod:`pykeepalived.check.health`): one asyncio loop runs every check side by side (a slow
+or silent server holds up nothing else, each attempt bounded by its connect_timeout; TCP_CHECK
+attempts as plain sockets in bulk, :class:`~pykeepalived.check.tcp_check.TcpChecks`, the other
+kinds as a task each), feeds the results to the state machine, carries out the events
+(keepalived's log lines, notify_up/notify_down and quorum_up/quorum_down scripts, LVS FIFO
+lines) and makes the kernel's table equal to what the state machine says, through the backend,
+in a worker thread.
 
 ``ha_suspend``: a virtual server's checks and rules are held back while its address is not on
 this node, which is how keepalived follows the VRRP master without talking to it: the address
