@@ -19,11 +19,17 @@ keepalived's rules (check_api.c, ipwrapper.c), for every checker kind alike:
 The driver asks :meth:`HealthCore.due` which checks to run, runs each (one attempt), and hands
 the result to :meth:`HealthCore.result`; every call returns the events it caused, and
 :meth:`HealthCore.services` is the table the kernel must hold now. Time is the caller's ``now``.
+
+Ten thousand checkers at a delay_loop of 1 s wake the driver ten thousand times a second, so
+the schedule is a heap of deadlines: :meth:`HealthCore.next_time` and :meth:`HealthCore.due`
+cost a logarithm of the number of checkers, not a scan of them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -175,6 +181,10 @@ class HealthCore:
         self.bootstrap = bootstrap
         self.virtual_servers = [self._build(vs) for vs in virtual_servers]
         self.started = False
+        # (deadline, tie-breaker, checker): an entry is live while the checker's next_run is
+        # still that deadline and it is not running; stale ones are dropped when they surface
+        self._schedule: list[tuple[float, int, CheckerHealth]] = []
+        self._order = itertools.count()
 
     @staticmethod
     def _build(spec: VirtualServer) -> VirtualServerHealth:
@@ -217,20 +227,31 @@ class HealthCore:
 
     def next_time(self) -> float | None:
         """When :meth:`due` next has something, or None."""
-        times = [ck.next_run for ck in self.checkers()
-                 if ck.next_run is not None and not ck.running and not ck.vs.suspended]
-        return min(times) if times else None
+        schedule = self._schedule
+        while schedule:
+            when, _, ck = schedule[0]
+            if ck.next_run == when and not ck.running and not ck.rs.vs.suspended:
+                return when
+            heapq.heappop(schedule)  # stale, or held back by ha_suspend (rescheduled on resume)
+        return None
 
     def due(self, now: float) -> list[CheckerHealth]:
         """The checks to start now; each is marked running until its result comes back."""
         out = []
-        for ck in self.checkers():
-            if (ck.next_run is not None and ck.next_run <= now and not ck.running
-                    and not ck.vs.suspended):
+        schedule = self._schedule
+        while schedule and schedule[0][0] <= now:
+            when, _, ck = heapq.heappop(schedule)
+            if ck.next_run == when and not ck.running and not ck.rs.vs.suspended:
                 ck.running = True
                 ck.next_run = None
                 out.append(ck)
         return out
+
+    def _set_next_run(self, ck: CheckerHealth, when: float | None) -> None:
+        """The one way a checker's next run is set: its deadline joins the heap."""
+        ck.next_run = when
+        if when is not None:
+            heapq.heappush(self._schedule, (when, next(self._order), ck))
 
     def result(self, ck: CheckerHealth, result: CheckResult, now: float) -> list[Event]:
         """One attempt of ``ck`` finished (keepalived's <checker>_epilog)."""
@@ -257,7 +278,7 @@ class HealthCore:
             ck.retry_it += 1
             events.append(CheckFailed(ck, result, retrying=True))
         ck.has_run = True
-        ck.next_run = now + delay
+        self._set_next_run(ck, now + delay)
         return events
 
     def watched(self, ck: CheckerHealth, result: CheckResult) -> list[Event]:
@@ -316,9 +337,13 @@ class HealthCore:
                 rs.alive = prior.alive
                 for ck, was in zip(rs.checkers, prior.checkers, strict=True):
                     ck.is_up, ck.has_run, ck.retry_it = was.is_up, was.has_run, was.retry_it
-                    ck.next_run, ck.last, ck.delta = was.next_run, was.last, was.delta
-                    if (was.running or ck.next_run is None) and not ck.watched:
-                        ck.next_run = now  # its attempt in flight belonged to the old one
+                    ck.last, ck.delta = was.last, was.delta
+                    if ck.watched:  # told, never scheduled (FILE_CHECK)
+                        ck.next_run = was.next_run
+                    else:
+                        # an attempt in flight belonged to the old one: this one runs now
+                        self._set_next_run(ck, now if was.running or was.next_run is None
+                                           else was.next_run)
                 rs.weight = rs.spec.weight + sum(c.delta for c in rs.checkers)
             if before is not None:
                 vs.quorum_up, vs.sorry_active = before.quorum_up, before.sorry_active
@@ -350,7 +375,7 @@ class HealthCore:
         if ck.watched:
             return
         warmup = float(ck.spec.warmup or 0)
-        ck.next_run = now + self.bootstrap + (warmup * self.rand() if warmup else 0.0)
+        self._set_next_run(ck, now + self.bootstrap + (warmup * self.rand() if warmup else 0.0))
 
     def _checker_state(self, ck: CheckerHealth, up: bool, reason: str,
                        events: list[Event]) -> None:

@@ -92,6 +92,10 @@ def describe_os_error(exc: OSError) -> str:
     """The words for a socket error: keepalived's vocabulary where it has one."""
     if exc.errno in _WORDS:
         return _WORDS[exc.errno]
+    if exc.errno is None and isinstance(exc, ConnectionResetError):
+        # asyncio's streams report a reset that came while writing as ConnectionResetError
+        # ("Connection lost"), without its errno
+        return _WORDS[errno.ECONNRESET]
     if exc.strerror:
         return exc.strerror[0].lower() + exc.strerror[1:]
     return str(exc) or type(exc).__name__

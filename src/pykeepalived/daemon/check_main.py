@@ -2,11 +2,13 @@
 
 keepalived runs its checkers in a child of their own, next to the VRRP child; so does
 pykeepalived. This module is the shell around the sans-I/O health state machine
-(:mod:`pykeepalived.check.health`): one asyncio loop runs every check as a task of its own (a
-slow or silent server holds up nothing else, each attempt bounded by its connect_timeout),
-feeds the results to the state machine, carries out the events (keepalived's log lines,
-notify_up/notify_down and quorum_up/quorum_down scripts, LVS FIFO lines) and makes the kernel's
-table equal to what the state machine says, through the backend, in a worker thread.
+(:mod:`pykeepalived.check.health`): one asyncio loop runs every check side by side (a slow
+or silent server holds up nothing else, each attempt bounded by its connect_timeout; TCP_CHECK
+attempts as plain sockets in bulk, :class:`~pykeepalived.check.tcp_check.TcpChecks`, the other
+kinds as a task each), feeds the results to the state machine, carries out the events
+(keepalived's log lines, notify_up/notify_down and quorum_up/quorum_down scripts, LVS FIFO
+lines) and makes the kernel's table equal to what the state machine says, through the backend,
+in a worker thread.
 
 ``ha_suspend``: a virtual server's checks and rules are held back while its address is not on
 this node, which is how keepalived follows the VRRP master without talking to it: the address
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import ipaddress
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pykeepalived.check.conntrack import conntrack_warning, tcp_checks_per_second
 from pykeepalived.check.context import CheckContext
 from pykeepalived.check.health import (
     CheckerHealth,
@@ -36,6 +40,7 @@ from pykeepalived.check.health import (
 )
 from pykeepalived.check.result import CheckResult, Target
 from pykeepalived.check.table import group_services
+from pykeepalived.check.tcp_check import TcpChecks, check_tcp
 from pykeepalived.config.model_lvs import FileCheck, MiscCheck
 from pykeepalived.daemon.check_alerts import CheckerAlerts
 from pykeepalived.lb.model import Backend, Service
@@ -90,6 +95,7 @@ class CheckerProcess:
         self.context = self._context(config)
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._tcp: TcpChecks | None = None  # TCP_CHECK attempts in bulk (no task each)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="pykeepalived-lb")
         self._applied: list[Service] | None = None
@@ -121,6 +127,9 @@ class CheckerProcess:
             wanted = HealthCore(self.config.virtual_servers).services(self.groups)
             for line in compatibility_warnings(wanted):
                 log.warning("%s", line)
+            warning = conntrack_warning(tcp_checks_per_second(self.core.checkers()))
+            if warning is not None:
+                log.warning("%s", warning)
         adopt = getattr(self.backend, "adopt", None)
         if adopt is not None:  # IPVS: a killed predecessor's services are ours to reconcile
             adopt(HealthCore(self.config.virtual_servers).services(self.groups))
@@ -158,6 +167,9 @@ class CheckerProcess:
         for task in self._tasks:
             task.cancel()
         self.alerts.stopping()
+        if self._tcp is not None:
+            self._tcp.close()
+            self._tcp = None
         self.handle(self.core.stop())
         if self._applying is not None:
             await self._applying
@@ -231,16 +243,29 @@ class CheckerProcess:
 
     # ------------------------------------------------------------------ checks
     def _arm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """One timer for the earliest check. Every result re-arms: a timer already set for
+        that time or earlier is kept (an early wake finds nothing due and re-arms), so that
+        thousands of results a second do not make and cancel thousands of timers."""
         when = self.core.next_time()
+        timer = self._timer
+        if timer is not None:
+            if when is not None and timer.when() <= when:
+                return
+            timer.cancel()
+            self._timer = None
         if when is not None:
             self._timer = self.loop.call_at(when, self._fire)
 
     def _fire(self) -> None:
         self._timer = None
-        for ck in self.core.due(self.loop.time()):
+        core = self.core
+        for ck in core.due(self.loop.time()):
+            if self.checkers.get(ck.kind) is check_tcp:
+                if self._tcp is None:
+                    self._tcp = TcpChecks(self.loop)
+                self._tcp.start(ck.target,
+                                functools.partial(self._finished, core, ck, self.loop.time()))
+                continue
             task = self.loop.create_task(self._run(ck))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -248,13 +273,16 @@ class CheckerProcess:
 
     async def _run(self, ck: CheckerHealth) -> None:
         core = self.core
-        began = self.loop.time()
-        result = await self.attempt(ck)
-        ck.latency = self.loop.time() - began
+        self._finished(core, ck, self.loop.time(), await self.attempt(ck))
+
+    def _finished(self, core: HealthCore, ck: CheckerHealth, began: float,
+                  result: CheckResult) -> None:
+        now = self.loop.time()
+        ck.latency = now - began
         if core is not self.core:
             return  # a reload came meanwhile: the new checker has its own schedule
         seen = self.alerts.seen(ck)
-        self.handle(self.core.result(ck, result, self.loop.time()))
+        self.handle(core.result(ck, result, now))
         self.alerts.checker_result(ck, result, seen)
         self._arm()
 
