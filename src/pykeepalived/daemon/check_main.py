@@ -392,9 +392,11 @@ class CheckerProcess:
                           self.backend.name, exc)
                 return
 
-    def dump(self, path: str = "/tmp/keepalived_check.data") -> None:
+    def dump(self, path: str | None = None) -> bool:
         """USR1: the virtual servers, real servers and checkers, as keepalived's checker
-        writes them (/tmp/keepalived_check.data)."""
+        writes them (/tmp/keepalived_check.data, whole or not at all: daemon.dumps)."""
+        from pykeepalived.daemon.dumps import CHECK_DATA_NAME, dump_path, write_dump
+
         lines = ["------< Health checkers >------"]
         for vs in self.core.virtual_servers:
             spec = vs.spec
@@ -412,11 +414,7 @@ class CheckerProcess:
                               f"       Has run = {'yes' if ck.has_run else 'no'}",
                               f"       Retries iterations = {ck.retry_it}",
                               f"       Last result = {ck.last.detail if ck.last else '-'}"]
-        try:
-            with open(path, "w") as fh:
-                fh.write("\n".join(lines) + "\n")
-        except OSError as exc:
-            log.error("Cannot write %s: %s", path, exc)
+        return write_dump(path or dump_path(CHECK_DATA_NAME), lines, log)
 
     def control(self, _request: dict[str, Any] | None = None) -> dict[str, Any]:
         """The control socket's answer: the table in ``ipvsadm -Ln`` form with each real
