@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,10 +64,11 @@ def bench(lab: Lab, tmp: Path, r1_body: str, *, advert: str = "0.1", r1_global: 
           wrapper: Sequence[str] = (), env: Mapping[str, str] | None = None,
           r1_addresses: Sequence[Sequence[str]] = (("192.0.2.1/24",),),
           r2_addresses: Sequence[Sequence[str]] = (("192.0.2.2/24",),),
-          master_timeout: float = 15.0) -> Iterator[Bench]:
+          master_timeout: float = 15.0,
+          on_start: Callable[[Daemon], None] | None = None) -> Iterator[Bench]:
     """r1 MASTER first (with ``r1_body`` as its instances), then r2 BACKUP behind it; both
     daemons are stopped when the block ends, whatever happened inside (the lab fixture
-    deletes the namespaces)."""
+    deletes the namespaces). ``on_start`` is given r1's daemon as soon as it is started."""
     r1 = lab.add_host("r1", [list(a) for a in r1_addresses], ipv6=False)
     r2 = lab.add_host("r2", [list(a) for a in r2_addresses], ipv6=False)
     daemons: list[Daemon] = []
@@ -75,6 +76,8 @@ def bench(lab: Lab, tmp: Path, r1_body: str, *, advert: str = "0.1", r1_global: 
         d1 = start_pykeepalived(r1, write_conf(tmp, "r1", config(r1, r1_body, r1_global)),
                                 tmp, debug=False, wrapper=wrapper, env=env)
         daemons.append(d1)
+        if on_start is not None:
+            on_start(d1)
         assert d1.wait_log("(VI_1) Entering MASTER STATE", master_timeout), d1.log()
         d2 = start_pykeepalived(r2, write_conf(tmp, "r2", config(r2, instance(
             "VI_1", vrid=VRID, priority=100, advert=advert))), tmp)
