@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,9 +59,31 @@ class Bench:
         """Whether r2 ever became MASTER (it started as BACKUP behind r1)."""
         return "(VI_1) Entering MASTER STATE" in self.d2.log()
 
+    @staticmethod
+    def last_state(daemon: Daemon, name: str = "VI_1") -> str | None:
+        """The state ``daemon`` last logged entering for instance ``name``."""
+        states = re.findall(rf"\({re.escape(name)}\) Entering (\w+) STATE", daemon.log())
+        return states[-1] if states else None
+
     def lines(self, text: str) -> list[str]:
         """r1's log lines that contain ``text``."""
         return [line for line in self.d1.log().splitlines() if text in line]
+
+    def status(self) -> dict[str, Any]:
+        """``pykeepalived --status --json`` of r1 (its control sockets are files)."""
+        src = str(Path(__file__).resolve().parents[2] / "src")
+        proc = subprocess.run([sys.executable, "-m", "pykeepalived", "--status", "--json",
+                               "-p", str(self.d1.log_path.parent / "ka.pid")],
+                              capture_output=True, text=True, timeout=15,
+                              env=dict(os.environ, PYTHONPATH=src))
+        reply: dict[str, Any] = json.loads(proc.stdout)
+        return reply
+
+    def instance_status(self, name: str = "VI_1") -> dict[str, Any]:
+        found: list[dict[str, Any]] = [i for i in self.status()["vrrp"]["instances"]
+                                       if i["name"] == name]
+        assert len(found) == 1, found
+        return found[0]
 
 
 @contextlib.contextmanager
@@ -64,7 +91,7 @@ def bench(lab: Lab, tmp: Path, r1_body: str, *, advert: str = "0.1", r1_global: 
           wrapper: Sequence[str] = (), env: Mapping[str, str] | None = None,
           r1_addresses: Sequence[Sequence[str]] = (("192.0.2.1/24",),),
           r2_addresses: Sequence[Sequence[str]] = (("192.0.2.2/24",),),
-          master_timeout: float = 15.0,
+          master_timeout: float = 15.0, r2_vip: str = f"{VIP}/24", r2_extra: str = "",
           on_start: Callable[[Daemon], None] | None = None) -> Iterator[Bench]:
     """r1 MASTER first (with ``r1_body`` as its instances), then r2 BACKUP behind it; both
     daemons are stopped when the block ends, whatever happened inside (the lab fixture
@@ -80,7 +107,8 @@ def bench(lab: Lab, tmp: Path, r1_body: str, *, advert: str = "0.1", r1_global: 
             on_start(d1)
         assert d1.wait_log("(VI_1) Entering MASTER STATE", master_timeout), d1.log()
         d2 = start_pykeepalived(r2, write_conf(tmp, "r2", config(r2, instance(
-            "VI_1", vrid=VRID, priority=100, advert=advert))), tmp)
+            "VI_1", vrid=VRID, priority=100, advert=advert, vip=r2_vip, extra=r2_extra))),
+            tmp)
         daemons.append(d2)
         assert d2.wait_log("(VI_1) Entering BACKUP STATE", 10), d2.log()
         yield Bench(lab, r1, r2, d1, d2, daemons)

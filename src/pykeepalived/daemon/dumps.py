@@ -120,13 +120,12 @@ def _instance_lines(name: str, rt: InstanceRuntime) -> list[str]:
         lines.append("   Authentication type = SIMPLE_PASSWORD")
     elif r.version == 2:
         lines.append("   Authentication type = none")
-    installed = rt.vips_installed
     if plan.vips:
         lines.append(f"   Virtual IP ({len(plan.vips)}):")
-        lines += [_vip_line(v, installed) for v in plan.vips]
+        lines += [_vip_line(v, rt.vip_installed(v)) for v in plan.vips]
     if plan.excluded:
         lines.append("   Virtual IP Excluded :")
-        lines += [_vip_line(v, installed) for v in plan.excluded]
+        lines += [_vip_line(v, rt.vip_installed(v)) for v in plan.excluded]
     if plan.unicast:
         lines.append("   Unicast Peer :")
         lines += [f"     {peer}" for peer in plan.destinations]
@@ -134,7 +133,8 @@ def _instance_lines(name: str, rt: InstanceRuntime) -> list[str]:
 
 
 def _vip_line(vip: VipSpec, installed: bool) -> str:
-    """``     192.0.2.10/24 dev eth0 scope global set`` ("set": on the interface now)."""
+    """``     192.0.2.10/24 dev eth0 scope global set`` ("set": on the interface now; not
+    for a VIP the kernel refused, as keepalived shows it)."""
     text = f"     {vip.address} dev {vip.dev} scope {vip.scope or 'global'}"
     if vip.label:
         text += f" label {vip.label}"

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import errno
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from pykeepalived.net.addresses import AddressManager, VipSpec
+from pykeepalived.net.addresses import AddressError, AddressManager, VipSpec
 from pykeepalived.net.firewall import FirewallError, NftFirewall
 
 log = logging.getLogger("pykeepalived.vrrp")
@@ -74,11 +75,23 @@ class FirewallWorker:
         pool.shutdown(wait=False)
 
 
+#: A VIP the kernel refused: (errno, the kernel's words).
+Refusal = tuple[int, str]
+
+
+def describe_refusal(refusal: Refusal) -> str:
+    """``Permission denied (errno 13, EACCES)``: the words and the number, for the log."""
+    code, text = refusal
+    return f"{text} (errno {code}, {errno.errorcode.get(code, '?')})"
+
+
 class Installs(Protocol):
     """What :class:`VipBatch` needs of an instance."""
 
     @property
     def addresses(self) -> list[VipSpec]: ...
+
+    def vips_added(self, refused: Mapping[VipSpec, Refusal]) -> None: ...
 
     def install_extras(self) -> None: ...
 
@@ -112,18 +125,24 @@ class VipBatch:
             self.loop.call_soon(self.flush)
 
     def flush(self) -> None:
-        """Install every queued instance's VIPs in one netlink batch, then its extras
-        (routes, rules, no_accept), then send the gratuitous rounds."""
+        """Install every queued instance's VIPs in one netlink batch, tell each instance
+        which ones the kernel refused (it says so, once, and reports only what is there),
+        then its extras (routes, rules, no_accept), then send the gratuitous rounds."""
         self._scheduled = False
         pending = list(self._vips)
         self._vips.clear()
         if pending:
-            specs: Iterable[VipSpec] = [v for inst in pending for v in inst.addresses]
+            specs = [v for inst in pending for v in inst.addresses]
+            refused: dict[VipSpec, Refusal] = {}
             try:
                 self.addresses.add_many(specs)
-            except OSError as exc:
-                log.error("Adding VIPs failed: %s", exc)
+            except AddressError as exc:
+                refused = {spec: (code, text) for spec, code, text in exc.failures
+                           if isinstance(spec, VipSpec)}
+            except OSError as exc:  # the batch itself failed: none of them is known to be in
+                refused = dict.fromkeys(specs, (exc.errno or 0, exc.strerror or str(exc)))
             for inst in pending:
+                inst.vips_added({v: refused[v] for v in inst.addresses if v in refused})
                 try:
                     inst.install_extras()
                 except OSError as exc:
