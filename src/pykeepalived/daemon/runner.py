@@ -38,8 +38,13 @@ DEFAULT_CHECKERS_PID = "/run/keepalived_checkers.pid"
 
 # keepalived's exit codes (lib/scheduler.h KEEPALIVED_EXIT_*)
 EXIT_OK = 0
+#: A child that cannot run at all (its pid file, the kernel lacks what it needs: no IPVS):
+#: keepalived's "exited with permanent error FATAL". Not respawned.
 EXIT_FATAL = 1
 EXIT_CONFIG = 4
+#: A child that failed unexpectedly (keepalived's KEEPALIVED_EXIT_PROGRAM_ERROR, EX_SOFTWARE):
+#: respawned.
+EXIT_PROGRAM_ERROR = 70
 
 _FORWARDED = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 _HELD = {signal.SIGTERM, signal.SIGINT, *_FORWARDED}
@@ -86,7 +91,7 @@ def _fork(dispositions: dict[signal.Signals, Any]) -> int:
 
 def _run_child(body: Callable[[], int], what: str) -> NoReturn:
     """The end of every forked child: run ``body``, exit with its code, never return."""
-    code = EXIT_FATAL
+    code = EXIT_PROGRAM_ERROR
     try:
         code = body()
     except BaseException:
@@ -208,12 +213,17 @@ def release_table(path: str, config_id: str | None, *,
             return EXIT_CONFIG
         from pykeepalived.check.health import HealthCore
         from pykeepalived.check.table import group_services
+        from pykeepalived.lb.errors import LbError
 
-        backend = backend_for(config)
-        adopt = getattr(backend, "adopt", None)
-        if adopt is not None:  # IPVS: remove what the configuration would have installed
-            adopt(HealthCore(config.virtual_servers).services(group_services(config)))
-        backend.clear()
+        try:
+            backend = backend_for(config)
+            adopt = getattr(backend, "adopt", None)
+            if adopt is not None:  # IPVS: remove what the configuration would have installed
+                adopt(HealthCore(config.virtual_servers).services(group_services(config)))
+            backend.clear()
+        except LbError as exc:
+            log.error("Removing the load-balancer table failed: %s", exc)
+            return EXIT_FATAL
         return EXIT_OK
 
     return _bounded_child(body, "Removing the checker child's load-balancer table", timeout)
@@ -397,10 +407,19 @@ class Watchdog:
                 continue
             role = ended
             code = os.waitstatus_to_exitcode(status)
-            if code != EXIT_CONFIG:
+            if code not in (EXIT_CONFIG, EXIT_FATAL):  # those never touched the host
                 self.ended[role] = code
             if self.stopping:
                 log.info("%s child process(%d) exited: %s", role.upper(), pid, _ending(code))
+                continue
+            if code == EXIT_FATAL:
+                # keepalived: "exited with permanent error FATAL"; it would stop the whole
+                # daemon, here the other child (VRRP) goes on, and this one is not respawned
+                # into the same failure again and again
+                log.error("%s child process(%d) exited with permanent error FATAL: not "
+                          "respawning it%s", role.upper(), pid,
+                          "; the other child goes on" if self.children else "")
+                self.exit_code = EXIT_FATAL
                 continue
             lived = time.monotonic() - self.started.get(role, 0.0)
             log.warning("%s child process(%d) died: exit %d", role.upper(), pid, code)

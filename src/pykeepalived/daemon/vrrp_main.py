@@ -473,7 +473,8 @@ class VrrpProcess:
                 **({"history": rt.availability.history()} if history else {})})
         groups = [{"name": name, "state": g.state.value,
                    "members": [r.name for r in g.routers]} for name, g in self.groups.items()]
-        return {"role": "vrrp", "instances": instances, "sync_groups": groups}
+        return {"role": "vrrp", "instances": instances, "sync_groups": groups,
+                "no_accept_firewall": self.firewall.status()}
 
 
 def _start_metrics(proc: VrrpProcess, address: str, port: int, control: str | None) -> None:
