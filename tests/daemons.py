@@ -73,7 +73,9 @@ def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str, debug: bo
     return Daemon(host, proc, log_path, "pykeepalived")
 
 
-def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
+def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str,
+                     env: Mapping[str, str] | None = None) -> Daemon:
+    """Debian's keepalived in ``host``; ``env`` adds variables (``TMPDIR``: its dumps)."""
     run_dir = tmp / f"ka-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
@@ -81,7 +83,8 @@ def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
         proc = host.popen("keepalived", "-n", "-l", "-D", "-G", "-P", "-f", str(conf),
                           "-p", str(run_dir / "ka.pid"), "-r", str(run_dir / "vrrp.pid"),
                           "-c", str(run_dir / "chk.pid"), *extra,
-                          stdout=log, stderr=subprocess.STDOUT)
+                          stdout=log, stderr=subprocess.STDOUT,
+                          env={**os.environ, **(env or {})})
     return Daemon(host, proc, log_path, "keepalived")
 
 
