@@ -443,8 +443,11 @@ class ScriptRunner:
             try:
                 proc = await asyncio.create_subprocess_exec(*argv, **kwargs)  # type: ignore[arg-type]
             except OSError as exc:
-                if exc.errno in _RESOURCE_ERRNOS:
+                if exc.errno in (errno.EAGAIN, errno.ENOMEM):
                     return _NotStarted(f"fork failed: {exc.strerror or exc}", True)
+                if exc.errno in _RESOURCE_ERRNOS:  # no descriptor for the child's stdio
+                    return _NotStarted(f"no file descriptor left: {exc.strerror or exc}",
+                                       True)
                 return _NotStarted(f"exec of {argv[0]!r} failed: {exc.strerror or exc}",
                                    False)
         log.debug("Running script %s (pid %d) as %s", join_script(list(words)), proc.pid,
