@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pykeepalived.daemon.dumps import DATA_NAME, STATS_NAME, dump_path
 from pykeepalived.demo.lab import Lab
 
 
@@ -33,7 +34,8 @@ def lab() -> Iterator[Lab]:
         yield the_lab
 
 
-DUMPS = (Path("/tmp/keepalived.data"), Path("/tmp/keepalived.stats"))
+# where the daemons started by the tests write them (keepalived's $TMPDIR rule)
+DUMPS = (Path(dump_path(DATA_NAME)), Path(dump_path(STATS_NAME)))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,22 +52,30 @@ def write_conf(tmp: Path, name: str, text: str) -> Path:
     return path
 
 
-def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
+def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str, debug: bool = True,
+                       wrapper: Sequence[str] = (),
+                       env: Mapping[str, str] | None = None) -> Daemon:
+    """pykeepalived in ``host``, logging to the console (with ``-D`` unless ``debug`` is
+    false: a test counting how often a line is logged wants the operator's view).
+    ``wrapper`` is put before the interpreter (``unshare -m ...``); ``env`` adds variables."""
     run_dir = tmp / f"py-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
-    env = dict(os.environ)
+    environ = {**os.environ, **(env or {})}
     src = str(Path(__file__).resolve().parent.parent / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    environ["PYTHONPATH"] = src + os.pathsep + environ.get("PYTHONPATH", "")
     with open(log_path, "wb") as log:
-        proc = host.popen(sys.executable, "-m", "pykeepalived", "-n", "-l", "-D", "-G",
+        proc = host.popen(*wrapper, sys.executable, "-m", "pykeepalived", "-n", "-l",
+                          *(["-D"] if debug else []), "-G",
                           "-f", str(conf), "-p", str(run_dir / "ka.pid"),
                           "-r", str(run_dir / "vrrp.pid"), "-c", str(run_dir / "chk.pid"),
-                          *extra, stdout=log, stderr=subprocess.STDOUT, env=env)
+                          *extra, stdout=log, stderr=subprocess.STDOUT, env=environ)
     return Daemon(host, proc, log_path, "pykeepalived")
 
 
-def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
+def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str,
+                     env: Mapping[str, str] | None = None) -> Daemon:
+    """Debian's keepalived in ``host``; ``env`` adds variables (``TMPDIR``: its dumps)."""
     run_dir = tmp / f"ka-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
@@ -74,7 +83,8 @@ def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
         proc = host.popen("keepalived", "-n", "-l", "-D", "-G", "-P", "-f", str(conf),
                           "-p", str(run_dir / "ka.pid"), "-r", str(run_dir / "vrrp.pid"),
                           "-c", str(run_dir / "chk.pid"), *extra,
-                          stdout=log, stderr=subprocess.STDOUT)
+                          stdout=log, stderr=subprocess.STDOUT,
+                          env={**os.environ, **(env or {})})
     return Daemon(host, proc, log_path, "keepalived")
 
 

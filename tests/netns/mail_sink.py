@@ -8,7 +8,11 @@ until killed:
   recipients, and the message bytes exactly as received (``data``, latin-1 text);
 - ``hang``: accepts connections and never answers (not even the greeting);
 - ``refuse``: aiosmtpd that answers every ``MAIL`` with 550 (the client is refused after its
-  greeting); every refused attempt is appended to ``--log``.
+  greeting); every refused attempt is appended to ``--log``;
+- ``slow``: aiosmtpd that waits ``--delay`` seconds before each answer to HELO, MAIL, RCPT
+  and the message (a server that answers, after seconds); each step is appended to ``--log``;
+- ``hang-data``: aiosmtpd that takes the whole message and never answers it (a server hung
+  in the middle of DATA); each message it took is appended to ``--log``.
 """
 
 from __future__ import annotations
@@ -40,8 +44,14 @@ def serve(args: argparse.Namespace) -> None:
     from aiosmtpd.smtp import SMTP, Envelope, Session
 
     class Recorder:
+        async def slow(self, step: str) -> None:
+            if args.kind == "slow":
+                _append(args.log, {"step": step})
+                await asyncio.sleep(args.delay)
+
         async def handle_HELO(self, server: SMTP, session: Session, envelope: Envelope,
                               hostname: str) -> str:
+            await self.slow("HELO")
             session.host_name = hostname
             envelope.greeting = "HELO"  # type: ignore[attr-defined]
             return "250 mail.example.test"
@@ -57,13 +67,24 @@ def serve(args: argparse.Namespace) -> None:
             if args.kind == "refuse":
                 _append(args.log, {"refused": address, "helo": session.host_name})
                 return "550 5.7.1 not from you"
+            await self.slow("MAIL")
             envelope.mail_from = address
             envelope.mail_options.extend(mail_options)
+            return "250 OK"
+
+        async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                              address: str, rcpt_options: list[str]) -> str:
+            await self.slow("RCPT")
+            envelope.rcpt_tos.append(address)
             return "250 OK"
 
         async def handle_DATA(self, server: SMTP, session: Session,
                               envelope: Envelope) -> str:
             raw = envelope.original_content or b""
+            if args.kind == "hang-data":
+                _append(args.log, {"hung_after_data": len(raw)})
+                await asyncio.sleep(3600)  # the message is in; its answer never comes
+            await self.slow("DATA")
             _append(args.log, {
                 "greeting": getattr(envelope, "greeting", None), "helo": session.host_name,
                 "mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
@@ -97,10 +118,11 @@ def ready() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["record", "hang", "refuse"])
+    parser.add_argument("kind", choices=["record", "hang", "refuse", "slow", "hang-data"])
     parser.add_argument("host")
     parser.add_argument("port", type=int)
     parser.add_argument("--log")
+    parser.add_argument("--delay", type=float, default=1.0)
     args = parser.parse_args()
     if args.kind == "hang":
         hang(args)

@@ -317,3 +317,58 @@ vrrp_track_file flap {{
         assert len(lost) == 2, lost
         assert "SMTP alert not sent to [192.0.2.25]:2525: MAIL answered 550" in lost[0]
         assert "alerts lost (first: MAIL answered 550" in lost[1] and "at shutdown" in lost[1]
+
+
+SMTP_LINES = f"""    notification_email {{
+        {RCPT[0]}
+    }}
+    notification_email_from keepalived@example.net
+    smtp_server {MAIL_HOST} {MAIL_PORT}
+    smtp_connect_timeout 3
+    smtp_alert"""
+
+
+def _at(line: str) -> float:
+    """Seconds since midnight of a console log line (``Tue Dec 01 02:36:00.471 ...``)."""
+    clock = line.split()[3]
+    hours, minutes, seconds = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+@pytest.mark.parametrize("kind", ["slow", "hang-data"])
+def test_a_slow_or_hung_mail_server_costs_no_advert(lab: Lab, tmp_path: Path,
+                                                     kind: str) -> None:
+    """The server answers each step a second late (a mail takes five: longer than
+    smtp_connect_timeout 3), or takes the whole message and never answers it. r1, MASTER at
+    advert_int 0.1 with r2 as its BACKUP, mails its state changes there: r2 never takes
+    over, and the first lost mail is logged once, with its cause, no sooner than
+    smtp_connect_timeout after the change it was for (the later ones are counted)."""
+    from tests.netns.fault_lab import Watch, bench, master_instance
+
+    m = lab.add_host("m", [[f"{MAIL_HOST}/24"]])
+    server = MailServer(m, kind, tmp_path / "mail.jsonl")
+    try:
+        with bench(lab, tmp_path, master_instance(), r1_global=SMTP_LINES) as b:
+            watch = Watch(b, tmp_path / "adverts.pcap")
+            assert wait_for(lambda: b.lines("SMTP alert not sent"), 10), b.logs()
+            time.sleep(4.0)  # the second alert (MASTER) meets the same server
+            watch.stop()
+            assert not b.peer_took_over(), b.logs()
+            assert watch.longest_silence() < 0.36, watch.times  # r2's master_down_interval
+            lost = b.lines("SMTP alert not sent")
+            assert len(lost) == 1, b.logs()
+            assert "SMTP alert not sent to [192.0.2.25]:2525: no answer within 3 s" in lost[0]
+            first_change = b.lines("(VI_1) Entering BACKUP STATE")[0]  # the first mail's
+            assert 2.9 <= _at(lost[0]) - _at(first_change) < 10.0, (first_change, lost[0])
+            assert b.d1.stop() == 0
+        records = server.records()
+        assert server.mails() == []
+        if kind == "slow":
+            assert {"step": "HELO"} in records, records  # it did answer, slowly
+        else:
+            assert any("hung_after_data" in r for r in records), records  # mid-DATA
+        summary = [line for line in b.d1.log().splitlines() if "SMTP alerts to" in line]
+        assert len(summary) == 1 and "lost (first: no answer within 3 s" in summary[0], \
+            summary
+    finally:
+        server.stop()

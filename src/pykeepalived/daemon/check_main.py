@@ -56,6 +56,9 @@ log = logging.getLogger("pykeepalived.check")
 
 CheckFn = Callable[[Any, Target, CheckContext | None], Awaitable[CheckResult]]
 TIMEOUT_GRACE = 1.0  # an attempt that overruns its own timeout by this much is cut short
+#: While the kernel refuses the table (no nft, nf_tables refusing), it is tried again this
+#: often even if nothing changes, so that it is back soon after the cause is gone.
+APPLY_RETRY = 5.0
 
 
 def rs_name(vs: VirtualServerHealth, rs: Any) -> str:
@@ -104,6 +107,8 @@ class CheckerProcess:
         self._unknown_kinds: set[str] = set()
         self._watchers: list[FileCheckWatcher] = []  # one per FILE_CHECK
         self.apply_errors = 0
+        self.apply_error: str | None = None  # why the table is not what it should be, now
+        self._retry: asyncio.TimerHandle | None = None
 
     def _context(self, config: Any) -> CheckContext:
         """What checkers need beyond their block: the SSL block, the track files, and this
@@ -173,9 +178,10 @@ class CheckerProcess:
         self.handle(self.core.stop())
         if self._applying is not None:
             await self._applying
+        if self._retry is not None:
+            self._retry.cancel()
         if self.release:
-            await self.loop.run_in_executor(self._pool, self.backend.clear)
-            log.info("Removed the load-balancer table (%s)", self.backend.name)
+            await self._clear()
         await self.notifier.drain(5.0)
         await self.alerts.aclose(SHUTDOWN_DRAIN)
         if self.fifo is not None:
@@ -407,6 +413,9 @@ class CheckerProcess:
             self._applying = self.loop.create_task(self._apply_now())
 
     async def _apply_now(self) -> None:
+        """Make the table the state machine's. A refusal is logged once per cause (then at
+        debug level), retried on the next change and every APPLY_RETRY seconds, and its
+        end is logged; the health checks go on meanwhile."""
         for _ in range(1000):  # bounded: each round applies the latest table
             wanted = self.services()
             if wanted == self._applied:
@@ -414,15 +423,49 @@ class CheckerProcess:
             try:
                 await self.loop.run_in_executor(self._pool, self.backend.apply, wanted)
                 self._applied = wanted
-            except Exception as exc:  # the kernel said no: logged, retried on the next change
+            except Exception as exc:  # the kernel said no: logged, retried
                 self.apply_errors += 1
-                log.error("Updating the load-balancer table (%s) failed: %s",
-                          self.backend.name, exc)
+                cause = str(exc)
+                log.log(logging.DEBUG if cause == self.apply_error else logging.ERROR,
+                        "Updating the load-balancer table (%s) failed: %s - the health "
+                        "checks go on, the table is tried again", self.backend.name, cause)
+                self.apply_error = cause
+                if self._retry is None:
+                    self._retry = self.loop.call_later(APPLY_RETRY, self._retry_apply)
                 return
+            if self.apply_error is not None:
+                log.info("Updated the load-balancer table (%s) again, after %d failed "
+                         "attempt(s) (%s)", self.backend.name, self.apply_errors,
+                         self.apply_error)
+                self.apply_error = None
 
-    def dump(self, path: str = "/tmp/keepalived_check.data") -> None:
+    def _retry_apply(self) -> None:
+        self._retry = None
+        if self.apply_error is not None:
+            self.request_apply()
+
+    async def _clear(self) -> None:
+        """Remove the table at stop. When the backend cannot (nftables gone), say so once;
+        if this process never got a table in, there is nothing of it to remove."""
+        from pykeepalived.lb.errors import LbError
+
+        try:
+            await self.loop.run_in_executor(self._pool, self.backend.clear)
+        except LbError as exc:
+            if self._applied is None:
+                log.info("Removing the load-balancer table (%s): %s - none was installed",
+                         self.backend.name, exc)
+            else:
+                log.error("Removing the load-balancer table (%s) failed: %s - it may be "
+                          "left behind", self.backend.name, exc)
+            return
+        log.info("Removed the load-balancer table (%s)", self.backend.name)
+
+    def dump(self, path: str | None = None) -> bool:
         """USR1: the virtual servers, real servers and checkers, as keepalived's checker
-        writes them (/tmp/keepalived_check.data)."""
+        writes them (/tmp/keepalived_check.data, whole or not at all: daemon.dumps)."""
+        from pykeepalived.daemon.dumps import CHECK_DATA_NAME, dump_path, write_dump
+
         lines = ["------< Health checkers >------"]
         for vs in self.core.virtual_servers:
             spec = vs.spec
@@ -440,11 +483,7 @@ class CheckerProcess:
                               f"       Has run = {'yes' if ck.has_run else 'no'}",
                               f"       Retries iterations = {ck.retry_it}",
                               f"       Last result = {ck.last.detail if ck.last else '-'}"]
-        try:
-            with open(path, "w") as fh:
-                fh.write("\n".join(lines) + "\n")
-        except OSError as exc:
-            log.error("Cannot write %s: %s", path, exc)
+        return write_dump(path or dump_path(CHECK_DATA_NAME), lines, log)
 
     def control(self, _request: dict[str, Any] | None = None) -> dict[str, Any]:
         """The control socket's answer: the table in ``ipvsadm -Ln`` form with each real
@@ -466,7 +505,8 @@ class CheckerProcess:
             for service in services for d in service.destinations}
         return {"role": "check", "backend": self.backend.name,
                 "table": ipvsadm_list(services, status),
-                "virtual_servers": self.status(), "apply_errors": self.apply_errors}
+                "virtual_servers": self.status(), "apply_errors": self.apply_errors,
+                "apply_error": self.apply_error}
 
     def status(self) -> list[dict[str, Any]]:
         """Every virtual server, its real servers, their health and last check result."""
@@ -518,10 +558,21 @@ async def run_checker(config: Any, *, path: str | None = None, config_id: str | 
                       ready: Callable[[], None] | None = None) -> int:
     """Run the checker process until TERM/INT. ``ready`` is called once the first table is
     in place, and after each reload."""
+    from pykeepalived.lb.errors import LbError
     from pykeepalived.net import interfaces
     from pykeepalived.net.reflector import NetlinkReflector
 
-    proc = CheckerProcess(config, backend_for(config), all_checkers(), release=release)
+    try:
+        backend = backend_for(config)
+    except LbError as exc:
+        # keepalived: "IPVS: Can't initialize ipvs", then "exited with permanent error
+        # FATAL"; the parent does not respawn a child that exits so (daemon.runner)
+        from pykeepalived.daemon.process import EXIT_FATAL
+
+        log.error("%s - the healthcheck process cannot run: exiting with a permanent error",
+                  exc)
+        return EXIT_FATAL
+    proc = CheckerProcess(config, backend, all_checkers(), release=release)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

@@ -6,13 +6,28 @@ this daemon can fill in: a ``VRRP Instance`` line at one space, ``Key = value`` 
 three, list items (VIPs) at five; the stats file with its sections (``Advertisements:``,
 ``Packet Errors:`` ...) and ``Key: number`` lines. Counters keepalived does not print come
 after its own, in a section of their own.
+
+Where: keepalived's temporary directory, ``$TMPDIR`` when it is an absolute path, else
+``/tmp`` (keepalived 2.2.7 set_tmp_dir()), so /tmp/keepalived.data by default.
+
+A dump is never left half written. keepalived truncates the file and writes into it, so a
+full disk leaves a short file that a monitoring tool takes for the whole state. Here each
+dump goes to a new file in the same directory, renamed over the old one once every byte is
+written; when that fails (ENOSPC, EROFS ...) the new file and the previous dump (which no
+longer describes the daemon) are removed, and the cause is logged once per file, until a
+dump of that file succeeds again, which is logged too. Writing through a fresh file also
+means a symlink planted at the dump's path in the world-writable /tmp is replaced, never
+followed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import tempfile
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from pykeepalived.vrrp import packet
 from pykeepalived.vrrp.actions import State
@@ -23,16 +38,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pykeepalived.vrrp")
 
-DATA_FILE = "/tmp/keepalived.data"
-STATS_FILE = "/tmp/keepalived.stats"
+DATA_NAME: Final = "keepalived.data"
+STATS_NAME: Final = "keepalived.stats"
+CHECK_DATA_NAME: Final = "keepalived_check.data"
+_MODE: Final = 0o644  # as keepalived creates its dump files
 
 
-def write_data(instances: Mapping[str, InstanceRuntime], path: str = DATA_FILE) -> None:
-    """USR1: the running state of every instance (state, priorities, timers, addresses)."""
+def dump_dir() -> str:
+    """keepalived's temporary directory: ``$TMPDIR`` if absolute, else ``/tmp``."""
+    tmp = os.environ.get("TMPDIR", "")
+    return tmp if tmp.startswith("/") else "/tmp"
+
+
+def dump_path(name: str) -> str:
+    """``/tmp/keepalived.data`` and the like, in :func:`dump_dir`."""
+    return os.path.join(dump_dir(), name)
+
+
+def write_data(instances: Mapping[str, InstanceRuntime], path: str | None = None) -> bool:
+    """USR1: the running state of every instance (state, priorities, timers, addresses).
+    True when the file was written whole."""
     lines = ["------< VRRP Topology >------"]
     for name, rt in instances.items():
         lines += _instance_lines(name, rt)
-    _write(path, lines)
+    return write_dump(path or dump_path(DATA_NAME), lines)
 
 
 def _instance_lines(name: str, rt: InstanceRuntime) -> list[str]:
@@ -91,13 +120,12 @@ def _instance_lines(name: str, rt: InstanceRuntime) -> list[str]:
         lines.append("   Authentication type = SIMPLE_PASSWORD")
     elif r.version == 2:
         lines.append("   Authentication type = none")
-    installed = rt.vips_installed
     if plan.vips:
         lines.append(f"   Virtual IP ({len(plan.vips)}):")
-        lines += [_vip_line(v, installed) for v in plan.vips]
+        lines += [_vip_line(v, rt.vip_installed(v)) for v in plan.vips]
     if plan.excluded:
         lines.append("   Virtual IP Excluded :")
-        lines += [_vip_line(v, installed) for v in plan.excluded]
+        lines += [_vip_line(v, rt.vip_installed(v)) for v in plan.excluded]
     if plan.unicast:
         lines.append("   Unicast Peer :")
         lines += [f"     {peer}" for peer in plan.destinations]
@@ -105,7 +133,8 @@ def _instance_lines(name: str, rt: InstanceRuntime) -> list[str]:
 
 
 def _vip_line(vip: VipSpec, installed: bool) -> str:
-    """``     192.0.2.10/24 dev eth0 scope global set`` ("set": on the interface now)."""
+    """``     192.0.2.10/24 dev eth0 scope global set`` ("set": on the interface now; not
+    for a VIP the kernel refused, as keepalived shows it)."""
     text = f"     {vip.address} dev {vip.dev} scope {vip.scope or 'global'}"
     if vip.label:
         text += f" label {vip.label}"
@@ -113,8 +142,9 @@ def _vip_line(vip: VipSpec, installed: bool) -> str:
 
 
 def write_stats(instances: Mapping[str, InstanceRuntime], invalid_packets: Mapping[str, int],
-                path: str = STATS_FILE) -> None:
-    """USR2: per-instance counters, laid out as keepalived's stats file."""
+                path: str | None = None) -> bool:
+    """USR2: per-instance counters, laid out as keepalived's stats file. True when the
+    file was written whole."""
     lines = []
     for name, rt in instances.items():
         s = rt.router.stats
@@ -149,12 +179,47 @@ def write_stats(instances: Mapping[str, InstanceRuntime], invalid_packets: Mappi
     if invalid_packets:
         lines.append("Invalid packets (not attributed to an instance):")
         lines += [f"  {k}: {v}" for k, v in sorted(invalid_packets.items())]
-    _write(path, lines)
+    return write_dump(path or dump_path(STATS_NAME), lines)
 
 
-def _write(path: str, lines: list[str]) -> None:
+#: path -> the cause of its last failed dump, in this process (see the module docstring)
+_failed: dict[str, str] = {}
+
+
+def write_dump(path: str, lines: list[str], logger: logging.Logger = log) -> bool:
+    """Replace ``path`` with ``lines`` whole, or remove it; see the module docstring.
+
+    True when written. A failure is logged once per path and cause, then at debug level
+    until a write of ``path`` succeeds again (logged as well). Never raises.
+    """
+    directory, name = os.path.split(path)
+    data = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+    temp: str | None = None
     try:
-        with open(path, "w") as fh:
-            fh.write("\n".join(lines) + "\n")
+        fd, temp = tempfile.mkstemp(prefix=f".{name}.", dir=directory or ".")
+        try:
+            os.fchmod(fd, _MODE)
+            view = memoryview(data)
+            while view:  # bounded: each write takes at least a byte or raises
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.rename(temp, path)
     except OSError as exc:
-        log.error("Cannot write %s: %s", path, exc)
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        removed = False
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            removed = True
+        cause = exc.strerror or str(exc)
+        level = logging.DEBUG if _failed.get(path) == cause else logging.ERROR
+        _failed[path] = cause
+        logger.log(level, "Cannot write %s: %s%s", path, cause,
+                   " (the previous dump was removed: it is out of date)" if removed else "")
+        return False
+    if path in _failed:
+        logger.info("Wrote %s again (the last attempt had failed: %s)", path,
+                    _failed.pop(path))
+    return True

@@ -127,16 +127,29 @@ def tracking(inst: VrrpInstance, config: KeepalivedConfig, ifname: str,
              vmac: str | None) -> tuple[Tracked, ...]:
     """The instance's tracked objects: its own, its sync group's (keepalived.conf(5): a
     group's tracking "will update the status/priority of all VRRP instances which are
-    members"), and its interface (and VMAC) unless ``dont_track_primary``."""
+    members"), its interface (and VMAC) unless ``dont_track_primary``, and the interface of
+    each VIP and excluded VIP.
+
+    The VIPs' interfaces are keepalived's (vrrp.c, TRACK_ADDR; seen with keepalived 2.2.7:
+    the interface of a ``dev`` VIP deleted or down puts the instance in FAULT): a MASTER
+    must be able to hold every address it answers for. A VIP written with ``no_track`` does
+    not make its interface tracked, nor, under ``dont_track_primary``, a VIP on the
+    instance's own interface.
+    """
     entries = _entries(inst, config)
     group = config.vrrp_sync_groups.get(inst.sync_group or "")
     if group is not None:
         entries += _entries(group, config)
-    if not inst.dont_track_primary:
-        named = {t.obj for t in entries}
-        for dev in (ifname, vmac):
-            if dev and f"interface {dev}" not in named:
-                entries.append(Tracked(f"interface {dev}"))
+    named = {t.obj for t in entries}
+    primary = [dev for dev in (ifname, vmac) if dev]
+    devices = [] if inst.dont_track_primary else list(primary)
+    for vip in [*inst.virtual_ipaddress, *inst.virtual_ipaddress_excluded]:
+        dev = vip.dev or vmac or ifname
+        if dev and not vip.no_track and not (inst.dont_track_primary and dev in primary):
+            devices.append(dev)
+    for dev in dict.fromkeys(devices):
+        if f"interface {dev}" not in named:
+            entries.append(Tracked(f"interface {dev}"))
     return tuple(entries)
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import errno
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from pykeepalived.net.addresses import AddressManager, VipSpec
+from pykeepalived.net.addresses import AddressError, AddressManager, VipSpec
 from pykeepalived.net.firewall import FirewallError, NftFirewall
 
 log = logging.getLogger("pykeepalived.vrrp")
@@ -28,30 +29,48 @@ log = logging.getLogger("pykeepalived.vrrp")
 class FirewallWorker:
     """The no_accept nftables table, changed in order by one worker thread.
 
-    Calls return at once; a failure is logged with its cause (the VIP stays installed: the
-    protocol goes on). ``aclose`` removes the table and waits for the queue to drain.
+    Calls return at once. A failure (no nft command nor libnftables, nf_tables refusing)
+    is logged once with its cause, then at debug level while the cause stays the same; the
+    VIP stays installed and the protocol goes on; the first change that works again is
+    logged too. ``error`` says, for status, why the table is not as wanted (None: it is).
+    ``aclose`` removes the table and waits for the queue to drain.
     """
 
     def __init__(self) -> None:
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._firewall: NftFirewall | None = None
-        self._failed_once = False
+        self.error: str | None = None  # written by the worker thread, read for status
+        self.in_use = False
 
     def _submit(self, what: str, call: Callable[[NftFirewall], None]) -> None:
+        self.in_use = True
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="pykeepalived-nft")
         self._pool.submit(self._run, what, call)
 
     def _run(self, what: str, call: Callable[[NftFirewall], None]) -> None:
+        done = -1
         try:
             if self._firewall is None:
                 self._firewall = NftFirewall()
+            done = self._firewall.done
             call(self._firewall)
         except (FirewallError, OSError) as exc:
-            level = logging.DEBUG if self._failed_once else logging.ERROR
-            self._failed_once = True
-            log.log(level, "no_accept firewall: %s failed: %s", what, exc)
+            cause = _cause(exc)
+            log.log(logging.DEBUG if cause == self.error else logging.ERROR,
+                    "no_accept firewall: %s failed: %s - VRRP goes on; the VIPs are not "
+                    "filtered", what, cause)
+            self.error = cause
+            return
+        if self.error is not None and self._firewall.done != done:  # nft took a change
+            log.info("no_accept firewall: %s worked again (it had failed: %s)", what,
+                     self.error)
+            self.error = None
+
+    def status(self) -> dict[str, object]:
+        """For --status: whether no_accept is in use and why its table is not right."""
+        return {"in_use": self.in_use, "error": self.error}
 
     def add_vips(self, addresses: Sequence[str]) -> None:
         items = list(addresses)
@@ -74,11 +93,30 @@ class FirewallWorker:
         pool.shutdown(wait=False)
 
 
+#: A VIP the kernel refused: (errno, the kernel's words).
+Refusal = tuple[int, str]
+
+
+def describe_refusal(refusal: Refusal) -> str:
+    """``Permission denied (errno 13, EACCES)``: the words and the number, for the log."""
+    code, text = refusal
+    return f"{text} (errno {code}, {errno.errorcode.get(code, '?')})"
+
+
+def _cause(exc: BaseException) -> str:
+    """``No such file or directory: 'nft'`` rather than ``[Errno 2] ...``."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename!r}" if exc.filename else exc.strerror
+    return str(exc)
+
+
 class Installs(Protocol):
     """What :class:`VipBatch` needs of an instance."""
 
     @property
     def addresses(self) -> list[VipSpec]: ...
+
+    def vips_added(self, refused: Mapping[VipSpec, Refusal]) -> None: ...
 
     def install_extras(self) -> None: ...
 
@@ -112,18 +150,24 @@ class VipBatch:
             self.loop.call_soon(self.flush)
 
     def flush(self) -> None:
-        """Install every queued instance's VIPs in one netlink batch, then its extras
-        (routes, rules, no_accept), then send the gratuitous rounds."""
+        """Install every queued instance's VIPs in one netlink batch, tell each instance
+        which ones the kernel refused (it says so, once, and reports only what is there),
+        then its extras (routes, rules, no_accept), then send the gratuitous rounds."""
         self._scheduled = False
         pending = list(self._vips)
         self._vips.clear()
         if pending:
-            specs: Iterable[VipSpec] = [v for inst in pending for v in inst.addresses]
+            specs = [v for inst in pending for v in inst.addresses]
+            refused: dict[VipSpec, Refusal] = {}
             try:
                 self.addresses.add_many(specs)
-            except OSError as exc:
-                log.error("Adding VIPs failed: %s", exc)
+            except AddressError as exc:
+                refused = {spec: (code, text) for spec, code, text in exc.failures
+                           if isinstance(spec, VipSpec)}
+            except OSError as exc:  # the batch itself failed: none of them is known to be in
+                refused = dict.fromkeys(specs, (exc.errno or 0, exc.strerror or str(exc)))
             for inst in pending:
+                inst.vips_added({v: refused[v] for v in inst.addresses if v in refused})
                 try:
                     inst.install_extras()
                 except OSError as exc:

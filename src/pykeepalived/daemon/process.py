@@ -19,8 +19,13 @@ log = logging.getLogger("pykeepalived.daemon")
 
 # keepalived's exit codes (lib/scheduler.h KEEPALIVED_EXIT_*)
 EXIT_OK = 0
+#: A child that cannot run at all (its pid file, the kernel lacks what it needs: no IPVS):
+#: keepalived's "exited with permanent error FATAL". Not respawned.
 EXIT_FATAL = 1
 EXIT_CONFIG = 4
+#: A child that failed unexpectedly (keepalived's KEEPALIVED_EXIT_PROGRAM_ERROR, EX_SOFTWARE):
+#: respawned.
+EXIT_PROGRAM_ERROR = 70
 
 FORWARDED = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 HELD = {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, *FORWARDED}
@@ -66,7 +71,7 @@ def fork(dispositions: dict[signal.Signals, Any]) -> int:
 
 def run_child(body: Callable[[], int], what: str) -> NoReturn:
     """The end of every forked child: run ``body``, exit with its code, never return."""
-    code = EXIT_FATAL
+    code = EXIT_PROGRAM_ERROR
     try:
         code = body()
     except BaseException:

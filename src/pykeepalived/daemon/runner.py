@@ -182,12 +182,17 @@ def release_table(path: str, config_id: str | None, *,
             return EXIT_CONFIG
         from pykeepalived.check.health import HealthCore
         from pykeepalived.check.table import group_services
+        from pykeepalived.lb.errors import LbError
 
-        backend = backend_for(config)
-        adopt = getattr(backend, "adopt", None)
-        if adopt is not None:  # IPVS: remove what the configuration would have installed
-            adopt(HealthCore(config.virtual_servers).services(group_services(config)))
-        backend.clear()
+        try:
+            backend = backend_for(config)
+            adopt = getattr(backend, "adopt", None)
+            if adopt is not None:  # IPVS: remove what the configuration would have installed
+                adopt(HealthCore(config.virtual_servers).services(group_services(config)))
+            backend.clear()
+        except LbError as exc:
+            log.error("Removing the load-balancer table failed: %s", exc)
+            return EXIT_FATAL
         return EXIT_OK
 
     return _bounded_child(body, "Removing the checker child's load-balancer table", timeout)

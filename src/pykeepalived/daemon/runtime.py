@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from pykeepalived.daemon.availability import Availability
 from pykeepalived.daemon.instance import InstancePlan
-from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
+from pykeepalived.daemon.kernel import FirewallWorker, Refusal, VipBatch, describe_refusal
 from pykeepalived.net import gratuitous, interfaces
 from pykeepalived.net.addresses import VipSpec
 from pykeepalived.vrrp import packet
@@ -64,6 +65,9 @@ class InstanceRuntime:
         self.socket: VrrpSocket | None = None  # sends and receives (on the VMAC with use_vmac)
         self.sched_when: float | None = None  # owned by daemon.timers.Scheduler
         self.vips_installed = False
+        # VIPs the kernel refused at the last install, and why (kept after the instance
+        # leaves MASTER, so that the same refusal at the next install is not logged again)
+        self.vip_errors: dict[VipSpec, str] = {}
         self.src: str | None = plan.src
         self.own_addresses: set[IPAddress] = set()
         self.src_ip: IPAddress | None = None
@@ -185,6 +189,42 @@ class InstanceRuntime:
         self.send_errors += 1
         self._send_drops.drop("send", self.loop.time(), "(%s) advert not sent: %s (%d so far)",
                               self.name, why, self.send_errors)
+
+    def vips_added(self, refused: Mapping[VipSpec, Refusal]) -> None:
+        """The batch added the addresses but ``refused``: each refusal is logged once with
+        the address and errno (again only if its cause changes), a VIP added after it had
+        been refused is logged too, and :meth:`vip_installed` tells which are there.
+
+        keepalived 2.2.7 goes on to MASTER with the other addresses (seen: an IPv6 VIP on an
+        interface with IPv6 disabled, "Netlink: error: Permission denied(13)"); so does this
+        instance. A VIP whose interface is gone does not get here: that interface is tracked
+        and the instance is in FAULT (daemon.instance.tracking).
+        """
+        for vip in self.plan.all_addresses:
+            before = self.vip_errors.get(vip)
+            refusal = refused.get(vip)
+            if refusal is None:
+                if before is not None:
+                    del self.vip_errors[vip]
+                    log.info("(%s) VIP %s added on %s (it had been refused: %s)", self.name,
+                             vip.address, vip.dev, before)
+                continue
+            why = describe_refusal(refusal)
+            self.vip_errors[vip] = why
+            log.log(logging.DEBUG if why == before else logging.ERROR,
+                    "(%s) cannot add VIP %s on %s: %s - going on without it", self.name,
+                    vip.address, vip.dev, why)
+
+    def vip_installed(self, vip: VipSpec) -> bool:
+        """Whether ``vip`` is on its interface by our doing now."""
+        return self.vips_installed and vip not in self.vip_errors
+
+    def vips_status(self) -> list[dict[str, Any]]:
+        """Each VIP and excluded VIP, whether it is installed, and why not if refused."""
+        excluded = set(self.plan.excluded)
+        return [{"address": vip.address, "dev": vip.dev, "excluded": vip in excluded,
+                 "installed": self.vip_installed(vip), "error": self.vip_errors.get(vip)}
+                for vip in self.plan.all_addresses]
 
     def install_extras(self) -> None:
         """After the batch added the addresses: routes, rules and the no_accept firewall."""

@@ -462,6 +462,7 @@ class VrrpProcess:
                 "master": str(r.master_address) if r.master_address else None,
                 "master_priority": r.master_priority, "faults": sorted(r.faults),
                 "sync_group": rt.plan.sync_group, "vips_installed": rt.vips_installed,
+                "vips": rt.vips_status(),
                 "adverts_sent": r.stats.advert_sent, "adverts_received": r.stats.advert_rcvd,
                 "adverts_not_sent": rt.send_errors, "dropped": r.stats.drops(),
                 "transitions": rt.availability.changes,
@@ -472,7 +473,8 @@ class VrrpProcess:
                 **({"history": rt.availability.history()} if history else {})})
         groups = [{"name": name, "state": g.state.value,
                    "members": [r.name for r in g.routers]} for name, g in self.groups.items()]
-        return {"role": "vrrp", "instances": instances, "sync_groups": groups}
+        return {"role": "vrrp", "instances": instances, "sync_groups": groups,
+                "no_accept_firewall": self.firewall.status()}
 
 
 def _start_metrics(proc: VrrpProcess, address: str, port: int, control: str | None) -> None:

@@ -71,7 +71,8 @@ class Watchdog:
         self.stopping = False
         self.exit_code = EXIT_OK
         # How the last child of each role that may have touched the host ended (an exit
-        # code, or minus a signal number): 0 is a clean stop, EXIT_CONFIG never touched
+        # code, or minus a signal number): 0 is a clean stop, EXIT_CONFIG and EXIT_FATAL
+        # (a child that could not run at all) never touched
         # anything, anything else may have left its VIPs (or its table) behind. Absent: no
         # child of the role has ended yet.
         self.ended: dict[str, int] = {}
@@ -206,10 +207,19 @@ class Watchdog:
     def _ended(self, pid: int, role: str, code: int) -> None:
         self.pending.discard(pid)
         self.killed.discard(pid)
-        if code != EXIT_CONFIG:
+        if code not in (EXIT_CONFIG, EXIT_FATAL):  # those never touched the host
             self.ended[role] = code
         if self.stopping:
             log.info("%s child process(%d) exited: %s", role.upper(), pid, ending(code))
+            return
+        if code == EXIT_FATAL and self.respawn:
+            # keepalived: "exited with permanent error FATAL"; it would stop the whole
+            # daemon, here the other child goes on, and this one is not respawned into the
+            # same failure again and again
+            log.error("%s child process(%d) exited with permanent error FATAL: not "
+                      "respawning it%s", role.upper(), pid,
+                      "; the other child goes on" if self.children else "")
+            self.exit_code = EXIT_FATAL
             return
         log.warning("%s child process(%d) died: %s", role.upper(), pid, ending(code))
         if code == EXIT_CONFIG or not self.respawn:

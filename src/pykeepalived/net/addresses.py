@@ -206,9 +206,12 @@ class AddressManager:
             else:
                 failures.append((spec, code, os.strerror(code)))
         if failures:
+            # a failed removal is said here; a failed addition by the caller, who knows the
+            # instance and says it once (daemon.kernel.VipBatch)
             for failed, _code, text in failures:
-                log.error("cannot %s VIP %s on %s: %s", "remove" if delete else "add",
-                          getattr(failed, "address", failed), getattr(failed, "dev", "?"), text)
+                log.log(logging.ERROR if delete else logging.DEBUG, "cannot %s VIP %s on %s: %s",
+                        "remove" if delete else "add", getattr(failed, "address", failed),
+                        getattr(failed, "dev", "?"), text)
             raise AddressError(f"{len(failures)} of {len(specs)} VIP "
                                f"{'removals' if delete else 'additions'} failed", failures)
 

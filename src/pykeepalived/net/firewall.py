@@ -83,6 +83,7 @@ class LibNftables:
     """A libnftables context (``nft_ctx_new``), made in the caller's network namespace."""
 
     def __init__(self) -> None:
+        self._ctx: int | None = None  # set first: __del__ runs even when loading fails
         lib = ctypes.CDLL(ctypes.util.find_library("nftables") or "libnftables.so.1")
         lib.nft_ctx_new.restype = ctypes.c_void_p
         lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
@@ -104,7 +105,7 @@ class LibNftables:
         lib.nft_ctx_buffer_output(ctx)
         lib.nft_ctx_buffer_error(ctx)
         self._lib = lib
-        self._ctx: int | None = ctx
+        self._ctx = ctx
 
     def run(self, script: str) -> tuple[int, str]:
         """(return code, error text) of one script."""
@@ -153,6 +154,7 @@ class NftFirewall:
                     raise
                 log.debug("libnftables not usable (%s), running the nft command", exc)
         self.backend = "library" if self._lib is not None else "command"
+        self.done = 0  # scripts nft accepted: tells a change made from one with nothing to do
         self._ready = False
         self.vips: dict[int, set[str]] = {4: set(), 6: set()}
         self.link_local: set[tuple[str, str]] = set()
@@ -171,6 +173,7 @@ class NftFirewall:
                 raise FirewallError(f"nft failed: {err.strip()}")
             log.debug("nft (ignored): %s", err.strip())
             return False
+        self.done += 1
         return True
 
     def ruleset(self) -> str:

@@ -26,6 +26,19 @@ are dropped and counted (``dropped``), with a warning at most every ``_WARN_EVER
 The backlog holds at most ``max_backlog`` subjects (the oldest goes first), so memory stays
 bounded whatever the reader does, and writing never blocks.
 
+A reader going away costs nothing: the pipe has no writer-side error (the daemon holds a read
+end, so there is no EPIPE; it opens read-write, so no ENXIO), lines wait in the pipe and the
+backlog, and a reader that comes back reads them, as with keepalived.
+
+Unlike keepalived, a FIFO that a reader replaced (keepalived's sample reader removes the FIFO
+it made when it exits, and the next one makes a new one) is followed: the path is looked at
+every ``_CHECK_EVERY`` seconds and before each write, and when it names another FIFO, that
+one is opened and given the latest line of every subject (the state of every instance and
+server now), then what follows. keepalived goes on writing into the old pipe, which no
+reader can open again: every line after it is lost. While the path names no FIFO, lines
+wait in the backlog. Each of these is logged once. At close, the FIFO is removed only if it
+is still the one the daemon made.
+
 Unlike keepalived, a path that exists but is not a FIFO is refused (keepalived would write into
 a regular file).
 """
@@ -52,6 +65,7 @@ log = logging.getLogger(__name__)
 
 _FIFO_MODE: Final = 0o644  # keepalived: S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH
 _WARN_EVERY: Final = 10.0  # seconds between two "dropped" warnings
+_CHECK_EVERY: Final = 1.0  # seconds between two looks at whether the path is still our FIFO
 #: Subjects (instances, groups, servers) whose latest line can wait for room in the pipe.
 DEFAULT_MAX_BACKLOG: Final = 4096
 _STATE_WORDS: Final = frozenset({"MASTER", "BACKUP", "FAULT", "STOP", "DELETED"})
@@ -121,7 +135,12 @@ class NotifyFifo:
         self._unwarned_drops = 0
         self.max_backlog = max(1, max_backlog)
         self._backlog: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        # the latest line of each subject, for a reader that comes to a new FIFO
+        self._latest: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None  # watching the pipe for room
+        self._ident: tuple[int, int] | None = None  # (st_dev, st_ino) of the FIFO we hold
+        self._lost: str | None = None  # why the path names no FIFO of ours now
+        self._check: asyncio.TimerHandle | None = None
 
     @property
     def is_open(self) -> bool:
@@ -150,8 +169,7 @@ class NotifyFifo:
         if self.script is not None:
             self._start_script()
         try:
-            self._fd = os.open(self.path,
-                               os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
+            self._fd = self._open()
         except OSError as exc:
             if self._created:
                 with contextlib.suppress(OSError):
@@ -159,7 +177,76 @@ class NotifyFifo:
                 self._created = False
             return self._fail(f"Unable to open notify fifo {self.path}: {exc.strerror}")
         log.info("Opened notify fifo %s", self.path)
+        self._schedule_check()
         return True
+
+    def _open(self) -> int:
+        fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
+        st = os.fstat(fd)
+        self._ident = (st.st_dev, st.st_ino)
+        return fd
+
+    # ------------------------------------------------------------ the path
+    def _schedule_check(self) -> None:
+        """Look at the path again in _CHECK_EVERY seconds (while a loop runs)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: the path is looked at before each write only
+        self._check = loop.call_later(_CHECK_EVERY, self._periodic_check)
+
+    def _periodic_check(self) -> None:
+        self._check = None
+        if self._fd < 0:
+            return
+        self._follow()
+        if self._backlog:
+            self._flush()
+        self._schedule_check()
+
+    def _follow(self) -> bool:
+        """Make the FIFO we write to the one the path names now (see the module docstring).
+        True when it changed and the backlog now holds the latest line of every subject."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            self._lose("was removed")
+            return False
+        except OSError:
+            return False  # cannot tell: keep the one we have
+        if (st.st_dev, st.st_ino) == self._ident and self._lost is None:
+            return False
+        if not stat.S_ISFIFO(st.st_mode):
+            self._lose("was replaced by something that is not a FIFO")
+            return False
+        if (st.st_dev, st.st_ino) == self._ident:  # ours came back (a bind mount, say)
+            self._found("is back")
+            return True
+        try:
+            fd = self._open()
+        except OSError as exc:
+            self._lose(f"was replaced by a FIFO that cannot be opened ({exc.strerror})")
+            return False
+        self._watch(False)
+        os.close(self._fd)
+        self._fd = fd
+        self._created = False  # the new one is the reader's, not ours to remove
+        self._found("was replaced by a new FIFO: writing to that one")
+        return True
+
+    def _lose(self, why: str) -> None:
+        if self._lost != why:
+            log.warning("notify fifo %s %s: lines wait until a FIFO is there again",
+                        self.path, why)
+        self._lost = why
+        self._watch(False)
+
+    def _found(self, how: str) -> None:
+        """Writing to the FIFO at the path again: it gets the latest line of each subject."""
+        log.warning("notify fifo %s %s, starting with the latest line of each of %d "
+                    "instance(s) and server(s)", self.path, how, len(self._latest))
+        self._lost = None
+        self._backlog = OrderedDict(self._latest)
 
     def _fail(self, message: str) -> bool:
         self.error = message
@@ -219,7 +306,15 @@ class NotifyFifo:
         if not line.endswith("\n"):
             line += "\n"
         data = line.encode("utf-8", "surrogateescape")
-        if not self._backlog:
+        subject = _subject(line)
+        self._latest.pop(subject, None)
+        self._latest[subject] = data
+        if len(self._latest) > self.max_backlog:
+            self._latest.popitem(last=False)
+        if self._follow():  # a new FIFO: the backlog holds this line and every other latest
+            self._flush()
+            return True
+        if not self._backlog and self._lost is None:
             try:
                 self._write(data)
             except BlockingIOError:
@@ -229,7 +324,7 @@ class NotifyFifo:
                 return False
             else:
                 return True
-        self._queue(_subject(line), data)
+        self._queue(subject, data)
         self._flush()
         return True
 
@@ -243,7 +338,9 @@ class NotifyFifo:
 
     def _queue(self, subject: tuple[str, str], data: bytes) -> None:
         if self._backlog.pop(subject, None) is not None:
-            self._drop("the pipe is full (is the reader running?); superseded by a newer line")
+            why = (f"the FIFO {self._lost}" if self._lost is not None
+                   else "the pipe is full (is the reader running?)")
+            self._drop(f"{why}; superseded by a newer line")
         elif len(self._backlog) >= self.max_backlog:
             self._backlog.popitem(last=False)
             self._drop(f"backlog of {self.max_backlog} lines full")
@@ -251,6 +348,8 @@ class NotifyFifo:
 
     def _flush(self) -> None:
         """Write waiting lines while the pipe takes them; then watch for room, or stop."""
+        if self._lost is not None:
+            return  # no FIFO at the path: the lines wait (the periodic check finds one)
         while self._backlog and self._fd >= 0:
             subject, data = next(iter(self._backlog.items()))
             try:
@@ -293,11 +392,17 @@ class NotifyFifo:
             self._unwarned_drops = 0
 
     def close(self) -> None:
-        """Remove the FIFO if we made it (first, so a looping reader cannot reopen it), close
-        it, and terminate the reader script (the runner reaps it)."""
+        """Remove the FIFO if we made it and it is still the one at the path (first, so a
+        looping reader cannot reopen it), close it, and terminate the reader script (the
+        runner reaps it)."""
+        if self._check is not None:
+            self._check.cancel()
+            self._check = None
         if self._created:
             with contextlib.suppress(OSError):
-                os.unlink(self.path)
+                st = os.lstat(self.path)
+                if (st.st_dev, st.st_ino) == self._ident:
+                    os.unlink(self.path)
             self._created = False
         if self._fd >= 0:
             self._watch(False)

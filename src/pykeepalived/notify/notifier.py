@@ -35,6 +35,13 @@ at any time, and:
 
 A hung script never delays the caller, other instances, or the FIFO.
 
+A script that cannot be started because the machine has no room for a process (fork fails:
+a pids limit reached, say by a notify script forking without end) is not lost, as it is with
+keepalived: it is tried again, ``START_RETRY_FIRST`` seconds later and then twice as long
+each time (at most ``START_RETRY_MAX``), ``START_RETRIES`` times at most, unless a newer
+state of its instance is waiting by then (that one is notified instead, in turn) or the
+instance stops. The runner logs the lack of resources once, and when scripts start again.
+
 Deciding *whether* to notify (e.g. keepalived skips an instance's notifies when its sync group
 already reported that state) is the caller's business.
 
@@ -46,11 +53,12 @@ for themselves whether a change is mailed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Final
 
 from pykeepalived.notify.fifo import NotifyFifo, vrrp_line
@@ -81,6 +89,11 @@ DROP_LOG_INTERVAL: Final = 10.0
 #: keepalived gives notify_stop scripts one second (TIMER_HZ) before killing them.
 STOP_SCRIPT_TIMEOUT: Final = 1.0
 _EVENTS: Final = ("MASTER_RX_LOWER_PRI",)
+#: A notify script that found no room for its process is tried again after this many
+#: seconds, doubling up to START_RETRY_MAX, START_RETRIES times at most (about 5 minutes).
+START_RETRY_FIRST: Final = 0.5
+START_RETRY_MAX: Final = 5.0
+START_RETRIES: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,16 +145,16 @@ class NotifyScripts:
     def problems(self) -> list[str]:
         """Configuration errors: script strings that cannot be split (for config checks)."""
         found = []
-        for field in fields(self):
-            if field.name == "send_deleted":
+        for entry in fields(self):
+            if entry.name == "send_deleted":
                 continue
-            spec = _script(getattr(self, field.name))
+            spec = _script(getattr(self, entry.name))
             if spec is None:
                 continue
             try:
                 split_script(spec.cmd)
             except ScriptSyntaxError as exc:
-                found.append(f"{field.name}: {exc}")
+                found.append(f"{entry.name}: {exc}")
         return found
 
 
@@ -174,6 +187,7 @@ class _Lane:
     unlogged: int = 0  # dropped since the last warning
     last_dropped: str = ""
     last_warning: float = float("-inf")
+    news: asyncio.Event = field(default_factory=asyncio.Event)  # a job was queued
 
 
 class Notifier:
@@ -285,6 +299,7 @@ class Notifier:
                 lane.waiting.remove(queued)
             self._dropped(key, lane, older)
         lane.waiting.append(job)
+        lane.news.set()
         if lane.worker is None:
             lane.worker = asyncio.get_running_loop().create_task(
                 self._work(key, lane), name=f"notify {key[0]} {key[1]}")
@@ -329,22 +344,44 @@ class Notifier:
             for step in job.steps:
                 if job.state != "STOP" and any(w.state == "STOP" for w in lane.waiting):
                     break  # stopping: the rest of this job is stale
-                try:
-                    task = self.runner.spawn(step.argv, step.timeout, user=step.user,
-                                             group=step.group)
-                except Exception:  # a bug must not stop later notifications
-                    log.exception("(%s) notify script %s could not be started", key[1],
-                                  step.argv[0])
-                    continue
-                lane.script = task
-                try:
-                    await self._await_script(key, task, step)
-                finally:
-                    lane.script = None
+                await self._run_step(key, lane, job, step)
             lane.running = None
         if lane.unlogged:
             self._log_drops(key, lane)
         lane.worker = None
+
+    async def _run_step(self, key: tuple[str, str], lane: _Lane, job: _Job,
+                        step: _Step) -> None:
+        """One script of a job, tried again while the machine has no room for its process
+        (see the module docstring); bounded by START_RETRIES."""
+        delay = START_RETRY_FIRST
+        for attempt in range(START_RETRIES + 1):
+            try:
+                task = self.runner.spawn(step.argv, step.timeout, user=step.user,
+                                         group=step.group)
+            except Exception:  # a bug must not stop later notifications
+                log.exception("(%s) notify script %s could not be started", key[1],
+                              step.argv[0])
+                return
+            lane.script = task
+            try:
+                await self._await_script(key, task, step)
+            finally:
+                lane.script = None
+            if not task.done() or task.cancelled() or task.exception() is not None \
+                    or not task.result().transient:
+                return
+            if attempt == START_RETRIES:
+                log.error("(%s) notify script %s for %s not run: no room for a process "
+                          "after %d attempts", key[1], step.argv[0], job.state, attempt + 1)
+                return
+            lane.news.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lane.news.wait(), delay)
+            if lane.waiting:  # a newer state (or STOP) is due: it is notified instead
+                self._dropped(key, lane, [job])
+                return
+            delay = min(delay * 2, START_RETRY_MAX)
 
     async def _await_script(self, key: tuple[str, str], task: asyncio.Task[ScriptResult],
                             step: _Step) -> None:

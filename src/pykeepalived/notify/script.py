@@ -14,7 +14,13 @@ goes through one :class:`ScriptRunner`. What it guarantees, following keepalived
   daemon), with its supplementary groups cleared;
 - a script that cannot start (missing, not executable, insecure under
   ``enable_script_security``, unknown user) gives a :class:`ScriptResult` whose ``error`` says
-  why, logged once until it changes; nothing is raised;
+  why, logged once until it changes, and once more when it runs again; nothing is raised;
+- when the machine has no room for a process (fork fails with EAGAIN or ENOMEM: a pids
+  limit or RLIMIT_NPROC reached, say by a script that forks without end; or no file
+  descriptor left), the result is marked ``transient``: it says nothing of the script.
+  keepalived logs "Failed fork process" and leaves the script's state as it was; callers do
+  the same (a vrrp_script keeps its state, a notification is tried again). This is logged
+  once for the whole runner, with its cause, and once when scripts start again;
 - every child is waited for (reaped) by the runner, even one whose caller went away;
 - starting a script costs the event loop about a millisecond, and a burst of scripts starts
   one per turn of the loop, so the protocol's timers and sockets keep being served. The user
@@ -28,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import errno
 import grp
 import logging
 import os
@@ -66,6 +73,9 @@ DEFAULT_SCRIPT_USER: Final = "keepalived_script"
 #: keepalived waits this long after SIGTERM before it sends SIGKILL to a timed-out script.
 DEFAULT_KILL_GRACE: Final = 2.0
 _SH: Final = "/bin/sh"
+#: fork/exec failures that come from the machine (no process, memory or descriptor left)
+_RESOURCE_ERRNOS: Final = frozenset({errno.EAGAIN, errno.ENOMEM, errno.EMFILE, errno.ENFILE})
+_RESOURCES: Final = "resources"  # the runner-wide key of those failures in _reported
 
 
 def check_security(path: str) -> str | None:
@@ -79,7 +89,9 @@ class ScriptResult:
 
     ``returncode`` is the exit status, or minus the signal number when a signal ended it, or
     None when the script never started (then ``error`` says why). ``timed_out`` is true when
-    the runner had to kill it.
+    the runner had to kill it. ``transient`` is true when it never started because the
+    machine had no room for a process (see the module docstring): nothing is known of the
+    script, and trying again later may work.
     """
 
     argv: tuple[str, ...]
@@ -87,6 +99,7 @@ class ScriptResult:
     timed_out: bool = False
     error: str | None = None
     pid: int | None = None
+    transient: bool = False
 
     @property
     def ok(self) -> bool:
@@ -98,6 +111,15 @@ class ScriptResult:
 class _Plan:
     exec_argv: list[str]
     creds: Credentials
+
+
+@dataclass(frozen=True, slots=True)
+class _NotStarted:
+    """Why the process of a script could not be created (``transient``: for lack of
+    resources, see the module docstring)."""
+
+    reason: str
+    transient: bool
 
 
 def _make_pdeathsig() -> Callable[[], None] | None:
@@ -233,6 +255,8 @@ class ScriptRunner:
         self._procs: dict[int, asyncio.subprocess.Process] = {}
         self._tasks: set[asyncio.Task[ScriptResult]] = set()
         self._reported: dict[str, str] = {}
+        self.not_started = 0  # runs that found no room for a process (transient), in all
+        self._not_started_run = 0  # since the last one that started
 
     # ----------------------------------------------------------------- checks
     @staticmethod
@@ -335,12 +359,29 @@ class ScriptRunner:
                        f"{plan}", logging.ERROR)
             return ScriptResult(words, None, error=plan)
         proc = await self._start(words, plan, env)
-        if isinstance(proc, str):
-            self._note(f"error:{words[:1]}", f"Cannot run script {join_script(list(words))}: "
-                       f"{proc}", logging.ERROR)
-            return ScriptResult(words, None, error=proc)
-        self._reported.pop(f"error:{words[:1]}", None)
+        if isinstance(proc, _NotStarted):
+            if proc.transient:
+                self.not_started += 1
+                self._not_started_run += 1
+                self._note(_RESOURCES, f"Cannot start scripts: {proc.reason} (the machine "
+                           "has no room for a process: scripts are not run until it has)",
+                           logging.ERROR)
+            else:
+                self._note(f"error:{words[:1]}", f"Cannot run script "
+                           f"{join_script(list(words))}: {proc.reason}", logging.ERROR)
+            return ScriptResult(words, None, error=proc.reason, transient=proc.transient)
+        self._started_again(words)
         return await self._wait(words, proc, timeout)
+
+    def _started_again(self, words: tuple[str, ...]) -> None:
+        """A script started: say so if it (or any script, for lack of resources) could not
+        before, so that the operator sees the fault end as well as begin."""
+        if self._reported.pop(_RESOURCES, None) is not None:
+            log.info("Scripts start again (%d run(s) could not be started for lack of "
+                     "resources)", self._not_started_run)
+            self._not_started_run = 0
+        if self._reported.pop(f"error:{words[:1]}", None) is not None:
+            log.info("Script %s runs again", join_script(list(words)))
 
     def spawn(self, argv: Sequence[str], timeout: float | None = None,
               env: Mapping[str, str] | None = None, *, user: str | None = None,
@@ -392,7 +433,7 @@ class ScriptRunner:
         return list(plan.exec_argv), kwargs
 
     async def _start(self, words: tuple[str, ...], plan: _Plan,
-                     env: Mapping[str, str] | None) -> asyncio.subprocess.Process | str:
+                     env: Mapping[str, str] | None) -> asyncio.subprocess.Process | _NotStarted:
         argv, kwargs = self._command(plan)
         if env:
             kwargs["env"] = {**os.environ, **env}
@@ -402,7 +443,13 @@ class ScriptRunner:
             try:
                 proc = await asyncio.create_subprocess_exec(*argv, **kwargs)  # type: ignore[arg-type]
             except OSError as exc:
-                return f"exec of {argv[0]!r} failed: {exc.strerror or exc}"
+                if exc.errno in (errno.EAGAIN, errno.ENOMEM):
+                    return _NotStarted(f"fork failed: {exc.strerror or exc}", True)
+                if exc.errno in _RESOURCE_ERRNOS:  # no descriptor for the child's stdio
+                    return _NotStarted(f"no file descriptor left: {exc.strerror or exc}",
+                                       True)
+                return _NotStarted(f"exec of {argv[0]!r} failed: {exc.strerror or exc}",
+                                   False)
         log.debug("Running script %s (pid %d) as %s", join_script(list(words)), proc.pid,
                   plan.creds)
         self._procs[proc.pid] = proc

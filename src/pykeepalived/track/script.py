@@ -15,7 +15,10 @@ does what keepalived.conf(5) documents (tests/netns/test_notify_track_interop.py
 
 A run still going when the next is due is not doubled: that run is skipped (and logged).
 A script that cannot be started counts as a failure (keepalived would have disabled it at
-startup; use :meth:`ScriptRunner.check` for that).
+startup; use :meth:`ScriptRunner.check` for that), except when the machine had no room for
+its process (fork failed: a pids limit reached, no memory): as keepalived ("Failed fork
+process"), such a run gives no result and the script keeps its state until a run does.
+An instance does not leave MASTER because a notify script forks without end.
 """
 
 from __future__ import annotations
@@ -166,6 +169,9 @@ class TrackedScript:
             self._apply(result)
 
     def _apply(self, result: ScriptResult) -> None:
+        if result.transient:  # no room for a process: nothing known (the runner logged it)
+            log.debug("VRRP_Script(%s) not run: %s", self.name, result.error)
+            return
         if result.error is not None:
             self.record(False, f"failed ({result.error})")
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import stat
@@ -171,3 +172,62 @@ async def test_bad_reader_script_string(tmp_path: Path, caplog: pytest.LogCaptur
     assert "missing terminating" in caplog.text
     assert fifo.write("line")
     await fifo.aclose()
+
+
+def test_a_fifo_the_reader_replaced_gets_the_latest_line_of_each_subject(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """keepalived's sample reader removes the FIFO it made when it exits and the next one
+    makes a new one: the lines must go to the FIFO a reader can open, starting with the
+    state of everything now (keepalived would go on writing into the old pipe)."""
+    path = tmp_path / "f"
+    fifo = NotifyFifo(str(path))
+    for state in ("BACKUP", "MASTER"):
+        assert fifo.write_vrrp("INSTANCE", "VI_1", state, 100)
+    assert fifo.write_vrrp("INSTANCE", "VI_2", "FAULT", 100)
+    os.unlink(path)  # the reader goes, taking its FIFO with it
+    assert fifo.write_vrrp("INSTANCE", "VI_2", "BACKUP", 100)  # waits: no FIFO at the path
+    assert fifo.write_vrrp("INSTANCE", "VI_2", "MASTER", 100)
+    os.mkfifo(path)  # the next reader's FIFO
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert fifo.write_vrrp("INSTANCE", "VI_3", "BACKUP", 50)
+        assert _read_all(reader) == (b'INSTANCE "VI_1" MASTER 100\n'
+                                     b'INSTANCE "VI_2" MASTER 100\n'
+                                     b'INSTANCE "VI_3" BACKUP 50\n')
+        assert fifo.write_vrrp("INSTANCE", "VI_1", "FAULT", 100)
+        assert _read_all(reader) == b'INSTANCE "VI_1" FAULT 100\n'
+    finally:
+        os.close(reader)
+        fifo.close()
+    assert path.exists() and is_fifo(path)  # the reader's FIFO is not ours to remove
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"notify fifo {path} was removed: lines wait until a FIFO is there again",
+        f"notify fifo {path}: 1 line(s) dropped: the FIFO was removed; superseded by a newer "
+        "line (1 in all)",  # VI_2 BACKUP, replaced by MASTER while it waited
+        f"notify fifo {path} was replaced by a new FIFO: writing to that one, starting with "
+        "the latest line of each of 3 instance(s) and server(s)"]
+
+
+@run_async
+async def test_a_replaced_fifo_is_found_without_a_new_line(tmp_path: Path) -> None:
+    """A reader that made a new FIFO gets the state of everything within a second or so,
+    even if no instance changes meanwhile."""
+    path = tmp_path / "f"
+    fifo = NotifyFifo(str(path))
+    assert fifo.open()
+    assert fifo.write_vrrp("INSTANCE", "VI_1", "MASTER", 100)
+    os.unlink(path)
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    data = b""
+    try:
+        for _ in range(50):  # 5 s at most; the path is looked at every second
+            await asyncio.sleep(0.1)
+            data += _read_all(reader)
+            if data:
+                break
+    finally:
+        os.close(reader)
+        fifo.close()
+    assert data == b'INSTANCE "VI_1" MASTER 100\n'
