@@ -396,7 +396,9 @@ class VrrpProcess:
                     gone = [v for v in rt.addresses if v not in plan.all_addresses]
                     rt.remove_vips(only=gone)
                     was_master = rt.router.state is State.MASTER
+                    replaced = rt.router
                     rt = self._runtime(plan)
+                    rt.router.keep_ah_sequence(replaced)
                     if was_master:
                         resume.add(rt.router)
                         rt.vips_installed = True

@@ -128,3 +128,47 @@ def test_our_unicast_advert_to_ourselves_is_not_counted() -> None:
         proc.on_packet(v4(ME4, "224.0.0.18"))  # not one of our destinations
         assert proc.status()["instances"][0]["dropped"] == {"own_address_err": 1}
         assert ip_address("192.0.2.1") in proc.instances["VI_1"].own_addresses
+
+
+def ah_text(priority: int) -> str:
+    return f"""
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    version 2
+    advert_int 1
+    authentication {{
+        auth_type AH
+        auth_pass secret
+    }}
+    virtual_ipaddress {{
+        192.0.2.10/24
+    }}
+}}
+"""
+
+
+def ah_advert(seq: int, priority: int = 250) -> ReceivedPacket:
+    advert = packet.Advert(2, 51, priority, 1.0, (IPv4Address("192.0.2.10"),), packet.AUTH_AH)
+    data = packet.build_ipv4_ah(advert, PEER4, packet.VRRP_MCAST_IPV4, "secret", seq, seq)
+    return ReceivedPacket("eth0", 4, str(PEER4), "224.0.0.18", 255, data, True)
+
+
+def test_a_reload_that_changes_the_instance_keeps_the_ah_sequence_number() -> None:
+    """RFC 2402 3.4.3 anti-replay is one counter: a reload that rebuilt the router from 0
+    would take every AH advert captured before it as new, and follow a replayed master.
+    keepalived keeps the counter over a reload; so does pykeepalived."""
+    with process(ah_text(200), {ME4}) as proc:
+        proc.prepare = lambda rt: None  # type: ignore[method-assign]  # no interface here
+        old = proc.instances["VI_1"].router
+        proc.on_packet(ah_advert(40))
+        assert old.master_address == PEER4 and old.stats.advert_rcvd == 1
+        proc.apply(load(ah_text(201)))  # priority changed: a new router
+        new = proc.instances["VI_1"].router
+        assert new is not old and new.state is State.BACKUP and new.base_priority == 201
+        proc.on_packet(ah_advert(40))  # the replay
+        assert new.stats.auth_failure == 1 and new.stats.advert_rcvd == 0
+        assert new.master_address is None
+        proc.on_packet(ah_advert(41))  # the peer's next advert is new
+        assert new.stats.advert_rcvd == 1 and new.master_address == PEER4
