@@ -66,15 +66,19 @@ def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon
     return Daemon(host, proc, log_path, "pykeepalived")
 
 
-def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
+def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str,
+                     own_tmpdir: bool = False) -> Daemon:
+    """keepalived in ``host``; with ``own_tmpdir`` its TMPDIR is its run directory, so its
+    USR1/USR2 dumps (keepalived.data, keepalived.stats) are its own, not /tmp's."""
     run_dir = tmp / f"ka-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
+    env = dict(os.environ, TMPDIR=str(run_dir)) if own_tmpdir else None
     with open(log_path, "wb") as log:
         proc = host.popen("keepalived", "-n", "-l", "-D", "-G", "-P", "-f", str(conf),
                           "-p", str(run_dir / "ka.pid"), "-r", str(run_dir / "vrrp.pid"),
                           "-c", str(run_dir / "chk.pid"), *extra,
-                          stdout=log, stderr=subprocess.STDOUT)
+                          stdout=log, stderr=subprocess.STDOUT, env=env)
     return Daemon(host, proc, log_path, "keepalived")
 
 

@@ -22,6 +22,7 @@ prints how it counted each kind, for comparison.
 
 from __future__ import annotations
 
+import functools
 import random
 import shutil
 import signal
@@ -170,18 +171,18 @@ class PyObserver(Observer):
 
 
 class KaObserver(Observer):
-    """keepalived's counters: its SIGUSR2 stats file (sections and ``Key: n`` lines)."""
-
-    STATS = Path("/tmp/keepalived.stats")
+    """keepalived's counters: its SIGUSR2 stats file (sections and ``Key: n`` lines), in
+    its own TMPDIR (see ``start_keepalived(own_tmpdir=True)``)."""
 
     def counters(self) -> dict[str, int]:
-        self.STATS.unlink(missing_ok=True)
+        stats = self.daemon.log_path.parent / "keepalived.stats"
+        stats.unlink(missing_ok=True)
         self.daemon.signal(signal.SIGUSR2)
-        assert wait_for(lambda: self.STATS.exists() and "Priority Zero" in self.STATS.read_text(),
+        assert wait_for(lambda: stats.exists() and "Priority Zero" in stats.read_text(),
                         5), self.daemon.log()[-2000:]
         out: dict[str, int] = {}
         section = ""
-        for line in self.STATS.read_text().splitlines():
+        for line in stats.read_text().splitlines():
             key, _, value = line.strip().partition(":")
             if value.strip().isdigit():
                 out[f"{section}{key}"] = int(value)
@@ -255,7 +256,8 @@ class Attack:
 def run_attack(lab: Lab, tmp: Path, case: Case, impl: str,
                settle: Callable[[Observer, dict[str, int], list[Crafted]], None]) -> Attack:
     """Start ``impl`` (pykeepalived or keepalived) as master on m, attack it from x."""
-    start = start_keepalived if impl == "keepalived" else start_pykeepalived
+    start = (functools.partial(start_keepalived, own_tmpdir=True) if impl == "keepalived"
+             else start_pykeepalived)
     v6 = case.family == 6
     m = lab.add_host("m", [["192.0.2.1/24"] + (["2001:db8::1/64"] if v6 else [])], ipv6=v6)
     x = lab.add_host("x", [["192.0.2.66/24"] + (["2001:db8::66/64"] if v6 else [])], ipv6=v6)
@@ -416,7 +418,6 @@ def test_pykeepalived_master_refuses_and_counts_every_kind(lab: Lab, tmp_path: P
 @pytest.mark.interop
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_keepalived_under_the_same_stream(lab: Lab, tmp_path: Path, case: Case,
-                                          dump_files: tuple[Path, Path],
                                           capsys: pytest.CaptureFixture[str]) -> None:
     if shutil.which("keepalived") is None:
         pytest.skip("needs Debian's keepalived")
