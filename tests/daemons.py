@@ -74,17 +74,20 @@ def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str, debug: bo
 
 
 def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str,
-                     env: Mapping[str, str] | None = None) -> Daemon:
-    """Debian's keepalived in ``host``; ``env`` adds variables (``TMPDIR``: its dumps)."""
+                     env: Mapping[str, str] | None = None, own_tmpdir: bool = False) -> Daemon:
+    """Debian's keepalived in ``host``; ``env`` adds variables; with ``own_tmpdir`` its TMPDIR
+    is its run directory, so its USR1/USR2 dumps (keepalived.data, keepalived.stats) are its
+    own, not /tmp's."""
     run_dir = tmp / f"ka-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
+    extra_env = {**(env or {}), **({"TMPDIR": str(run_dir)} if own_tmpdir else {})}
     with open(log_path, "wb") as log:
         proc = host.popen("keepalived", "-n", "-l", "-D", "-G", "-P", "-f", str(conf),
                           "-p", str(run_dir / "ka.pid"), "-r", str(run_dir / "vrrp.pid"),
                           "-c", str(run_dir / "chk.pid"), *extra,
                           stdout=log, stderr=subprocess.STDOUT,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **extra_env})
     return Daemon(host, proc, log_path, "keepalived")
 
 

@@ -173,6 +173,7 @@ def write_stats(instances: Mapping[str, InstanceRuntime], invalid_packets: Mappi
             f"    Version: {s.version_err}",
             f"    Checksum: {s.chk_err}",
             f"    VRID: {s.vrid_err}",
+            f"    Own address: {s.own_address_err}",
             f"    Other: {s.other_err}",
             f"    Adverts not sent: {rt.send_errors}",
         ]

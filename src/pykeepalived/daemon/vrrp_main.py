@@ -242,12 +242,20 @@ class VrrpProcess:
             # not attributable to an instance: counted (and logged, rate-limited) here
             self._count_invalid(getattr(exc, "reason", "malformed"), pkt)
             return
-        vrid = payload[1] if len(payload) > 1 else -1
-        rt = self.by_key.get((pkt.ifname, pkt.family, vrid))
+        if len(payload) < 2:  # not even a VRID to find the instance by
+            self._count_invalid("truncated", pkt)
+            return
+        rt = self.by_key.get((pkt.ifname, pkt.family, payload[1]))
         if rt is None:
-            # A VRID we do not run: other groups share the LAN; keepalived ignores it too.
+            # A VRID we do not run: other groups share the LAN, so keepalived ignores it
+            # (logging it only with log_unknown_vrids); counted here, not logged.
+            self.invalid_packets["unknown_vrid"] = self.invalid_packets.get("unknown_vrid", 0) + 1
             return
         if rt.is_own_source(src):
+            # Our own unicast advert to ourselves (one peer list for every node) is expected;
+            # anything else from our address is forged or looped back by the segment.
+            if not (rt.plan.unicast and pkt.dst in rt.plan.destinations):
+                rt.router.receive_invalid("own_address", now)
             return
         cfg = rt.plan.router_config
         try:
@@ -388,7 +396,9 @@ class VrrpProcess:
                     gone = [v for v in rt.addresses if v not in plan.all_addresses]
                     rt.remove_vips(only=gone)
                     was_master = rt.router.state is State.MASTER
+                    replaced = rt.router
                     rt = self._runtime(plan)
+                    rt.router.keep_ah_sequence(replaced)
                     if was_master:
                         resume.add(rt.router)
                         rt.vips_installed = True
@@ -448,7 +458,8 @@ class VrrpProcess:
 
     def status(self, request: dict[str, Any] | None = None) -> dict[str, Any]:
         """The control socket's answer: every instance and sync group as it is now (with
-        ``{"history": true}``, each instance's transitions and failovers too)."""
+        ``{"history": true}``, each instance's transitions and failovers too), and the
+        datagrams dropped before any instance could take them (``invalid_packets``)."""
         now = self.loop.time()
         history = bool((request or {}).get("history"))
         instances = []
@@ -474,7 +485,8 @@ class VrrpProcess:
         groups = [{"name": name, "state": g.state.value,
                    "members": [r.name for r in g.routers]} for name, g in self.groups.items()]
         return {"role": "vrrp", "instances": instances, "sync_groups": groups,
-                "no_accept_firewall": self.firewall.status()}
+                "no_accept_firewall": self.firewall.status(),
+                "invalid_packets": dict(self.invalid_packets)}
 
 
 def _start_metrics(proc: VrrpProcess, address: str, port: int, control: str | None) -> None:

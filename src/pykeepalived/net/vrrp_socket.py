@@ -107,20 +107,63 @@ def _set_rcvbuf(sock: socket.socket, size: int) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
-def _rx_time(ancdata: list[tuple[int, int, bytes]], offset: float) -> float:
+def _rx_time(ancdata: list[tuple[int, int, bytes]], offset: float,
+             now: float | None = None) -> float:
     """The SO_TIMESTAMPNS stamp in ``ancdata`` on the monotonic clock, or 0.0.
 
-    ``offset`` is realtime minus monotonic at wake-up; a stamp that lands in the future or
-    more than a second back (the wall clock was stepped) is not trusted.
+    ``offset`` is realtime minus monotonic when the stamp was taken; a stamp that lands in
+    the future or more than a second back is not trusted.
     """
     for level, kind, cdata in ancdata:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
             sec, nsec = _TIMESPEC.unpack_from(cdata)
             stamp: float = sec + nsec * 1e-9 - offset
-            now = time.monotonic()
+            if now is None:
+                now = time.monotonic()
             if now - 1.0 < stamp <= now:
                 return stamp
     return 0.0
+
+
+_STEP = 0.001  # realtime - monotonic moved more than this: the wall clock was stepped
+
+
+class _StampClock:
+    """Moves the kernel's receive stamps, taken on the wall clock (CLOCK_REALTIME), onto the
+    monotonic clock -- and gives none while a step of the wall clock may lie between a
+    datagram's stamp and its reading.
+
+    realtime - monotonic only changes when the wall clock is stepped (settimeofday, an NTP
+    step, a leap second; NTP's slewing moves both clocks alike). It is read again with each
+    datagram: if it moved since the last reading, the datagrams read until the socket has
+    been drained once may carry stamps of either side of the step, and get none (the caller
+    takes its monotonic now). Without this, a wall clock stepped 0.5 s forward between an
+    advert's arrival and its reading would make that advert 0.5 s older, and a backup's
+    Master_Down_Timer fire that much early.
+    """
+
+    __slots__ = ("offset", "suspect")
+
+    def __init__(self) -> None:
+        self.offset = time.time() - time.monotonic()
+        self.suspect = False
+
+    def rx_time(self, ancdata: list[tuple[int, int, bytes]]) -> float:
+        """The monotonic receive time of the datagram just read, or 0.0."""
+        now = time.monotonic()
+        offset = time.time() - now
+        if abs(offset - self.offset) > _STEP:
+            self.offset = offset
+            self.suspect = True
+        if self.suspect or not ancdata:
+            return 0.0
+        return _rx_time(ancdata, offset, now)
+
+    def drained(self) -> None:
+        """The socket is empty: what arrives from now on is stamped after this reading."""
+        offset = time.time() - time.monotonic()
+        self.suspect = abs(offset - self.offset) > _STEP
+        self.offset = offset
 
 
 def _check_local(af: int, address: tuple[str, int] | tuple[str, int, int, int]) -> None:
@@ -167,6 +210,7 @@ class VrrpSocket:
         self._anc = (socket.CMSG_SPACE(_IN6_PKTINFO.size) + socket.CMSG_SPACE(4)
                      + socket.CMSG_SPACE(_TIMESPEC.size))
         self._anc4 = socket.CMSG_SPACE(_TIMESPEC.size)
+        self._clock = _StampClock()
         self.received = 0
         self.sent = 0
         self.send_errors = 0
@@ -299,11 +343,12 @@ class VrrpSocket:
         ifname = self.ifname
         names = self._dst_names
         on_packet = self.on_packet
-        offset = time.time() - time.monotonic()  # realtime -> monotonic, once per wake-up
+        clock = self._clock
         for _ in range(_MAX_DRAIN):
             try:
                 n, ancdata, _flags, addr = recv(bufs, anc)
             except (BlockingIOError, InterruptedError):
+                clock.drained()
                 return
             except OSError as exc:
                 log.warning("(%s) VRRP receive error: %s", self.ifname, exc)
@@ -321,7 +366,7 @@ class VrrpSocket:
                 dst = names[raw_dst] = socket.inet_ntoa(raw_dst)
             try:
                 on_packet(ReceivedPacket(ifname, 4, addr[0], dst, data[8], data, True,
-                                         _rx_time(ancdata, offset)))
+                                         clock.rx_time(ancdata)))
             except Exception:  # one bad handler must not stop the socket
                 log.exception("(%s) VRRP packet handler failed", ifname)
 
@@ -329,11 +374,12 @@ class VrrpSocket:
         buf = self._buf
         recv = self.sock.recvmsg_into
         bufs = [buf]
-        offset = time.time() - time.monotonic()
+        clock = self._clock
         for _ in range(_MAX_DRAIN):
             try:
                 n, ancdata, _flags, addr = recv(bufs, self._anc)
             except (BlockingIOError, InterruptedError):
+                clock.drained()
                 return
             except OSError as exc:
                 log.warning("(%s) VRRP receive error: %s", self.ifname, exc)
@@ -351,7 +397,7 @@ class VrrpSocket:
             self.received += 1
             self._deliver(ReceivedPacket(self.ifname, 6, src, dst, hops,
                                          bytes(memoryview(buf)[:n]), False,
-                                         _rx_time(ancdata, offset)))
+                                         clock.rx_time(ancdata)))
 
     def _deliver(self, packet: ReceivedPacket) -> None:
         try:

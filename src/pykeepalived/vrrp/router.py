@@ -226,6 +226,15 @@ class VirtualRouter:
 
     # --- driver API -------------------------------------------------------------------------
 
+    def keep_ah_sequence(self, previous: VirtualRouter) -> None:
+        """Carry the AH sequence counter over from the router this one replaces (a reload).
+
+        The counter is all there is of AH's anti-replay (RFC 2402 3.4.3): a router that began
+        again from 0 would take every advert captured before the reload as new, and follow a
+        replayed higher-priority master. keepalived keeps the counter over a reload too.
+        """
+        self._ah_seq, self._ah_cycle = previous._ah_seq, previous._ah_cycle
+
     def set_primary_address(self, address: IPAddress | None) -> None:
         """Our advert source address, compared with a peer's on equal priority."""
         self.primary_address = address

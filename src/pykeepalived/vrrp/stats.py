@@ -2,8 +2,11 @@
 
 Counter names follow what keepalived writes to /tmp/keepalived.stats on SIGUSR2
 (``vrrp_print_stats``), plus a few keepalived keeps only for SNMP (``version_err``,
-``chk_err``) and ``vrid_err`` (keepalived never sees a foreign VRID at instance level because
-it dispatches on the VRID; the daemon here may hand any advert to a router).
+``chk_err``), ``vrid_err`` (keepalived never sees a foreign VRID at instance level because
+it dispatches on the VRID; the daemon here may hand any advert to a router) and
+``own_address_err``: adverts that carry one of the router's own addresses as their source
+without being its own unicast advert to itself -- a forgery or a loop on the segment, never
+a peer (the kernel already drops such IPv4 datagrams; IPv6 ones arrive).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ REASON_COUNTER = {
     "auth": "auth_failure",
     "ah": "auth_failure",
     "vrid": "vrid_err",
+    "own_address": "own_address_err",
 }
 
 
@@ -53,6 +57,7 @@ class RouterStats:
     version_err: int = 0
     chk_err: int = 0
     vrid_err: int = 0
+    own_address_err: int = 0
     other_err: int = 0
 
     def count(self, reason: str) -> str:

@@ -38,7 +38,9 @@ def child(tmp: Path, role: str, *, ignore_term: bool = False,
     HUP as dealt with when ``<role>.reloaded`` exists, and runs until TERM (or LIFE)."""
 
     def body(ready: Callable[[], None]) -> int:
-        (tmp / f"{role}.pid").write_text(str(os.getpid()))
+        part = tmp / f"{role}.pid.part"  # renamed whole: a reader never sees it half written
+        part.write_text(str(os.getpid()))
+        part.rename(tmp / f"{role}.pid")
         hups: list[int] = []
         signal.signal(signal.SIGHUP, lambda *_: hups.append(1))
         if ignore_term:
