@@ -86,17 +86,31 @@ class Installs(Protocol):
 
 
 class VipBatch:
-    """VIPs and gratuitous rounds queued during one event, carried out just after it."""
+    """VIPs and gratuitous rounds queued during one event, carried out just after it.
+
+    An advert the core ordered after an instance's VIPs (a takeover after a priority-0
+    advert, where with use_vmac the advert moves the MAC) waits here too, and goes out once
+    the VIPs are in, before the gratuitous rounds: the core's order holds on the wire."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, addresses: AddressManager) -> None:
         self.loop = loop
         self.addresses = addresses
         self._vips: dict[Installs, None] = {}
+        self._after_vips: list[Callable[[], None]] = []
         self._gratuitous: list[Installs] = []
         self._scheduled = False
 
     def add(self, inst: Installs) -> None:
         self._vips[inst] = None
+        self._schedule()
+
+    def pending(self, inst: Installs) -> bool:
+        """Whether ``inst``'s VIPs are queued and not installed yet."""
+        return inst in self._vips
+
+    def after_vips(self, send: Callable[[], None]) -> None:
+        """Run ``send`` once the queued VIPs are installed (before the gratuitous rounds)."""
+        self._after_vips.append(send)
         self._schedule()
 
     def cancel(self, inst: Installs) -> None:
@@ -128,6 +142,9 @@ class VipBatch:
                     inst.install_extras()
                 except OSError as exc:
                     log.error("installing routes/rules failed: %s", exc)
+        sends, self._after_vips = self._after_vips, []
+        for send in sends:
+            send()
         rounds, self._gratuitous = self._gratuitous, []
         for inst in rounds:
             inst.gratuitous_round()
