@@ -6,9 +6,10 @@ Two things here cost time that the protocol cannot spare:
   waiting for the others' gratuitous ARPs: :class:`VipBatch` installs the VIPs of every
   instance that became MASTER in one event in a single netlink batch, then sends their
   gratuitous ARP / NA rounds;
-* nftables (the no_accept table of vrrp_strict) runs through libnftables or the ``nft``
-  command, milliseconds each: :class:`FirewallWorker` runs those changes in order in one
-  thread of their own, so the loop never waits for them.
+* nftables (the no_accept table of vrrp_strict, and the rule that sends a VMAC's IGMP/MLD
+  reports out of its base interface) runs through libnftables or the ``nft`` command,
+  milliseconds each: :class:`FirewallWorker` runs those changes in order in one thread of
+  their own, so the loop never waits for them (but for a VMAC's rule, needed at once).
 """
 
 from __future__ import annotations
@@ -37,11 +38,12 @@ class FirewallWorker:
         self._firewall: NftFirewall | None = None
         self._failed_once = False
 
-    def _submit(self, what: str, call: Callable[[NftFirewall], None]) -> None:
+    def _submit(self, what: str, call: Callable[[NftFirewall], None]
+                ) -> concurrent.futures.Future[None]:
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="pykeepalived-nft")
-        self._pool.submit(self._run, what, call)
+        return self._pool.submit(self._run, what, call)
 
     def _run(self, what: str, call: Callable[[NftFirewall], None]) -> None:
         try:
@@ -51,7 +53,8 @@ class FirewallWorker:
         except (FirewallError, OSError) as exc:
             level = logging.DEBUG if self._failed_once else logging.ERROR
             self._failed_once = True
-            log.log(level, "no_accept firewall: %s failed: %s", what, exc)
+            log.log(level, "firewall (no_accept, VMAC group reports): %s failed: %s", what,
+                    exc)
 
     def add_vips(self, addresses: Sequence[str]) -> None:
         items = list(addresses)
@@ -60,6 +63,24 @@ class FirewallWorker:
     def remove_vips(self, addresses: Sequence[str]) -> None:
         items = list(addresses)
         self._submit("removing VIPs", lambda fw: fw.remove_vips(items))
+
+    def add_vmac(self, vmac: str, base: str, family: int, *, wait: float = 2.0) -> None:
+        """Send the VMAC's IGMP/MLD reports out of its base interface (keepalived's rule).
+
+        Waits (at most ``wait`` seconds) for the rule, so that it is in place before the
+        VMAC joins the VRRP group: a report leaving a backup's VMAC would carry the virtual
+        MAC, and the switches would send the master's traffic to the backup until the
+        master's next advert."""
+        done = self._submit(f"moving {vmac}'s group reports to {base}",
+                            lambda fw: fw.add_vmac(vmac, base, family))
+        try:
+            done.result(timeout=wait)
+        except concurrent.futures.TimeoutError:
+            log.error("firewall: moving %s's group reports to %s took over %g s", vmac, base,
+                      wait)
+
+    def remove_vmac(self, vmac: str, family: int) -> None:
+        self._submit(f"forgetting VMAC {vmac}", lambda fw: fw.remove_vmac(vmac, family))
 
     async def aclose(self) -> None:
         """Remove the tables (if they were ever made) and stop the worker."""

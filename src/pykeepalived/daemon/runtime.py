@@ -104,6 +104,8 @@ class InstanceRuntime:
             from pykeepalived.net import vmac
 
             vmac.create_vmac(plan.ifname, plan.router_config.vrid, plan.family, plan.vmac)
+            # before the socket joins the VRRP group on it: no report with the virtual MAC
+            self.firewall.add_vmac(plan.vmac, plan.ifname, plan.family)
         src = self.src
         if plan.src is None:
             src = interfaces.primary_address(plan.xmit_ifname, plan.family) or \
@@ -273,5 +275,6 @@ class InstanceRuntime:
         if self.plan.vmac:
             from pykeepalived.net import vmac
 
+            self.firewall.remove_vmac(self.plan.vmac, self.plan.family)
             with contextlib.suppress(OSError):
                 vmac.delete_vmac(self.plan.vmac)
