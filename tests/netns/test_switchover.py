@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from pykeepalived.demo.lab import Lab, wait_for
-from tests.daemons import Daemon, holders
+from tests.daemons import Daemon, holders, start_pykeepalived
 from tests.netns.switchover_lab import VIP, VIP2, Pair, Pinger, TcpProbe
+from tests.netns.switchover_lab import conf as switchover_conf
 
 pytestmark = pytest.mark.netns
 
@@ -185,3 +186,28 @@ def test_tcp_through_the_vip_sees_no_reset(lab: Lab, tmp_path: Path) -> None:
         if tcp is not None:
             tcp.close()
         pair.close()
+
+
+def test_handover_with_no_other_node_keeps_the_vip(lab: Lab, tmp_path: Path) -> None:
+    """Nobody takes over: the hand-over is abandoned at its bound, the VIP never leaves, and
+    the command says so with exit status 1."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
+    client = lab.add_host("c", [["192.0.2.50/24"]], ipv6=False)
+    conf = tmp_path / "r1.conf"
+    conf.write_text(switchover_conf("r1", 150))
+    d1 = start_pykeepalived(r1, conf, tmp_path)
+    ping = None
+    try:
+        assert wait_for(lambda: r1.has_address(VIP), 15), d1.log()
+        ping = Pinger(client)
+        time.sleep(SETTLE)
+        done = pykeepalived(d1, "--handover", "VI_1")
+        assert done.returncode == 1 and "hand-over abandoned" in done.stdout, done
+        seen, ping = ping.stop(), None
+        assert seen.lost == [], f"{seen}\n{d1.log()}"
+        assert r1.has_address(VIP) and instance_status(d1)["state"] == "MASTER"
+        assert "hand-over abandoned, staying MASTER" in d1.log()
+    finally:
+        if ping is not None:
+            ping.stop()
+        d1.stop()

@@ -19,6 +19,7 @@ from pykeepalived.control.server import socket_path
 
 POLL = 0.05
 MARGIN = 2.0  # beyond the reply's deadline, the command waits no more
+ABANDONED = ", hand-over abandoned: no other node took over"
 
 
 def _leaving(pid_file: str, names: set[str]) -> set[str] | None:
@@ -41,7 +42,8 @@ def _final(pid_file: str, names: set[str]) -> dict[str, dict[str, Any]]:
 
 def run(pid_file: str, verb: str, target: str, *, as_json: bool = False,
         out: TextIO | None = None) -> int:
-    """Send ``verb`` for ``target``; 0 when done, 1 when refused, unknown or unfinished."""
+    """Send ``verb`` for ``target``; 0 when done, 1 when refused, unknown, unfinished or
+    abandoned (no other node took over)."""
     out = out or sys.stdout
     try:
         reply = ask(socket_path(pid_file, "vrrp"), {"cmd": verb, "target": target})
@@ -53,6 +55,7 @@ def run(pid_file: str, verb: str, target: str, *, as_json: bool = False,
         return 1
     names = set(reply.get("instances", {}))
     leaving = {n for n, i in reply.get("instances", {}).items() if i.get("leaving")}
+    started = set(leaving)
     deadline = time.monotonic() + float(reply.get("deadline_seconds", 0.0)) + MARGIN
     while leaving and time.monotonic() < deadline:
         time.sleep(POLL)
@@ -61,9 +64,11 @@ def run(pid_file: str, verb: str, target: str, *, as_json: bool = False,
             break  # the daemon went away (a TERM meanwhile): nothing more to learn
         leaving = still
     final = _final(pid_file, names)
+    # still MASTER after handing over: nobody took over within the bound
+    abandoned = {n for n in started - leaving if final.get(n, {}).get("state") == "MASTER"}
     if as_json:
-        json.dump({"reply": reply, "final": final, "unfinished": sorted(leaving)}, out,
-                  indent=2, sort_keys=True)
+        json.dump({"reply": reply, "final": final, "unfinished": sorted(leaving),
+                   "abandoned": sorted(abandoned)}, out, indent=2, sort_keys=True)
         out.write("\n")
     else:
         for name in sorted(names):
@@ -72,7 +77,8 @@ def run(pid_file: str, verb: str, target: str, *, as_json: bool = False,
                       f"{inst.get('effective_priority', '?')}, master "
                       f"{inst.get('master') or '-'}"
                       f"{', drained' if inst.get('drained') else ''}"
-                      f"{', still handing over' if name in leaving else ''}\n")
+                      f"{', still handing over' if name in leaving else ''}"
+                      f"{ABANDONED if name in abandoned else ''}\n")
         for name in reply.get("refused", []):
             out.write(f"{name}: not drained (priority 255: the address owner)\n")
-    return 1 if leaving or reply.get("refused") else 0
+    return 1 if leaving or abandoned or reply.get("refused") else 0

@@ -55,6 +55,8 @@ class Event(enum.Enum):
     HANDED_OVER = ("hand-over done (the new master advertised twice, or Master_Down_Interval "
                    "passed): on to BACKUP")
     HANDED_OVER_STOP = "hand-over done on shutdown: on to STOP"
+    HANDOVER_ABANDONED = ("hand-over (not a shutdown): Master_Down_Interval passed and no "
+                          "router advertised: nobody can take over")
     MASTER_DOWN_TIMER_PLANNED = "Master_Down_Timer fires after a priority-0 ADVERTISEMENT"
     GROUP_MASTER_PLANNED = "sync group moves to MASTER after a priority-0 ADVERTISEMENT"
 
@@ -93,6 +95,7 @@ class Do(enum.Enum):
     LEAVE = ("hand-over: keep the VIPs and answer for them; stop the gratuitous ARP timers; "
              "Leave_Timer = Master_Down_Interval (the bound)")
     SUCCESSOR = "hand-over: count the new master's adverts (the second shows it in place)"
+    STAY = "end the hand-over: a MASTER as before (the VIPs never left)"
     YIELD = ("after a hand-over: accept a lower-priority master (as nopreempt) until this "
              "router is MASTER again or resumed, so preemption does not undo the hand-over")
 
@@ -175,6 +178,9 @@ TRANSITIONS = MappingProxyType({
              D.YIELD, D.MASTER_DOWN_TIMER), _HAND),
     (_M, Event.HANDED_OVER_STOP): Transition(
         _S, (D.STOP_TIMERS, D.REMOVE_VIPS, D.NOTIFY), _HAND),
+    (_M, Event.HANDOVER_ABANDONED): Transition(
+        _M, (D.STAY, D.SEND_ADVERT, D.ADVER_TIMER), _HAND + " (releasing would leave the VIPs "
+        "to nobody)"),
     # --- keepalived FAULT -----------------------------------------------------------------
     (_F, Event.RECOVER): Transition(_B, _BECOME_BACKUP, "keepalived"),
     (_F, Event.GROUP_BACKUP): Transition(_B, _BECOME_BACKUP, "keepalived sync group"),

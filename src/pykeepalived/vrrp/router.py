@@ -407,8 +407,17 @@ class VirtualRouter:
                 self._fire(Event.MASTER_DOWN_TIMER_HELD, now, "sync group not ready")
 
     def _leaving_timer(self, now: float) -> None:
-        """A leaving master's timers: the bound first, then its priority-0 adverts."""
+        """A leaving master's timers: the bound first, then its priority-0 adverts. At the
+        bound a stopping master releases its VIPs whatever happened; one that is to stay
+        up, and heard no other router, stays MASTER (releasing would leave the VIPs to
+        nobody until it took them back)."""
         if self._leave_at is not None and now >= self._leave_at:
+            if self._leave_for is State.BACKUP and self._successor is None:
+                self.log.warning("(%s) No new master within master_down_interval (%.3f s): "
+                                 "hand-over abandoned, staying MASTER", self.name,
+                                 self.master_down_interval)
+                self._fire(Event.HANDOVER_ABANDONED, now, "nobody took over")
+                return
             if self._successor_adverts:
                 self.log.warning("(%s) New master %s advertised only once within "
                                  "master_down_interval (%.3f s): releasing the VIPs",
@@ -815,6 +824,10 @@ class VirtualRouter:
 
     def _do_yield(self) -> None:
         self._yielding = True
+
+    def _do_stay(self) -> None:
+        self._leave_for = self._leave_at = self._successor = None
+        self._successor_adverts = 0
 
     def _do_learn_sender(self) -> None:
         self.master_address = self._rx_source

@@ -196,6 +196,11 @@ EXPECTED: dict[tuple[State, Event], Row] = {
     (State.MASTER, Event.HANDED_OVER_STOP): Row(
         peer(50), State.STOP, ["remove_vips", "MASTER->STOP"], none,
         setup=leaving(stop=True, successor_adverts=1), learnt={"leaving": False}),
+    (State.MASTER, Event.HANDOVER_ABANDONED): Row(
+        at_timer(), State.MASTER, ["advert(100)"], after(1.0), at_due=True,
+        setup=lambda r: (r.hand_over(NOW - 0.5), r.handle_timer(NOW + 0.5),
+                         r.handle_timer(NOW + 1.5), r.handle_timer(NOW + 2.5)),
+        learnt={"leaving": False, "yielding": False}),
     (State.BACKUP, Event.MASTER_DOWN_TIMER_PLANNED): Row(
         at_timer(), State.MASTER, TAKE_OVER_PLANNED, after(1.0), at_due=True, setup=goodbye),
     (State.BACKUP, Event.GROUP_MASTER_PLANNED): Row(

@@ -57,26 +57,59 @@ def test_a_second_advert_from_another_router_is_a_new_first() -> None:
                                                                  "remove_vips"]
 
 
-def test_hand_over_is_bounded_by_master_down_interval_and_says_so(
-        caplog: pytest.LogCaptureFixture) -> None:
-    r = master()
-    r.hand_over(10.0)
-    r.actions()
-    deadline = 10.0 + DOWN_150
-    t = 10.0
-    sent = []
-    for _ in range(10):  # bounded: Adver_Timer fires three times before the bound
+def run_timers(r: VirtualRouter, caplog: pytest.LogCaptureFixture) -> tuple[float, list[str]]:
+    """Fire a leaving master's timers until it is no longer leaving (bounded)."""
+    t = 0.0
+    sent: list[str] = []
+    for _ in range(10):  # Adver_Timer fires three times before the bound
         due = r.get_timer()
         assert due is not None
         t = due
         with caplog.at_level(logging.WARNING, logger="pykeepalived.vrrp"):
             r.handle_timer(t)
         sent += summary(r.actions())
-        if r.state is not State.MASTER:
+        if not r.leaving:
             break
-    assert t == pytest.approx(deadline)
-    assert sent == ["advert(0)", "advert(0)", "advert(0)", "MASTER->BACKUP", "remove_vips"]
+    return t, sent
+
+
+def test_stop_is_bounded_by_master_down_interval_and_says_so(
+        caplog: pytest.LogCaptureFixture) -> None:
+    r = master()
+    r.hand_over(10.0, stop=True)
+    r.actions()
+    t, sent = run_timers(r, caplog)
+    assert t == pytest.approx(10.0 + DOWN_150)
+    assert sent == ["advert(0)", "advert(0)", "advert(0)", "remove_vips", "MASTER->STOP"]
     assert "No new master within master_down_interval" in caplog.text
+
+
+def test_hand_over_to_nobody_is_abandoned_at_the_bound(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A node that is to stay up keeps the VIPs when no other router took them: releasing
+    would leave them to nobody until it took them back."""
+    r = master()
+    r.hand_over(10.0)
+    r.actions()
+    t, sent = run_timers(r, caplog)
+    assert t == pytest.approx(10.0 + DOWN_150)
+    assert sent == ["advert(0)", "advert(0)", "advert(0)", "advert(150)"]
+    assert r.state is State.MASTER and not r.leaving
+    assert "hand-over abandoned, staying MASTER" in caplog.text
+    r.handle_timer(t + 1.0)
+    assert summary(r.actions()) == ["advert(150)"]
+
+
+def test_hand_over_released_at_the_bound_when_the_new_master_advertised_once(
+        caplog: pytest.LogCaptureFixture) -> None:
+    r = master()
+    r.hand_over(10.0)
+    r.actions()
+    assert successor(r, 10.6) == []
+    t, sent = run_timers(r, caplog)
+    assert t == pytest.approx(10.0 + DOWN_150)
+    assert sent == ["MASTER->BACKUP", "remove_vips"]
+    assert "advertised only once within master_down_interval" in caplog.text
 
 
 def test_priority_zero_while_leaving_is_not_answered() -> None:
@@ -90,17 +123,18 @@ def test_priority_zero_while_leaving_is_not_answered() -> None:
 
 
 def test_no_gratuitous_arp_once_handing_over() -> None:
-    r = master(garp_master_delay=5.0, garp_master_refresh=2.0)
-    r.hand_over(1.0)
+    r = master(garp_master_delay=5.0, garp_master_refresh=2.0)  # MASTER at 3.41
+    r.hand_over(4.0)  # the refresh at 5.41 and the second burst at 8.41 must not come
     r.actions()
+    r.gratuitous_for_lower_priority(4.5)
+    assert r.actions() == []
     for _ in range(10):
         due = r.get_timer()
-        if due is None or r.state is not State.MASTER:
+        if due is None or not r.leaving:
             break
         r.handle_timer(due)
         assert "garp" not in summary(r.actions())
-    r.gratuitous_for_lower_priority(3.0)
-    assert r.actions() == []
+    assert r.leaving is False
 
 
 def test_handed_over_router_does_not_preempt_back_until_resumed() -> None:
