@@ -211,3 +211,23 @@ def test_handover_with_no_other_node_keeps_the_vip(lab: Lab, tmp_path: Path) -> 
         if ping is not None:
             ping.stop()
         d1.stop()
+
+
+def test_second_term_releases_at_once(lab: Lab, tmp_path: Path) -> None:
+    """A lone master waits for a new master until its bound; a second TERM cuts that short."""
+    r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
+    conf = tmp_path / "r1.conf"
+    conf.write_text(switchover_conf("r1", 150, version=2, advert="1"))
+    d1 = start_pykeepalived(r1, conf, tmp_path)
+    try:
+        assert wait_for(lambda: r1.has_address(VIP), 15), d1.log()
+        d1.signal(signal.SIGTERM)
+        assert d1.wait_log("Handing over", 5), d1.log()
+        d1.signal(signal.SIGTERM)
+        assert d1.proc.wait(timeout=15) == 0, d1.log()
+        log = d1.log()
+        assert "Second stop signal: releasing the VIPs at once" in log, log
+        assert "No new master within" not in log, log
+        assert not r1.has_address(VIP)
+    finally:
+        d1.stop()
