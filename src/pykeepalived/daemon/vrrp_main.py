@@ -439,6 +439,11 @@ class VrrpProcess:
         for rt in self.instances.values():
             self.scheduler.disarm(rt)
         self.tracker.stop()
+        if self.reflector is not None:
+            # every instance is STOP: the links and addresses that cleanup() removes must
+            # not bring an instance back (an IPv6 VMAC's address going would prepare it anew)
+            self.reflector.stop()
+            self.reflector = None
         for rt in self.instances.values():
             rt.cleanup(self.release_vips)
         await self.notifier.drain(5.0)
