@@ -93,8 +93,9 @@ vrrp_track_file flap {{
             up.unlink()
             time.sleep(0.8)
             flap.write_text("0\n")
+            time.sleep(0.6)  # down for 1.4 s, longer than delay_loop: a check sees it
             up.touch()
-            time.sleep(1.2 if i < 3 else 5.5)  # the last pause: table retries (every 5 s)
+            time.sleep(1.4 if i < 3 else 5.5)  # the last pause: table retries (every 5 s)
         watch.stop()
         assert not b.peer_took_over(), b.logs()
         assert watch.longest_silence() < 0.36, watch.times  # r2's master_down_interval

@@ -522,7 +522,7 @@ def global_defs_table() -> Table:
                "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3", "enable_dbus",
                "nftables_counters", "nftables_ifindex", "fifo_write_vrrp_states_on_reload",
                "log_unknown_vrids", "reload_repeat", "linkbeat_use_polling",
-               "namespace_with_ipsets", "use_pid_dir"):
+               "namespace_with_ipsets", "use_pid_dir", "vrrp_handover_immediate"):
         t.add(kw, g_flag(kw))
     t.add("enable_snmp_keepalived", g_flag("enable_snmp_vrrp"))
     for kw in ("smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker",

@@ -103,6 +103,9 @@ class GlobalDefs:
     # A keepalived 2.3 keyword (2.2.7 reports it as unknown); send that way, accept both.
     v3_checksum_as_v2: bool = False
     vrrp_strict: bool = False
+    # pykeepalived's own: on TERM, release the VIPs at once as keepalived does, instead of
+    # the make-before-break hand-over (keep them until the new master is in place)
+    vrrp_handover_immediate: bool = False
     vrrp_notify_priority_changes: bool = False
     vrrp_startup_delay: float = 0.0
     log_unknown_vrids: bool = False

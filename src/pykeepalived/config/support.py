@@ -278,6 +278,10 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         "vrrp_version": Row(ACTED, DEFAULTS),
         "vrrp_skip_check_adv_addr": Row(ACTED, DEFAULTS),
         "vrrp_strict": Row(ACTED, _FEAT + "test_vrrp_strict_no_accept_drops_traffic_to_the_vip"),
+        "vrrp_handover_immediate": Row(
+            ACTED, "tests/netns/test_switchover.py::test_vrrp_handover_immediate_releases_at_once",
+            note="pykeepalived's own: TERM releases the VIPs at once, as keepalived does, "
+            "instead of handing over without loss"),
         "v3_checksum_as_v2": Row(ACTED, _PLAN + "test_v3_checksum_as_v2_global_and_per_instance"),
         "script_user": Row(ACTED, _TRACK + "test_script_user_group_and_per_script_users"),
         "enable_script_security": Row(

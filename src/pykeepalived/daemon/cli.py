@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     a("--json", action="store_true", help="with --status: the same as JSON")
     a("--history", action="store_true", help="with --status: each virtual router's "
       "transitions and failovers (gap without a master, MTBF, MTTR, availability)")
+    a("--handover", metavar="NAME", help="hand over the VRRP instance NAME (its sync group, "
+      "if it has one), the vrrp_sync_group NAME, or 'all' without loss: each MASTER sends "
+      "priority 0 but keeps its VIPs until the new master is in place, then stays BACKUP "
+      "and does not preempt back; waits until done (finds the daemon through -p)")
+    a("--drain", metavar="NAME", help="as --handover, and lower the effective priority to 1 "
+      "until --resume: the node serves NAME only if no other node can")
+    a("--resume", metavar="NAME", help="undo --drain and --handover: NAME follows its "
+      "configuration again (a higher-priority node preempts, as configured)")
     a("--demo", action="store_true", help="run the live demonstration on network namespaces "
       "(needs root; touches nothing outside the namespaces it creates)")
     a("-v", "--version", action="store_true", help="display the version and exit")
@@ -216,6 +224,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return print_status(args.pid or "/run/keepalived.pid", as_json=args.json,
                             history=args.history)
+    verbs = [(v, getattr(args, v)) for v in ("handover", "drain", "resume")
+             if getattr(args, v) is not None]
+    if len(verbs) > 1:
+        sys.stderr.write("pykeepalived: give one of --handover, --drain, --resume\n")
+        return EXIT_BAD_USAGE
+    if verbs:
+        from pykeepalived.control.handover import run as control_run
+
+        verb, target = verbs[0]
+        return control_run(args.pid or "/run/keepalived.pid", verb, target, as_json=args.json)
     if args.demo:
         from pykeepalived.demo.run import main as demo_main
 

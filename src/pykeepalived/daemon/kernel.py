@@ -6,9 +6,10 @@ Two things here cost time that the protocol cannot spare:
   waiting for the others' gratuitous ARPs: :class:`VipBatch` installs the VIPs of every
   instance that became MASTER in one event in a single netlink batch, then sends their
   gratuitous ARP / NA rounds;
-* nftables (the no_accept table of vrrp_strict) runs through libnftables or the ``nft``
-  command, milliseconds each: :class:`FirewallWorker` runs those changes in order in one
-  thread of their own, so the loop never waits for them.
+* nftables (the no_accept table of vrrp_strict, and the rule that sends a VMAC's IGMP/MLD
+  reports out of its base interface) runs through libnftables or the ``nft`` command,
+  milliseconds each: :class:`FirewallWorker` runs those changes in order in one thread of
+  their own, so the loop never waits for them (but for a VMAC's rule, needed at once).
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ class FirewallWorker:
         self.error: str | None = None  # written by the worker thread, read for status
         self.in_use = False
 
-    def _submit(self, what: str, call: Callable[[NftFirewall], None]) -> None:
+    def _submit(self, what: str, call: Callable[[NftFirewall], None]
+                ) -> concurrent.futures.Future[None]:
         self.in_use = True
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="pykeepalived-nft")
-        self._pool.submit(self._run, what, call)
+        return self._pool.submit(self._run, what, call)
 
     def _run(self, what: str, call: Callable[[NftFirewall], None]) -> None:
         done = -1
@@ -79,6 +81,24 @@ class FirewallWorker:
     def remove_vips(self, addresses: Sequence[str]) -> None:
         items = list(addresses)
         self._submit("removing VIPs", lambda fw: fw.remove_vips(items))
+
+    def add_vmac(self, vmac: str, base: str, family: int, *, wait: float = 2.0) -> None:
+        """Send the VMAC's IGMP/MLD reports out of its base interface (keepalived's rule).
+
+        Waits (at most ``wait`` seconds) for the rule, so that it is in place before the
+        VMAC joins the VRRP group: a report leaving a backup's VMAC would carry the virtual
+        MAC, and the switches would send the master's traffic to the backup until the
+        master's next advert."""
+        done = self._submit(f"moving {vmac}'s group reports to {base}",
+                            lambda fw: fw.add_vmac(vmac, base, family))
+        try:
+            done.result(timeout=wait)
+        except concurrent.futures.TimeoutError:
+            log.error("firewall: moving %s's group reports to %s took over %g s", vmac, base,
+                      wait)
+
+    def remove_vmac(self, vmac: str, family: int) -> None:
+        self._submit(f"forgetting VMAC {vmac}", lambda fw: fw.remove_vmac(vmac, family))
 
     async def aclose(self) -> None:
         """Remove the tables (if they were ever made) and stop the worker."""
@@ -124,17 +144,31 @@ class Installs(Protocol):
 
 
 class VipBatch:
-    """VIPs and gratuitous rounds queued during one event, carried out just after it."""
+    """VIPs and gratuitous rounds queued during one event, carried out just after it.
+
+    An advert the core ordered after an instance's VIPs (a takeover after a priority-0
+    advert, where with use_vmac the advert moves the MAC) waits here too, and goes out once
+    the VIPs are in, before the gratuitous rounds: the core's order holds on the wire."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, addresses: AddressManager) -> None:
         self.loop = loop
         self.addresses = addresses
         self._vips: dict[Installs, None] = {}
+        self._after_vips: list[Callable[[], None]] = []
         self._gratuitous: list[Installs] = []
         self._scheduled = False
 
     def add(self, inst: Installs) -> None:
         self._vips[inst] = None
+        self._schedule()
+
+    def pending(self, inst: Installs) -> bool:
+        """Whether ``inst``'s VIPs are queued and not installed yet."""
+        return inst in self._vips
+
+    def after_vips(self, send: Callable[[], None]) -> None:
+        """Run ``send`` once the queued VIPs are installed (before the gratuitous rounds)."""
+        self._after_vips.append(send)
         self._schedule()
 
     def cancel(self, inst: Installs) -> None:
@@ -172,6 +206,9 @@ class VipBatch:
                     inst.install_extras()
                 except OSError as exc:
                     log.error("installing routes/rules failed: %s", exc)
+        sends, self._after_vips = self._after_vips, []
+        for send in sends:
+            send()
         rounds, self._gratuitous = self._gratuitous, []
         for inst in rounds:
             inst.gratuitous_round()

@@ -66,8 +66,8 @@ def _remove_routes_and_rules(addresses: AddressManager, plans: Sequence[Instance
 
 def release(config: Any, *, release_vips: bool = True) -> None:
     """Remove what the VRRP instances of ``config`` own from this network namespace: VIPs,
-    virtual routes and rules (unless ``release_vips`` is false, -V), VMACs, and the no_accept
-    nftables table."""
+    virtual routes and rules (unless ``release_vips`` is false, -V), VMACs, and the nftables
+    table (no_accept, and the VMACs' group reports)."""
     plans = instance_plans(config)
     if release_vips:
         with AddressManager() as addresses:
@@ -79,7 +79,7 @@ def release(config: Any, *, release_vips: bool = True) -> None:
                 vmac.delete_vmac(plan.vmac)
             except OSError as exc:
                 log.warning("(%s) could not delete VMAC %s: %s", plan.name, plan.vmac, exc)
-    if any(plan.no_accept for plan in plans):
+    if any(plan.no_accept or plan.vmac for plan in plans):
         try:
             NftFirewall().close()
         except (OSError, subprocess.SubprocessError) as exc:

@@ -108,6 +108,8 @@ class InstanceRuntime:
             from pykeepalived.net import vmac
 
             vmac.create_vmac(plan.ifname, plan.router_config.vrid, plan.family, plan.vmac)
+            # before the socket joins the VRRP group on it: no report with the virtual MAC
+            self.firewall.add_vmac(plan.vmac, plan.ifname, plan.family)
         src = self.src
         if plan.src is None:
             src = interfaces.primary_address(plan.xmit_ifname, plan.family) or \
@@ -157,6 +159,13 @@ class InstanceRuntime:
             log.error("(%s) %s failed: %s", self.name, type(action).__name__, exc)
 
     def send_advert(self, action: SendAdvert) -> None:
+        if self.batch.pending(self):
+            # the core ordered our VIPs first (a planned takeover): they go in, then this
+            self.batch.after_vips(lambda: self._send_advert(action))
+            return
+        self._send_advert(action)
+
+    def _send_advert(self, action: SendAdvert) -> None:
         sock = self.socket
         src = self.src_ip
         if sock is None or src is None:
@@ -258,8 +267,9 @@ class InstanceRuntime:
         self.vips_installed = False
 
     def gratuitous_round(self) -> None:
-        """One round of GARP/NA for every VIP; vrrp_garp_interval spaces the frames."""
-        if self.router.state is not State.MASTER:
+        """One round of GARP/NA for every VIP; vrrp_garp_interval spaces the frames. None
+        while handing over: the clients are the new master's."""
+        if self.router.state is not State.MASTER or self.router.leaving:
             return
         interval = self.plan.garp_interval
         if interval <= 0:
@@ -273,7 +283,7 @@ class InstanceRuntime:
     async def _gratuitous_spaced(self, interval: float) -> None:
         for announcer in self.announcers:
             for address in announcer.addresses:
-                if self.router.state is not State.MASTER:
+                if self.router.state is not State.MASTER or self.router.leaving:
                     return
                 one = gratuitous.Announcer(announcer.ifname, [address])
                 one.send()
@@ -305,5 +315,6 @@ class InstanceRuntime:
         if self.plan.vmac:
             from pykeepalived.net import vmac
 
+            self.firewall.remove_vmac(self.plan.vmac, self.plan.family)
             with contextlib.suppress(OSError):
                 vmac.delete_vmac(self.plan.vmac)

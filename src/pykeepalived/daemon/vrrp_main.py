@@ -17,7 +17,7 @@ import signal
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pykeepalived.daemon import release
+from pykeepalived.daemon import release, vrrp_control
 from pykeepalived.daemon.decoded import DecodedCache
 from pykeepalived.daemon.instance import InstancePlan, notify_scripts, plan_instance
 from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
@@ -42,6 +42,7 @@ log = logging.getLogger("pykeepalived.vrrp")
 
 VRRP_PROTO = 112
 AH_PROTO = 51
+HANDOVER_SLACK = 1.0  # beyond the longest Master_Down_Interval, the stop waits no more
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -72,6 +73,7 @@ class VrrpProcess:
         self.invalid_packets: dict[str, int] = {}
         self._decoded: DecodedCache[tuple[InstanceRuntime, IPAddress, packet.Advert]] = \
             DecodedCache()
+        self._all_stopped: asyncio.Event | None = None  # set while TERM waits for hand-overs
 
     # ------------------------------------------------------------------ setup
     def build(self) -> None:
@@ -340,6 +342,9 @@ class VrrpProcess:
                 self.by_router[router].carry_out(action)
             elif isinstance(action, GroupStateChange):
                 self._group_changed(action)
+        if self._all_stopped is not None and all(
+                rt.router.state is State.STOP for rt in self.instances.values()):
+            self._all_stopped.set()
 
     def _group_changed(self, change: GroupStateChange) -> None:
         group = self.config.vrrp_sync_groups.get(change.group)
@@ -430,15 +435,25 @@ class VrrpProcess:
         log.info("Configuration reloaded: %d instances", len(self.instances))
 
     # ------------------------------------------------------------------ stop
-    async def stop(self) -> None:
-        """TERM: priority-0 adverts, VIPs removed, notify_stop run, sockets closed."""
-        now = self.loop.time()
+    async def stop(self, hurry: asyncio.Event | None = None) -> None:
+        """TERM: every MASTER hands over without loss (priority-0 adverts, VIPs kept until
+        the new master is in place, at most Master_Down_Interval), unless
+        vrrp_handover_immediate asks for keepalived's immediate release or ``hurry`` (a
+        second TERM) is set; then VIPs removed, notify_stop run, sockets closed."""
         self.batch.flush()
+        if not self.config.global_defs.vrrp_handover_immediate:
+            await self._hand_over_all(hurry)
+        now = self.loop.time()
         for group in self.all_groups():
             self.emit(group.shutdown(now))
         for rt in self.instances.values():
             self.scheduler.disarm(rt)
         self.tracker.stop()
+        if self.reflector is not None:
+            # every instance is STOP: the links and addresses that cleanup() removes must
+            # not bring an instance back (an IPv6 VMAC's address going would prepare it anew)
+            self.reflector.stop()
+            self.reflector = None
         for rt in self.instances.values():
             rt.cleanup(self.release_vips)
         await self.notifier.drain(5.0)
@@ -452,6 +467,49 @@ class VrrpProcess:
         self.scheduler.close()
         if self.reflector is not None:
             self.reflector.stop()
+
+    async def _hand_over_all(self, hurry: asyncio.Event | None) -> None:
+        """Start every group's hand-over towards STOP, and keep serving the protocol until
+        every instance has stopped, the routers' own bounds passed, or ``hurry`` is set."""
+        now = self.loop.time()
+        self._all_stopped = asyncio.Event()
+        for group in self.all_groups():
+            self.emit(group.hand_over(now, stop=True))
+            self.arm(group)
+        leaving = [rt.router for rt in self.instances.values() if rt.router.leaving]
+        if not leaving:
+            return
+        bound = max(r.master_down_interval for r in leaving) + HANDOVER_SLACK
+        waits = {asyncio.ensure_future(self._all_stopped.wait())}
+        if hurry is not None:
+            waits.add(asyncio.ensure_future(hurry.wait()))
+        done, pending = await asyncio.wait(waits, timeout=bound,
+                                           return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        if hurry is not None and hurry.is_set() and not self._all_stopped.is_set():
+            log.warning("Second stop signal: releasing the VIPs at once")
+        elif not done:
+            log.warning("Hand-overs not finished within %.3f s: releasing the VIPs", bound)
+
+    def control(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The control socket's requests: ``status`` (the default), and the verbs of
+        :mod:`daemon.vrrp_control` (``handover``, ``drain``, ``resume`` with a ``target``)."""
+        cmd = request.get("cmd", "status")
+        if cmd == "status":
+            return self.status(request)
+        if cmd not in vrrp_control.VERBS:
+            return {"error": f"unknown command {cmd!r}"}
+        name = request.get("target")
+        if not isinstance(name, str) or not name:
+            return {"error": f"{cmd}: give an instance, a sync group or 'all'"}
+        groups = vrrp_control.targets(
+            name, {n: rt.router for n, rt in self.instances.items()},
+            {n: rt.group for n, rt in self.instances.items() if rt.group is not None},
+            self.groups, self.all_groups())
+        if not groups:
+            return {"error": f"{cmd}: no vrrp_instance or vrrp_sync_group named {name!r}"}
+        return vrrp_control.run(cmd, groups, self.loop.time(), self.emit, self.arm)
 
     def states(self) -> dict[str, State]:
         return {name: rt.router.state for name, rt in self.instances.items()}
@@ -474,6 +532,7 @@ class VrrpProcess:
                 "master_priority": r.master_priority, "faults": sorted(r.faults),
                 "sync_group": rt.plan.sync_group, "vips_installed": rt.vips_installed,
                 "vips": rt.vips_status(),
+                "leaving": r.leaving, "drained": r.drained, "yielding": r.yielding,
                 "adverts_sent": r.stats.advert_sent, "adverts_received": r.stats.advert_rcvd,
                 "adverts_not_sent": rt.send_errors, "dropped": r.stats.drops(),
                 "transitions": rt.availability.changes,
@@ -524,8 +583,15 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     proc.build()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
+    hurry = asyncio.Event()  # a second TERM/INT: no waiting for hand-overs
+
+    def on_stop() -> None:
+        if stop.is_set():
+            hurry.set()
+        stop.set()
+
+    loop.add_signal_handler(signal.SIGTERM, on_stop)
+    loop.add_signal_handler(signal.SIGINT, on_stop)
     loop.add_signal_handler(signal.SIGUSR1, lambda: dumps.write_data(proc.instances))
     loop.add_signal_handler(signal.SIGUSR2,
                             lambda: dumps.write_stats(proc.instances, proc.invalid_packets))
@@ -558,7 +624,7 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     if control is not None:
         from pykeepalived.control.server import ControlServer
 
-        server = ControlServer(control, proc.status)
+        server = ControlServer(control, proc.control)
         await server.start()
     gdefs = config.global_defs
     if gdefs.metrics_address is not None:
@@ -570,7 +636,7 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
         await stop.wait()
         log.info("Stopping")
         async with busy:
-            await proc.stop()
+            await proc.stop(hurry)
     finally:
         if server is not None:
             await server.close()

@@ -7,6 +7,11 @@ row up in :data:`TRANSITIONS`, moves to the row's next state and performs its st
 A pair missing from the table is ignored. Rows marked "keepalived" are behaviour the RFC does
 not describe: the FAULT state, sync groups, STOP (keepalived's name for leaving the protocol at
 shutdown, where the RFC returns to Initialize), and a master answering a lower-priority advert.
+Rows marked "pykeepalived hand-over" are the planned hand-over (make-before-break), which
+neither the RFC nor keepalived has: a leaving master says priority 0 as keepalived does on
+stop, but keeps its VIPs and answers for them until the new master has advertised twice (its
+gratuitous ARP / unsolicited NA went out between the two), then releases them; what the peer
+sees is plain RFC 5798 (priority-0 adverts, then silence).
 
 Adverts reach the table only after the receive checks of RFC 5798 7.1 / RFC 3768 7.1 passed
 (TTL, version, VRID, authentication, interval, address list); a failed check is counted and
@@ -42,6 +47,18 @@ class Event(enum.Enum):
     GROUP_MASTER = "sync group moves to MASTER"
     GROUP_BACKUP = "sync group moves to BACKUP"
     GROUP_FAULT = "sync group moves to FAULT"
+    HANDOVER = "planned hand-over: leave MASTER without a gap (TERM, control command, drain)"
+    LEAVING_ADVER_TIMER = "Adver_Timer fires while handing over"
+    SUCCESSOR_ADVERT = "ADVERTISEMENT received while handing over, first from its sender"
+    SUCCESSOR_HELD = ("ADVERTISEMENT received while handing over, again from the new master, "
+                      "sync group not ready")
+    HANDED_OVER = ("hand-over done (the new master advertised twice, or Master_Down_Interval "
+                   "passed): on to BACKUP")
+    HANDED_OVER_STOP = "hand-over done on shutdown: on to STOP"
+    HANDOVER_ABANDONED = ("hand-over (not a shutdown): Master_Down_Interval passed and no "
+                          "router advertised: nobody can take over")
+    MASTER_DOWN_TIMER_PLANNED = "Master_Down_Timer fires after a priority-0 ADVERTISEMENT"
+    GROUP_MASTER_PLANNED = "sync group moves to MASTER after a priority-0 ADVERTISEMENT"
 
     # Hashed by identity in C (members are singletons), not by Enum.__hash__ in Python: the
     # transition table is looked up with (State, Event) on every advert.
@@ -73,7 +90,14 @@ class Do(enum.Enum):
     ANSWER_LOWER = ("keepalived: send ADVERTISEMENT at once (unless lower_prio_no_advert) and "
                     "garp_lower_prio_repeat gratuitous rounds; AH: resynchronise the sequence")
     REPORT_LOWER = "keepalived: notify_master_rx_lower_pri"
-    MASTER_STOPPED = "the master said goodbye: a time without master starts (availability)"
+    MASTER_STOPPED = ("the master said goodbye: a time without master starts (availability); "
+                      "the takeover that follows is a planned one")
+    LEAVE = ("hand-over: keep the VIPs and answer for them; stop the gratuitous ARP timers; "
+             "Leave_Timer = Master_Down_Interval (the bound)")
+    SUCCESSOR = "hand-over: count the new master's adverts (the second shows it in place)"
+    STAY = "end the hand-over: a MASTER as before (the VIPs never left)"
+    YIELD = ("after a hand-over: accept a lower-priority master (as nopreempt) until this "
+             "router is MASTER again or resumed, so preemption does not undo the hand-over")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +116,12 @@ _BECOME_MASTER = (D.OWN_INTERVAL, D.SEND_ADVERT, D.NOTIFY, D.ADD_VIPS, D.GRATUIT
 gratuitous ARPs claim them (keepalived vrrp_state_master_tx)."""
 _BECOME_BACKUP = (D.OWN_INTERVAL, D.NOTIFY, D.MASTER_DOWN_TIMER)
 _MASTER_TO_FAULT = (D.STOP_TIMERS, D.NOTIFY, D.SEND_ADVERT_ZERO, D.REMOVE_VIPS)
+_TAKE_OVER_PLANNED = (D.OWN_INTERVAL, D.ADD_VIPS, D.SEND_ADVERT, D.NOTIFY, D.GRATUITOUS,
+                      D.ADVER_TIMER)
+"""After a priority-0 advert the old master is leaving on purpose (it may still hold the VIPs,
+make-before-break): the VIPs go in before our first advert, so that with use_vmac, where that
+advert moves the MAC at the switches, traffic arriving after it finds the addresses here."""
+_HAND = "pykeepalived hand-over"
 
 TRANSITIONS = MappingProxyType({
     # --- RFC 5798 6.4.1 Initialize --------------------------------------------------------
@@ -115,6 +145,8 @@ TRANSITIONS = MappingProxyType({
         _B, (D.LEARN_SENDER,), "RFC 5798 6.4.2 (discard; Master_Down_Timer keeps running)"),
     (_B, Event.FAULT): Transition(_F, (D.STOP_TIMERS, D.NOTIFY), "keepalived"),
     (_B, Event.GROUP_MASTER): Transition(_M, _BECOME_MASTER, "keepalived sync group"),
+    (_B, Event.MASTER_DOWN_TIMER_PLANNED): Transition(_M, _TAKE_OVER_PLANNED, _HAND),
+    (_B, Event.GROUP_MASTER_PLANNED): Transition(_M, _TAKE_OVER_PLANNED, _HAND),
     (_B, Event.GROUP_FAULT): Transition(_F, (D.STOP_TIMERS, D.NOTIFY),
                                         "keepalived sync group"),
     # --- RFC 5798 6.4.3 Master ------------------------------------------------------------
@@ -133,6 +165,22 @@ TRANSITIONS = MappingProxyType({
         _B, (D.STOP_TIMERS, D.NOTIFY, D.REMOVE_VIPS, D.MASTER_DOWN_TIMER),
         "keepalived sync group"),
     (_M, Event.GROUP_FAULT): Transition(_F, _MASTER_TO_FAULT, "keepalived sync group"),
+    # --- planned hand-over (make-before-break) ---------------------------------------------
+    (_M, Event.HANDOVER): Transition(
+        _M, (D.STOP_TIMERS, D.LEAVE, D.SEND_ADVERT_ZERO, D.ADVER_TIMER), _HAND),
+    (_M, Event.LEAVING_ADVER_TIMER): Transition(_M, (D.SEND_ADVERT_ZERO, D.ADVER_TIMER), _HAND),
+    (_M, Event.SUCCESSOR_ADVERT): Transition(
+        _M, (D.STOP_TIMERS, D.LEARN_MASTER, D.SUCCESSOR), _HAND + " (silent from here: with "
+        "use_vmac a frame of ours would pull the MAC back)"),
+    (_M, Event.SUCCESSOR_HELD): Transition(_M, (D.SUCCESSOR,), _HAND + " (sync group)"),
+    (_M, Event.HANDED_OVER): Transition(
+        _B, (D.STOP_TIMERS, D.NOTIFY, D.REMOVE_VIPS, D.ADOPT_INTERVAL, D.LEARN_MASTER,
+             D.YIELD, D.MASTER_DOWN_TIMER), _HAND),
+    (_M, Event.HANDED_OVER_STOP): Transition(
+        _S, (D.STOP_TIMERS, D.REMOVE_VIPS, D.NOTIFY), _HAND),
+    (_M, Event.HANDOVER_ABANDONED): Transition(
+        _M, (D.STAY, D.SEND_ADVERT, D.ADVER_TIMER), _HAND + " (releasing would leave the VIPs "
+        "to nobody)"),
     # --- keepalived FAULT -----------------------------------------------------------------
     (_F, Event.RECOVER): Transition(_B, _BECOME_BACKUP, "keepalived"),
     (_F, Event.GROUP_BACKUP): Transition(_B, _BECOME_BACKUP, "keepalived sync group"),

@@ -14,6 +14,10 @@ runs its steps. The details are keepalived's: timers of RFC 5798 6.1 (v2 skew is
 preempt / nopreempt / preempt_delay, the address owner, priority 0 on leaving MASTER, the receive
 checks and their counters, AH sequence numbers, gratuitous ARP bursts.
 
+Beyond keepalived, a master can hand over on purpose (``hand_over``, ``drain``): it sends
+priority 0 but keeps its VIPs until the new master has advertised twice, so that clients never
+find nobody answering for them (make-before-break, see :mod:`pykeepalived.vrrp.fsm`).
+
 A router knows nothing of sync groups. :class:`~pykeepalived.vrrp.sync_group.SyncGroup` decides
 for it, through the ``allow_master`` / ``may_recover`` arguments and ``group_event``.
 """
@@ -59,10 +63,12 @@ class VirtualRouter:
     # dict each, and the per-advert path reads them from a few cache lines.
     __slots__ = (
         "_actions", "_advert_action", "_advert_zero", "_ah_cycle", "_ah_seq", "_alive_at",
-        "_alive_from", "_auth_key", "_drops", "_faults", "_from_state", "_garp_delay_at",
-        "_garp_lower_at", "_garp_refresh_at", "_gone_at", "_master_adver_int", "_now",
-        "_old_state", "_preempt_time", "_priority", "_reason", "_rx", "_rx_ah_seq", "_rx_source",
-        "_sands", "_started", "_state", "_vip_set", "_wantstate", "adver_int", "auth_type",
+        "_alive_from", "_auth_key", "_drained", "_drops", "_faults", "_from_state",
+        "_garp_delay_at", "_garp_lower_at", "_garp_refresh_at", "_gone_at", "_leave_at",
+        "_leave_for", "_master_adver_int", "_now", "_old_state", "_planned", "_preempt_time",
+        "_priority", "_reason", "_rx", "_rx_ah_seq", "_rx_source", "_sands", "_started",
+        "_state", "_successor", "_successor_adverts", "_vip_set", "_wantstate", "_yielding",
+        "adver_int", "auth_type",
         "base_priority", "config", "down_timer_adverts", "family", "garp_lower_prio_delay",
         "garp_lower_prio_repeat", "garp_master_delay", "garp_master_refresh",
         "garp_master_refresh_repeat", "garp_master_repeat", "higher_prio_send_advert", "log",
@@ -116,6 +122,15 @@ class VirtualRouter:
         self._alive_from: IPAddress | None = None  # whose sign it was (None: ours)
         self._gone_at: float | None = None
         self._from_state = State.INIT  # the state the transition being run started from
+        # planned hand-over: the state a leaving master goes to (None: not leaving), when it
+        # releases the VIPs anyway, the new master and how many of its adverts were heard
+        self._leave_for: State | None = None
+        self._leave_at: float | None = None
+        self._successor: IPAddress | None = None
+        self._successor_adverts = 0
+        self._planned = False  # the master said goodbye: our takeover is a planned one
+        self._yielding = False  # handed over: accept a lower-priority master (nopreempt)
+        self._drained = False  # drained: effective priority 1 until resumed
         self._faults: dict[str, str] = {}  # the driver's own faults: source -> reason
         self._actions: list[Action] = []
         self._drops = DropLog(self.log)
@@ -200,6 +215,27 @@ class VirtualRouter:
         return bool(self._faults) or bool(self.tracking.faults())
 
     @property
+    def leaving(self) -> bool:
+        """A MASTER handing over: priority-0 adverts sent, VIPs kept until the new master is
+        in place (or Master_Down_Interval passed)."""
+        return self._leave_for is not None
+
+    @property
+    def handover_ready(self) -> bool:
+        """Leaving, and the new master advertised twice: the VIPs may go (a sync group waits
+        until every leaving member is ready)."""
+        return self._leave_for is not None and self._successor_adverts >= 2
+
+    @property
+    def drained(self) -> bool:
+        return self._drained
+
+    @property
+    def yielding(self) -> bool:
+        """Handed over (or drained): accepts a lower-priority master instead of preempting."""
+        return self._yielding
+
+    @property
     def master_adver_int(self) -> float:
         """RFC 5798 6.1: the interval the current master advertises (v2: always our own)."""
         return self._master_adver_int
@@ -249,7 +285,8 @@ class VirtualRouter:
     def get_timer(self) -> float | None:
         """The earliest absolute time at which ``handle_timer`` has work, or None."""
         when = self._sands
-        for other in (self._garp_delay_at, self._garp_lower_at, self._garp_refresh_at):
+        for other in (self._garp_delay_at, self._garp_lower_at, self._garp_refresh_at,
+                      self._leave_at):
             if other is not None and (when is None or other < when):
                 when = other
         return when
@@ -290,6 +327,54 @@ class VirtualRouter:
         if self._state is not State.STOP:
             self._fire(Event.SHUTDOWN, now, "shutdown")
 
+    def hand_over(self, now: float, *, stop: bool = False) -> None:
+        """Planned hand-over (make-before-break): a MASTER sends priority 0, as keepalived
+        does on stop, so that the best backup takes over after its Skew_Time; but it keeps
+        its VIPs and answers for them until the new master has advertised twice (its
+        gratuitous ARPs went out in between), or until Master_Down_Interval has passed.
+
+        ``stop`` (TERM): it then goes to STOP, and a router that is not MASTER stops at once.
+        Otherwise it stays a BACKUP that does not preempt the new master (:attr:`yielding`);
+        a router that is not MASTER has nothing to hand over.
+        """
+        if self._state is State.MASTER:
+            if self._leave_for is None:
+                self._leave_for = State.STOP if stop else State.BACKUP
+                self.log.info("(%s) Handing over: priority 0 sent, the VIPs stay until the new "
+                              "master is in place (at most %.3f s)", self.name,
+                              self.master_down_interval)
+                self._fire(Event.HANDOVER, now, "planned hand-over")
+            elif stop:
+                self._leave_for = State.STOP
+        elif stop:
+            self.shutdown(now)
+
+    def release_handover(self, now: float, reason: str) -> None:
+        """End a hand-over now: release the VIPs and go where it was going (a sync group
+        calls this for every leaving member once all are ready, or one was released)."""
+        if self._state is State.MASTER and self._leave_for is not None:
+            self._fire(Event.HANDED_OVER_STOP if self._leave_for is State.STOP
+                       else Event.HANDED_OVER, now, reason)
+
+    def drain(self, now: float) -> bool:
+        """Lower the effective priority to 1 (any other backup is preferred) until
+        :meth:`resume`, and hand over without loss if MASTER. False for the address owner,
+        whose priority 255 never changes (RFC 5798 5.2.4)."""
+        if self.base_priority == PRIORITY_OWNER:
+            return False
+        self._drained = True
+        self._apply_priority(now)
+        self._yielding = True
+        self.hand_over(now)
+        return True
+
+    def resume(self, now: float) -> None:
+        """Undo :meth:`drain` and stop yielding: the router follows its configuration again
+        (a higher-priority backup with preemption takes over at once, as configured)."""
+        self._drained = False
+        self._yielding = False
+        self._apply_priority(now)
+
     def master_down_due(self, now: float) -> bool:
         """Whether ``handle_timer(now)`` would expire the Master_Down_Timer (a sync group
         asks before deciding whether this router may become MASTER)."""
@@ -300,9 +385,13 @@ class VirtualRouter:
         """Run every timer that is due at ``now``.
 
         ``allow_master`` False (a sync group whose other members are not ready) keeps a
-        router whose Master_Down_Timer expired in BACKUP, wanting MASTER.
+        router whose Master_Down_Timer expired in BACKUP, wanting MASTER. A hand-over's
+        bound (Master_Down_Interval) is never held back, sync group or not.
         """
         if self._state is State.MASTER:
+            if self._leave_for is not None:
+                self._leaving_timer(now)
+                return
             if self._garp_delay_at is not None and now >= self._garp_delay_at:
                 self._garp_delay_at = None
                 self._gratuitous(self.garp_master_repeat)
@@ -318,9 +407,37 @@ class VirtualRouter:
             self.log.info("(%s) Receive advertisement timeout", self.name)
             self._wantstate = State.MASTER
             if allow_master:
-                self._fire(Event.MASTER_DOWN_TIMER, now, "master down timer expired")
+                if self._planned:
+                    self._fire(Event.MASTER_DOWN_TIMER_PLANNED, now,
+                               "master down timer expired after priority 0")
+                else:
+                    self._fire(Event.MASTER_DOWN_TIMER, now, "master down timer expired")
             else:
                 self._fire(Event.MASTER_DOWN_TIMER_HELD, now, "sync group not ready")
+
+    def _leaving_timer(self, now: float) -> None:
+        """A leaving master's timers: the bound first, then its priority-0 adverts. At the
+        bound a stopping master releases its VIPs whatever happened; one that is to stay
+        up, and heard no other router, stays MASTER (releasing would leave the VIPs to
+        nobody until it took them back)."""
+        if self._leave_at is not None and now >= self._leave_at:
+            if self._leave_for is State.BACKUP and self._successor is None:
+                self.log.warning("(%s) No new master within master_down_interval (%.3f s): "
+                                 "hand-over abandoned, staying MASTER", self.name,
+                                 self.master_down_interval)
+                self._fire(Event.HANDOVER_ABANDONED, now, "nobody took over")
+                return
+            if self._successor_adverts:
+                self.log.warning("(%s) New master %s advertised only once within "
+                                 "master_down_interval (%.3f s): releasing the VIPs",
+                                 self.name, self._successor, self.master_down_interval)
+            else:
+                self.log.warning("(%s) No new master within master_down_interval (%.3f s): "
+                                 "releasing the VIPs anyway", self.name,
+                                 self.master_down_interval)
+            self.release_handover(now, "no new master within master_down_interval")
+        elif self._sands is not None and now >= self._sands:
+            self._fire(Event.LEAVING_ADVER_TIMER, now, "advert timer, handing over")
 
     def track(self, obj: str, status: bool | int | None, now: float, *,
               may_recover: bool = True) -> None:
@@ -346,8 +463,10 @@ class VirtualRouter:
 
     def gratuitous_for_lower_priority(self, now: float) -> None:
         """Another member of our sync group answered a lower-priority advert: announce our
-        VIPs too (garp_lower_prio_repeat rounds now, again after garp_lower_prio_delay)."""
-        if self._state is State.MASTER and self.garp_lower_prio_repeat:
+        VIPs too (garp_lower_prio_repeat rounds now, again after garp_lower_prio_delay).
+        Never while handing over: that would pull the clients back from the new master."""
+        if (self._state is State.MASTER and self.garp_lower_prio_repeat
+                and self._leave_for is None):
             self._gratuitous(self.garp_lower_prio_repeat)
             if self.garp_lower_prio_delay > 0:
                 self._garp_lower_at = now + self.garp_lower_prio_delay
@@ -367,8 +486,9 @@ class VirtualRouter:
                 self._fire(Event.RECOVER, now, "tracked objects recovered")
 
     def _apply_priority(self, now: float) -> None:
-        """New effective priority from tracking; the owner's 255 never changes."""
-        new = self.tracking.effective_priority()
+        """New effective priority from tracking (1 while drained); the owner's 255 never
+        changes."""
+        new = 1 if self._drained else self.tracking.effective_priority()
         if new == self._priority or self.base_priority == PRIORITY_OWNER:
             return
         self.log.info("(%s) Changing effective priority from %d to %d",
@@ -388,11 +508,14 @@ class VirtualRouter:
                          self.name, reason, counter)
 
     def receive_advert(self, advert: Advert, source: IPAddress, now: float, *,
-                       ttl: int = 255, ah_seq: int | None = None) -> None:
+                       ttl: int = 255, ah_seq: int | None = None,
+                       allow_release: bool = True) -> None:
         """Handle one decoded advert: per-instance checks, then RFC 5798 6.4.2 / 6.4.3.
 
         ``ttl`` is the received IPv4 TTL / IPv6 hop limit; ``ah_seq`` the AH sequence number
         when the datagram carried an AH header whose ICV the driver verified.
+        ``allow_release`` False (a sync group some of whose leaving members have no new
+        master yet) keeps a leaving master's VIPs when its own new master is in place.
         """
         state = self._state
         if state is not State.BACKUP and state is not State.MASTER:
@@ -412,6 +535,8 @@ class VirtualRouter:
         try:
             if state is State.BACKUP:
                 self._backup_rx(advert, source, now)
+            elif self._leave_for is not None:
+                self._leaving_rx(advert, source, now, allow_release)
             else:
                 self._master_rx(advert, source, now)
         finally:
@@ -498,7 +623,7 @@ class VirtualRouter:
             return
         delaying = self.preempt_delay > 0 and (self._preempt_time is None
                                                or self._preempt_time > now)
-        if self.nopreempt or prio >= self._priority or delaying:
+        if self.nopreempt or prio >= self._priority or delaying or self._yielding:
             self._wantstate = State.BACKUP
             self._fire(Event.ADVERT_ACCEPTED, now, "advert accepted")
         else:
@@ -538,6 +663,25 @@ class VirtualRouter:
             self._wantstate = State.BACKUP
             self._fire(Event.ADVERT_HIGHER, now, f"higher priority advert from {source}")
 
+    def _leaving_rx(self, advert: Advert, source: IPAddress, now: float,
+                    allow_release: bool) -> None:
+        """A leaving master hears another router: its new master. The first advert of a
+        sender silences us (no more priority 0); its second, one Adver_Timer later, shows
+        that it went through becoming MASTER (VIPs, gratuitous ARP): the VIPs may go."""
+        if advert.priority == PRIORITY_STOP:
+            self.log.debug("(%s) priority 0 advert from %s ignored while handing over",
+                           self.name, source)
+            return
+        if source != self._successor:
+            self.log.info("(%s) New master %s (priority %d) seen while handing over",
+                          self.name, source, advert.priority)
+            self._fire(Event.SUCCESSOR_ADVERT, now, f"new master {source}")
+        elif not allow_release:
+            self._fire(Event.SUCCESSOR_HELD, now, "sync group: other members not ready")
+        else:
+            self.log.info("(%s) Handed over to %s: releasing the VIPs", self.name, source)
+            self.release_handover(now, f"handed over to {source}")
+
     def _compare_address(self, source: IPAddress) -> int:
         mine = self.primary_address
         if mine is None or mine.version != source.version:
@@ -550,6 +694,8 @@ class VirtualRouter:
         """A sync group moves this member (GROUP_MASTER / GROUP_BACKUP / GROUP_FAULT)."""
         if event is Event.GROUP_MASTER:
             self._wantstate = State.MASTER
+            if self._planned:
+                event = Event.GROUP_MASTER_PLANNED
         elif event is Event.GROUP_BACKUP:
             self._wantstate = State.BACKUP
         elif event is Event.GROUP_FAULT:
@@ -575,6 +721,10 @@ class VirtualRouter:
     def _enter(self, old: State, new: State) -> None:
         """Bookkeeping of entering and leaving a state, whatever the event."""
         self._old_state, self._state = old, new
+        self._planned = False
+        if old is State.MASTER:
+            self._leave_for = self._leave_at = self._successor = None
+            self._successor_adverts = 0
         if old is State.MASTER and new is not State.STOP:
             self.stats.released_master += 1
         if new is State.MASTER:
@@ -583,6 +733,7 @@ class VirtualRouter:
                 self._ah_seq = 0
             self._wantstate = State.MASTER
             self._preempt_time = None
+            self._yielding = False
             self.master_address = self.primary_address
             self.master_priority = self._priority
             self.stats.became_master += 1
@@ -601,7 +752,7 @@ class VirtualRouter:
         While this router was MASTER there was one, whatever its advert timing (the VIPs
         were here): only a router that was not MASTER can see a gap end."""
         if self._from_state is State.MASTER:
-            self._alive_at, self._gone_at = now, None
+            self._alive_at, self._gone_at, self._alive_from = now, None, source
             return
         if self._gone_at is not None:
             self._actions.append(MasterGap(self._gone_at, now, True))
@@ -660,14 +811,32 @@ class VirtualRouter:
             self._master_adver_int = self._rx.advert_int
 
     def _do_learn_master(self) -> None:
+        self._planned = False
         if self._rx is not None:
             self.master_address = self._rx_source
             self.master_priority = self._rx.priority
             self._master_seen(self._now, self._rx_source)
 
     def _do_master_stopped(self) -> None:
+        self._planned = True
         if self._alive_at is not None or self._gone_at is not None:
             self._gone_at = self._now
+
+    def _do_leave(self) -> None:
+        self._leave_at = self._now + self.master_down_interval
+        self._successor, self._successor_adverts = None, 0
+
+    def _do_successor(self) -> None:
+        if self._rx_source != self._successor:
+            self._successor, self._successor_adverts = self._rx_source, 0
+        self._successor_adverts += 1
+
+    def _do_yield(self) -> None:
+        self._yielding = True
+
+    def _do_stay(self) -> None:
+        self._leave_for = self._leave_at = self._successor = None
+        self._successor_adverts = 0
 
     def _do_learn_sender(self) -> None:
         self.master_address = self._rx_source

@@ -12,6 +12,11 @@ must, or traffic would go out through one box and come back through another. kee
   (``vrrp_sync_master``);
 * at start, a group whose members do not all want MASTER starts them all as backups.
 
+And pykeepalived's planned hand-over: the group hands over as one (every MASTER member sends
+priority 0 and keeps its VIPs), and no member releases its VIPs before every leaving member's
+new master is in place; a member released by the hand-over's bound (Master_Down_Interval)
+releases the others with it.
+
 A :class:`SyncGroup` is the one object the daemon drives: every input for a member goes through
 it, and each call returns every member's actions in their final order (the member the event
 was for first, then the members it pulled along, then the group's own state change), as
@@ -115,8 +120,37 @@ class SyncGroup:
                        now: float, *, ttl: int = 255, ah_seq: int | None = None
                        ) -> list[Emitted]:
         old = router.state
-        router.receive_advert(advert, source, now, ttl=ttl, ah_seq=ah_seq)
+        router.receive_advert(advert, source, now, ttl=ttl, ah_seq=ah_seq,
+                              allow_release=self.name is None or self._can_release(router))
         return self._settle(router, old, now)
+
+    def hand_over(self, now: float, *, stop: bool = False) -> list[Emitted]:
+        """Planned hand-over of every member (``VirtualRouter.hand_over``); ``stop`` for TERM:
+        the members that are not MASTER stop at once, the others once handed over."""
+        out: list[Emitted] = []
+        for router in self.routers:
+            router.hand_over(now, stop=stop)
+            out += self._collect([router])
+        self._update_state("shutdown" if stop else "hand-over", out)
+        return out
+
+    def drain(self, now: float) -> tuple[list[Emitted], list[str]]:
+        """Drain every member (effective priority 1, hand-over if MASTER); the names of the
+        members that cannot be drained (address owners) come second."""
+        out: list[Emitted] = []
+        refused = []
+        for router in self.routers:
+            if not router.drain(now):
+                refused.append(router.name)
+            out += self._collect([router])
+        self._update_state("drain", out)
+        return out, refused
+
+    def resume(self, now: float) -> list[Emitted]:
+        """Undo drain and hand-over for every member: they follow their configuration again."""
+        for router in self.routers:
+            router.resume(now)
+        return self._collect(list(self.routers))
 
     def handle_timer(self, router: VirtualRouter, now: float) -> list[Emitted]:
         old = router.state
@@ -154,6 +188,12 @@ class SyncGroup:
         return all(other.wantstate is State.MASTER for other in self.routers
                    if other is not router)
 
+    def _can_release(self, router: VirtualRouter) -> bool:
+        """A leaving member releases its VIPs only when every other leaving member's new
+        master is in place too."""
+        return all(other.handover_ready for other in self.routers
+                   if other is not router and other.leaving)
+
     def _may_recover(self, router: VirtualRouter) -> bool:
         """A member leaves FAULT only when no other member has a fault of its own."""
         return not any(other.has_fault for other in self.routers if other is not router)
@@ -166,6 +206,12 @@ class SyncGroup:
         out: list[Emitted] = [(router, a) for a in actions]
         new = router.state
         why = f"sync group {self.name}: {router.name}"
+        if old is State.MASTER and new is not State.MASTER:
+            # handed over (or failed) while the others hand over: they release with it
+            leaving = [r for r in self.routers if r is not router and r.leaving]
+            for other in leaving:
+                other.release_handover(now, why)
+            out += self._collect(leaving)
         if new is not old:
             if new is State.FAULT:
                 self._pull(Event.GROUP_FAULT, now, why, lambda r: r.state is not State.FAULT,

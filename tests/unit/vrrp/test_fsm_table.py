@@ -70,6 +70,7 @@ class Row:
     options: dict[str, object] = field(default_factory=dict)
     learnt: dict[str, object] = field(default_factory=dict)
     at_due: bool = False  # the event happens when the router's timer is due
+    setup: Callable[[VirtualRouter], None] | None = None  # after build: what led here
 
 
 def after(delay: float) -> Callable[[float], float]:
@@ -81,6 +82,24 @@ def none(_t: float) -> None:
 
 
 BECOME_MASTER = ["advert(100)", "BACKUP->MASTER", "add_vips", *GARPS]
+TAKE_OVER_PLANNED = ["add_vips", "advert(100)", "BACKUP->MASTER", *GARPS]
+LEAVE_AT = NOW - 0.5 + DOWN_100  # the bound of a hand-over started half a second before NOW
+
+
+def leaving(stop: bool = False, successor_adverts: int = 0) -> Callable[[VirtualRouter], None]:
+    """A master that started handing over at NOW - 0.5 and heard its new master
+    ``successor_adverts`` times (priority 50, from PEER_HIGH)."""
+    def setup(r: VirtualRouter) -> None:
+        r.hand_over(NOW - 0.5, stop=stop)
+        for _ in range(successor_adverts):
+            r.receive_advert(advert(50, version=3, interval=2.0), PEER_HIGH, NOW - 0.2,
+                             allow_release=False)
+    return setup
+
+
+def goodbye(r: VirtualRouter) -> None:
+    """The master said priority 0 at NOW - 0.5 (a planned hand-over on its side)."""
+    r.receive_advert(advert(0, version=3, interval=1.0), PEER_HIGH, NOW - 0.5)
 
 EXPECTED: dict[tuple[State, Event], Row] = {
     (State.INIT, Event.STARTUP_OWNER): Row(
@@ -153,6 +172,40 @@ EXPECTED: dict[tuple[State, Event], Row] = {
         ["FAULT->BACKUP"], after(DOWN_100)),
     (State.FAULT, Event.SHUTDOWN): Row(
         at_now(lambda r: r.shutdown(NOW)), State.STOP, ["FAULT->STOP"], none),
+    # --- planned hand-over -----------------------------------------------------------------
+    (State.MASTER, Event.HANDOVER): Row(
+        at_now(lambda r: r.hand_over(NOW)), State.MASTER, ["advert(0)"], after(1.0),
+        learnt={"leaving": True, "handover_ready": False}),
+    (State.MASTER, Event.LEAVING_ADVER_TIMER): Row(
+        at_timer(), State.MASTER, ["advert(0)"], after(1.0), at_due=True, setup=leaving(),
+        learnt={"leaving": True}),
+    (State.MASTER, Event.SUCCESSOR_ADVERT): Row(
+        peer(50), State.MASTER, [], lambda _t: LEAVE_AT, setup=leaving(),
+        learnt={"master_address": PEER_HIGH, "master_priority": 50, "leaving": True,
+                "handover_ready": False}),
+    (State.MASTER, Event.SUCCESSOR_HELD): Row(
+        at_now(lambda r: r.receive_advert(advert(50, version=3, interval=2.0), PEER_HIGH, NOW,
+                                          allow_release=False)),
+        State.MASTER, [], lambda _t: LEAVE_AT, setup=leaving(successor_adverts=1),
+        learnt={"leaving": True, "handover_ready": True}),
+    (State.MASTER, Event.HANDED_OVER): Row(
+        peer(50), State.BACKUP, ["MASTER->BACKUP", "remove_vips"], after(3 * 2 + 2 * SKEW_100),
+        setup=leaving(successor_adverts=1),
+        learnt={"leaving": False, "yielding": True, "master_address": PEER_HIGH,
+                "master_priority": 50, "master_adver_int": 2.0}),
+    (State.MASTER, Event.HANDED_OVER_STOP): Row(
+        peer(50), State.STOP, ["remove_vips", "MASTER->STOP"], none,
+        setup=leaving(stop=True, successor_adverts=1), learnt={"leaving": False}),
+    (State.MASTER, Event.HANDOVER_ABANDONED): Row(
+        at_timer(), State.MASTER, ["advert(100)"], after(1.0), at_due=True,
+        setup=lambda r: (r.hand_over(NOW - 0.5), r.handle_timer(NOW + 0.5),
+                         r.handle_timer(NOW + 1.5), r.handle_timer(NOW + 2.5)),
+        learnt={"leaving": False, "yielding": False}),
+    (State.BACKUP, Event.MASTER_DOWN_TIMER_PLANNED): Row(
+        at_timer(), State.MASTER, TAKE_OVER_PLANNED, after(1.0), at_due=True, setup=goodbye),
+    (State.BACKUP, Event.GROUP_MASTER_PLANNED): Row(
+        at_now(lambda r: r.group_event(Event.GROUP_MASTER, NOW, "group")), State.MASTER,
+        TAKE_OVER_PLANNED, after(1.0), setup=goodbye),
 }
 
 
@@ -165,6 +218,10 @@ def test_row(key: tuple[State, Event]) -> None:
     state, event = key
     row = EXPECTED[key]
     r, due = build(state, **row.options)
+    if row.setup is not None:
+        row.setup(r)
+        r.actions()
+        due = r.get_timer() or 0.0
     when = due if row.at_due else NOW
     row.drive(r, due)
     table = TRANSITIONS[key]
