@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,17 @@ def test_failover_seen_by_status_metrics_and_a_client(lab: Lab, tmp_path: Path) 
         # --status --history: the table an operator pastes into a report
         history = status(d2, "--history")
         assert "BACKUP -> MASTER" in history and "failovers 1" in history, history
+        # --svg: the same history as a picture, the failover's gap marked with its length
+        picture = tmp_path / "r2.svg"
+        status(d2, "--history", "--svg", str(picture))
+        root = ET.fromstring(picture.read_text())
+        bands = [r for r in root.iter("{http://www.w3.org/2000/svg}rect")
+                 if r.get("class") in ("state", "gap")]
+        assert [r.get("data-state") for r in bands if r.get("class") == "state"][-2:] == [
+            "BACKUP", "MASTER"], picture.read_text()
+        (drawn,) = [r for r in bands if r.get("class") == "gap"]
+        title = drawn.findtext("{http://www.w3.org/2000/svg}title") or ""
+        assert f"no master for {gap * 1000:.1f} ms" in title, title
     finally:
         if ping is not None:
             ping.kill()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
 from typing import Any, TextIO
@@ -11,16 +13,39 @@ from pykeepalived.control.client import status
 
 
 def print_status(pid_file: str, *, as_json: bool = False, history: bool = False,
-                 out: TextIO | None = None) -> int:
-    """Print every child's status; 0 when at least one child answered, 1 when none did."""
+                 svg: str | None = None, out: TextIO | None = None) -> int:
+    """Print every child's status; 0 when at least one child answered, 1 when none did.
+    With ``svg``, the history's picture is written to that file too (whole, or not at
+    all: 2 when it cannot be written)."""
     out = out or sys.stdout
     replies = status(pid_file, history=history)
+    if svg is not None:
+        from pykeepalived.control.timeline import render_svg
+
+        try:
+            write_whole(svg, render_svg(replies))
+        except OSError as exc:
+            sys.stderr.write(f"pykeepalived: cannot write {svg}: {exc}\n")
+            return 2
     if as_json:
         json.dump(replies, out, indent=2, sort_keys=True, default=str)
         out.write("\n")
     else:
         out.write(render_history(replies) if history else render(replies))
     return 0 if any(isinstance(r, dict) for r in replies.values()) else 1
+
+
+def write_whole(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a fresh file renamed over it."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _seconds(value: Any) -> str:

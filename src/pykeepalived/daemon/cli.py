@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     a("--json", action="store_true", help="with --status: the same as JSON")
     a("--history", action="store_true", help="with --status: each virtual router's "
       "transitions and failovers (gap without a master, MTBF, MTTR, availability)")
+    a("--svg", metavar="FILE", help="with --status --history: also write each virtual "
+      "router's state over time, with its failovers' gaps, as an SVG picture to FILE")
     a("--handover", metavar="NAME", help="hand over the VRRP instance NAME (its sync group, "
       "if it has one), the vrrp_sync_group NAME, or 'all' without loss: each MASTER sends "
       "priority 0 but keeps its VIPs until the new master is in place, then stays BACKUP "
@@ -223,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pykeepalived.control.status import print_status
 
         return print_status(args.pid or "/run/keepalived.pid", as_json=args.json,
-                            history=args.history)
+                            history=args.history or args.svg is not None, svg=args.svg)
     verbs = [(v, getattr(args, v)) for v in ("handover", "drain", "resume")
              if getattr(args, v) is not None]
     if len(verbs) > 1:
