@@ -242,8 +242,11 @@ class VrrpProcess:
             # not attributable to an instance: counted (and logged, rate-limited) here
             self._count_invalid(getattr(exc, "reason", "malformed"), pkt)
             return
-        vrid = payload[1] if len(payload) > 1 else -1
-        rt = self.by_key.get((pkt.ifname, pkt.family, vrid))
+        if len(payload) < 2:
+            # too short to name a VRID, so no instance to count it: the process counts it
+            self._count_invalid("truncated", pkt)
+            return
+        rt = self.by_key.get((pkt.ifname, pkt.family, payload[1]))
         if rt is None:
             # A VRID we do not run: other groups share the LAN; keepalived ignores it too.
             return
