@@ -2182,3 +2182,39 @@ CORPUS.update({
         '}\n'
     )),
 })
+
+# Found by scripts/fuzz --target agree: braces where keepalived 2.2.7 does not expect them.
+# Only a keyword that takes a block opens one; any other "{" is unexpected and opens
+# nothing, so the next "}" closes the block it appeared in. A value block ends at its first
+# "}". Keywords that then land at the outermost level are unknown there; a keyword left
+# without its parameter stops the configuration (status 2).
+_VS = "virtual_server 192.0.2.1 80 {\n"
+CORPUS.update({
+    'brace_stray_in_instance': (5, _instance(" {\n  priority 100\n }\n priority\n")),
+    'brace_unknown_keyword_block': (5, _instance(" fuzzkw {\n  priority 100\n }\n priority\n")),
+    'brace_unknown_keyword_one_line': (5, _instance(" fuzzkw { }\n priority\n")),
+    'brace_plain_keyword_block': (5, _instance(" advert_int 1 {\n  priority 100\n }\n"
+                                              " priority\n")),
+    'brace_in_value_block': (2, (
+        'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+        ' virtual_ipaddress {\n 192.0.2.1 {\n 192.0.2.2\n }\n priority\n }\n}\n')),
+    'brace_top_unknown_block': (2, (
+        'fuzzkw {\n vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+        ' priority\n}\n}\n')),
+    'brace_value_block_without_open': (2, (
+        'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+        ' virtual_ipaddress\n  192.0.2.100\n }\n priority\n}\n')),
+    'brace_value_block_only_close': (5, (
+        'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+        ' virtual_ipaddress\n}\n')),
+    'brace_block_without_open': (2, (
+        'vrrp_instance VI_1\n interface eth0\n virtual_router_id 51\n priority\n'
+        ' virtual_ipaddress {\n  192.0.2.100\n }\n}\n')),
+    'brace_authentication_without_open': (2, _instance(
+        " authentication\n auth_type PASS\n auth_pass\n }\n")),
+    'brace_unknown_in_authentication': (5, _instance(
+        " authentication {\n fuzzkw { }\n auth_type PASS\n }\n")),
+    'brace_unknown_in_real_server': (2, (
+        _VS + ' real_server 192.0.2.2 80 {\n  fuzzkw {\n  }\n  weight\n }\n}\n')),
+})
+
