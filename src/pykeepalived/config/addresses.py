@@ -487,6 +487,10 @@ def _parse_nexthops(ctx: Ctx, node: Node, tokens: list[str]) -> list[Nexthop] | 
     return hops
 
 
+_RULE_OPTIONS = frozenset(("from", "to", "table", "lookup", "preference", "order", "priority",
+                           "dev", "iif", "oif", "goto", "type"))
+
+
 def parse_rule_line(ctx: Ctx, node: Node, *, static: bool) -> Rule | None:
     """One line of virtual_rules / static_rules (keepalived's alloc_rule())."""
     tokens = node.tokens
@@ -512,6 +516,11 @@ def parse_rule_line(ctx: Ctx, node: Node, *, static: bool) -> Rule | None:
                 actions += 1
             i += 1
             continue
+        if word not in _RULE_OPTIONS and word not in RULE_VALUE_OPTIONS and not (
+                word == "track_group" and static):
+            # keepalived names an unknown word before it looks for a value after it
+            ctx.error(node, f"Unknown rule option {word}")
+            return None
         if nxt is None:
             ctx.arg(node, i + 1)
             return None

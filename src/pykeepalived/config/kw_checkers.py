@@ -245,6 +245,8 @@ def h_misc_path(ctx: Ctx, node: Node) -> None:
     if misc.misc_path is not None:
         ctx.error(node, "MISC_CHECK misc_path already specified - ignoring")
         return
+    if len(node.tokens) < 2:
+        return  # keepalived: no script path, and the checker's end says so
     script = ctx.script(node)
     if script is not None:
         misc.misc_path = script.command

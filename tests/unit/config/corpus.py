@@ -2216,5 +2216,29 @@ CORPUS.update({
         " authentication {\n fuzzkw { }\n auth_type PASS\n }\n")),
     'brace_unknown_in_real_server': (2, (
         _VS + ' real_server 192.0.2.2 80 {\n  fuzzkw {\n  }\n  weight\n }\n}\n')),
+    'brace_static_rules_twice': (5, (
+        'static_rules {\nstatic_rules {\nfrom 192.0.2.0/24 table 5 preference 10\n}\n')),
 })
 
+# Found by scripts/fuzz --target agree: what keepalived reports instead of stopping.
+CORPUS.update({
+    'rule_unknown_single_word': (5, 'static_rules {\n foo\n}\n'),
+    'rule_known_option_without_value': (2, 'static_rules {\n from\n}\n'),
+    'track_file_file_missing': (5, 'track_file tf {\n file\n}\n'),
+    'track_file_weight_300': (5, 'track_file tf {\n file /tmp/x\n weight 300\n}\n'),
+    'track_file_weight_twice': (5, 'track_file tf {\n file /tmp/x\n weight 5\n weight 6\n}\n'),
+    'track_file_init_300': (5, 'track_file tf {\n file /tmp/x\n init_file 300\n}\n'),
+    'track_file_init_word': (5, 'track_file tf {\n file /tmp/x\n init_file abc\n}\n'),
+    'track_file_init_overwrite_directory': (5, (
+        'track_file tf {\n file /\n weight -254 reverse\n init_file -3 overwrite\n}\n')),
+    'script_notify_unterminated_quote': (5, _instance(' notify_master "\n')),
+    'script_notify_missing': (2, _instance(' notify_master\n')),
+    'script_quorum_up_unterminated_quote': (5, (
+        _VS + ' quorum_up "\n real_server 192.0.2.2 80 {\n }\n}\n')),
+    'script_misc_path_missing': (5, (
+        _VS + ' real_server 192.0.2.2 80 {\n MISC_CHECK {\n misc_path\n }\n }\n}\n')),
+    'script_misc_path_unterminated_quote': (5, (
+        _VS + ' real_server 192.0.2.2 80 {\n MISC_CHECK {\n misc_path "\n }\n }\n}\n')),
+    'script_vrrp_script_missing': (5, 'vrrp_script chk {\n script\n}\n'),
+    'script_vrrp_script_unterminated_quote': (5, 'vrrp_script chk {\n script "\n}\n'),
+})
