@@ -2,13 +2,12 @@
 
 :func:`check_text` forks (the parent has the loader imported already, so a child costs a
 few milliseconds), writes the text as keepalived.conf in a fresh directory and loads it on a
-described host (lo and eth0). The child may use at most ``memory_mb`` above what it started
-with (RLIMIT_AS stops a runaway allocation early; the peak is measured with ``ru_maxrss``)
-and ``timeout`` seconds (SIGALRM, then SIGKILL from the parent). What it may do:
-
-* return a result whose diagnostics each name a file and carry a message (line 0 only for
-  what is about no single line); anything else is a :class:`Finding`;
-* raise nothing (a traceback is a finding), hang (timeout), or grow past the bound.
+described host (lo and eth0). The child may allocate at most ``memory_mb`` while loading (the
+peak is measured with tracemalloc; RLIMIT_AS well above that stops a runaway allocation
+before it hurts the host) and take ``timeout`` seconds (SIGALRM, then SIGKILL from the
+parent). It must return a result whose diagnostics each name a file and carry a message
+(line 0 only for what is about no single line), and never raise (a traceback), hang or grow
+past the bound; each of these is a :class:`Finding`.
 """
 
 from __future__ import annotations
@@ -37,17 +36,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class Checked:
-    """One text checked: the exit status (None on a finding), time, peak growth."""
+    """One text checked: the exit status (None on a finding), time, peak allocation."""
 
     status: int | None
     seconds: float
     grown_mb: float
     finding: Finding | None
-
-
-def _rss_kb() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
 
 
 def _vm_bytes() -> int:
@@ -57,14 +51,18 @@ def _vm_bytes() -> int:
 
 def _child(path: str, out_fd: int, timeout: float, memory_mb: int) -> None:
     """In the forked child: load, judge, write one JSON line, exit."""
+    import tracemalloc
+
     from pykeepalived.config import ConfigError, load_config
     from pykeepalived.config.errors import exit_status
     from pykeepalived.config.sysinfo import SystemInfo
 
-    limit = _vm_bytes() + memory_mb * 2 * 1024 * 1024  # address space: a backstop only
+    # address space: only a backstop against a runaway (the bound is the traced peak)
+    limit = _vm_bytes() + max(4 * memory_mb, 256) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     signal.alarm(max(1, int(timeout + 0.999)))
     out: dict[str, object]
+    tracemalloc.start()
     try:
         system = SystemInfo.fake(["lo", "eth0"])
         system.probe_files = True
@@ -78,7 +76,8 @@ def _child(path: str, out_fd: int, timeout: float, memory_mb: int) -> None:
         unplaced = [repr(d) for d in diags
                     if not d.file or not isinstance(d.line, int) or d.line < 0
                     or not d.message or not str(d)]
-        out = {"status": status, "unplaced": unplaced}
+        peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024)
+        out = {"status": status, "unplaced": unplaced, "peak_mb": peak}
     except MemoryError:
         out = {"memory": "MemoryError"}
     except BaseException:
@@ -95,7 +94,6 @@ def check_text(text: str, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_M
             Path(tmp, name).write_text(body)
         path = os.path.join(tmp, "keepalived.conf")
         Path(path).write_text(text)
-        base_kb = _rss_kb()
         read_fd, write_fd = os.pipe()
         start = time.monotonic()
         pid = os.fork()
@@ -106,11 +104,11 @@ def check_text(text: str, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_M
             finally:
                 os._exit(3)
         os.close(write_fd)
-        status, usage = _wait(pid, start + timeout + 2.0)
+        status = _wait(pid, start + timeout + 2.0)
         seconds = time.monotonic() - start
         with os.fdopen(read_fd, "rb") as pipe:
             raw = pipe.read()
-    grown = max(0.0, (usage.ru_maxrss - base_kb) / 1024) if usage is not None else 0.0
+    grown = 0.0
     if status is None or os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status) if status is not None else signal.SIGKILL
         kind = "timeout" if sig in (signal.SIGALRM, signal.SIGKILL) else "crash"
@@ -120,6 +118,7 @@ def check_text(text: str, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_M
         report = json.loads(raw.decode().splitlines()[0])
     except (IndexError, ValueError, UnicodeDecodeError):
         return Checked(None, seconds, grown, Finding("crash", f"no report: {raw[:200]!r}"))
+    grown = float(report.get("peak_mb", 0.0))
     if "traceback" in report:
         return Checked(None, seconds, grown, Finding("traceback", report["traceback"]))
     if "memory" in report or grown > memory_mb:
@@ -129,14 +128,14 @@ def check_text(text: str, *, timeout: float = TIMEOUT, memory_mb: int = MEMORY_M
     return Checked(int(report["status"]), seconds, grown, None)
 
 
-def _wait(pid: int, deadline: float) -> tuple[int | None, resource.struct_rusage | None]:
-    """The child's wait status and resource use; SIGKILL at ``deadline``."""
+def _wait(pid: int, deadline: float) -> int | None:
+    """The child's wait status; None when it had to be killed at ``deadline``."""
     while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
+        done, status = os.waitpid(pid, os.WNOHANG)
         if done:
-            return status, usage
+            return status
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
-            _, status, usage = os.wait4(pid, 0)
-            return None, usage
+            os.waitpid(pid, 0)
+            return None
         time.sleep(0.002)

@@ -167,8 +167,8 @@ def _change_number(rng: random.Random, lines: Lines) -> str:
         return _replace_value(rng, lines)
     i, j = spot
     old = lines[i][j]
-    n = float(old)
-    choices = [*NUMBERS, str(int(n) + 1), str(int(n) - 1), str(int(n) * 10), str(-int(n))]
+    n = int(old.split(".")[0])
+    choices = [*NUMBERS, str(n + 1), str(n - 1), str(n * 10), str(-n)]
     new = rng.choice(choices)
     if new:
         lines[i][j] = new

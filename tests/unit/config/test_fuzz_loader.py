@@ -33,6 +33,6 @@ def test_the_bounds_are_enforced() -> None:
     """The child really is cut: a configuration that grows past the memory bound is a
     finding, not a slow test (and not a host out of memory)."""
     grow = ("$X=vrrp_instance VI_${i} { \\\n interface eth0\\\n virtual_router_id 1\\\n"
-            " virtual_ipaddress {\\\n 192.0.2.1\\\n }\\\n}\n~SEQ(i, 1, 20000) $X\n")
-    result = check_text(grow, memory_mb=10)
+            " virtual_ipaddress {\\\n 192.0.2.1\\\n }\\\n}\n~SEQ(i, 1, 5000) $X\n")
+    result = check_text(grow, memory_mb=5)
     assert result.finding is not None and result.finding.kind == "memory", result
