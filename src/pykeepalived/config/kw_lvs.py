@@ -162,10 +162,12 @@ def enter_vs(ctx: Ctx, node: Node) -> VirtualServer | None:
     if first == "group":
         vs.group = ctx.arg(node, 2)
         if vs.group not in ctx.config.virtual_server_groups:
-            # keepalived -t does not look the group up; the checker process finds it missing
+            # keepalived -t does not look the group up, but reads the block (what is wrong
+            # in it is reported); the checker process finds the group missing. The block is
+            # read into a virtual server that is not kept.
             ctx.report(node, Category.OK, f"virtual_server_group {vs.group} is not defined "
                        "(before this line) - removing this virtual server", severity="error")
-            return None
+            return vs
     elif first == "fwmark":
         mark = ctx.read_number(node, ctx.arg(node, 2), 0, UINT_MAX, signed=False)
         if mark is None:

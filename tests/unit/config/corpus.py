@@ -2242,3 +2242,17 @@ CORPUS.update({
     'script_vrrp_script_missing': (5, 'vrrp_script chk {\n script\n}\n'),
     'script_vrrp_script_unterminated_quote': (5, 'vrrp_script chk {\n script "\n}\n'),
 })
+
+# Found by scripts/fuzz --target agree: keywords keepalived 2.2.7 installs at the outermost
+# level only (install_keyword_root) are unknown inside global_defs; smtp_server without its
+# address stops the configuration; a virtual server of an undefined group is still read.
+CORPUS.update({
+    **{f'root_keyword_in_global_defs_{kw.split()[0]}': (5, f'global_defs {{\n {kw}\n}}\n')
+       for kw in ("use_pid_dir", "instance foo", "child_wait_time 5", "linkbeat_use_polling",
+                  "namespace_with_ipsets", "net_namespace foo", "net_namespace_ipvs foo")},
+    'root_keyword_outside_global_defs': (0, 'net_namespace_ipvs foo\nuse_pid_dir\n'),
+    'smtp_server_missing': (2, 'global_defs {\n smtp_server\n}\n'),
+    'vs_group_missing_block_read': (5, (
+        'virtual_server group G {\n protocol TCP\n real_serrver 192.0.2.51 80 {\n'
+        ' prioritty 1\n }\n}\n')),
+})
