@@ -163,6 +163,7 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     lexer = Lexer(cid, diagnostics=found)
     config = KeepalivedConfig()
     ctx = Ctx(config, system, diagnostics=found)
+    lexer.section_of = lambda: ctx.section
     result = LoadResult(config)
     if not lexer.open_main(path):
         _finish(result, found, path)

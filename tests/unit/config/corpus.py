@@ -2256,3 +2256,18 @@ CORPUS.update({
         'virtual_server group G {\n protocol TCP\n real_serrver 192.0.2.51 80 {\n'
         ' prioritty 1\n }\n}\n')),
 })
+
+# Found by scripts/fuzz --target agree: an escaped comment character. keepalived's parent
+# reads "\#" as a literal "#" and writes the decommented line to a copy, which the VRRP and
+# checker parsers decomment again: there the "#" starts a comment (and a line that begins
+# with it is a marker of the copy). global_defs and the outermost level keep the literal.
+CORPUS.update({
+    'escaped_hash_before_value': (2, _instance(' garp_master_repeat \\# 0\n')),
+    'escaped_hash_glued': (2, _instance(' garp_master_repeat \\#0\n')),
+    'escaped_hash_after_value': (0, _instance(' garp_master_repeat 2\\#\n')),
+    'escaped_hash_line_in_block': (0, _instance(' \\# priority\n')),
+    'escaped_bang_after_value': (0, _instance(' priority 100 \\! x\n')),
+    'escaped_hash_line_at_top': (5, '\\# foo\n' + _instance()),
+    'escaped_hash_in_global_defs': (5, 'global_defs {\n router_id a\\#b\n \\# x\n}\n'),
+    'escaped_hash_global_value': (5, 'global_defs {\n smtp_server \\#\n}\n'),
+})
