@@ -29,16 +29,20 @@ from pykeepalived.config.model_lvs import (
 )
 from pykeepalived.config.parse_base import UINT_MAX, Ctx, Table
 
-TIMER_MAX = UINT_MAX / 1e6  # keepalived timers are unsigned microseconds
+TIMER_MAX = UINT_MAX / 1e6  # connect_timeout: at most UINT_MAX microseconds
+# delay_loop, delay_before_retry, warmup: keepalived's read_timer() with no maximum, which
+# is TIMER_MAXIMUM (ULONG_MAX - 1) microseconds
+TIMER_MAXIMUM = (2**64 - 2) / 1e6
 
 
 def _loc(node: Node) -> Location:
     return Location(node.file, node.line)
 
 
-def h_timer(attr: str, lo: float = 0.0) -> Callable[[Ctx, Node], None]:
+def h_timer(attr: str, lo: float = 0.0, hi: float = TIMER_MAXIMUM
+            ) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        value = ctx.read_decimal(node, 1, lo, TIMER_MAX)
+        value = ctx.read_decimal(node, 1, lo, hi)
         if value is None:
             ctx.error(node, f"{node.keyword} '{node.tokens[1]}' invalid - ignoring")
             return
@@ -47,7 +51,17 @@ def h_timer(attr: str, lo: float = 0.0) -> Callable[[Ctx, Node], None]:
 
 
 def h_retry(ctx: Ctx, node: Node) -> None:
+    """A checker's retry: 0 and up (keepalived's retry_handler)."""
     value = ctx.read_unsigned(node, 1, 0, UINT_MAX)
+    if value is None:
+        ctx.error(node, f"Invalid retry connection value '{node.tokens[1]}'")
+        return
+    ctx.current.retry = value
+
+
+def h_server_retry(ctx: Ctx, node: Node) -> None:
+    """A virtual or real server's retry: 1 and up (keepalived's vs_/rs_retry_handler)."""
+    value = ctx.read_unsigned(node, 1, 1, UINT_MAX)
     if value is None:
         ctx.error(node, f"retry value invalid - {node.tokens[1]}")
         return
@@ -145,7 +159,7 @@ def _common_checker(t: Table) -> None:
     t.add("bind_port", h_ck_port("bind_port"))
     t.add("fwmark", h_ck_fwmark)
     t.add("warmup", h_timer("warmup"))
-    t.add("connect_timeout", h_timer("connect_timeout", 0.000001))
+    t.add("connect_timeout", h_timer("connect_timeout", 0.000001, TIMER_MAX))
     t.add("retry", h_retry)
     t.add("delay_before_retry", h_timer("delay_before_retry"))
     t.add("delay_loop", h_timer("delay_loop", 0.000001))

@@ -63,6 +63,7 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
                 if tokens == OPEN:
                     continue
                 assert frame.node is not None
+                frame.node.opened = False
                 ctx.report(frame.node, Category.OK, f"'{{' missing from beginning of block "
                            f"{frame.node.keyword}")
             if tokens == CLOSE:

@@ -2271,3 +2271,28 @@ CORPUS.update({
     'escaped_hash_in_global_defs': (5, 'global_defs {\n router_id a\\#b\n \\# x\n}\n'),
     'escaped_hash_global_value': (5, 'global_defs {\n smtp_server \\#\n}\n'),
 })
+
+# Found by scripts/fuzz --target agree: checker timers and retries as keepalived 2.2.7 bounds
+# them (delay_loop, delay_before_retry and warmup up to ULONG_MAX - 1 microseconds,
+# connect_timeout to UINT_MAX; a server's retry from 1, a checker's from 0), the virtual
+# server's inhibit_on_failure reads no argument, and virtual_server_group without its "{"
+# stops the configuration (keepalived's vsg_handler).
+_VS_RR = 'virtual_server 192.0.2.1 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n'
+_RS = ' real_server 192.0.2.2 80 {\n  weight 1\n }\n'
+CORPUS.update({
+    'vs_retry_0': (5, _VS_RR + ' retry 0\n' + _RS + '}\n'),
+    'rs_retry_0': (5, _VS_RR + ' real_server 192.0.2.2 80 {\n retry 0\n }\n}\n'),
+    'checker_retry_0': (0, _VS_RR + ' real_server 192.0.2.2 80 {\n TCP_CHECK {\n retry 0\n'
+                        ' }\n }\n}\n'),
+    'vs_inhibit_on_failure_word': (0, _VS_RR + ' inhibit_on_failure 1\n' + _RS + '}\n'),
+    'rs_inhibit_on_failure_word': (5, _VS_RR + ' real_server 192.0.2.2 80 {\n'
+                                   ' inhibit_on_failure 1\n }\n}\n'),
+    'vs_long_timers': (0, _VS_RR + ' delay_loop 5000\n delay_before_retry 99999\n'
+                       ' warmup 99999\n' + _RS + '}\n'),
+    'vs_connect_timeout_5000': (5, _VS_RR + ' connect_timeout 5000\n' + _RS + '}\n'),
+    'vsg_open_on_next_line': (0, 'virtual_server_group G\n{\n 192.0.2.1 80\n}\n'),
+    'vsg_without_open': (2, 'virtual_server_group G\n 192.0.2.1 80\n}\n'),
+    'vsg_without_open_then_block': (2, 'virtual_server_group G\nglobal_defs {\n'
+                                    ' router_id x\n}\n'),
+    'vsg_without_anything': (5, 'virtual_server_group G\n'),
+})
