@@ -2296,3 +2296,18 @@ CORPUS.update({
                                     ' router_id x\n}\n'),
     'vsg_without_anything': (5, 'virtual_server_group G\n'),
 })
+
+# Found by scripts/fuzz --target agree: keepalived's parent reads the whole file before its
+# VRRP and checker parsers stop at a missing parameter, so an include it cannot read (an
+# includea of a missing file) decides the status first (6); a missing parameter the parent
+# reads itself (global_defs) stops it before the include.
+_MISSING = 'includea /nonexistent-pykeepalived-fuzz/x.conf\n'
+CORPUS.update({
+    'missing_parameter_then_include_error': (6, 'track_file {\n tf weight 1\n}\n' + _MISSING),
+    'missing_parameter_in_instance_then_include_error': (6, (
+        'vrrp_instance VI_1 {\n priority\n}\n' + _MISSING)),
+    'missing_parameter_in_global_defs_then_include_error': (2, (
+        'global_defs {\n smtp_server\n}\n' + _MISSING)),
+    'missing_parameter_then_optional_include': (2, (
+        'vrrp_instance VI_1 {\n priority\n}\ninclude /nonexistent-pykeepalived-fuzz/*.conf\n')),
+})
