@@ -79,6 +79,15 @@ def parse_addr(text: str) -> IPAddress | None:
         return None
 
 
+def parse_sockaddr(text: str) -> IPAddress | None:
+    """An address as keepalived's inet_stosockaddr() reads it: the family from ':', and
+    anything from the first '-' or '/' on dropped ("remove range and mask stuff"), so
+    "192.0.2.1/24" is 192.0.2.1. keepalived reads servers, checker and unicast peer
+    addresses, source addresses and multicast groups this way."""
+    cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
+    return parse_addr(text[:cut])
+
+
 def interface(ip: IPAddress, prefixlen: int) -> IPInterface:
     """``ip/prefixlen`` built from the numbers (no text to parse again)."""
     if ip.version == 4:

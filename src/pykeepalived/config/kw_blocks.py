@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 from pykeepalived.config.addresses import (
     check_interface,
-    parse_addr,
     parse_ipaddress_line,
     parse_route_line,
     parse_rule_line,
+    parse_sockaddr,
 )
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
@@ -62,7 +62,11 @@ def h_static_rules(ctx: Ctx, node: Node) -> None:
 
 
 def enter_track_group(ctx: Ctx, node: Node) -> TrackGroup | None:
-    name = ctx.arg(node, 1)
+    if len(node.tokens) != 2:
+        # keepalived's static_track_group_handler: exactly one name, else the block is skipped
+        ctx.error(node, "track_group must have a name - skipping")
+        return None
+    name = node.tokens[1]
     if name in ctx.config.track_groups:
         ctx.error(node, f"track_group {name} already defined")
         return None
@@ -361,7 +365,7 @@ def enter_bfd(ctx: Ctx, node: Node) -> BfdInstance | None:
 
 def h_bfd_addr(attr: str) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        addr = parse_addr(ctx.arg(node, 1))
+        addr = parse_sockaddr(ctx.arg(node, 1))
         if addr is None:
             ctx.error(node, f"Invalid {attr} '{node.tokens[1]}'")
             return

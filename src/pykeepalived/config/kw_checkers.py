@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pykeepalived.config.addresses import parse_addr
+from pykeepalived.config.addresses import parse_sockaddr
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.hexstr import read_hex_str
@@ -113,7 +113,7 @@ def enter_smtp_host(ctx: Ctx, node: Node) -> Checker:
 
 def h_ck_addr(attr: str) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        addr = parse_addr(ctx.arg(node, 1))
+        addr = parse_sockaddr(ctx.arg(node, 1))
         if addr is None:
             ctx.error(node, f"Invalid {attr} address {node.tokens[1]} - ignoring")
             return

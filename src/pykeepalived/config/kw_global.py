@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from pykeepalived.config.addresses import parse_addr
+from pykeepalived.config.addresses import parse_sockaddr
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.model_common import Location
@@ -198,7 +198,7 @@ def h_dynamic_interfaces(ctx: Ctx, node: Node) -> None:
 
 def h_mcast_group(version: int) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        addr = parse_addr(ctx.arg(node, 1))
+        addr = parse_sockaddr(ctx.arg(node, 1))
         if addr is None or addr.version != version or not addr.is_multicast:
             ctx.error(node, f"vrrp_mcast_group{version} '{node.tokens[1]}' is not a valid IPv"
                       f"{version} multicast address - ignoring")
@@ -373,7 +373,7 @@ def h_lvs_sync_daemon(ctx: Ctx, node: Node) -> None:
                 setattr(syncd, word, value)
             i += 2
         elif word == "group" and i + 1 < len(toks):
-            addr = parse_addr(toks[i + 1])
+            addr = parse_sockaddr(toks[i + 1])
             if addr is None or not addr.is_multicast:
                 ctx.error(node, f"Invalid lvs_sync_daemon group {toks[i + 1]} - ignoring")
             else:

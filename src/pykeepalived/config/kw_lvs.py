@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pykeepalived.config.addresses import parse_addr
+from pykeepalived.config.addresses import parse_addr, parse_sockaddr
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.kw_checkers import (
@@ -185,7 +185,7 @@ def enter_vs(ctx: Ctx, node: Node) -> VirtualServer | None:
             return None
         vs.fwmark = mark
     else:
-        addr = parse_addr(first)
+        addr = parse_sockaddr(first)
         port = _port(ctx, node, toks[2]) if len(toks) > 2 else 0
         if addr is None or port is None:
             ctx.error(node, f"Invalid virtual server IP address {' '.join(toks[1:])} - "
@@ -382,7 +382,7 @@ def h_vs_weight(ctx: Ctx, node: Node) -> None:
 
 def h_sorry_server(ctx: Ctx, node: Node) -> None:
     vs = _vs(ctx)
-    addr = parse_addr(ctx.arg(node, 1))
+    addr = parse_sockaddr(ctx.arg(node, 1))
     port = _port(ctx, node, node.tokens[2]) if len(node.tokens) > 2 else None
     if addr is None:
         ctx.error(node, f"Invalid sorry server IP address {node.tokens[1]} - skipping")
@@ -414,7 +414,7 @@ def h_notify_script(attr: str) -> Callable[[Ctx, Node], None]:
 # ------------------------------------------------------------------ real_server
 def enter_rs(ctx: Ctx, node: Node) -> RealServer | None:
     vs = _vs(ctx)
-    addr = parse_addr(ctx.arg(node, 1))
+    addr = parse_sockaddr(ctx.arg(node, 1))
     port = _port(ctx, node, node.tokens[2]) if len(node.tokens) > 2 else None
     if addr is None or (len(node.tokens) > 2 and port is None):
         ctx.error(node, f"Invalid real server ip address/port {' '.join(node.tokens[1:])} - "

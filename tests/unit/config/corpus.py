@@ -2311,3 +2311,26 @@ CORPUS.update({
     'missing_parameter_then_optional_include': (2, (
         'vrrp_instance VI_1 {\n priority\n}\ninclude /nonexistent-pykeepalived-fuzz/*.conf\n')),
 })
+
+# Found by scripts/fuzz --target agree: keepalived reads the addresses of servers, checkers,
+# unicast peers, source addresses and multicast groups with inet_stosockaddr(), which drops
+# anything from the first '-' or '/' ("remove range and mask stuff"); track_group takes
+# exactly one name, else its block is skipped.
+CORPUS.update({
+    'sockaddr_unicast_peer_prefix': (0, _instance(' unicast_peer {\n 192.0.2.7/24\n }\n')),
+    'sockaddr_mcast_src_ip_prefix': (0, _instance(' mcast_src_ip 192.0.2.1/24\n')),
+    'sockaddr_mcast_dst_ip_prefix': (0, _instance(' mcast_dst_ip 224.0.0.19/8\n')),
+    'sockaddr_checker_addresses': (0, _VS_RR + ' real_server 192.0.2.2 80 {\n TCP_CHECK {\n'
+                                   ' connect_ip 192.0.2.9/24\n bindto 192.0.2.1-5\n }\n }\n}\n'),
+    'sockaddr_real_server_prefix': (0, _VS_RR + ' real_server 192.0.2.2/24 80 {\n'
+                                    ' weight 1\n }\n}\n'),
+    'sockaddr_sorry_server_range': (0, _VS_RR + ' sorry_server 192.0.2.9-3 80\n' + _RS + '}\n'),
+    'sockaddr_virtual_server_prefix': (0, _VS_RR.replace('192.0.2.1 80', '192.0.2.1/24 80')
+                                       + _RS + '}\n'),
+    'sockaddr_mcast_group_prefix': (0, 'global_defs {\n vrrp_mcast_group4 224.0.0.19/8\n}\n'),
+    'sockaddr_lvs_sync_group_prefix': (0, 'global_defs {\n lvs_sync_daemon eth0 VI_1 group'
+                                       ' 224.0.0.19/8\n}\n' + _instance()),
+    'sockaddr_bad_before_prefix': (5, _instance(' unicast_peer {\n 192.0.2.300/24\n }\n')),
+    'track_group_without_name': (5, 'track_group {\n foo\n}\n'),
+    'track_group_two_names': (5, 'track_group a b {\n group {\n VI_1\n }\n}\n'),
+})
