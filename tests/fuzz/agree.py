@@ -148,12 +148,13 @@ def report(verdicts: Sequence[Verdict], *, out: Callable[[str], None] = print,
             why = explain(v) or "not explained"
             reasons[why] = reasons.get(why, 0) + 1
     for why, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
-        out(f"  {count:4d} x {why}")
+        out(f"  {count} x {why}")
     for v in verdicts:
         if v.agree:
             continue
         m = v.mutant
-        out(f"\n#{m.index:04d} seed {m.seed}: keepalived {v.keepalived.word}, "
+        out("")
+        out(f"#{m.index:04d} seed {m.seed}: keepalived {v.keepalived.word}, "
             f"pykeepalived {v.pykeepalived.word} ({explain(v) or 'not explained'})")
         for edit in m.edits:
             out(f"    edit  {edit}")

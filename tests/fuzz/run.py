@@ -172,7 +172,9 @@ def target_agree(count: int, seed: int, out: Path) -> Outcome:
     lines: list[str] = []
     report(verdicts, out=lines.append)
     (folder / "report.txt").write_text("\n".join(lines) + "\n")
-    outcome.notes.extend(line for line in lines if line and not line.startswith(("#", "    ")))
+    # the rates, the reasons, and one line per disagreement (the report has their messages)
+    outcome.notes.extend(line.strip() for line in lines
+                         if line.strip() and not line.startswith("    "))
     outcome.saved = str(folder / "report.txt")
     unexplained = [v for v in verdicts if not v.agree and explain(v) is None]
     if unexplained:
