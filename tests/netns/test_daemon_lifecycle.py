@@ -113,7 +113,8 @@ def test_child_wait_time_ends_a_vrrp_child_that_does_not_stop(lab: Lab, tmp_path
     """A VRRP child that no longer answers (here: stopped with SIGSTOP) is killed
     child_wait_time seconds after TERM, and its VIP removed: the daemon always stops."""
     r1 = lab.add_host("r1", [["192.0.2.1/24"]], ipv6=False)
-    conf = write_conf(tmp_path, "r1", config(VIP_A, "child_wait_time 1"))
+    # an outermost keyword: keepalived 2.2.7 does not know it inside global_defs
+    conf = write_conf(tmp_path, "r1", config(VIP_A, extra_blocks="child_wait_time 1\n"))
     daemon = fresh_start(r1, conf, tmp_path)
     child = read_pid(tmp_path / "py-r1" / "vrrp.pid")
     try:

@@ -79,6 +79,15 @@ def parse_addr(text: str) -> IPAddress | None:
         return None
 
 
+def parse_sockaddr(text: str) -> IPAddress | None:
+    """An address as keepalived's inet_stosockaddr() reads it: the family from ':', and
+    anything from the first '-' or '/' on dropped ("remove range and mask stuff"), so
+    "192.0.2.1/24" is 192.0.2.1. keepalived reads servers, checker and unicast peer
+    addresses, source addresses and multicast groups this way."""
+    cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
+    return parse_addr(text[:cut])
+
+
 def interface(ip: IPAddress, prefixlen: int) -> IPInterface:
     """``ip/prefixlen`` built from the numbers (no text to parse again)."""
     if ip.version == 4:
@@ -487,6 +496,10 @@ def _parse_nexthops(ctx: Ctx, node: Node, tokens: list[str]) -> list[Nexthop] | 
     return hops
 
 
+_RULE_OPTIONS = frozenset(("from", "to", "table", "lookup", "preference", "order", "priority",
+                           "dev", "iif", "oif", "goto", "type"))
+
+
 def parse_rule_line(ctx: Ctx, node: Node, *, static: bool) -> Rule | None:
     """One line of virtual_rules / static_rules (keepalived's alloc_rule())."""
     tokens = node.tokens
@@ -512,6 +525,11 @@ def parse_rule_line(ctx: Ctx, node: Node, *, static: bool) -> Rule | None:
                 actions += 1
             i += 1
             continue
+        if word not in _RULE_OPTIONS and word not in RULE_VALUE_OPTIONS and not (
+                word == "track_group" and static):
+            # keepalived names an unknown word before it looks for a value after it
+            ctx.error(node, f"Unknown rule option {word}")
+            return None
         if nxt is None:
             ctx.arg(node, i + 1)
             return None

@@ -31,6 +31,7 @@ class Node:
     block: list[Node] | None = None
     stray_open: bool = False  # a "{" that follows nothing (keepalived: "Unexpected '{'")
     closed: bool = True  # False when the file ended inside this block
+    opened: bool = True  # False when the line after it was not the block's "{"
 
     @property
     def keyword(self) -> str:

@@ -1,9 +1,9 @@
 """The top-level keyword table: every section keepalived.conf may contain.
 
 Keyword -> handler, as keepalived's init_global_keywords(), init_vrrp_keywords(),
-init_check_keywords() and init_bfd_keywords() install them. Keywords that keepalived
-accepts outside global_defs (net_namespace, instance, use_pid_dir, ...) are accepted here
-too.
+init_check_keywords() and init_bfd_keywords() install them. The global keywords keepalived
+installs at the outermost level (net_namespace, instance, use_pid_dir, ...) are known there
+only, not inside global_defs.
 """
 
 from __future__ import annotations
@@ -28,11 +28,8 @@ def _global(ctx: Ctx, node: Node) -> object:
 def top_table() -> Table:
     """The keywords of the outermost level."""
     t = Table("top")
-    gd = g.global_defs_table()
-    t.add("global_defs", block="sub", sub=gd, enter=_global)
-    for kw in ("linkbeat_use_polling", "net_namespace", "net_namespace_ipvs",
-               "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time"):
-        entry = gd.keywords[kw]
+    t.add("global_defs", block="sub", sub=g.global_defs_table(), enter=_global)
+    for kw, entry in g.root_table().keywords.items():
         t.add(kw, entry.handler)
     t.add("static_ipaddress", blocks.h_static_ipaddress, block="values")
     t.add("static_routes", blocks.h_static_routes, block="values")

@@ -6,14 +6,16 @@ bfd_parser.c).
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 
 from pykeepalived.config.addresses import (
     check_interface,
-    parse_addr,
     parse_ipaddress_line,
     parse_route_line,
     parse_rule_line,
+    parse_sockaddr,
 )
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
@@ -60,7 +62,11 @@ def h_static_rules(ctx: Ctx, node: Node) -> None:
 
 
 def enter_track_group(ctx: Ctx, node: Node) -> TrackGroup | None:
-    name = ctx.arg(node, 1)
+    if len(node.tokens) != 2:
+        # keepalived's static_track_group_handler: exactly one name, else the block is skipped
+        ctx.error(node, "track_group must have a name - skipping")
+        return None
+    name = node.tokens[1]
     if name in ctx.config.track_groups:
         ctx.error(node, f"track_group {name} already defined")
         return None
@@ -164,40 +170,66 @@ def enter_track_file(ctx: Ctx, node: Node) -> VrrpTrackFile | None:
 
 
 def h_tf_file(ctx: Ctx, node: Node) -> None:
+    """keepalived's track_file_file_handler: a missing name is reported, not fatal."""
     tf: VrrpTrackFile = ctx.current
-    if tf.file is not None:
-        ctx.error(node, f"track file {tf.name} already has a file - ignoring "
-                  f"{node.tokens[1:2]}")
+    if len(node.tokens) < 2:
+        ctx.error(node, "track file file name missing")
         return
-    tf.file = ctx.arg(node, 1)
+    if tf.file is not None:
+        ctx.error(node, f"File already set for track file {tf.name} - ignoring "
+                  f"{node.tokens[1]}")
+        return
+    tf.file = node.tokens[1]
+
+
+TRACK_FILE_WEIGHT = 254  # keepalived: weight and init value are -254..254
 
 
 def h_tf_weight(ctx: Ctx, node: Node) -> None:
+    """keepalived's track_file_weight_handler: -254..254, once, optionally ``reverse``."""
     tf: VrrpTrackFile = ctx.current
-    value = ctx.read_int(node, 1, -(2**31 - 1), 2**31 - 1)
-    if value is None:
-        ctx.error(node, f"Weight for track file {tf.name} invalid - ignoring")
+    if len(node.tokens) < 2:
+        ctx.error(node, f"No weight specified for track file {tf.name} - ignoring")
         return
+    if tf.weight != 1:
+        ctx.error(node, f"Weight already set for track file {tf.name} - ignoring "
+                  f"{node.tokens[1]}")
+        return
+    value = ctx.read_number(node, node.tokens[1], -TRACK_FILE_WEIGHT, TRACK_FILE_WEIGHT,
+                            signed=True)
+    if value is None:
+        ctx.error(node, f"Weight ({node.tokens[1]}) for track_file {tf.name} must be between "
+                  f"[-{TRACK_FILE_WEIGHT}..{TRACK_FILE_WEIGHT}] inclusive. Ignoring...")
+        value = 1
     tf.weight = value
     if len(node.tokens) > 2:
         if node.tokens[2] == "reverse":
             tf.weight_reverse = True
         else:
-            ctx.error(node, f"track file {tf.name} unknown weight option {node.tokens[2]}")
+            ctx.error(node, f"track_file {tf.name} unknown weight option {node.tokens[2]}")
 
 
 def h_tf_init_file(ctx: Ctx, node: Node) -> None:
+    """keepalived's track_file_init_handler: numbers (a sensible one is -254..254) and
+    ``overwrite``; anything else is an unknown option."""
     tf: VrrpTrackFile = ctx.current
     tf.init_file = True
+    tf.init_file_overwrite = False  # each init_file line says it again, as in keepalived
     for word in node.tokens[1:]:
-        if word == "overwrite":
-            tf.init_file_overwrite = True
-            continue
-        value = ctx.read_number(node, word, INT_MIN, INT_MAX, signed=True)
-        if value is None:
-            ctx.error(node, f"track file {tf.name} init_file value {word} invalid")
-        else:
+        stripped = word.lstrip(" \t\n\r\f\v")
+        if stripped[:1].isdigit() or stripped[:1] == "-":
+            value = ctx.read_number(node, word, INT_MIN, INT_MAX, signed=True)
+            if value is None:
+                ctx.error(node, f"Track file {tf.name} init value {word} is invalid")
+                value = 0
+            elif not -TRACK_FILE_WEIGHT <= value <= TRACK_FILE_WEIGHT:
+                ctx.error(node, f"Track file {tf.name} init value {value} is outside sensible "
+                          f"range [-{TRACK_FILE_WEIGHT}, {TRACK_FILE_WEIGHT}]")
             tf.init_file_value = value
+        elif word == "overwrite":
+            tf.init_file_overwrite = True
+        else:
+            ctx.error(node, f"Unknown track file init option {word}")
 
 
 def close_track_file(ctx: Ctx, node: Node, tf: VrrpTrackFile) -> None:
@@ -205,6 +237,15 @@ def close_track_file(ctx: Ctx, node: Node, tf: VrrpTrackFile) -> None:
         ctx.error(node, f"No file set for track_file {tf.name} - removing")
         return
     ctx.config.vrrp_track_files[tf.name] = tf
+    if tf.init_file_overwrite and ctx.system.probe_files:
+        # keepalived stat()s the file it is to overwrite when the block ends, -t included
+        try:
+            mode = os.stat(tf.file).st_mode
+        except OSError:
+            return
+        if not stat.S_ISREG(mode):
+            ctx.error(node, f"Cannot initialise track file {tf.name} - it is not a regular "
+                      "file")
 
 
 def track_file_table() -> Table:
@@ -324,7 +365,7 @@ def enter_bfd(ctx: Ctx, node: Node) -> BfdInstance | None:
 
 def h_bfd_addr(attr: str) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        addr = parse_addr(ctx.arg(node, 1))
+        addr = parse_sockaddr(ctx.arg(node, 1))
         if addr is None:
             ctx.error(node, f"Invalid {attr} '{node.tokens[1]}'")
             return

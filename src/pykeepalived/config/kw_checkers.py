@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pykeepalived.config.addresses import parse_addr
+from pykeepalived.config.addresses import parse_sockaddr
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.hexstr import read_hex_str
@@ -29,16 +29,20 @@ from pykeepalived.config.model_lvs import (
 )
 from pykeepalived.config.parse_base import UINT_MAX, Ctx, Table
 
-TIMER_MAX = UINT_MAX / 1e6  # keepalived timers are unsigned microseconds
+TIMER_MAX = UINT_MAX / 1e6  # connect_timeout: at most UINT_MAX microseconds
+# delay_loop, delay_before_retry, warmup: keepalived's read_timer() with no maximum, which
+# is TIMER_MAXIMUM (ULONG_MAX - 1) microseconds
+TIMER_MAXIMUM = (2**64 - 2) / 1e6
 
 
 def _loc(node: Node) -> Location:
     return Location(node.file, node.line)
 
 
-def h_timer(attr: str, lo: float = 0.0) -> Callable[[Ctx, Node], None]:
+def h_timer(attr: str, lo: float = 0.0, hi: float = TIMER_MAXIMUM
+            ) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        value = ctx.read_decimal(node, 1, lo, TIMER_MAX)
+        value = ctx.read_decimal(node, 1, lo, hi)
         if value is None:
             ctx.error(node, f"{node.keyword} '{node.tokens[1]}' invalid - ignoring")
             return
@@ -47,7 +51,17 @@ def h_timer(attr: str, lo: float = 0.0) -> Callable[[Ctx, Node], None]:
 
 
 def h_retry(ctx: Ctx, node: Node) -> None:
+    """A checker's retry: 0 and up (keepalived's retry_handler)."""
     value = ctx.read_unsigned(node, 1, 0, UINT_MAX)
+    if value is None:
+        ctx.error(node, f"Invalid retry connection value '{node.tokens[1]}'")
+        return
+    ctx.current.retry = value
+
+
+def h_server_retry(ctx: Ctx, node: Node) -> None:
+    """A virtual or real server's retry: 1 and up (keepalived's vs_/rs_retry_handler)."""
+    value = ctx.read_unsigned(node, 1, 1, UINT_MAX)
     if value is None:
         ctx.error(node, f"retry value invalid - {node.tokens[1]}")
         return
@@ -99,7 +113,7 @@ def enter_smtp_host(ctx: Ctx, node: Node) -> Checker:
 
 def h_ck_addr(attr: str) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        addr = parse_addr(ctx.arg(node, 1))
+        addr = parse_sockaddr(ctx.arg(node, 1))
         if addr is None:
             ctx.error(node, f"Invalid {attr} address {node.tokens[1]} - ignoring")
             return
@@ -145,7 +159,7 @@ def _common_checker(t: Table) -> None:
     t.add("bind_port", h_ck_port("bind_port"))
     t.add("fwmark", h_ck_fwmark)
     t.add("warmup", h_timer("warmup"))
-    t.add("connect_timeout", h_timer("connect_timeout", 0.000001))
+    t.add("connect_timeout", h_timer("connect_timeout", 0.000001, TIMER_MAX))
     t.add("retry", h_retry)
     t.add("delay_before_retry", h_timer("delay_before_retry"))
     t.add("delay_loop", h_timer("delay_loop", 0.000001))
@@ -245,6 +259,8 @@ def h_misc_path(ctx: Ctx, node: Node) -> None:
     if misc.misc_path is not None:
         ctx.error(node, "MISC_CHECK misc_path already specified - ignoring")
         return
+    if len(node.tokens) < 2:
+        return  # keepalived: no script path, and the checker's end says so
     script = ctx.script(node)
     if script is not None:
         misc.misc_path = script.command

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from pykeepalived.config.addresses import parse_addr
+from pykeepalived.config.addresses import parse_sockaddr
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.model_common import Location
@@ -146,9 +146,7 @@ def g_script(attr: str) -> Callable[[Ctx, Node], None]:
 # ------------------------------------------------------------------ specific handlers
 def h_smtp_server(ctx: Ctx, node: Node) -> None:
     g = _g(ctx)
-    server = ctx.want(node)
-    if server is None:
-        return
+    server = ctx.arg(node, 1)  # keepalived's smtpserver_handler reads it unchecked
     port = node.tokens[2] if len(node.tokens) > 2 else "25"
     number = c_strtol(port.lstrip(" \t\n\r\f\v"), 10)
     if number is None or not 0 < number < 65536 or port.lstrip().startswith("-") or not (
@@ -200,7 +198,7 @@ def h_dynamic_interfaces(ctx: Ctx, node: Node) -> None:
 
 def h_mcast_group(version: int) -> Callable[[Ctx, Node], None]:
     def handler(ctx: Ctx, node: Node) -> None:
-        addr = parse_addr(ctx.arg(node, 1))
+        addr = parse_sockaddr(ctx.arg(node, 1))
         if addr is None or addr.version != version or not addr.is_multicast:
             ctx.error(node, f"vrrp_mcast_group{version} '{node.tokens[1]}' is not a valid IPv"
                       f"{version} multicast address - ignoring")
@@ -375,7 +373,7 @@ def h_lvs_sync_daemon(ctx: Ctx, node: Node) -> None:
                 setattr(syncd, word, value)
             i += 2
         elif word == "group" and i + 1 < len(toks):
-            addr = parse_addr(toks[i + 1])
+            addr = parse_sockaddr(toks[i + 1])
             if addr is None or not addr.is_multicast:
                 ctx.error(node, f"Invalid lvs_sync_daemon group {toks[i + 1]} - ignoring")
             else:
@@ -521,8 +519,7 @@ def global_defs_table() -> Table:
                "enable_snmp_vrrp", "enable_snmp_keepalived", "enable_snmp_checker",
                "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3", "enable_dbus",
                "nftables_counters", "nftables_ifindex", "fifo_write_vrrp_states_on_reload",
-               "log_unknown_vrids", "reload_repeat", "linkbeat_use_polling",
-               "namespace_with_ipsets", "use_pid_dir", "vrrp_handover_immediate"):
+               "log_unknown_vrids", "reload_repeat", "vrrp_handover_immediate"):
         t.add(kw, g_flag(kw))
     t.add("enable_snmp_keepalived", g_flag("enable_snmp_vrrp"))
     for kw in ("smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker",
@@ -597,10 +594,19 @@ def global_defs_table() -> Table:
     t.add("include_check", h_include_check)
     t.add("reload_check_config", h_reload_check_config)
     t.add("reload_file", h_reload_file)
-    t.add("child_wait_time", g_uint("child_wait_time", 0, UINT_MAX))
+    return t
+
+
+def root_table() -> Table:
+    """The global keywords keepalived 2.2.7 knows only outside global_defs
+    (install_keyword_root): inside global_defs each of them is an unknown keyword."""
+    t = Table("top")
+    for kw in ("linkbeat_use_polling", "namespace_with_ipsets", "use_pid_dir"):
+        t.add(kw, g_flag(kw))
     t.add("net_namespace", h_net_namespace("net_namespace"))
     t.add("net_namespace_ipvs", h_net_namespace("net_namespace_ipvs"))
     t.add("instance", g_str("instance"))
+    t.add("child_wait_time", g_uint("child_wait_time", 0, UINT_MAX))
     return t
 
 

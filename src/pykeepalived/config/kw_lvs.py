@@ -12,10 +12,11 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pykeepalived.config.addresses import parse_addr
+from pykeepalived.config.addresses import parse_addr, parse_sockaddr
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.kw_checkers import (
+    TIMER_MAX,
     _common_checker,
     close_bfd_check,
     close_file_check,
@@ -28,7 +29,7 @@ from pykeepalived.config.kw_checkers import (
     h_dns_type,
     h_file_check_track,
     h_flag,
-    h_retry,
+    h_server_retry,
     h_str,
     h_timer,
     h_weight_reverse,
@@ -54,7 +55,7 @@ from pykeepalived.config.model_lvs import (
     VirtualServerGroup,
     VsgEntry,
 )
-from pykeepalived.config.parse_base import UINT_MAX, Ctx, Table, value_lines
+from pykeepalived.config.parse_base import UINT_MAX, Ctx, MissingParameter, Table, value_lines
 
 SCHEDULERS = {"rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed",
               "nq", "twos"}
@@ -80,7 +81,15 @@ def h_virtual_server_group(ctx: Ctx, node: Node) -> None:
         ctx.error(node, f"virtual_server_group {name} already defined - ignoring")
         return
     vsg = VirtualServerGroup(name, location=_loc(node))
-    for line in value_lines(node):
+    lines = value_lines(node)
+    if lines and not node.opened:
+        # keepalived 2.2.7 (vsg_handler) reads the group's first line as a word missing
+        # from its own line and stops: "missing a parameter at word position 1"
+        ctx.report(lines[0], Category.MISSING_PARAMETER, f"virtual_server_group {name} "
+                   "without '{' after it: keepalived stops reading the configuration here",
+                   severity="error")
+        raise MissingParameter(node.keyword)
+    for line in lines:
         entry = _vsg_entry(ctx, line, vsg)
         if entry is not None:
             vsg.entries.append(entry)
@@ -162,10 +171,12 @@ def enter_vs(ctx: Ctx, node: Node) -> VirtualServer | None:
     if first == "group":
         vs.group = ctx.arg(node, 2)
         if vs.group not in ctx.config.virtual_server_groups:
-            # keepalived -t does not look the group up; the checker process finds it missing
+            # keepalived -t does not look the group up, but reads the block (what is wrong
+            # in it is reported); the checker process finds the group missing. The block is
+            # read into a virtual server that is not kept.
             ctx.report(node, Category.OK, f"virtual_server_group {vs.group} is not defined "
                        "(before this line) - removing this virtual server", severity="error")
-            return None
+            return vs
     elif first == "fwmark":
         mark = ctx.read_number(node, ctx.arg(node, 2), 0, UINT_MAX, signed=False)
         if mark is None:
@@ -174,7 +185,7 @@ def enter_vs(ctx: Ctx, node: Node) -> VirtualServer | None:
             return None
         vs.fwmark = mark
     else:
-        addr = parse_addr(first)
+        addr = parse_sockaddr(first)
         port = _port(ctx, node, toks[2]) if len(toks) > 2 else 0
         if addr is None or port is None:
             ctx.error(node, f"Invalid virtual server IP address {' '.join(toks[1:])} - "
@@ -371,7 +382,7 @@ def h_vs_weight(ctx: Ctx, node: Node) -> None:
 
 def h_sorry_server(ctx: Ctx, node: Node) -> None:
     vs = _vs(ctx)
-    addr = parse_addr(ctx.arg(node, 1))
+    addr = parse_sockaddr(ctx.arg(node, 1))
     port = _port(ctx, node, node.tokens[2]) if len(node.tokens) > 2 else None
     if addr is None:
         ctx.error(node, f"Invalid sorry server IP address {node.tokens[1]} - skipping")
@@ -403,7 +414,7 @@ def h_notify_script(attr: str) -> Callable[[Ctx, Node], None]:
 # ------------------------------------------------------------------ real_server
 def enter_rs(ctx: Ctx, node: Node) -> RealServer | None:
     vs = _vs(ctx)
-    addr = parse_addr(ctx.arg(node, 1))
+    addr = parse_sockaddr(ctx.arg(node, 1))
     port = _port(ctx, node, node.tokens[2]) if len(node.tokens) > 2 else None
     if addr is None or (len(node.tokens) > 2 and port is None):
         ctx.error(node, f"Invalid real server ip address/port {' '.join(node.tokens[1:])} - "
@@ -458,10 +469,10 @@ def real_server_table() -> Table:
     t.add("notify_up", h_notify_script("notify_up"))
     t.add("notify_down", h_notify_script("notify_down"))
     t.add("alpha", h_bool("alpha"))
-    t.add("retry", h_retry)
+    t.add("retry", h_server_retry)
     t.add("delay_before_retry", h_timer("delay_before_retry"))
     t.add("warmup", h_timer("warmup"))
-    t.add("connect_timeout", h_timer("connect_timeout", 0.000001))
+    t.add("connect_timeout", h_timer("connect_timeout", 0.000001, TIMER_MAX))
     t.add("delay_loop", h_timer("delay_loop", 0.000001))
     t.add("smtp_alert", h_bool("smtp_alert"))
     t.add("virtualhost", h_str("virtualhost"))
@@ -509,12 +520,13 @@ def real_server_table() -> Table:
 def virtual_server_table() -> Table:
     t = Table("virtual_server")
     t.add("ip_family", h_ip_family)
-    t.add("retry", h_retry)
+    t.add("retry", h_server_retry)
     t.add("delay_before_retry", h_timer("delay_before_retry"))
     t.add("warmup", h_timer("warmup"))
-    t.add("connect_timeout", h_timer("connect_timeout", 0.000001))
+    t.add("connect_timeout", h_timer("connect_timeout", 0.000001, TIMER_MAX))
     t.add("delay_loop", h_timer("delay_loop", 0.000001))
-    t.add("inhibit_on_failure", h_bool("inhibit_on_failure"))
+    # keepalived's vs_inhibit_handler reads no argument: any word after it is ignored
+    t.add("inhibit_on_failure", h_flag("inhibit_on_failure"))
     t.add("lb_algo", h_lvs_sched)
     t.add("lvs_sched", h_lvs_sched)
     for flag in sorted(LVS_FLAGS):

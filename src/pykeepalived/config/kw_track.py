@@ -224,9 +224,7 @@ def h_vs_script(ctx: Ctx, node: Node) -> None:
     vs: VrrpScript = ctx.current
     words = split_quoted_escaped(node.text)
     if not words or len(words) < 2:
-        if len(node.tokens) < 2:
-            ctx.arg(node, 1)
-        return
+        return  # keepalived: no script, and the block's end says so
     argv = split_quoted_escaped(words[1]) or []
     vs.script = words[1]
     vs.argv = argv

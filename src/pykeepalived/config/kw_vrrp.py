@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pykeepalived.config.addresses import (
     IFNAMSIZ,
     check_interface,
-    parse_addr,
     parse_ipaddress_line,
     parse_route_line,
     parse_rule_line,
+    parse_sockaddr,
 )
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
@@ -209,7 +209,7 @@ def h_native_ipv6(ctx: Ctx, node: Node) -> None:
 def _src_ip(ctx: Ctx, node: Node, attr: str) -> None:
     vi = _vi(ctx)
     text = ctx.arg(node, 1)
-    addr = parse_addr(text)
+    addr = parse_sockaddr(text)
     if addr is None:
         ctx.error(node, f"Configuration error: VRRP instance[{vi.name}] malformed src "
                   f"address[{text}]. Skipping...")
@@ -233,7 +233,7 @@ def _unicast(ctx: Ctx) -> None:
 def h_mcast_dst_ip(ctx: Ctx, node: Node) -> None:
     vi = _vi(ctx)
     text = ctx.arg(node, 1)
-    addr = parse_addr(text)
+    addr = parse_sockaddr(text)
     if addr is None:
         ctx.error(node, f"({vi.name}) malformed mcast dest address {text}. Skipping...")
         return
@@ -255,7 +255,7 @@ def h_unicast_peer(ctx: Ctx, node: Node) -> None:
     _unicast(ctx)
     for line in value_lines(node):
         text = line.tokens[0]
-        addr = parse_addr(text)
+        addr = parse_sockaddr(text)
         if addr is None:
             ctx.error(line, f"Configuration error: VRRP instance[{vi.name}] malformed unicast "
                       f"peer address[{text}]. Skipping...")

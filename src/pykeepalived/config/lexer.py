@@ -116,6 +116,9 @@ class Lexer:
     _depth: int = 0
     _open_files: list[str] = field(default_factory=list)
     _multi_run: int = 0  # lines read in a row from multi-line definitions
+    # the section the reader of the lines is in ("top", "global_defs", "vrrp_instance"...):
+    # the walker reads each line before the next is made, so this is the line's section
+    section_of: Callable[[], str] = field(default=lambda: "top")
 
     def __post_init__(self) -> None:
         self._defs["_PWD"] = _Definition("", fn=lambda _p: self._current_dir())
@@ -332,6 +335,8 @@ class Lexer:
                 src.line += 1
             if multi is not None:
                 text = self._decomment(raw) if src.kind == "file" and raw else raw
+                if src.kind == "file" and ("#" in text or "!" in text):
+                    text = self._as_copied(text)
                 # keepalived 2.2.7 ends a multi-line definition at a line with nothing left
                 # after comments and blanks are removed, not only at an empty one
                 multi = self._add_to_multiline(multi, text)
@@ -349,6 +354,8 @@ class Lexer:
         definition it starts, if it does."""
         if src.kind == "file" and raw:
             text = self._decomment(raw) if needs_decomment(raw) else raw.strip(" \t")
+            if "#" in text or "!" in text:
+                text = self._as_copied(text)
         else:
             text = raw
         if not text:
@@ -621,6 +628,25 @@ class Lexer:
                 self.include_check |= flag
             else:
                 self.include_check &= ~flag
+
+    def _as_copied(self, text: str) -> str:
+        """A decommented line as keepalived's VRRP and checker parsers read it.
+
+        keepalived's parent reads the file once, with global_defs and the outermost level
+        active, and writes every line, decommented, to a copy; the VRRP and checker
+        parsers read that copy and decomment it again. A "\\#" or "\\!" the first pass
+        turned into a literal "#"/"!" so starts a comment in every other section; a line
+        that begins with one is a marker line of the copy (a file name or the end of an
+        include) and no configuration at all there. global_defs, and such a line at the
+        outermost level, keep what the parent read.
+        """
+        section = self.section_of()
+        if section.startswith("global_defs"):
+            return text
+        if text[0] in "#!":
+            return text if section == "top" else ""
+        again, _ = decomment(text)
+        return again
 
     def _decomment(self, text: str) -> str:
         result, open_quote = decomment(text)

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from pykeepalived.config.errors import Category, ConfigError, Diagnostic, Diagnostics
 from pykeepalived.config.keywords import top_table
+from pykeepalived.config.kw_global import root_table
 from pykeepalived.config.lexer import Lexer
 from pykeepalived.config.lexer_text import (
     MAX_BRACE_ALTERNATIVES,
@@ -163,15 +164,25 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     lexer = Lexer(cid, diagnostics=found)
     config = KeepalivedConfig()
     ctx = Ctx(config, system, diagnostics=found)
+    lexer.section_of = lambda: ctx.section
     result = LoadResult(config)
     if not lexer.open_main(path):
         _finish(result, found, path)
         return result
     config.files = lexer.files  # the files read so far, while the walk reports
+    lines = lexer.lines()
     try:
-        walk(ctx, top_table(), lexer.lines())
-    except MissingParameter:
+        walk(ctx, top_table(), lines)
+    except MissingParameter as stop:
         result.fatal_exit = EXIT_MISSING_PARAMETER
+        if not _read_by_parent(ctx.section, str(stop)):
+            # keepalived's parent reads the whole file (global_defs and the outermost
+            # level) before its VRRP and checker parsers, which stop here, read the copy:
+            # an include it could not read ends it first, with its own status
+            for _ in lines:
+                pass
+            if lexer.file_error:
+                result.fatal_exit = EXIT_NO_CONFIG
     finally:
         config.files = list(dict.fromkeys(lexer.files))
     result.keyword_uses = ctx.uses
@@ -186,6 +197,14 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     log.debug("loaded %s: %d vrrp_instances, %d virtual_servers, %d diagnostics", path,
               len(config.vrrp_instances), len(config.virtual_servers), len(result.diagnostics))
     return result
+
+
+def _read_by_parent(section: str, keyword: str) -> bool:
+    """Whether keepalived's parent process reads ``keyword`` in ``section`` (global_defs,
+    and the global keywords of the outermost level), not its VRRP or checker parser."""
+    if section.startswith("global_defs"):
+        return True
+    return section == "top" and (keyword == "global_defs" or keyword in root_table().keywords)
 
 
 def _finish(result: LoadResult, found: Diagnostics, path: str) -> None:

@@ -194,7 +194,13 @@ class Ctx:
         its arguments; the next words are the user and group.
         """
         words = split_quoted_escaped(node.text)
-        if words is None or len(words) <= start:
+        if words is None:
+            # keepalived's notify_script_init cannot re-read the line: no script, no exit
+            self.error(node, f"cannot parse the script of '{node.keyword}' (a quote is not "
+                       "closed, or an escape ends the line) - ignoring",
+                       Category.UNMATCHED_QUOTE)
+            return None
+        if len(words) <= start:
             if len(node.tokens) <= start:
                 self.arg(node, start)
             self.error(node, f"cannot parse the script of '{node.keyword}' - ignoring")

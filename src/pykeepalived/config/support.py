@@ -217,14 +217,6 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         **_parse_only("nftables nftables_priority nftables_counters nftables_ifindex", _NFT),
         **_parse_only("reload_check_config reload_time_file reload_repeat reload_file",
                       _RELOAD),
-        **_parse_only("net_namespace net_namespace_ipvs namespace_with_ipsets", _NAMESPACE),
-        "use_pid_dir": Row(PARSE_ONLY, note="pid files are where -p/-r/-c say"),
-        "instance": Row(PARSE_ONLY, note="pid file names do not take the instance "
-                        "name"),
-        "child_wait_time": Row(ACTED, _LIFECYCLE + "test_child_wait_time_ends_a_vrrp_child"
-                               "_that_does_not_stop"),
-        "linkbeat_use_polling": Row(PARSE_ONLY, note="links are followed through "
-                                    "netlink events, never polled"),
         "config_save_dir": Row(PARSE_ONLY, note="configurations are never saved"),
         "tmp_config_directory": Row(PARSE_ONLY, note="no temporary configuration "
                                     "files are written"),

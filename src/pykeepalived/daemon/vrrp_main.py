@@ -244,7 +244,8 @@ class VrrpProcess:
             # not attributable to an instance: counted (and logged, rate-limited) here
             self._count_invalid(getattr(exc, "reason", "malformed"), pkt)
             return
-        if len(payload) < 2:  # not even a VRID to find the instance by
+        if len(payload) < 2:
+            # too short to name a VRID, so no instance to count it: the process counts it
             self._count_invalid("truncated", pkt)
             return
         rt = self.by_key.get((pkt.ifname, pkt.family, payload[1]))

@@ -529,6 +529,12 @@ class VirtualRouter:
         self.stats.advert_rcvd += 1
         if check_addresses and not self._addresses_match(advert, source, now):
             return
+        if ah_seq is not None:
+            # only an advert that passed every check moves the anti-replay counter: a
+            # rejected one leaves the router as it was (keepalived moves it on the ICV alone)
+            self._ah_seq = ah_seq
+            if state is State.BACKUP:
+                self._ah_cycle = False
         if advert.priority == PRIORITY_STOP:
             self.stats.pri_zero_rcvd += 1
         self._rx, self._rx_source, self._rx_ah_seq = advert, source, ah_seq
@@ -589,13 +595,9 @@ class VirtualRouter:
         if self.auth_type == packet.AUTH_PASS and not hmac.compare_digest(
                 advert.auth_data, self._auth_key):
             return self._drop("auth", now, "received an invalid passwd from %s!", source)
-        if ah_seq is not None:
-            if ah_seq <= self._ah_seq:
-                return self._drop("auth", now, "IPSEC-AH : sequence number %d already "
-                                  "processed. Packet dropped. Local(%d)", ah_seq, self._ah_seq)
-            self._ah_seq = ah_seq
-            if self._state is State.BACKUP:
-                self._ah_cycle = False
+        if ah_seq is not None and ah_seq <= self._ah_seq:
+            return self._drop("auth", now, "IPSEC-AH : sequence number %d already "
+                              "processed. Packet dropped. Local(%d)", ah_seq, self._ah_seq)
         if advert.advert_int != self.adver_int:
             return self._drop("advert_int", now, "advertisement interval mismatch mine=%d "
                               "sec rcv'd=%d sec", int(self.adver_int), int(advert.advert_int))

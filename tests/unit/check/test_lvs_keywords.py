@@ -139,11 +139,11 @@ virtual_server 203.0.113.10 80 {
     }
     real_server 198.51.100.2 80 {
         delay_loop 20
-        retry 0
         delay_before_retry 5
         warmup 8
         connect_timeout 9
         TCP_CHECK {
+            retry 0
         }
     }
 }
@@ -155,7 +155,8 @@ virtual_server 203.0.113.10 80 {
     attempts: list[tuple[float, str]] = []
     events = drive(c, 50.0, lambda ck, now: KO, attempts)
     # first attempts: bootstrap 1 s + half the warmup; .1 retried twice 4 s apart, then
-    # every delay_loop (10 s); .2 not retried, every 20 s
+    # every delay_loop (10 s); .2 not retried (its checker's retry 0: a server's retry is
+    # 1 or more in keepalived), every 20 s
     assert attempts == [(4.0, "198.51.100.1"), (5.0, "198.51.100.2"), (8.0, "198.51.100.1"),
                         (12.0, "198.51.100.1"), (22.0, "198.51.100.1"),
                         (25.0, "198.51.100.2"), (26.0, "198.51.100.1"),

@@ -2182,3 +2182,155 @@ CORPUS.update({
         '}\n'
     )),
 })
+
+# Found by scripts/fuzz --target agree: braces where keepalived 2.2.7 does not expect them.
+# Only a keyword that takes a block opens one; any other "{" is unexpected and opens
+# nothing, so the next "}" closes the block it appeared in. A value block ends at its first
+# "}". Keywords that then land at the outermost level are unknown there; a keyword left
+# without its parameter stops the configuration (status 2).
+_VS = "virtual_server 192.0.2.1 80 {\n"
+CORPUS.update({
+    'brace_stray_in_instance': (5, _instance(" {\n  priority 100\n }\n priority\n")),
+    'brace_unknown_keyword_block': (5, _instance(" fuzzkw {\n  priority 100\n }\n priority\n")),
+    'brace_unknown_keyword_one_line': (5, _instance(" fuzzkw { }\n priority\n")),
+    'brace_plain_keyword_block': (5, _instance(" advert_int 1 {\n  priority 100\n }\n"
+                                              " priority\n")),
+    'brace_in_value_block': (2, (
+        'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+        ' virtual_ipaddress {\n 192.0.2.1 {\n 192.0.2.2\n }\n priority\n }\n}\n')),
+    'brace_top_unknown_block': (2, (
+        'fuzzkw {\n vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+        ' priority\n}\n}\n')),
+    'brace_value_block_without_open': (2, (
+        'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+        ' virtual_ipaddress\n  192.0.2.100\n }\n priority\n}\n')),
+    'brace_value_block_only_close': (5, (
+        'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+        ' virtual_ipaddress\n}\n')),
+    'brace_block_without_open': (2, (
+        'vrrp_instance VI_1\n interface eth0\n virtual_router_id 51\n priority\n'
+        ' virtual_ipaddress {\n  192.0.2.100\n }\n}\n')),
+    'brace_authentication_without_open': (2, _instance(
+        " authentication\n auth_type PASS\n auth_pass\n }\n")),
+    'brace_unknown_in_authentication': (5, _instance(
+        " authentication {\n fuzzkw { }\n auth_type PASS\n }\n")),
+    'brace_unknown_in_real_server': (2, (
+        _VS + ' real_server 192.0.2.2 80 {\n  fuzzkw {\n  }\n  weight\n }\n}\n')),
+    'brace_static_rules_twice': (5, (
+        'static_rules {\nstatic_rules {\nfrom 192.0.2.0/24 table 5 preference 10\n}\n')),
+})
+
+# Found by scripts/fuzz --target agree: what keepalived reports instead of stopping.
+CORPUS.update({
+    'rule_unknown_single_word': (5, 'static_rules {\n foo\n}\n'),
+    'rule_known_option_without_value': (2, 'static_rules {\n from\n}\n'),
+    'track_file_file_missing': (5, 'track_file tf {\n file\n}\n'),
+    'track_file_weight_300': (5, 'track_file tf {\n file /tmp/x\n weight 300\n}\n'),
+    'track_file_weight_twice': (5, 'track_file tf {\n file /tmp/x\n weight 5\n weight 6\n}\n'),
+    'track_file_init_300': (5, 'track_file tf {\n file /tmp/x\n init_file 300\n}\n'),
+    'track_file_init_word': (5, 'track_file tf {\n file /tmp/x\n init_file abc\n}\n'),
+    'track_file_init_overwrite_directory': (5, (
+        'track_file tf {\n file /\n weight -254 reverse\n init_file -3 overwrite\n}\n')),
+    'script_notify_unterminated_quote': (5, _instance(' notify_master "\n')),
+    'script_notify_missing': (2, _instance(' notify_master\n')),
+    'script_quorum_up_unterminated_quote': (5, (
+        _VS + ' quorum_up "\n real_server 192.0.2.2 80 {\n }\n}\n')),
+    'script_misc_path_missing': (5, (
+        _VS + ' real_server 192.0.2.2 80 {\n MISC_CHECK {\n misc_path\n }\n }\n}\n')),
+    'script_misc_path_unterminated_quote': (5, (
+        _VS + ' real_server 192.0.2.2 80 {\n MISC_CHECK {\n misc_path "\n }\n }\n}\n')),
+    'script_vrrp_script_missing': (5, 'vrrp_script chk {\n script\n}\n'),
+    'script_vrrp_script_unterminated_quote': (5, 'vrrp_script chk {\n script "\n}\n'),
+})
+
+# Found by scripts/fuzz --target agree: keywords keepalived 2.2.7 installs at the outermost
+# level only (install_keyword_root) are unknown inside global_defs; smtp_server without its
+# address stops the configuration; a virtual server of an undefined group is still read.
+CORPUS.update({
+    **{f'root_keyword_in_global_defs_{kw.split()[0]}': (5, f'global_defs {{\n {kw}\n}}\n')
+       for kw in ("use_pid_dir", "instance foo", "child_wait_time 5", "linkbeat_use_polling",
+                  "namespace_with_ipsets", "net_namespace foo", "net_namespace_ipvs foo")},
+    'root_keyword_outside_global_defs': (0, 'net_namespace_ipvs foo\nuse_pid_dir\n'),
+    'smtp_server_missing': (2, 'global_defs {\n smtp_server\n}\n'),
+    'vs_group_missing_block_read': (5, (
+        'virtual_server group G {\n protocol TCP\n real_serrver 192.0.2.51 80 {\n'
+        ' prioritty 1\n }\n}\n')),
+})
+
+# Found by scripts/fuzz --target agree: an escaped comment character. keepalived's parent
+# reads "\#" as a literal "#" and writes the decommented line to a copy, which the VRRP and
+# checker parsers decomment again: there the "#" starts a comment (and a line that begins
+# with it is a marker of the copy). global_defs and the outermost level keep the literal.
+CORPUS.update({
+    'escaped_hash_before_value': (2, _instance(' garp_master_repeat \\# 0\n')),
+    'escaped_hash_glued': (2, _instance(' garp_master_repeat \\#0\n')),
+    'escaped_hash_after_value': (0, _instance(' garp_master_repeat 2\\#\n')),
+    'escaped_hash_line_in_block': (0, _instance(' \\# priority\n')),
+    'escaped_bang_after_value': (0, _instance(' priority 100 \\! x\n')),
+    'escaped_hash_line_at_top': (5, '\\# foo\n' + _instance()),
+    'escaped_hash_in_global_defs': (5, 'global_defs {\n router_id a\\#b\n \\# x\n}\n'),
+    'escaped_hash_global_value': (5, 'global_defs {\n smtp_server \\#\n}\n'),
+})
+
+# Found by scripts/fuzz --target agree: checker timers and retries as keepalived 2.2.7 bounds
+# them (delay_loop, delay_before_retry and warmup up to ULONG_MAX - 1 microseconds,
+# connect_timeout to UINT_MAX; a server's retry from 1, a checker's from 0), the virtual
+# server's inhibit_on_failure reads no argument, and virtual_server_group without its "{"
+# stops the configuration (keepalived's vsg_handler).
+_VS_RR = 'virtual_server 192.0.2.1 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n'
+_RS = ' real_server 192.0.2.2 80 {\n  weight 1\n }\n'
+CORPUS.update({
+    'vs_retry_0': (5, _VS_RR + ' retry 0\n' + _RS + '}\n'),
+    'rs_retry_0': (5, _VS_RR + ' real_server 192.0.2.2 80 {\n retry 0\n }\n}\n'),
+    'checker_retry_0': (0, _VS_RR + ' real_server 192.0.2.2 80 {\n TCP_CHECK {\n retry 0\n'
+                        ' }\n }\n}\n'),
+    'vs_inhibit_on_failure_word': (0, _VS_RR + ' inhibit_on_failure 1\n' + _RS + '}\n'),
+    'rs_inhibit_on_failure_word': (5, _VS_RR + ' real_server 192.0.2.2 80 {\n'
+                                   ' inhibit_on_failure 1\n }\n}\n'),
+    'vs_long_timers': (0, _VS_RR + ' delay_loop 5000\n delay_before_retry 99999\n'
+                       ' warmup 99999\n' + _RS + '}\n'),
+    'vs_connect_timeout_5000': (5, _VS_RR + ' connect_timeout 5000\n' + _RS + '}\n'),
+    'vsg_open_on_next_line': (0, 'virtual_server_group G\n{\n 192.0.2.1 80\n}\n'),
+    'vsg_without_open': (2, 'virtual_server_group G\n 192.0.2.1 80\n}\n'),
+    'vsg_without_open_then_block': (2, 'virtual_server_group G\nglobal_defs {\n'
+                                    ' router_id x\n}\n'),
+    'vsg_without_anything': (5, 'virtual_server_group G\n'),
+})
+
+# Found by scripts/fuzz --target agree: keepalived's parent reads the whole file before its
+# VRRP and checker parsers stop at a missing parameter, so an include it cannot read (an
+# includea of a missing file) decides the status first (6); a missing parameter the parent
+# reads itself (global_defs) stops it before the include.
+_MISSING = 'includea /nonexistent-pykeepalived-fuzz/x.conf\n'
+CORPUS.update({
+    'missing_parameter_then_include_error': (6, 'track_file {\n tf weight 1\n}\n' + _MISSING),
+    'missing_parameter_in_instance_then_include_error': (6, (
+        'vrrp_instance VI_1 {\n priority\n}\n' + _MISSING)),
+    'missing_parameter_in_global_defs_then_include_error': (2, (
+        'global_defs {\n smtp_server\n}\n' + _MISSING)),
+    'missing_parameter_then_optional_include': (2, (
+        'vrrp_instance VI_1 {\n priority\n}\ninclude /nonexistent-pykeepalived-fuzz/*.conf\n')),
+})
+
+# Found by scripts/fuzz --target agree: keepalived reads the addresses of servers, checkers,
+# unicast peers, source addresses and multicast groups with inet_stosockaddr(), which drops
+# anything from the first '-' or '/' ("remove range and mask stuff"); track_group takes
+# exactly one name, else its block is skipped.
+CORPUS.update({
+    'sockaddr_unicast_peer_prefix': (0, _instance(' unicast_peer {\n 192.0.2.7/24\n }\n')),
+    'sockaddr_mcast_src_ip_prefix': (0, _instance(' mcast_src_ip 192.0.2.1/24\n')),
+    'sockaddr_mcast_dst_ip_prefix': (0, _instance(' mcast_dst_ip 224.0.0.19/8\n')),
+    'sockaddr_checker_addresses': (0, _VS_RR + ' real_server 192.0.2.2 80 {\n TCP_CHECK {\n'
+                                   ' connect_ip 192.0.2.9/24\n bindto 192.0.2.1-5\n }\n }\n}\n'),
+    'sockaddr_real_server_prefix': (0, _VS_RR + ' real_server 192.0.2.2/24 80 {\n'
+                                    ' weight 1\n }\n}\n'),
+    'sockaddr_sorry_server_range': (0, _VS_RR + ' sorry_server 192.0.2.9-3 80\n' + _RS + '}\n'),
+    'sockaddr_virtual_server_prefix': (0, _VS_RR.replace('192.0.2.1 80', '192.0.2.1/24 80')
+                                       + _RS + '}\n'),
+    'sockaddr_mcast_group_prefix': (0, 'global_defs {\n vrrp_mcast_group4 224.0.0.19/8\n}\n'),
+    'sockaddr_lvs_sync_group_prefix': (0, 'global_defs {\n lvs_sync_daemon eth0 VI_1 group'
+                                       ' 224.0.0.19/8\n}\n' + _instance()),
+    'sockaddr_bad_before_prefix': (5, _instance(' unicast_peer {\n 192.0.2.300/24\n }\n')),
+    'track_group_without_name': (5, 'track_group {\n foo\n}\n'),
+    'track_group_two_names': (5, 'track_group a b {\n group {\n VI_1\n }\n}\n'),
+})

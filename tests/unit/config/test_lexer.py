@@ -25,7 +25,18 @@ def lex(tmp: Path, text: str, config_id: str | None = "r1") -> tuple[list[list[s
 # ------------------------------------------------------------------ comments and quotes
 def test_comments_bang_and_hash(tmp_path: Path) -> None:
     tokens, _ = lex(tmp_path, "a b # c\n! whole line\nd ! e\nf \\# g\n")
-    assert tokens == [["a", "b"], ["d"], ["f", "#", "g"]]
+    assert tokens == [["a", "b"], ["d"], ["f"]]
+
+
+def test_escaped_comment_characters_are_text_in_global_defs_only(tmp_path: Path) -> None:
+    """keepalived's parent reads "\\#" as "#" (global_defs is its section); the VRRP and
+    checker parsers read the parent's decommented copy, where that "#" starts a comment."""
+    result = load(tmp_path, "global_defs {\n router_id a\\#b\\!c\n}\n"
+                  + instance(body="    authentication {\n        auth_type PASS\n"
+                             "        auth_pass abc\\#def\n    }\n"))
+    assert result.config.global_defs.router_id == "a#b!c"
+    auth = result.config.vrrp_instances["VI_1"].authentication
+    assert auth is not None and auth.auth_pass == "abc"
 
 
 def test_comment_characters_inside_quotes_are_text(tmp_path: Path) -> None:

@@ -41,10 +41,13 @@ def test_missing_parameter_stops_with_status_2(tmp_path: Path) -> None:
 
 
 def test_unknown_keyword_is_a_warning_with_place(tmp_path: Path) -> None:
+    """An unknown keyword opens no block (keepalived 2.2.7): its "{" is unexpected, the
+    lines after it and the "}" that follows are read at the level it is in."""
     result = load(tmp_path, instance(body="    prioritty 100\n") + "bogus {\n a\n}\n")
     diags = [d for d in result.diagnostics if d.category == Category.UNKNOWN_KEYWORD]
-    assert [(d.line, d.keyword, d.severity) for d in diags] == [(4, "prioritty", "warning"),
-                                                                (9, "bogus", "warning")]
+    assert [(d.line, d.keyword, d.severity) for d in diags] == [
+        (4, "prioritty", "warning"), (9, "bogus", "warning"), (10, "a", "warning"),
+        (11, "}", "warning")]
     assert result.ok and result.exit_status == 5
 
 
