@@ -51,14 +51,16 @@ def write_conf(tmp: Path, name: str, text: str) -> Path:
     return path
 
 
-def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
+def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str,
+                       append: bool = False) -> Daemon:
+    """pykeepalived in the foreground; ``append`` keeps the log of earlier runs (restarts)."""
     run_dir = tmp / f"py-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parent.parent / "src")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab" if append else "wb") as log:
         proc = host.popen(sys.executable, "-m", "pykeepalived", "-n", "-l", "-D", "-G",
                           "-f", str(conf), "-p", str(run_dir / "ka.pid"),
                           "-r", str(run_dir / "vrrp.pid"), "-c", str(run_dir / "chk.pid"),
@@ -66,11 +68,13 @@ def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon
     return Daemon(host, proc, log_path, "pykeepalived")
 
 
-def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str) -> Daemon:
+def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str,
+                     append: bool = False) -> Daemon:
+    """keepalived (VRRP only) in the foreground; ``append`` as for start_pykeepalived."""
     run_dir = tmp / f"ka-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab" if append else "wb") as log:
         proc = host.popen("keepalived", "-n", "-l", "-D", "-G", "-P", "-f", str(conf),
                           "-p", str(run_dir / "ka.pid"), "-r", str(run_dir / "vrrp.pid"),
                           "-c", str(run_dir / "chk.pid"), *extra,
