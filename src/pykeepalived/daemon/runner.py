@@ -413,6 +413,10 @@ class Watchdog:
             if not self.respawn or code == EXIT_CONFIG:
                 self.stopping = True
                 break
+            if role == "vrrp":
+                # a peer takes over after its master_down_interval: the dead child's VIPs
+                # must not wait for the respawn (its delay grows), or they are on two hosts
+                self.release_vrrp()
             delay = 0.0 if lived > 30 else min(max(delays.get(role, 0.0) * 2, 0.5), 30.0)
             delays[role] = delay
             if delay:
@@ -435,19 +439,26 @@ class Watchdog:
         log.info("Stopped pykeepalived")
         return self.exit_code
 
+    def release_vrrp(self) -> None:
+        """The last VRRP child did not stop cleanly: remove what it left on the host."""
+        vrrp = self.ended.get("vrrp")
+        if vrrp in (None, EXIT_OK):
+            return
+        path = _opt(self.args, "use_file", DEFAULT_CONFIG)
+        release_vips = not bool(_opt(self.args, "dont_release_vrrp", False))
+        log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
+                    _ending(vrrp),
+                    "addresses, routes, rules, VMACs and nftables table" if release_vips
+                    else "VMACs and nftables table (-V)", path)
+        if release_host(path, _opt(self.args, "config_id"), release_vips=release_vips):
+            log.info("Removed what the VRRP child left on the host")
+            self.ended["vrrp"] = EXIT_OK  # nothing of it is left
+
     def release_if_unclean(self) -> None:
         """A child ended without stopping cleanly: remove what it left behind."""
         path = _opt(self.args, "use_file", DEFAULT_CONFIG)
         config_id = _opt(self.args, "config_id")
-        vrrp = self.ended.get("vrrp")
-        if vrrp not in (None, EXIT_OK):
-            release_vips = not bool(_opt(self.args, "dont_release_vrrp", False))
-            log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
-                        _ending(vrrp),
-                        "addresses, routes, rules, VMACs and nftables table" if release_vips
-                        else "VMACs and nftables table (-V)", path)
-            if release_host(path, config_id, release_vips=release_vips):
-                log.info("Removed what the VRRP child left on the host")
+        self.release_vrrp()
         check = self.ended.get("check")
         if check not in (None, EXIT_OK) and not _opt(self.args, "dont_release_ipvs", False):
             log.warning("Healthcheck child did not stop cleanly (%s): removing the "
