@@ -30,7 +30,7 @@ from pykeepalived.control.client import ControlError, ask
 from pykeepalived.control.server import socket_path
 from tests.chaos.topology import ROUTE_PREFIX, RULE_TABLE, Cluster, Node
 
-STATUS_TIMEOUT = 0.5
+STATUS_TIMEOUT = 0.2
 FIFO_LINE = re.compile(r'^(INSTANCE|GROUP) "([^"]+)" (\w+) (\d+)$')
 #: FIFO words that are states; others (MASTER_RX_LOWER_PRI, MASTER_PRIORITY...) are events of
 #: an instance that stays in its state

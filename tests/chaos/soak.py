@@ -29,6 +29,7 @@ from tests.chaos.topology import NODE_KINDS, Cluster, World
 POLL = 0.025
 LOOK_AROUND = 1.0  # seconds between looks for VMACs, routes, rules, tables
 SETTLE_CAP = 45.0  # longest wait for the network to converge after a fault
+SLOW_GAP = 0.1  # a gap between polls longer than this is counted in the report
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Report:
     seen: Seen = field(default_factory=Seen)
     polls: int = 0
     longest_poll_gap: float = 0.0
+    slow_polls: list[tuple[float, float]] = field(default_factory=list)
     workdir: str = ""
     error: str | None = None
 
@@ -58,7 +60,8 @@ class Report:
         lines = [f"Chaos soak: seed {self.seed}, {self.duration:.0f} s "
                  f"(asked {self.requested:g} s), faults {', '.join(self.kinds)}",
                  f"  nodes: py1, py2 (pykeepalived), ka (keepalived 2.2.7); "
-                 f"{self.polls} polls, longest gap between polls {self.longest_poll_gap:.3f} s",
+                 f"{self.polls} polls, longest gap between polls {self.longest_poll_gap:.3f} s, "
+                 f"{len(self.slow_polls)} gaps over {SLOW_GAP:g} s",
                  f"  bounds: master_down_interval + {MARGIN:g} s (+{STARTUP:g} s when a daemon "
                  f"or VRRP child starts, +{RELOAD:g} s for a reload); a VIP may outlive MASTER "
                  f"by {VIP_GRACE:g} s",
@@ -120,6 +123,7 @@ class Poller(threading.Thread):
         self.halt = threading.Event()
         self.last: Snapshot | None = None
         self.longest_gap = 0.0
+        self.slow: list[tuple[float, float]] = []  # (when, gap) of gaps over SLOW_GAP
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -132,7 +136,10 @@ class Poller(threading.Thread):
                 self.checker.observe(snap)
                 self.last = snap
                 if previous is not None:
-                    self.longest_gap = max(self.longest_gap, snap.at - previous)
+                    gap = snap.at - previous
+                    self.longest_gap = max(self.longest_gap, gap)
+                    if gap > SLOW_GAP:
+                        self.slow.append((previous - self.checker.t0, gap))
                 previous = snap.at
                 self.halt.wait(max(0.0, POLL - (time.monotonic() - snap.at)))
         except BaseException as exc:  # reported by the soak, which stops
@@ -168,8 +175,9 @@ def settle(ctx: faults.Context, poller: Poller) -> None:
 
 
 def soak(duration: float, seed: int, kinds: Sequence[str], workdir: Path,
-         out: Callable[[str], None] = print) -> Report:
-    """Run the soak for ``duration`` seconds of faults; the report."""
+         out: Callable[[str], None] = print, min_rounds: int = 0) -> Report:
+    """Run the soak for ``duration`` seconds of faults (and at least ``min_rounds`` rounds of
+    every kind); the report."""
     rng = random.Random(seed)
     report = Report(seed, duration, kinds=list(kinds), workdir=str(workdir))
     t0 = time.monotonic()
@@ -201,9 +209,11 @@ def soak(duration: float, seed: int, kinds: Sequence[str], workdir: Path,
         poller.start()
         settle(ctx, poller)
         end = time.monotonic() + duration
-        while time.monotonic() < end and poller.is_alive():
+        rounds = 0
+        while (time.monotonic() < end or rounds < min_rounds) and poller.is_alive():
+            rounds += 1
             for kind in rng.sample(list(kinds), len(kinds)):
-                if time.monotonic() >= end or not poller.is_alive():
+                if (time.monotonic() >= end and rounds > min_rounds) or not poller.is_alive():
                     break
                 checker.begin(kind, f"{kind} #{report.faults[kind] + 1}")
                 log(f"fault {kind} #{report.faults[kind] + 1}")
@@ -238,6 +248,7 @@ def soak(duration: float, seed: int, kinds: Sequence[str], workdir: Path,
             poller.stop()
             report.polls = checker.polls
             report.longest_poll_gap = poller.longest_gap
+            report.slow_polls = list(poller.slow)
             if poller.error is not None and report.error is None:
                 report.error = f"poller: {poller.error!r}"
         if observer is not None:
