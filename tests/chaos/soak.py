@@ -160,16 +160,16 @@ class Poller(threading.Thread):
 
 
 def settle(ctx: faults.Context, poller: Poller) -> None:
-    """Wait for the network to converge, or for its deadline to pass with every daemon that
-    should run up (a respawn may take its back-off), at most SETTLE_CAP seconds."""
+    """Wait until every daemon that should run has its VRRP child (a respawn may take its
+    back-off) and the network has converged or its deadline has passed; at most SETTLE_CAP
+    seconds."""
     cap = time.monotonic() + SETTLE_CAP
     while time.monotonic() < cap and poller.is_alive():
-        if ctx.checker.converged():
-            return
         snap = poller.last
         starting = snap is None or any(ctx.world.running[n] and not snap.alive[n]
                                        for n in NODE_KINDS)
-        if time.monotonic() > ctx.checker.settled_by() + 0.5 and not starting:
+        if not starting and (ctx.checker.converged()
+                             or time.monotonic() > ctx.checker.settled_by() + 0.5):
             return
         time.sleep(0.05)
 

@@ -150,3 +150,16 @@ def test_keepalived_with_a_dead_child_is_excused_pykeepalived_is_not() -> None:
             assert checker.violations == [] and KEEPALIVED_RESPAWN in found[0].detail
         else:
             assert checker.excluded == [] and checker.violations
+
+
+def test_a_snapshot_taken_before_a_change_does_not_converge_it() -> None:
+    """The poller may take a snapshot, then the fault happens, then the snapshot is checked:
+    it must not count as the network having converged after the fault."""
+    world = World()
+    checker = started(world)
+    checker.change(5.0, "kill")
+    checker.observe(snap(4.9, right_masters(world), world))
+    assert not checker.converged()
+    checker.observe(snap(5.2, right_masters(world), world))
+    assert checker.converged()
+    assert abs((checker.changes[-1].converged or 0) - 0.2) < 1e-9
