@@ -76,6 +76,7 @@ class Change:
     kind: str
     label: str
     converged: float | None = None  # seconds from ``at`` to the first right state
+    overtaken: bool = False  # the next change came first: not timed
 
 
 @dataclass
@@ -121,8 +122,10 @@ class Checker:
                 due = at + bound(spec) + allowance
                 self.deadline[spec.name] = max(self.deadline.get(spec.name, 0.0), due)
             change = Change(at - self.t0, self.kind, label)
+            for earlier in self.pending:
+                earlier.overtaken = True
             self.changes.append(change)
-            self.pending.append(change)
+            self.pending = [change]
 
     def settled_by(self) -> float:
         """When every change so far must have converged (monotonic time)."""
@@ -262,9 +265,13 @@ class Checker:
 
     # ------------------------------------------------------------------ results
     def worst_convergence(self) -> dict[str, Change]:
-        """Per fault kind, the change that took longest to converge (or never did)."""
+        """Per fault kind, the change that took longest to converge (or never did); a change
+        overtaken by the next one before it converged (a link back before the peers' down
+        timers ran out) is not timed."""
         worst: dict[str, Change] = {}
         for change in self.changes:
+            if change.overtaken:
+                continue
             best = worst.get(change.kind)
             if best is None or _slower(change, best):
                 worst[change.kind] = change

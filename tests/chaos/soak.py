@@ -42,6 +42,7 @@ class Report:
     violations: list[Violation] = field(default_factory=list)
     excluded: list[Violation] = field(default_factory=list)
     worst: dict[str, Change] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
     samples: dict[str, int] = field(default_factory=dict)
     status_failures: dict[str, int] = field(default_factory=dict)
     fifo_lines: int = 0
@@ -67,7 +68,10 @@ class Report:
                  f"by {VIP_GRACE:g} s",
                  f"Faults injected: {sum(self.faults.values())}"]
         lines += [f"  {kind:<14} {self.faults[kind]}" for kind in self.kinds]
-        lines.append("Worst convergence per fault kind (from the step to the right holders):")
+        timed = sum(not c.overtaken for c in self.changes)
+        lines.append(f"Worst convergence per fault kind (from a step to the right holders; "
+                     f"{timed} steps timed, {len(self.changes) - timed} overtaken by the "
+                     f"next step first):")
         for kind in ["start-up", *self.kinds, "end"]:
             change = self.worst.get(kind)
             if change is None:
@@ -263,6 +267,7 @@ def soak(duration: float, seed: int, kinds: Sequence[str], workdir: Path,
     report.violations = list(checker.violations)
     report.excluded = list(checker.excluded)
     report.worst = checker.worst_convergence()
+    report.changes = list(checker.changes)
     report.samples = dict(checker.samples)
     return report
 

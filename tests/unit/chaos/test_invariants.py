@@ -163,3 +163,16 @@ def test_a_snapshot_taken_before_a_change_does_not_converge_it() -> None:
     checker.observe(snap(5.2, right_masters(world), world))
     assert checker.converged()
     assert abs((checker.changes[-1].converged or 0) - 0.2) < 1e-9
+
+
+def test_a_step_overtaken_by_the_next_is_not_timed() -> None:
+    world = World()
+    checker = started(world)
+    checker.begin("link_cut", "link_cut #1")
+    checker.change(1.0, "down")
+    checker.change(1.5, "up")
+    checker.observe(snap(2.0, right_masters(world), world))
+    down, up = checker.changes[-2:]
+    assert down.overtaken and down.converged is None
+    assert not up.overtaken and abs((up.converged or 0) - 0.5) < 1e-9
+    assert checker.worst_convergence()["link_cut"] is up
