@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 import sys
 import tempfile
 import threading
@@ -49,7 +50,7 @@ class Report:
     seen: Seen = field(default_factory=Seen)
     polls: int = 0
     longest_poll_gap: float = 0.0
-    slow_polls: list[tuple[float, float]] = field(default_factory=list)
+    slow_polls: list[tuple[float, float, float]] = field(default_factory=list)
     workdir: str = ""
     error: str | None = None
 
@@ -62,7 +63,11 @@ class Report:
                  f"(asked {self.requested:g} s), faults {', '.join(self.kinds)}",
                  f"  nodes: py1, py2 (pykeepalived), ka (keepalived 2.2.7); "
                  f"{self.polls} polls, longest gap between polls {self.longest_poll_gap:.3f} s, "
-                 f"{len(self.slow_polls)} gaps over {SLOW_GAP:g} s",
+                 f"{len(self.slow_polls)} gaps over {SLOW_GAP:g} s"
+                 + (" (longest at " + ", ".join(
+                     f"t={at:.2f}s {gap:.2f} s, polling {spent:.2f} s" for at, gap, spent
+                     in sorted(self.slow_polls, key=lambda p: -p[1])[:3]) + ")"
+                    if self.slow_polls else ""),
                  f"  bounds: master_down_interval + {MARGIN:g} s (+{STARTUP:g} s when a daemon "
                  f"or VRRP child starts, +{RELOAD:g} s for a reload); a VIP may outlive MASTER "
                  f"by {VIP_GRACE:g} s",
@@ -127,13 +132,16 @@ class Poller(threading.Thread):
         self.halt = threading.Event()
         self.last: Snapshot | None = None
         self.longest_gap = 0.0
-        self.slow: list[tuple[float, float]] = []  # (when, gap) of gaps over SLOW_GAP
+        #: (when, gap, the poll's own time) of the gaps over SLOW_GAP: a gap the poll itself
+        #: did not take is the machine (both cores busy), not the reads
+        self.slow: list[tuple[float, float, float]] = []
         self.error: BaseException | None = None
 
     def run(self) -> None:
         looker = threading.Thread(target=self._look_around, name="chaos-looker", daemon=True)
         looker.start()
         previous: float | None = None
+        spent = 0.0  # the previous poll's own time (reads and checks)
         try:
             while not self.halt.is_set():
                 snap = self.observer.snapshot()
@@ -143,8 +151,9 @@ class Poller(threading.Thread):
                     gap = snap.at - previous
                     self.longest_gap = max(self.longest_gap, gap)
                     if gap > SLOW_GAP:
-                        self.slow.append((previous - self.checker.t0, gap))
+                        self.slow.append((previous - self.checker.t0, gap, spent))
                 previous = snap.at
+                spent = time.monotonic() - snap.at
                 self.halt.wait(max(0.0, POLL - (time.monotonic() - snap.at)))
         except BaseException as exc:  # reported by the soak, which stops
             self.error = exc
@@ -244,7 +253,7 @@ def soak(duration: float, seed: int, kinds: Sequence[str], workdir: Path,
             if found:
                 ctx.violation("leftover", [name], "after every daemon stopped: "
                               + "; ".join(found))
-    except Exception as exc:
+    except (Exception, KeyboardInterrupt) as exc:  # reported; the clean-up below runs
         report.error = f"{type(exc).__name__}: {exc}"
         log(f"ERROR {report.error}")
     finally:
@@ -272,6 +281,10 @@ def soak(duration: float, seed: int, kinds: Sequence[str], workdir: Path,
     return report
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/chaos",
@@ -292,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [k for k in kinds if k not in faults.FAULTS]
     if unknown or not kinds:
         parser.error(f"unknown fault kind(s): {', '.join(unknown) or '(none given)'}")
+    # a TERM (or a timeout's) ends the soak through its clean-up: every namespace deleted
+    signal.signal(signal.SIGTERM, _terminate)
     seed = args.seed if args.seed is not None else int(time.time()) % 1_000_000
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pykeepalived-chaos-"))
     workdir.mkdir(parents=True, exist_ok=True)
