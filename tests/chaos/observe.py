@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -131,12 +132,16 @@ class Observer:
         self.seen = Seen()
         self.status_failures: dict[str, int] = dict.fromkeys(cluster.nodes, 0)
         self._fifo_pid: dict[str, int | None] = {}
+        # the daemons are asked side by side: one slow to answer holds up no other
+        self._pool = concurrent.futures.ThreadPoolExecutor(len(cluster.nodes),
+                                                           thread_name_prefix="chaos-status")
         for name, node in cluster.nodes.items():
             self.ipr[name] = IPRoute(netns=node.host.netns)
             if node.fifo is not None:
                 self.fifos[name] = FifoReader(node.fifo)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         for ipr in self.ipr.values():
             with contextlib.suppress(Exception):
                 ipr.close()
@@ -177,8 +182,9 @@ class Observer:
                 self._fifo_pid[name] = pids[name]
         # states before addresses: a VIP seen after its node said MASTER is never a false
         # "held by a non-master" when the node leaves MASTER in between
-        states = {name: self.states(node, pids[name] is not None)
-                  for name, node in self.cluster.nodes.items()}
+        asks = {name: self._pool.submit(self.states, node, pids[name] is not None)
+                for name, node in self.cluster.nodes.items()}
+        states = {name: ask.result() for name, ask in asks.items()}
         addresses = {name: self.addresses(name) for name in self.cluster.nodes}
         return Snapshot(start, addresses, pids, states, time.monotonic() - start)
 
