@@ -54,17 +54,18 @@ def write_conf(tmp: Path, name: str, text: str) -> Path:
 
 def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str, debug: bool = True,
                        wrapper: Sequence[str] = (),
-                       env: Mapping[str, str] | None = None) -> Daemon:
+                       env: Mapping[str, str] | None = None, append: bool = False) -> Daemon:
     """pykeepalived in ``host``, logging to the console (with ``-D`` unless ``debug`` is
     false: a test counting how often a line is logged wants the operator's view).
-    ``wrapper`` is put before the interpreter (``unshare -m ...``); ``env`` adds variables."""
+    ``wrapper`` is put before the interpreter (``unshare -m ...``); ``env`` adds variables;
+    ``append`` keeps the log of earlier runs (restarts)."""
     run_dir = tmp / f"py-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
     environ = {**os.environ, **(env or {})}
     src = str(Path(__file__).resolve().parent.parent / "src")
     environ["PYTHONPATH"] = src + os.pathsep + environ.get("PYTHONPATH", "")
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab" if append else "wb") as log:
         proc = host.popen(*wrapper, sys.executable, "-m", "pykeepalived", "-n", "-l",
                           *(["-D"] if debug else []), "-G",
                           "-f", str(conf), "-p", str(run_dir / "ka.pid"),
@@ -74,15 +75,16 @@ def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str, debug: bo
 
 
 def start_keepalived(host: Host, conf: Path, tmp: Path, *extra: str,
-                     env: Mapping[str, str] | None = None, own_tmpdir: bool = False) -> Daemon:
+                     env: Mapping[str, str] | None = None, own_tmpdir: bool = False,
+                     append: bool = False) -> Daemon:
     """Debian's keepalived in ``host``; ``env`` adds variables; with ``own_tmpdir`` its TMPDIR
     is its run directory, so its USR1/USR2 dumps (keepalived.data, keepalived.stats) are its
-    own, not /tmp's."""
+    own, not /tmp's; ``append`` as for start_pykeepalived."""
     run_dir = tmp / f"ka-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
     extra_env = {**(env or {}), **({"TMPDIR": str(run_dir)} if own_tmpdir else {})}
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab" if append else "wb") as log:
         proc = host.popen("keepalived", "-n", "-l", "-D", "-G", "-P", "-f", str(conf),
                           "-p", str(run_dir / "ka.pid"), "-r", str(run_dir / "vrrp.pid"),
                           "-c", str(run_dir / "chk.pid"), *extra,

@@ -313,20 +313,33 @@ def _run_vrrp_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
         remove_pidfile(pid_path)
 
 
+def release_vrrp(args: argparse.Namespace, ended: dict[str, int]) -> None:
+    """The last VRRP child did not stop cleanly (``ended``: role -> how its last child
+    ended): remove what it left on the host, and mark it as left clean.
+
+    Called as soon as the child is reaped, not only at stop: a peer takes over after its
+    master_down_interval, and the dead child's VIPs must not wait for the respawn (whose
+    delay grows for a child that keeps dying young), or they are on two hosts."""
+    vrrp = ended.get("vrrp")
+    if vrrp in (None, EXIT_OK):
+        return
+    path = _opt(args, "use_file", DEFAULT_CONFIG)
+    release_vips = not bool(_opt(args, "dont_release_vrrp", False))
+    log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
+                ending(vrrp),
+                "addresses, routes, rules, VMACs and nftables table" if release_vips
+                else "VMACs and nftables table (-V)", path)
+    if release_host(path, _opt(args, "config_id"), release_vips=release_vips):
+        log.info("Removed what the VRRP child left on the host")
+        ended["vrrp"] = EXIT_OK  # nothing of it is left
+
+
 def release_if_unclean(args: argparse.Namespace, ended: dict[str, int]) -> None:
     """A child ended without stopping cleanly (``ended``: role -> how its last child ended):
     remove what it left behind."""
     path = _opt(args, "use_file", DEFAULT_CONFIG)
     config_id = _opt(args, "config_id")
-    vrrp = ended.get("vrrp")
-    if vrrp not in (None, EXIT_OK):
-        release_vips = not bool(_opt(args, "dont_release_vrrp", False))
-        log.warning("VRRP child did not stop cleanly (%s): removing the %s of %s",
-                    ending(vrrp),
-                    "addresses, routes, rules, VMACs and nftables table" if release_vips
-                    else "VMACs and nftables table (-V)", path)
-        if release_host(path, config_id, release_vips=release_vips):
-            log.info("Removed what the VRRP child left on the host")
+    release_vrrp(args, ended)
     check = ended.get("check")
     if check not in (None, EXIT_OK) and not _opt(args, "dont_release_ipvs", False):
         log.warning("Healthcheck child did not stop cleanly (%s): removing the "
@@ -378,7 +391,8 @@ def run_daemon(args: argparse.Namespace) -> int:
     log.info("Starting pykeepalived (config %s)", path)
     watchdog = Watchdog(role_bodies(args), respawn=not bool(_opt(args, "dont_respawn", False)),
                         child_wait_time=facts.child_wait_time, recheck=recheck,
-                        systemd=systemd)
+                        systemd=systemd, on_died=lambda role, ended: (
+                            release_vrrp(args, ended) if role == "vrrp" else None))
     try:
         code = watchdog.run(roles)
         release_if_unclean(args, watchdog.ended)

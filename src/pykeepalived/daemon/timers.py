@@ -142,7 +142,9 @@ class Scheduler(Generic[K]):
                 log.exception("timer callback failed")
         while heap and heap[0][2].sched_when != heap[0][0]:
             heapq.heappop(heap)
-        if heap and self._armed_at is None:
+        # a callback that re-armed its key (a backup's real deadline, later) armed the timer
+        # for that key alone: the earliest live entry must still be the one it waits for
+        if heap and (self._armed_at is None or heap[0][0] < self._armed_at):
             self._set(heap[0][0])
 
     def close(self) -> None:

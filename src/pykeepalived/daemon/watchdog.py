@@ -48,6 +48,8 @@ log = logging.getLogger("pykeepalived.daemon")
 RoleBody = Callable[[Callable[[], None]], int]
 #: Checks the configuration again before a respawn: its child_wait_time, or None if unusable.
 Recheck = Callable[[], float | None]
+#: Told of a child that died (its role, and :attr:`Watchdog.ended`) before its respawn waits.
+OnDied = Callable[[str, dict[str, int]], None]
 
 NAMES = {"vrrp": "VRRP", "check": "Healthcheck"}
 #: keepalived's default child_wait_time.
@@ -60,8 +62,10 @@ class Watchdog:
     def __init__(self, bodies: Mapping[str, RoleBody], *, respawn: bool = True,
                  child_wait_time: float = CHILD_WAIT_TIME,
                  recheck: Recheck | None = None,
-                 systemd: SystemdNotifier | None = None) -> None:
+                 systemd: SystemdNotifier | None = None,
+                 on_died: OnDied | None = None) -> None:
         self.bodies = bodies
+        self.on_died = on_died
         self.respawn = respawn
         self.child_wait_time = child_wait_time
         self.recheck = recheck
@@ -226,6 +230,11 @@ class Watchdog:
             self.exit_code = EXIT_CONFIG if code == EXIT_CONFIG else EXIT_FATAL
             self._stop()
             return
+        if self.on_died is not None:
+            try:
+                self.on_died(role, self.ended)
+            except Exception:  # the parent must go on respawning whatever happened here
+                log.exception("Cleaning up after the %s child failed", role)
         lived = time.monotonic() - self.started.get(role, 0.0)
         delay = 0.0 if lived > 30 else min(max(self.delays.get(role, 0.0) * 2, 0.5), 30.0)
         self.delays[role] = delay

@@ -81,3 +81,43 @@ def test_timerfd_is_available_here_and_fires_on_the_monotonic_clock() -> None:
         assert expirations == 1
     finally:
         fd.close()
+
+
+@pytest.mark.parametrize("use_timerfd", [True, False])
+def test_a_key_rearmed_by_its_callback_never_holds_back_an_earlier_key(
+        use_timerfd: bool) -> None:
+    """A backup's early entry fires, its callback finds the real deadline later and re-arms
+    it (what VrrpProcess.on_timer does after every advert). Another key due in between must
+    still fire at its own deadline, not at the re-armed one: it fired up to one
+    Master_Down_Interval late, and a sync group took over 1.25 s late (found by the chaos
+    soak, tests/chaos)."""
+    called: dict[str, float] = {}
+    deadlines: dict[str, float] = {}
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def callback(key: Key, now: float) -> None:
+            if deadlines[key.name] > now:
+                sched.arm(key, deadlines[key.name])  # the real deadline is later
+                return
+            called[key.name] = now
+
+        sched: timers.Scheduler[Key] = timers.Scheduler(loop, callback)
+        if not use_timerfd and sched._tfd is not None:
+            loop.remove_reader(sched._tfd.fd)
+            sched._tfd.close()
+            sched._tfd = None
+        a, b = Key("a"), Key("b")
+        now = time.monotonic()
+        sched.arm(a, now + 0.01)
+        deadlines["a"] = now + 1.0  # moved later since: lazy, the early entry stays
+        sched.arm(b, now + 0.05)
+        deadlines["b"] = now + 0.05
+        await asyncio.sleep(1.2)
+        sched.close()
+
+    asyncio.run(main())
+    assert set(called) == {"a", "b"}
+    assert called["b"] < deadlines["a"], "b waited for a's re-armed deadline"
+    assert called["a"] >= deadlines["a"]
