@@ -24,6 +24,7 @@ from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
 from pykeepalived.daemon.runtime import FAULT_ADDRESS, FAULT_INTERFACE, InstanceRuntime
 from pykeepalived.daemon.timers import Scheduler
 from pykeepalived.daemon.tracker import Tracker
+from pykeepalived.daemon.tuning import ProcessTuning
 from pykeepalived.net import routes
 from pykeepalived.net.addresses import AddressManager
 from pykeepalived.net.reflector import NetlinkReflector
@@ -72,6 +73,7 @@ class VrrpProcess:
         self.invalid_packets: dict[str, int] = {}
         self._decoded: DecodedCache[tuple[InstanceRuntime, IPAddress, packet.Advert]] = \
             DecodedCache()
+        self.tuning = ProcessTuning("vrrp")  # vrrp_priority & co, the collector
 
     # ------------------------------------------------------------------ setup
     def build(self) -> None:
@@ -359,7 +361,8 @@ class VrrpProcess:
         config = await load_off_loop(path, config_id)
         if config is None:
             return False
-        self.apply(config)
+        with self.tuning.reloading(lambda: self.config.global_defs):
+            self.apply(config)
         return True
 
     def apply(self, config: Any) -> None:
@@ -472,7 +475,9 @@ class VrrpProcess:
                 **({"history": rt.availability.history()} if history else {})})
         groups = [{"name": name, "state": g.state.value,
                    "members": [r.name for r in g.routers]} for name, g in self.groups.items()]
-        return {"role": "vrrp", "instances": instances, "sync_groups": groups}
+        return {"role": "vrrp", "instances": instances, "sync_groups": groups,
+                "process": {**self.tuning.figures(),
+                            "timer_lateness": self.scheduler.lateness.figures()}}
 
 
 def _start_metrics(proc: VrrpProcess, address: str, port: int, control: str | None) -> None:
@@ -552,10 +557,12 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     try:
         async with busy:
             await proc.start()
+            proc.tuning.started(config.global_defs)
         loop.call_soon(report_ready)  # after what start() queued for the loop (VIPs)
         await stop.wait()
         log.info("Stopping")
         async with busy:
+            proc.tuning.scheduling.reset()  # one burst of work: at the normal policy
             await proc.stop()
     finally:
         if server is not None:
