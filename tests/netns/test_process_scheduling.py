@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from pykeepalived.control.client import ask
+from pykeepalived.control.server import socket_path
 from pykeepalived.demo.lab import Lab, wait_for
 from tests.daemons import instance, start_pykeepalived, write_conf
 from tests.netns.sched_readback import SCRIPT, readback, script_readback
@@ -83,6 +87,12 @@ def test_scheduling_keywords_reach_the_running_children(lab: Lab, tmp_path: Path
         assert vrrp.rttime == ("20000", "40000")  # keepalived: soft = half the hard limit
         assert vrrp.vmlck_kib > 0
         assert vrrp.cpus == {1}
+        # the status says so too, with the collector frozen after the start
+        status = ask(socket_path(str(run / "ka.pid"), "vrrp"), {"cmd": "status"}, timeout=5)
+        process = status["process"]
+        assert process["scheduling"]["rt_priority"] == 20
+        assert process["gc"]["frozen_objects"] > 1000
+        assert process["timer_lateness"]["count"] > 0
         assert wait_for(lambda: readback(check_pid).nice == "-7", 10), daemon.log()
         check = readback(check_pid)
         assert check.policy.startswith("SCHED_OTHER")
@@ -115,3 +125,55 @@ def test_scheduling_keywords_reach_the_running_children(lab: Lab, tmp_path: Path
         assert "Configuration reloaded" in daemon.log()
     finally:
         daemon.stop()
+
+
+BURST = """
+import asyncio, sys, time
+from pykeepalived.daemon import priorities
+from pykeepalived.daemon.timers import Scheduler
+
+class Key:
+    sched_when = None
+
+async def main() -> None:
+    done = []
+
+    def work(key: Key, now: float) -> None:  # 100 us of CPU per timer, never blocking
+        until = time.monotonic() + 0.0001
+        while time.monotonic() < until:
+            pass
+        done.append(key)
+
+    sched = Scheduler(asyncio.get_running_loop(), work)
+    scheduling = priorities.ProcessScheduling()
+    scheduling.apply(priorities.Scheduling("VRRP", "vrrp", rt_priority=10, rlimit_rttime=10000))
+    if sys.argv[1] == "off":
+        priorities.RT_WATCHDOG.stop()
+    keys = [Key() for _ in range(300)]
+    at = time.monotonic() + 0.05
+    for key in keys:  # 300 timers due together: a 30 ms burst
+        sched.arm(key, at)
+    await asyncio.sleep(0.3)
+    print(len(done), priorities.RT_WATCHDOG.breaths, flush=True)
+    scheduling.reset()  # the interpreter's exit is one more burst, as the daemon's stop is
+
+asyncio.Runner(loop_factory=priorities.new_event_loop).run(main())
+"""
+
+
+def test_realtime_loop_outlives_a_burst_longer_than_rlimit_rttime() -> None:
+    """vrrp_rt_priority with the default vrrp_rlimit_rttime (10 ms): 300 timers due at
+    once take 30 ms. The kernel kills a realtime thread that runs that long without
+    blocking (shown with the watchdog off); with it, the process sleeps a few microseconds
+    within the burst and every timer runs."""
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    off = subprocess.run([sys.executable, "-c", BURST, "off"], capture_output=True, text=True,
+                         env=env, timeout=60, check=False)
+    assert off.returncode == -signal.SIGKILL, (off.returncode, off.stdout, off.stderr)
+    assert off.stdout == ""  # killed within the burst
+    on = subprocess.run([sys.executable, "-c", BURST, "on"], capture_output=True, text=True,
+                        env=env, timeout=60, check=False)
+    assert on.returncode == 0, (on.returncode, on.stdout, on.stderr)
+    done, breaths = (int(word) for word in on.stdout.split())
+    assert done == 300
+    assert breaths >= 3  # 30 ms of work, a breath at least every 2.5 ms

@@ -47,7 +47,7 @@ MCL_CURRENT = 1
 MCL_FUTURE = 2
 MCL_ONFAULT = 4  # Linux 4.4: lock pages as they are touched, not whole mappings
 RLIMIT_RTTIME_DEFAULT = 10000  # keepalived's RT_RLIMIT_DEFAULT, microseconds
-_BREATH = 10e-6  # seconds slept to show the kernel a blocking call
+_BREATHS = (10e-6, 50e-6, 200e-6)  # seconds slept to show the kernel a blocking call
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +83,8 @@ class RtWatchdog:
     The kernel counts the CPU time a realtime thread uses since it last blocked, and sends
     SIGKILL at the hard limit. :meth:`breathe` is cheap (a clock read) until the thread has
     been awake for ``budget`` seconds; it then asks the kernel whether the thread blocked
-    meanwhile (its voluntary context switches, RUSAGE_THREAD) and, if not, sleeps
-    ``_BREATH`` seconds, which resets the kernel's count.
+    meanwhile (its voluntary context switches, RUSAGE_THREAD) and, if not, sleeps 10
+    microseconds (longer if that sleep did not block), which resets the kernel's count.
     """
 
     __slots__ = ("_since", "_switches", "breaths", "budget")
@@ -112,8 +112,13 @@ class RtWatchdog:
             return
         switches = _voluntary_switches()
         if switches == self._switches:
-            time.sleep(_BREATH)
             self.breaths += 1
+            for pause in _BREATHS:
+                # a sleep whose deadline passed before the thread got to block returns
+                # without blocking: only a new voluntary switch shows it did
+                time.sleep(pause)
+                if _voluntary_switches() != switches:
+                    break
             switches = _voluntary_switches()
         self._switches = switches
         self._since = time.monotonic()

@@ -81,3 +81,42 @@ def test_timerfd_is_available_here_and_fires_on_the_monotonic_clock() -> None:
         assert expirations == 1
     finally:
         fd.close()
+
+
+def test_each_callback_gets_the_time_it_runs_and_its_lateness_is_kept() -> None:
+    """Keys due together are called with the time each one runs: a slow callback moves the
+    next one's ``now`` (so routers that started together are re-armed apart), and how late
+    each ran after its deadline is counted."""
+    seen: list[float] = []
+
+    async def main() -> timers.Lateness:
+        def slow(key: Key, now: float) -> None:
+            seen.append(now)
+            time.sleep(0.005)
+
+        sched: timers.Scheduler[Key] = timers.Scheduler(asyncio.get_running_loop(), slow)
+        at = time.monotonic() + 0.01
+        for name in ("a", "b", "c"):
+            sched.arm(Key(name), at)
+        await asyncio.sleep(0.1)
+        sched.close()
+        return sched.lateness
+
+    lateness = asyncio.run(main())
+    assert len(seen) == 3
+    assert seen[1] - seen[0] >= 0.005 and seen[2] - seen[1] >= 0.005
+    assert lateness.count == 3
+    assert lateness.longest >= 0.01  # the third ran two slow callbacks after its deadline
+    assert sum(lateness.buckets) == 3
+
+
+def test_lateness_buckets() -> None:
+    late = timers.Lateness()
+    for seconds in (0.00005, 0.0015, 0.0015, 0.03, 2.0):
+        late.add(seconds)
+    figures = late.figures()
+    assert figures["count"] == 5
+    assert figures["longest_ms"] == 2000.0
+    hist = figures["histogram"]
+    assert (hist["<=0.1ms"], hist["<=2ms"], hist["<=50ms"], hist[">1000ms"]) == (1, 2, 1, 1)
+    assert sum(hist.values()) == 5
