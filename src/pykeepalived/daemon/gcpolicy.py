@@ -42,6 +42,13 @@ class GcPauses:
         self.total = 0.0
         self._started = 0.0
 
+    def reset(self) -> None:
+        """Start counting afresh (the pauses of start-up are not those of running)."""
+        self.collections = [0, 0, 0]
+        self.collected = 0
+        self.longest = [0.0, 0.0, 0.0]
+        self.total = 0.0
+
     def install(self) -> None:
         if self._callback not in gc.callbacks:
             gc.callbacks.append(self._callback)

@@ -81,35 +81,57 @@ class RtWatchdog:
     """Keeps a realtime thread under RLIMIT_RTTIME by sleeping briefly within long bursts.
 
     The kernel counts the CPU time a realtime thread uses since it last blocked, and sends
-    SIGKILL at the hard limit. :meth:`breathe` is cheap (a clock read) until the thread has
-    been awake for ``budget`` seconds; it then asks the kernel whether the thread blocked
-    meanwhile (its voluntary context switches, RUSAGE_THREAD) and, if not, sleeps 10
-    microseconds (longer if that sleep did not block), which resets the kernel's count.
+    SIGKILL at the hard limit. Two ways in, both asking the kernel whether the thread blocked
+    meanwhile (its voluntary context switches, RUSAGE_THREAD) and, if not, sleeping 10
+    microseconds (longer if that sleep did not block), which resets the kernel's count:
+
+    - :meth:`breathe`, called where bursts happen (each turn of the event loop, each timer):
+      cheap (a clock read) until the thread has been awake for ``budget`` seconds;
+    - a profiling timer (ITIMER_PROF, every ``budget`` of CPU time) whose signal handler does
+      the same, for a burst inside one callback (a thousand netlink events parsed at once);
+      Python runs the handler in the main thread at the next bytecode.
     """
 
-    __slots__ = ("_since", "_switches", "breaths", "budget")
+    __slots__ = ("_handler", "_since", "_switches", "breaths", "budget")
 
     def __init__(self) -> None:
         self.budget = 0.0  # 0: not realtime, nothing to do
         self.breaths = 0
         self._since = 0.0
         self._switches = 0
+        self._handler: Any = None
 
-    def start(self, rlimit_usec: int) -> None:
+    def start(self, rlimit_usec: int, *, timer: bool = True) -> None:
         """Realtime with an RLIMIT_RTTIME of ``rlimit_usec``: stay under a quarter of it."""
         self.budget = max(rlimit_usec / 4e6, 50e-6)
         self._since = time.monotonic()
         self._switches = _voluntary_switches()
+        if timer:
+            previous = signal.signal(signal.SIGPROF, self._on_timer)
+            if self._handler is None:
+                self._handler = previous
+            signal.setitimer(signal.ITIMER_PROF, self.budget, self.budget)
 
     def stop(self) -> None:
         self.budget = 0.0
+        if self._handler is not None:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, self._handler)
+            self._handler = None
 
     def breathe(self) -> None:
         if not self.budget:
             return
-        now = time.monotonic()
-        if now - self._since < self.budget:
+        if time.monotonic() - self._since < self.budget:
             return
+        self._check()
+
+    def _on_timer(self, signum: int, frame: object) -> None:
+        del signum, frame
+        if self.budget:
+            self._check()
+
+    def _check(self) -> None:
         switches = _voluntary_switches()
         if switches == self._switches:
             self.breaths += 1

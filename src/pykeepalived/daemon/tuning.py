@@ -28,6 +28,7 @@ class ProcessTuning:
         """The child is up: freeze what it built, then take its scheduling."""
         self.gc.install()
         gcpolicy.settle()
+        self.gc.reset()  # the figures are those of the running process from here on
         self.scheduling.apply(Scheduling.from_global_defs(gdefs, self.prefix))
 
     @contextlib.contextmanager

@@ -77,3 +77,18 @@ def test_pauses_are_measured_per_generation() -> None:
     assert figures["total_pause_ms"] >= figures["longest_pause_ms"][2]
     gc.collect()
     assert pauses.collections[2] - before[2] == 1  # uninstalled: no longer counted
+
+
+def test_reset_starts_the_figures_afresh() -> None:
+    pauses = gcpolicy.GcPauses()
+    pauses.install()
+    try:
+        gc.collect()
+        assert pauses.collections[2] >= 1
+        pauses.reset()
+        assert pauses.figures()["collections"] == [0, 0, 0]
+        assert pauses.figures()["longest_pause_ms"] == [0.0, 0.0, 0.0]
+        gc.collect()
+        assert pauses.collections[2] == 1
+    finally:
+        pauses.uninstall()

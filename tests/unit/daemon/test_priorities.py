@@ -9,6 +9,7 @@ process, and :class:`RtWatchdog` sleeping only when the thread has not blocked f
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
@@ -96,7 +97,7 @@ def test_watchdog_sleeps_only_after_its_budget_without_blocking() -> None:
     dog = RtWatchdog()
     dog.breathe()  # not realtime: nothing
     assert dog.breaths == 0
-    dog.start(400)  # budget: a quarter of 400 us, at least 50 us
+    dog.start(400, timer=False)  # budget: a quarter of 400 us, at least 50 us
     assert dog.budget == pytest.approx(100e-6)
     deadline = time.monotonic() + 0.002
     while time.monotonic() < deadline:  # 2 ms of work without blocking
@@ -118,7 +119,7 @@ def test_breathing_selector_breathes_before_each_turn() -> None:
     dog = priorities.RT_WATCHDOG
     before = dog.breaths
     sel = priorities.BreathingSelector()
-    dog.start(200)  # a 50 us budget
+    dog.start(200, timer=False)  # a 50 us budget
     try:
         for _ in range(2):
             deadline = time.monotonic() + 0.001
@@ -129,3 +130,20 @@ def test_breathing_selector_breathes_before_each_turn() -> None:
         dog.stop()
         sel.close()
     assert dog.breaths - before == 2
+
+
+def test_watchdog_timer_breathes_inside_one_long_computation() -> None:
+    """A burst that never comes back to the loop: the profiling timer's handler breathes."""
+    dog = RtWatchdog()
+    dog.start(4000)  # every 1 ms of CPU time
+    try:
+        cpu_until = time.thread_time() + 0.03
+        wall_until = time.monotonic() + 5.0  # a bound for a machine busy with others
+        while time.thread_time() < cpu_until and time.monotonic() < wall_until:
+            pass  # 30 ms of CPU without a call to breathe()
+    finally:
+        dog.stop()
+    assert time.thread_time() >= cpu_until
+    assert dog.breaths >= 3  # the timer ticks with the kernel (every 4 ms at HZ=250)
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGPROF) in (signal.SIG_DFL, None)
