@@ -181,7 +181,9 @@ class Scheduler(Generic[K]):
             now = time.monotonic()
         while heap and heap[0][2].sched_when != heap[0][0]:
             heapq.heappop(heap)
-        if heap and self._armed_at is None:
+        # The callbacks' own re-arming set the kernel timer for the earliest deadline *they*
+        # gave, which may be later than one already waiting in the heap.
+        if heap and (self._armed_at is None or heap[0][0] < self._armed_at):
             self._set(heap[0][0])
 
     def close(self) -> None:
