@@ -229,7 +229,9 @@ def pyk_status(pair: Pair, role: str, tmp: Path) -> dict[str, Any] | None:
     host = "m" if role == "master" else "b"
     sock = socket_path(str(tmp / pair.kind / f"py-{host}" / "ka.pid"), "vrrp")
     try:
-        return ask(sock, {"cmd": "status"}, timeout=10)
+        # only the process's figures: the full status of 1,001 instances holds the
+        # master's loop for 20-40 ms, long enough for a false failover by itself
+        return ask(sock, {"cmd": "status", "process": True}, timeout=10)
     except (ControlError, OSError):
         return None
 
@@ -245,6 +247,8 @@ def finish(pair: Pair, tmp: Path, duration: float) -> None:
     res["timer_expired_lines"] = (backup_log.count("thread timer expired")
                                   + master_log.count("thread timer expired"))
     res["master_alive"] = pair.d_master.proc.poll() is None
+    # keepalived: "Starting VRRP child process"; pykeepalived the same words
+    res["respawns"] = master_log.count("Starting VRRP child process")
     res["rttime_lines"] = (master_log.count("too much CPU time")
                            + backup_log.count("too much CPU time"))
     packets = read_pcap(pair.pcap) if pair.pcap is not None and pair.pcap.exists() else []
@@ -354,12 +358,16 @@ def run_settings(name: str, duration: float, tmp: Path) -> dict[str, dict[str, A
     try:
         for kind in KINDS:
             pairs.append(make_pair(kind, tmp, settings))
-        if not wait_for(lambda: all(settled(p) for p in pairs), 120, 0.5):
-            for p in pairs:
+        # A pair that does not settle is measured all the same: a master whose VRRP child
+        # is killed and respawned again and again is a result (keepalived under
+        # vrrp_rt_priority with its default vrrp_rlimit_rttime)
+        wait_for(lambda: all(settled(p) for p in pairs), 90, 0.5)
+        for p in pairs:
+            p.result["settled"] = settled(p)
+            if not p.result["settled"]:
                 print(f"  {p.kind}: did not settle (fast VIP on master "
                       f"{p.master.has_address(FAST_VIP)}, VIPs {vip_count(p.master)})",
                       file=sys.stderr)
-            return {}
         time.sleep(5)
         stress = subprocess.Popen(["stress-ng", "--cpu", "2", "--timeout",
                                    f"{int(duration) + 20}s", "--quiet"],
@@ -400,7 +408,9 @@ def print_results(name: str, duration: float, res: dict[str, dict[str, Any]],
             (f"gaps over Master_Down_Interval ({MASTER_DOWN * 1000:.2f} ms)",
              "gaps_over_mdi", "{:d}"),
             ("gaps over 20 ms", "gaps_over_20ms", "{:d}"),
-            ("master still running at the end", "master_alive", "{}")]
+            ("master still running at the end", "master_alive", "{}"),
+            ("settled before the window (1,000 VIPs up, VI_FAST elected)", "settled", "{}"),
+            ("master's VRRP child respawned in the window", "respawns", "{:d}")]
     ka, py = res.get("keepalived", {}), res.get("pykeepalived", {})
 
     def cell(d: dict[str, Any], key: str, fmt: str) -> str:

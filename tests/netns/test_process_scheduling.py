@@ -93,6 +93,10 @@ def test_scheduling_keywords_reach_the_running_children(lab: Lab, tmp_path: Path
         assert process["scheduling"]["rt_priority"] == 20
         assert process["gc"]["frozen_objects"] > 1000
         assert process["timer_lateness"]["count"] > 0
+        only = ask(socket_path(str(run / "ka.pid"), "vrrp"), {"cmd": "status", "process": True},
+                   timeout=5)
+        assert set(only) == {"role", "process"}
+        assert only["process"]["scheduling"] == process["scheduling"]
         assert wait_for(lambda: readback(check_pid).nice == "-7", 10), daemon.log()
         check = readback(check_pid)
         assert check.policy.startswith("SCHED_OTHER")
