@@ -300,7 +300,12 @@ def window_figures(before: dict[str, Any], after: dict[str, Any]) -> dict[str, A
             "scheduling": after.get("scheduling")}
 
 
-def close(pair: Pair) -> None:
+def close(pair: Pair, keep: Path | None = None) -> None:
+    for d in (pair.d_master, pair.d_backup):
+        if d is not None and keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):
+                shutil.copy(d.log_path, keep / f"{pair.kind}-{d.host.name}.log")
     for d in (pair.d_master, pair.d_backup):
         if d is not None:
             with contextlib.suppress(Exception):
@@ -351,7 +356,8 @@ def gc_pauses() -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ main
-def run_settings(name: str, duration: float, tmp: Path) -> dict[str, dict[str, Any]]:
+def run_settings(name: str, duration: float, tmp: Path,
+                 keep: Path | None = None) -> dict[str, dict[str, Any]]:
     settings = SETTINGS[name]
     pairs: list[Pair] = []
     stress: subprocess.Popen[bytes] | None = None
@@ -393,7 +399,7 @@ def run_settings(name: str, duration: float, tmp: Path) -> dict[str, dict[str, A
                 stress.kill()
                 stress.wait(timeout=5)
         for p in pairs:
-            close(p)
+            close(p, None if keep is None else keep / name)
 
 
 def print_results(name: str, duration: float, res: dict[str, dict[str, Any]],
@@ -445,6 +451,7 @@ def main() -> int:
     parser.add_argument("--gc", action="store_true", help="the collector measurement first")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument("--keep-logs", type=Path, help="copy the daemons' logs to this folder")
     args = parser.parse_args()
     if shutil.which("stress-ng") is None:
         print("stress-ng is needed (apt-get install stress-ng)", file=sys.stderr)
@@ -459,7 +466,7 @@ def main() -> int:
             (tmp / name).mkdir()
             print(f"settings '{name}': {args.duration:g} s window ...", file=sys.stderr,
                   flush=True)
-            res = run_settings(name, args.duration, tmp / name)
+            res = run_settings(name, args.duration, tmp / name, args.keep_logs)
             everything[name] = res
             print_results(name, args.duration, res, args.markdown)
             sys.stdout.flush()
