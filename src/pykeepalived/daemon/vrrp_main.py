@@ -289,6 +289,14 @@ class VrrpProcess:
 
     def on_timer(self, rt: InstanceRuntime, now: float) -> None:
         when = rt.router.get_timer()
+        if when is not None and when <= now and rt.router.state is State.BACKUP \
+                and rt.socket is not None:
+            # An advert already waiting in the socket is read before the Master_Down_Timer
+            # is judged: a process kept off the CPU past the deadline finds the timerfd and
+            # the socket ready together, in no set order, and the advert's receive stamp
+            # (in time) moves the deadline back out of the past.
+            rt.socket.drain()
+            when = rt.router.get_timer()
         if when is None:
             return
         if when > now:

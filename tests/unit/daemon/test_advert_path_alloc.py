@@ -64,6 +64,9 @@ class FakeSocket:
         self.sent += 1
         self.last = payload
 
+    def drain(self) -> None:
+        """Nothing is ever queued for this socket."""
+
 
 class Measured:
     """tracemalloc's traced memory and the collector's passes over a block."""
