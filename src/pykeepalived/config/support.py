@@ -53,6 +53,9 @@ PRIO_ADVERT = _EFF + "test_lower_and_higher_priority_advert_keywords"
 DEFAULTS = _EFF + "test_vrrp_version_and_skip_check_adv_addr_are_instance_defaults"
 DOWN_TIMER = _EFF + "test_down_timer_adverts_set_the_master_down_interval"
 PREEMPT = _EFF + "test_preempt_keywords"
+SCHED = ("tests/netns/test_process_scheduling.py::"
+         "test_scheduling_keywords_reach_the_running_children")
+SCHED_MAP = "tests/unit/daemon/test_priorities.py::test_keywords_make_each_childs_settings"
 _SMTP_ALERTS = "tests/unit/notify/test_smtp_alerts.py::"
 _CHECK_ALERTS = "tests/unit/daemon/test_check_alerts.py::"
 SMTP_SETTINGS = "tests/unit/notify/test_smtp.py::test_global_smtp_keywords_make_the_mail"
@@ -89,7 +92,11 @@ _LB_IPVS = "given to IPVS; lb_backend nftables says at start what it does instea
 _BFD = "pykeepalived has no BFD process"
 _PROCESS = "pykeepalived does not track processes"
 _SNMP = "pykeepalived has no SNMP or D-Bus interface"
-_SCHED = "the processes keep the default scheduling, memory locking and CPUs"
+_SCHED = ("no automatic raise of the realtime priority when a timer runs late "
+          "(vrrp_rt_priority sets it)")
+_SCHED_NOTE = ("applied by the child once started and after each reload (the reload itself "
+               "at the normal policy); under realtime scheduling the event loop sleeps a few "
+               "microseconds within long bursts to stay under RLIMIT_RTTIME")
 _NETLINK_BUFS = "pykeepalived sizes its netlink sockets itself"
 _NAMES = "the processes keep their own names"
 _NAMESPACE = "pykeepalived runs in the namespace it is started in"
@@ -189,12 +196,13 @@ SUPPORT: Final[dict[str, dict[str, Row]]] = {
         **_parse_only("snmp_socket dbus_service_name enable_traps enable_snmp_vrrp "
                       "enable_snmp_keepalived enable_snmp_checker enable_snmp_rfc "
                       "enable_snmp_rfcv2 enable_snmp_rfcv3 enable_dbus", _SNMP),
-        **_parse_only("vrrp_no_swap checker_no_swap bfd_no_swap vrrp_priority vrrp_rt_priority "
-                      "vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime checker_priority "
-                      "checker_rt_priority checker_cpu_affinity checker_rlimit_rttime "
-                      "checker_rlimit_rtime bfd_priority bfd_rt_priority bfd_cpu_affinity "
-                      "bfd_rlimit_rttime bfd_rlimit_rtime max_auto_priority "
-                      "min_auto_priority_delay", _SCHED),
+        **_acted("vrrp_priority vrrp_rt_priority vrrp_rlimit_rttime vrrp_no_swap "
+                 "vrrp_cpu_affinity checker_priority checker_rt_priority checker_rlimit_rtime "
+                 "checker_no_swap checker_cpu_affinity", SCHED, _SCHED_NOTE),
+        **_acted("vrrp_rlimit_rtime checker_rlimit_rttime", SCHED_MAP, _SCHED_NOTE),
+        **_parse_only("bfd_no_swap bfd_priority bfd_rt_priority bfd_cpu_affinity "
+                      "bfd_rlimit_rttime bfd_rlimit_rtime", _BFD),
+        **_parse_only("max_auto_priority min_auto_priority_delay", _SCHED),
         **_parse_only("vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force "
                       "vrrp_netlink_monitor_rcv_bufs vrrp_netlink_monitor_rcv_bufs_force "
                       "process_monitor_rcv_bufs process_monitor_rcv_bufs_force "

@@ -43,6 +43,7 @@ from pykeepalived.check.table import group_services
 from pykeepalived.check.tcp_check import TcpChecks, check_tcp
 from pykeepalived.config.model_lvs import FileCheck, MiscCheck
 from pykeepalived.daemon.check_alerts import CheckerAlerts
+from pykeepalived.daemon.tuning import ProcessTuning
 from pykeepalived.lb.model import Backend, Service
 from pykeepalived.notify.fifo import NotifyFifo, lvs_rs_line, lvs_vs_line
 from pykeepalived.notify.notifier import Notifier, Script, ScriptSpec
@@ -89,6 +90,7 @@ class CheckerProcess:
         self.core = (HealthCore(config.virtual_servers) if bootstrap is None
                      else HealthCore(config.virtual_servers, bootstrap=bootstrap))
         self.groups = group_services(config)
+        self.tuning = ProcessTuning("checker")  # checker_priority & co, the collector
         gdefs = config.global_defs
         self.runner = ScriptRunner(user=gdefs.script_user, group=gdefs.script_group,
                                    security=bool(gdefs.enable_script_security))
@@ -302,7 +304,8 @@ class CheckerProcess:
         config = await load_off_loop(path, config_id, keep_lvs=True)
         if config is None:
             return False
-        self.apply_config(config)
+        with self.tuning.reloading(lambda: self.config.global_defs):
+            self.apply_config(config)
         return True
 
     def apply_config(self, config: Any) -> None:
@@ -506,7 +509,7 @@ class CheckerProcess:
         return {"role": "check", "backend": self.backend.name,
                 "table": ipvsadm_list(services, status),
                 "virtual_servers": self.status(), "apply_errors": self.apply_errors,
-                "apply_error": self.apply_error}
+                "apply_error": self.apply_error, "process": self.tuning.figures()}
 
     def status(self) -> list[dict[str, Any]]:
         """Every virtual server, its real servers, their health and last check result."""
@@ -618,10 +621,12 @@ async def run_checker(config: Any, *, path: str | None = None, config_id: str | 
     try:
         async with busy:
             await proc.start()
+            proc.tuning.started(config.global_defs)
         loop.call_soon(report_ready)  # after what start() queued for the loop (VIPs)
         await stop.wait()
         log.info("Stopping")
         async with busy:
+            proc.tuning.scheduling.reset()  # one burst of work: at the normal policy
             await proc.stop()
     finally:
         reflector.stop()

@@ -31,6 +31,7 @@ from typing import Any
 
 from pykeepalived.daemon.logsetup import set_role, setup_logging
 from pykeepalived.daemon.pidfile import PidFileError, remove_pidfile, write_pidfile
+from pykeepalived.daemon.priorities import new_event_loop
 from pykeepalived.daemon.process import (
     CHILD_SIGNALS,
     EXIT_CONFIG,
@@ -275,10 +276,11 @@ def _run_check_child(args: argparse.Namespace, ready: Callable[[], None]) -> int
         remove_pidfile(pid_path)
         return EXIT_CONFIG
     try:
-        return asyncio.run(run_checker(config, path=_opt(args, "use_file"),
-                                       config_id=_opt(args, "config_id"),
-                                       release=not _opt(args, "dont_release_ipvs", False),
-                                       control=_control(args, "check"), ready=ready))
+        with asyncio.Runner(loop_factory=new_event_loop) as loop_runner:
+            return loop_runner.run(run_checker(
+                config, path=_opt(args, "use_file"), config_id=_opt(args, "config_id"),
+                release=not _opt(args, "dont_release_ipvs", False),
+                control=_control(args, "check"), ready=ready))
     finally:
         remove_pidfile(pid_path)
 
@@ -305,10 +307,11 @@ def _run_vrrp_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
         remove_pidfile(pid_path)
         return EXIT_CONFIG
     try:
-        return asyncio.run(run_vrrp(config, path=_opt(args, "use_file"),
-                                    config_id=_opt(args, "config_id"),
-                                    release_vips=not _opt(args, "dont_release_vrrp", False),
-                                    control=_control(args, "vrrp"), ready=ready))
+        with asyncio.Runner(loop_factory=new_event_loop) as loop_runner:
+            return loop_runner.run(run_vrrp(
+                config, path=_opt(args, "use_file"), config_id=_opt(args, "config_id"),
+                release_vips=not _opt(args, "dont_release_vrrp", False),
+                control=_control(args, "vrrp"), ready=ready))
     finally:
         remove_pidfile(pid_path)
 

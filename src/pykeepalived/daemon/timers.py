@@ -9,11 +9,20 @@ for the earliest deadline, with nanosecond resolution, and one heap of (deadline
 Deadlines are lazy: a key keeps at most one live entry, and moving a deadline *later* (what a
 backup does on every advert) changes nothing here; when the early entry fires, the callback sees
 the router's real deadline and re-arms. Where timerfd is missing, ``loop.call_at`` stands in.
+
+Each callback is given the time it actually runs, not the time the batch started: a thousand
+routers whose deadlines fell together (they started together) are then re-armed a little apart,
+and a router with a short advert_int is not held up behind all of them the next time round.
+How late every callback ran after its deadline is kept (:class:`Lateness`) for the status: under
+load that is where a false failover starts. Between two callbacks the realtime watchdog
+(``daemon.priorities``) may sleep a few microseconds, so that a long batch under SCHED_RR stays
+within RLIMIT_RTTIME.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import ctypes
 import heapq
@@ -22,7 +31,9 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from pykeepalived.daemon.priorities import RT_WATCHDOG
 
 log = logging.getLogger("pykeepalived.vrrp")
 
@@ -83,6 +94,29 @@ class _TimerFd:
         os.close(self.fd)
 
 
+class Lateness:
+    """How late callbacks ran after their deadlines: a count per bucket, and the longest."""
+
+    BOUNDS_MS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0)
+    __slots__ = ("buckets", "count", "longest")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.longest = 0.0  # seconds
+        self.buckets = [0] * (len(self.BOUNDS_MS) + 1)  # the last one: over 1 s
+
+    def add(self, late: float) -> None:
+        self.count += 1
+        if late > self.longest:
+            self.longest = late
+        self.buckets[bisect.bisect_left(self.BOUNDS_MS, late * 1000.0)] += 1
+
+    def figures(self) -> dict[str, Any]:
+        labels = [f"<={b:g}ms" for b in self.BOUNDS_MS] + [f">{self.BOUNDS_MS[-1]:g}ms"]
+        return {"count": self.count, "longest_ms": round(self.longest * 1000, 3),
+                "histogram": dict(zip(labels, self.buckets, strict=True))}
+
+
 class Scheduler(Generic[K]):
     """Deadlines for many keys, one kernel timer; ``callback(key, now)`` when one is due."""
 
@@ -94,6 +128,7 @@ class Scheduler(Generic[K]):
         self._seq = itertools.count()
         self._armed_at: float | None = None
         self._fallback: asyncio.TimerHandle | None = None
+        self.lateness = Lateness()
         self._tfd: _TimerFd | None
         try:
             self._tfd = _TimerFd()
@@ -130,16 +165,20 @@ class Scheduler(Generic[K]):
             self._tfd.clear()
         self._armed_at = None
         heap = self._heap
+        lateness = self.lateness
         now = time.monotonic()
         while heap and heap[0][0] <= now:
             when, _, key = heapq.heappop(heap)
             if key.sched_when != when:
                 continue  # superseded by an earlier deadline, or disarmed
             key.sched_when = None
+            lateness.add(now - when)
             try:
                 self._callback(key, now)
             except Exception:  # one router's failure must not stop the others' timers
                 log.exception("timer callback failed")
+            RT_WATCHDOG.breathe()
+            now = time.monotonic()
         while heap and heap[0][2].sched_when != heap[0][0]:
             heapq.heappop(heap)
         # a callback that re-armed its key (a backup's real deadline, later) armed the timer

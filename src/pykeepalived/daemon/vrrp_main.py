@@ -24,6 +24,7 @@ from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
 from pykeepalived.daemon.runtime import FAULT_ADDRESS, FAULT_INTERFACE, InstanceRuntime
 from pykeepalived.daemon.timers import Scheduler
 from pykeepalived.daemon.tracker import Tracker
+from pykeepalived.daemon.tuning import ProcessTuning
 from pykeepalived.net import routes
 from pykeepalived.net.addresses import AddressManager
 from pykeepalived.net.reflector import NetlinkReflector
@@ -74,6 +75,7 @@ class VrrpProcess:
         self._decoded: DecodedCache[tuple[InstanceRuntime, IPAddress, packet.Advert]] = \
             DecodedCache()
         self._all_stopped: asyncio.Event | None = None  # set while TERM waits for hand-overs
+        self.tuning = ProcessTuning("vrrp")  # vrrp_priority & co, the collector
 
     # ------------------------------------------------------------------ setup
     def build(self) -> None:
@@ -298,6 +300,14 @@ class VrrpProcess:
 
     def on_timer(self, rt: InstanceRuntime, now: float) -> None:
         when = rt.router.get_timer()
+        if when is not None and when <= now and rt.router.state is State.BACKUP \
+                and rt.socket is not None:
+            # An advert already waiting in the socket is read before the Master_Down_Timer
+            # is judged: a process kept off the CPU past the deadline finds the timerfd and
+            # the socket ready together, in no set order, and the advert's receive stamp
+            # (in time) moves the deadline back out of the past.
+            rt.socket.drain()
+            when = rt.router.get_timer()
         if when is None:
             return
         if when > now:
@@ -373,7 +383,8 @@ class VrrpProcess:
         config = await load_off_loop(path, config_id)
         if config is None:
             return False
-        self.apply(config)
+        with self.tuning.reloading(lambda: self.config.global_defs):
+            self.apply(config)
         return True
 
     def apply(self, config: Any) -> None:
@@ -517,8 +528,13 @@ class VrrpProcess:
 
     def status(self, request: dict[str, Any] | None = None) -> dict[str, Any]:
         """The control socket's answer: every instance and sync group as it is now (with
-        ``{"history": true}``, each instance's transitions and failovers too), and the
-        datagrams dropped before any instance could take them (``invalid_packets``)."""
+        ``{"history": true}``, each instance's transitions and failovers too; with
+        ``{"process": true}``, only the process's own figures: the whole answer for 1,000
+        instances holds the loop for tens of milliseconds), and the datagrams dropped
+        before any instance could take them (``invalid_packets``)."""
+        process = {**self.tuning.figures(), "timer_lateness": self.scheduler.lateness.figures()}
+        if (request or {}).get("process"):
+            return {"role": "vrrp", "process": process}
         now = self.loop.time()
         history = bool((request or {}).get("history"))
         instances = []
@@ -546,7 +562,7 @@ class VrrpProcess:
                    "members": [r.name for r in g.routers]} for name, g in self.groups.items()]
         return {"role": "vrrp", "instances": instances, "sync_groups": groups,
                 "no_accept_firewall": self.firewall.status(),
-                "invalid_packets": dict(self.invalid_packets)}
+                "invalid_packets": dict(self.invalid_packets), "process": process}
 
 
 def _start_metrics(proc: VrrpProcess, address: str, port: int, control: str | None) -> None:
@@ -633,10 +649,12 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
     try:
         async with busy:
             await proc.start()
+            proc.tuning.started(config.global_defs)
         loop.call_soon(report_ready)  # after what start() queued for the loop (VIPs)
         await stop.wait()
         log.info("Stopping")
         async with busy:
+            proc.tuning.scheduling.reset()  # one burst of work: at the normal policy
             await proc.stop(hurry)
     finally:
         if server is not None:

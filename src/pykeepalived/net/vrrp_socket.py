@@ -335,6 +335,11 @@ class VrrpSocket:
         loop.add_reader(self.sock.fileno(),
                         self._on_readable4 if self.family == 4 else self._on_readable6)
 
+    def drain(self) -> None:
+        """Deliver what is already queued, now (a due timer asks before it acts)."""
+        if self._loop is not None:
+            (self._on_readable4 if self.family == 4 else self._on_readable6)()
+
     def _on_readable4(self) -> None:
         buf = self._buf
         bufs = [buf]

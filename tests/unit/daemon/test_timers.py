@@ -83,6 +83,79 @@ def test_timerfd_is_available_here_and_fires_on_the_monotonic_clock() -> None:
         fd.close()
 
 
+def test_each_callback_gets_the_time_it_runs_and_its_lateness_is_kept() -> None:
+    """Keys due together are called with the time each one runs: a slow callback moves the
+    next one's ``now`` (so routers that started together are re-armed apart), and how late
+    each ran after its deadline is counted."""
+    seen: list[float] = []
+
+    async def main() -> timers.Lateness:
+        def slow(key: Key, now: float) -> None:
+            seen.append(now)
+            time.sleep(0.005)
+
+        sched: timers.Scheduler[Key] = timers.Scheduler(asyncio.get_running_loop(), slow)
+        at = time.monotonic() + 0.01
+        for name in ("a", "b", "c"):
+            sched.arm(Key(name), at)
+        await asyncio.sleep(0.1)
+        sched.close()
+        return sched.lateness
+
+    lateness = asyncio.run(main())
+    assert len(seen) == 3
+    assert seen[1] - seen[0] >= 0.005 and seen[2] - seen[1] >= 0.005
+    assert lateness.count == 3
+    assert lateness.longest >= 0.01  # the third ran two slow callbacks after its deadline
+    assert sum(lateness.buckets) == 3
+
+
+def test_lateness_buckets() -> None:
+    late = timers.Lateness()
+    for seconds in (0.00005, 0.0015, 0.0015, 0.03, 2.0):
+        late.add(seconds)
+    figures = late.figures()
+    assert figures["count"] == 5
+    assert figures["longest_ms"] == 2000.0
+    hist = figures["histogram"]
+    assert (hist["<=0.1ms"], hist["<=2ms"], hist["<=50ms"], hist[">1000ms"]) == (1, 2, 1, 1)
+    assert sum(hist.values()) == 5
+
+
+@pytest.mark.parametrize("use_timerfd", [True, False])
+def test_a_callback_rearming_later_does_not_delay_an_earlier_key(use_timerfd: bool) -> None:
+    """A fires and re-arms itself after B's deadline (a master's next advert): the kernel
+    timer must still be set for B. It was set for A's new deadline, and B ran that much late
+    (a backup's Master_Down_Timer held up by another instance's advert timer)."""
+    fired: dict[str, float] = {}
+
+    async def main() -> timers.Lateness:
+        loop = asyncio.get_running_loop()
+        keys = {name: Key(name) for name in ("a", "b")}
+        start = time.monotonic()
+
+        def callback(key: Key, now: float) -> None:
+            fired.setdefault(key.name, now - start)
+            if key.name == "a" and len(fired) == 1:
+                sched.arm(key, now + 0.08)  # later than b's deadline
+
+        sched: timers.Scheduler[Key] = timers.Scheduler(loop, callback)
+        if not use_timerfd and sched._tfd is not None:
+            loop.remove_reader(sched._tfd.fd)
+            sched._tfd.close()
+            sched._tfd = None
+        sched.arm(keys["a"], start + 0.01)
+        sched.arm(keys["b"], start + 0.03)
+        await asyncio.sleep(0.15)
+        sched.close()
+        return sched.lateness
+
+    lateness = asyncio.run(main())
+    assert set(fired) == {"a", "b"}
+    assert fired["b"] < 0.06, fired  # on time, not at a's new deadline (0.09)
+    assert lateness.longest < 0.03
+
+
 @pytest.mark.parametrize("use_timerfd", [True, False])
 def test_a_key_rearmed_by_its_callback_never_holds_back_an_earlier_key(
         use_timerfd: bool) -> None:

@@ -13,7 +13,7 @@ from pykeepalived.daemon import cli, runner
 HOST = SystemInfo(interfaces={"eth0": 1}, users={"root"}, groups={"root"}, probe_files=False)
 
 CONF = """global_defs {
-    vrrp_no_swap
+    bfd_no_swap
     vrrp_strict
 }
 vrrp_instance VI_1 {
@@ -77,8 +77,8 @@ def test_parse_only_keywords_are_named_once_with_place_and_count(
     assert runner.load(str(conf), None) is not None  # still runs, as keepalived would
     warnings = _warnings(caplog)
     assert warnings == [
-        f"{conf}:2: 'vrrp_no_swap' in global_defs is not supported by pykeepalived and has no "
-        "effect (the processes keep the default scheduling, memory locking and CPUs)",
+        f"{conf}:2: 'bfd_no_swap' in global_defs is not supported by pykeepalived and has no "
+        "effect (pykeepalived has no BFD process)",
         f"{conf}:9: 'kernel_rx_buf_size' in vrrp_instance is not supported by pykeepalived and "
         "has no effect (the receive buffers keep their size); 2 more uses after this one",
         f"{conf}:35: 'persistence_engine' in virtual_server is not supported by pykeepalived "
@@ -90,7 +90,7 @@ def test_parse_only_keywords_are_named_once_with_place_and_count(
 
 def test_acted_keywords_raise_no_warning(conf: Path, caplog: pytest.LogCaptureFixture) -> None:
     acted_only = "\n".join(line for line in CONF.split("virtual_server")[0].splitlines()
-                           if "kernel_rx_buf_size" not in line and "vrrp_no_swap" not in line)
+                           if "kernel_rx_buf_size" not in line and "bfd_no_swap" not in line)
     conf.write_text(acted_only + "\n")
     caplog.set_level(logging.DEBUG)
     assert runner.load(str(conf), None) is not None
