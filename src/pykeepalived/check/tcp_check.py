@@ -6,7 +6,10 @@ and close at once; a refused, unreachable or timed-out connect is a failure. Not
 :func:`check_tcp` is one attempt as a coroutine, like every checker. :class:`TcpChecks` makes
 the same attempts in bulk for the checker process, where thousands of real servers are
 checked every second: no task, future or timer per attempt, but a plain non-blocking socket
-watched by one epoll set (one reader of the event loop) and one heap of deadlines (one timer).
+watched by one epoll set (one reader of the event loop), and deadlines in one queue per
+connect_timeout (one timer). Attempts with the same connect_timeout end in the order they
+started, so each queue stays sorted by itself: adding and removing a deadline costs the same
+whatever the number in flight, which a heap of 10,000 deadlines does not.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import heapq
-import itertools
 import logging
 import os
 import select
 import socket
+from collections import deque
 from collections.abc import Callable
+from ipaddress import IPv6Address
 
 from pykeepalived.check.context import CheckContext
 from pykeepalived.check.result import CheckResult, Target
@@ -41,6 +44,7 @@ log = logging.getLogger("pykeepalived.check")
 
 CONNECTED = CheckResult(True, "connected")
 _BATCH = 1024  # epoll events read at a time
+_ADDRESSES_KEPT = 1 << 16  # socket addresses remembered (targets of this and past configs)
 
 
 async def check_tcp(spec: Checker, target: Target,
@@ -78,10 +82,13 @@ class TcpChecks:
         self._loop = loop
         self._epoll = select.epoll()
         self._flight: dict[int, _Attempt] = {}  # socket fd -> its attempt
-        # (deadline, tie-breaker, fd, attempt): stale once the attempt has left _flight
-        self._deadlines: list[tuple[float, int, int, _Attempt]] = []
-        self._order = itertools.count()
+        # connect_timeout -> (deadline, fd, attempt) in start order: stale once the attempt
+        # has left _flight
+        self._deadlines: dict[float, deque[tuple[float, int, _Attempt]]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        # a target's socket address, made once (the text of an address costs more than the
+        # rest of an attempt's Python)
+        self._addresses: dict[Target, tuple[str, int] | tuple[str, int, int, int]] = {}
         loop.add_reader(self._epoll.fileno(), self._ready)
 
     def __len__(self) -> int:
@@ -100,7 +107,7 @@ class TcpChecks:
             loop.call_soon(done, CheckResult(False, failed.detail))
             return
         try:
-            code = sock.connect_ex(sockaddr(target.address, target.port, target.bind_if))
+            code = sock.connect_ex(self._sockaddr(target, target.port))
         except (CheckFailed, OSError) as exc:
             sock.close()
             loop.call_soon(done, CheckResult(False, exc.detail if isinstance(exc, CheckFailed)
@@ -115,9 +122,24 @@ class TcpChecks:
         self._flight[fd] = attempt
         self._epoll.register(fd, select.EPOLLOUT)
         deadline = loop.time() + target.timeout
-        heapq.heappush(self._deadlines, (deadline, next(self._order), fd, attempt))
-        if self._timer is None:
-            self._timer = loop.call_at(deadline, self._expire)
+        queue = self._deadlines.get(target.timeout)
+        if queue is None:
+            queue = self._deadlines[target.timeout] = deque()
+        queue.append((deadline, fd, attempt))
+        self._arm(deadline)
+
+    def _sockaddr(self, target: Target, port: int
+                  ) -> tuple[str, int] | tuple[str, int, int, int]:
+        found = self._addresses.get(target)
+        if found is not None:
+            return found
+        found = sockaddr(target.address, port, target.bind_if)
+        if isinstance(target.address, IPv6Address) and target.address.is_link_local:
+            return found  # its scope is an interface index, which may change: not kept
+        if len(self._addresses) >= _ADDRESSES_KEPT:
+            self._addresses.clear()
+        self._addresses[target] = found
+        return found
 
     def _ready(self) -> None:
         """Connects that finished: their sockets are writable (or in error). All of them,
@@ -147,18 +169,32 @@ class TcpChecks:
         self._timer = None
         self._ready()  # a connect that made it in time counts, even when the loop was late
         now = self._loop.time()
-        deadlines, flight = self._deadlines, self._flight
-        while deadlines and (deadlines[0][0] <= now or flight.get(deadlines[0][2])
-                             is not deadlines[0][3]):
-            _, _, fd, attempt = heapq.heappop(deadlines)
-            if flight.get(fd) is not attempt:
-                continue
-            del flight[fd]
-            self._epoll.unregister(fd)
-            attempt.sock.close()
-            _deliver(attempt, CheckResult(False, Phase().timed_out(attempt.timeout)))
-        if deadlines:
-            self._timer = self._loop.call_at(deadlines[0][0], self._expire)
+        flight = self._flight
+        earliest: float | None = None
+        for timeout, queue in list(self._deadlines.items()):
+            while queue and (queue[0][0] <= now or flight.get(queue[0][1]) is not queue[0][2]):
+                _, fd, attempt = queue.popleft()
+                if flight.get(fd) is not attempt:
+                    continue
+                del flight[fd]
+                self._epoll.unregister(fd)
+                attempt.sock.close()
+                _deliver(attempt, CheckResult(False, Phase().timed_out(attempt.timeout)))
+            if not queue:
+                del self._deadlines[timeout]
+            elif earliest is None or queue[0][0] < earliest:
+                earliest = queue[0][0]
+        if earliest is not None:
+            self._arm(earliest)
+
+    def _arm(self, deadline: float) -> None:
+        """The timer at ``deadline`` unless it is already set as early."""
+        timer = self._timer
+        if timer is not None:
+            if timer.when() <= deadline:
+                return
+            timer.cancel()
+        self._timer = self._loop.call_at(deadline, self._expire)
 
     def close(self) -> None:
         """Stop: every attempt in flight is dropped (no result), the epoll set closed."""

@@ -1,7 +1,7 @@
-"""The nftables ruleset of the load balancer, as one ``nft -f`` transaction (no I/O here).
+"""The nftables ruleset of the load balancer, as ``nft`` transactions (no I/O here).
 
-Layout (service ``i``, real server ``j`` of it; the names are short because there can be
-thousands, and the comments carry what a reader needs)::
+Layout (service ``i``, real server ``a``:``p`` of it; the names are short because there can
+be thousands, and the comments carry what a reader needs)::
 
   table inet pykeepalived                       NAT
     chain prerouting / output   nat hooks (dstnat): jump dispatch
@@ -9,20 +9,23 @@ thousands, and the comments carry what a reader needs)::
                                 address . protocol . port vmaps for IPv4 and IPv6
     chain s<i>                  counter + "pk-svc ..." comment; persistence lookups; the
                                 scheduling expression (numgen / jhash vmap, or goto)
-    chain s<i>d<j>              adds the client to the persistence set; counter + dnat +
+    chain s<i>-<a>-<p>          adds the client to the persistence set; counter + dnat +
                                 "pk-rs ..." comment
-    set s<i>d<j>p               clients (source & granularity mask) persistent on <i>d<j>
+    set s<i>-<a>-<p>p           clients (source & granularity mask) persistent on it
     chain forward + s<i>r       refresh a persistent client's entry on each forwarded packet
     chain postrouting           masquerade of our NAT connections (only when asked for)
   table netdev pykeepalived                     DR (only when a service has DR servers)
     chain in<k>                 ingress hook of each device leading to DR real servers
-    chain dispatch, s<i>, s<i>d<j>, set s<i>d<j>p   as above, with ``fwd ... to ... device``
+    chain dispatch, s<i>, s<i>-<a>-<p>, set s<i>-<a>-<p>p   as above, with ``fwd ... device``
 
-The transaction starts by deleting both tables (``add`` first, so that a missing table is no
-error), so each apply replaces everything at once: packets see the old table or the new one,
-never a mix. Connection tracking lives outside the table, so established NAT connections
-keep their real server across applies; persistence entries are carried over by the backend
-(as ``add element ... expires``) for real servers that are still there.
+The tables are built as :class:`Ruleset` values (chains and sets by name) and written either
+whole or as the difference from the last ones (:mod:`.nft_delta`). The whole transaction
+(:func:`replace_script`, at start, on reload, and whenever a difference cannot be made)
+starts by deleting both tables (``add`` first, so that a missing table is no error), so it
+replaces everything at once: packets see the old table or the new one, never a mix.
+Connection tracking lives outside the table, so established NAT connections keep their real
+server across applies; persistence entries are carried over by the backend (as ``add element
+... expires``) for real servers that are still there.
 
 Persistence follows IPVS's templates: a client (source address masked with
 persistence_granularity) that has an entry goes to the same real server, and the entry lives
@@ -65,6 +68,8 @@ class Entry:
     index: int
     service: Service
     dests: list[Destination] = field(default_factory=list)  # the installable ones, indexed j
+    addresses: list[str] = field(default_factory=list)  # their addresses as text
+    names: list[str] = field(default_factory=list)  # their chains' names
     nat: list[int] = field(default_factory=list)  # indexes (into dests) of NAT servers
     dr: list[int] = field(default_factory=list)
     scheduling: nft_plan.Scheduling | None = None  # over the NAT servers
@@ -75,10 +80,25 @@ class Entry:
         return f"s{self.index}"
 
     def dchain(self, j: int) -> str:
-        return f"s{self.index}d{j}"
+        return self.names[j]
 
     def pset(self, j: int) -> str:
-        return f"s{self.index}d{j}p"
+        return f"{self.dchain(j)}p"
+
+
+def dest_chain(index: int, dest: Destination, address: str | None = None) -> str:
+    """``s<i>-<address>-<port>``: a real server's chain is named after the real server, not
+    after its place in the list, so that it keeps its name while others come and go (what
+    lets a change be made to the table in place). An IPv6 address is written with ``_``
+    for ``:``, which nftables does not take in a name."""
+    text = str(dest.address) if address is None else address
+    return f"s{index}-{text.replace(':', '_')}-{dest.port}"
+
+
+def service_chain_of(chain: str) -> str:
+    """The service chain (``s<i>``) a real server's chain belongs to (also for the
+    ``s<i>d<j>`` names of tables written before real servers' chains had their names)."""
+    return chain.split("-", 1)[0] if "-" in chain else chain.rsplit("d", 1)[0]
 
 
 def layout(services: Sequence[Service]) -> list[Entry]:
@@ -98,13 +118,17 @@ def layout(services: Sequence[Service]) -> list[Entry]:
         entry = Entry(i, service)
         keys = set()
         for dest in service.destinations:
-            if dest_key(dest) in keys:
+            key = dest_key(dest)
+            if key in keys:
                 raise LbError(f"{service}: a real server is listed twice")
-            keys.add(dest_key(dest))
+            keys.add(key)
             if nft_plan.usable(service, dest):
                 continue
             (entry.nat if dest.method == "NAT" else entry.dr).append(len(entry.dests))
+            address = str(dest.address)
             entry.dests.append(dest)
+            entry.addresses.append(address)
+            entry.names.append(dest_chain(i, dest, address))
         entry.scheduling = nft_plan.schedule(service, [entry.dests[j] for j in entry.nat])
         if entry.dr:
             entry.dr_scheduling = nft_plan.schedule(service, entry.dests, stateless=True)
@@ -127,8 +151,9 @@ def service_comment(entry: Entry) -> str:
     return _checked(text)
 
 
-def dest_comment(dest: Destination) -> str:
-    return _checked(f"pk-rs {dest.address} {dest.port} {dest.weight} {dest.method}")
+def dest_comment(dest: Destination, address: str | None = None) -> str:
+    text = str(dest.address) if address is None else address
+    return _checked(f"pk-rs {text} {dest.port} {dest.weight} {dest.method}")
 
 
 def _checked(text: str) -> str:
@@ -218,33 +243,71 @@ def _dispatch(entries: Sequence[Entry], wanted: Callable[[Entry], bool]) -> list
     return rules
 
 
-def _chain(name: str, rules: Sequence[str], hook: str = "") -> str:
-    body = "".join(f"        {r}\n" for r in ([hook] if hook else []) + [r for r in rules if r])
-    return f"    chain {name} {{\n{body}    }}\n"
-
-
-def _persist_sets(entry: Entry, indexes: Sequence[int]) -> list[str]:
+def _persist_sets(table: Table, entry: Entry, indexes: Sequence[int]) -> None:
     s = entry.service
     if not s.persistence_timeout:
-        return []
-    return [f"    set {entry.pset(j)} {{ type {_set_type(s)}; flags dynamic,timeout; "
-            f"timeout {s.persistence_timeout}s; }}\n" for j in indexes]
+        return
+    for j in indexes:
+        table.sets[entry.pset(j)] = (f"type {_set_type(s)}; flags dynamic,timeout; "
+                                     f"timeout {s.persistence_timeout}s;")
 
 
-def _nat_dnat(entry: Entry, dest: Destination) -> str:
-    s = entry.service
+def _nat_dnat(entry: Entry, j: int) -> str:
+    s, dest, address = entry.service, entry.dests[j], entry.addresses[j]
     fam = _fam(s)
     if dest.port == 0:
-        return f"dnat {fam} to {dest.address}"
+        return f"dnat {fam} to {address}"
     proto = (f"meta l4proto {L4[s.protocol]}" if s.fwmark is None
              else "meta l4proto { tcp, udp, sctp }")
-    return f"{proto} dnat {fam} to {_host(dest)}:{dest.port}"
+    host = f"[{address}]" if s.family == 6 else address
+    return f"{proto} dnat {fam} to {host}:{dest.port}"
 
 
 # ------------------------------------------------------------------ the tables
-def inet_table(entries: Sequence[Entry], *, masquerade: bool = False) -> str:
-    sets: list[str] = []
-    chains: list[str] = []
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A chain as written: its hook line ("" for a regular chain) and its rules in order."""
+
+    hook: str
+    rules: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Table:
+    """One table as written: its sets (name -> declaration) and chains (name -> Chain), in
+    the order the full script writes them. Two tables compare chain by chain and set by set,
+    which is what an incremental change (:mod:`.nft_delta`) is made from."""
+
+    family: str  # inet or netdev
+    sets: dict[str, str] = field(default_factory=dict)
+    chains: dict[str, Chain] = field(default_factory=dict)
+
+    def add(self, name: str, rules: Sequence[str], hook: str = "") -> None:
+        self.chains[name] = Chain(hook, tuple(r for r in rules if r))
+
+    def text(self) -> str:
+        """The ``table ... { }`` block of the full script."""
+        out = [f"table {self.family} {TABLE} {{\n"]
+        out += [f"    set {name} {{ {decl} }}\n" for name, decl in self.sets.items()]
+        for name, chain in self.chains.items():
+            lines = ((chain.hook,) if chain.hook else ()) + chain.rules
+            body = "".join(f"        {line}\n" for line in lines)
+            out.append(f"    chain {name} {{\n{body}    }}\n")
+        out.append("}\n")
+        return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    """Both tables as the kernel should hold them; ``netdev`` None when nothing is DR."""
+
+    inet: Table
+    netdev: Table | None
+
+
+def inet_table(entries: Sequence[Entry], *, masquerade: bool = False) -> Table:
+    table = Table("inet")
+    services = Table("inet")  # the per-service chains, written after the hooks and dispatch
     forward: list[str] = []
     for e in entries:
         if e.dr and not e.nat:
@@ -252,40 +315,37 @@ def inet_table(entries: Sequence[Entry], *, masquerade: bool = False) -> str:
         s = e.service
         client = _client(s)
         persistent = bool(s.persistence_timeout)
-        sets += _persist_sets(e, e.nat)
+        _persist_sets(table, e, e.nat)
         rules = [f'counter comment "{service_comment(e)}"']
         if persistent:
             rules += [f"{client} @{e.pset(j)} goto {e.dchain(j)}" for j in e.nat]
         assert e.scheduling is not None
         rules.append(_picker(s, e.scheduling, [f"goto {e.dchain(j)}" for j in e.nat]))
-        chains.append(_chain(e.chain, rules))
+        services.add(e.chain, rules)
         for j in e.nat:
-            dest = e.dests[j]
             drules = [f"update @{e.pset(j)} {{ {client} }}"] if persistent else []
-            drules.append(f'counter {_nat_dnat(e, dest)} comment "{dest_comment(dest)}"')
-            chains.append(_chain(e.dchain(j), drules))
+            drules.append(f'counter {_nat_dnat(e, j)} '
+                          f'comment "{dest_comment(e.dests[j], e.addresses[j])}"')
+            services.add(e.dchain(j), drules)
         if persistent and e.nat:
             forward.append(f"ct direction original ct status dnat {_original(s)} "
                            f"jump s{e.index}r")
-            refresh = [f"{_fam(s)} daddr {e.dests[j].address}"
+            refresh = [f"{_fam(s)} daddr {e.addresses[j]}"
                        + (f" th dport {e.dests[j].port}" if e.dests[j].port else "")
                        + f" update @{e.pset(j)} {{ {client} }}" for j in e.nat]
-            chains.append(_chain(f"s{e.index}r", refresh))
+            services.add(f"s{e.index}r", refresh)
     wanted: Callable[[Entry], bool] = lambda e: bool(e.nat) or not e.dr  # noqa: E731
-    out = [f"table inet {TABLE} {{\n", *sets,
-           _chain("prerouting", ["jump dispatch"],
-                  "type nat hook prerouting priority dstnat; policy accept;"),
-           _chain("output", ["jump dispatch"],
-                  "type nat hook output priority -100; policy accept;"),
-           _chain("dispatch", _dispatch(entries, wanted)), *chains]
+    table.add("prerouting", ["jump dispatch"],
+              "type nat hook prerouting priority dstnat; policy accept;")
+    table.add("output", ["jump dispatch"], "type nat hook output priority -100; policy accept;")
+    table.add("dispatch", _dispatch(entries, wanted))
+    table.chains.update(services.chains)
     if forward:
-        out.append(_chain("forward", forward,
-                          "type filter hook forward priority -1; policy accept;"))
+        table.add("forward", forward, "type filter hook forward priority -1; policy accept;")
     if masquerade:
-        out.append(_chain("postrouting", _masquerade(entries),
-                          "type nat hook postrouting priority srcnat; policy accept;"))
-    out.append("}\n")
-    return "".join(out)
+        table.add("postrouting", _masquerade(entries),
+                  "type nat hook postrouting priority srcnat; policy accept;")
+    return table
 
 
 def _original(s: Service) -> str:
@@ -314,11 +374,11 @@ def _masquerade(entries: Sequence[Entry]) -> list[str]:
 
 
 def netdev_table(entries: Sequence[Entry], devices: Mapping[IPAddress, str],
-                 ingress: Sequence[str] = ()) -> str:
+                 ingress: Sequence[str] = ()) -> Table | None:
     """The DR table; ``devices`` names each DR real server's outgoing device, and
-    the ingress hooks go on those devices plus ``ingress``. Empty when nothing is DR."""
-    sets: list[str] = []
-    chains: list[str] = []
+    the ingress hooks go on those devices plus ``ingress``. None when nothing is DR."""
+    table = Table("netdev")
+    services = Table("netdev")
     hooked: list[str] = list(dict.fromkeys(ingress))
     for e in entries:
         if not e.dr:
@@ -326,32 +386,41 @@ def netdev_table(entries: Sequence[Entry], devices: Mapping[IPAddress, str],
         s = e.service
         client = _client(s)
         persistent = bool(s.persistence_timeout)
-        sets += _persist_sets(e, e.dr)
+        _persist_sets(table, e, e.dr)
         rules = [f'counter comment "{service_comment(e)}"']
         if persistent:
             rules += [f"{client} @{e.pset(j)} goto {e.dchain(j)}" for j in e.dr]
         assert e.dr_scheduling is not None
-        targets = [f"goto {e.dchain(j)}" if j in e.dr else "accept"
+        dr = set(e.dr)
+        targets = [f"goto {e.dchain(j)}" if j in dr else "accept"
                    for j in range(len(e.dests))]
         rules.append(_picker(s, e.dr_scheduling, targets))
-        chains.append(_chain(e.chain, rules))
+        services.add(e.chain, rules)
         for j in e.dr:
             dest = e.dests[j]
             device = devices[dest.address]
             if device not in hooked:
                 hooked.append(device)
             drules = [f"update @{e.pset(j)} {{ {client} }}"] if persistent else []
-            drules.append(f'counter fwd {_fam(s)} to {dest.address} device "{device}" '
-                          f'comment "{dest_comment(dest)}"')
-            chains.append(_chain(e.dchain(j), drules))
-    if not chains:
-        return ""
-    hooks = [_chain(f"in{k}", ["jump dispatch"],
-                    f'type filter hook ingress device "{dev}" priority {PRIORITY_INGRESS}; '
-                    "policy accept;") for k, dev in enumerate(hooked)]
-    return "".join([f"table netdev {TABLE} {{\n", *sets, *hooks,
-                    _chain("dispatch", _dispatch(entries, lambda e: bool(e.dr))), *chains,
-                    "}\n"])
+            drules.append(f'counter fwd {_fam(s)} to {e.addresses[j]} device "{device}" '
+                          f'comment "{dest_comment(dest, e.addresses[j])}"')
+            services.add(e.dchain(j), drules)
+    if not services.chains:
+        return None
+    for k, dev in enumerate(hooked):
+        table.add(f"in{k}", ["jump dispatch"],
+                  f'type filter hook ingress device "{dev}" priority {PRIORITY_INGRESS}; '
+                  "policy accept;")
+    table.add("dispatch", _dispatch(entries, lambda e: bool(e.dr)))
+    table.chains.update(services.chains)
+    return table
+
+
+def ruleset(entries: Sequence[Entry], *, devices: Mapping[IPAddress, str] | None = None,
+            ingress: Sequence[str] = (), masquerade: bool = False) -> Ruleset:
+    """Both tables for ``entries`` (see :func:`layout`)."""
+    return Ruleset(inet_table(entries, masquerade=masquerade),
+                   netdev_table(entries, devices or {}, ingress))
 
 
 def carried_elements(entries: Sequence[Entry], carried: Carried, family: str) -> str:
@@ -373,19 +442,22 @@ def carried_elements(entries: Sequence[Entry], carried: Carried, family: str) ->
     return "".join(f"{line}\n" for line in lines)
 
 
+def replace_script(tables: Ruleset, entries: Sequence[Entry],
+                   carried: Carried | None = None) -> str:
+    """The whole transaction: drop both tables, write the new ones, put entries back."""
+    carried = carried or {}
+    parts = [clear_script(), tables.inet.text(), carried_elements(entries, carried, "inet")]
+    if tables.netdev is not None:
+        parts += [tables.netdev.text(), carried_elements(entries, carried, "netdev")]
+    return "".join(parts)
+
+
 def script(entries: Sequence[Entry], *, devices: Mapping[IPAddress, str] | None = None,
            ingress: Sequence[str] = (), masquerade: bool = False,
            carried: Carried | None = None) -> str:
-    """The whole transaction: drop both tables, write the new ones, put entries back."""
-    carried = carried or {}
-    netdev = netdev_table(entries, devices or {}, ingress)
-    parts = [f"add table inet {TABLE}\ndelete table inet {TABLE}\n"
-             f"add table netdev {TABLE}\ndelete table netdev {TABLE}\n",
-             inet_table(entries, masquerade=masquerade),
-             carried_elements(entries, carried, "inet")]
-    if netdev:
-        parts += [netdev, carried_elements(entries, carried, "netdev")]
-    return "".join(parts)
+    """:func:`replace_script` of the tables for ``entries``."""
+    tables = ruleset(entries, devices=devices, ingress=ingress, masquerade=masquerade)
+    return replace_script(tables, entries, carried)
 
 
 def clear_script() -> str:

@@ -1,11 +1,15 @@
 """The nftables backend: load balancing by a table of pykeepalived's own, for kernels without
 IPVS.
 
-Each :meth:`NftablesBackend.apply` replaces the ``inet pykeepalived`` table (NAT) and the
-``netdev pykeepalived`` table (DR) in one transaction; :meth:`~NftablesBackend.clear` deletes
-both. Nothing else in the ruleset is touched. The layout is in :mod:`.nft_script`, what runs
-as what (schedulers nftables cannot express) in :mod:`.nft_plan`, whose
-:func:`~pykeepalived.lb.nft_plan.compatibility_warnings` the caller logs once at start.
+The backend owns two tables, ``inet pykeepalived`` (NAT) and ``netdev pykeepalived`` (DR),
+and touches nothing else in the ruleset. Each :meth:`NftablesBackend.apply` is one
+transaction: the first one (and any the backend cannot make in place) replaces both tables,
+the others change only the chains and sets that differ from the last apply (a real server
+taken out or put back, a weight changed: see :mod:`.nft_delta`), which with thousands of
+real servers is what keeps a change quick. :meth:`~NftablesBackend.clear` deletes both.
+The layout is in :mod:`.nft_script`, what runs as what (schedulers nftables cannot express)
+in :mod:`.nft_plan`, whose :func:`~pykeepalived.lb.nft_plan.compatibility_warnings` the
+caller logs once at start.
 
 What the host must provide, as for keepalived's IPVS:
 
@@ -42,7 +46,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pykeepalived.lb import nft_script
+from pykeepalived.lb import nft_delta, nft_script
 from pykeepalived.lb.errors import BackendUnavailable, LbError
 from pykeepalived.lb.ipvs_codec import prefix_length
 from pykeepalived.lb.model import Destination, IPAddress, Service
@@ -147,7 +151,7 @@ class TableView:
         if comment.startswith("pk-svc "):
             self.services[chain] = nft_script.parse_service_comment(comment)
         elif comment.startswith("pk-rs "):
-            self.dests[chain] = (chain.rsplit("d", 1)[0],
+            self.dests[chain] = (nft_script.service_chain_of(chain),
                                  nft_script.parse_dest_comment(comment))
             for expr in rule.get("expr", []):
                 if "counter" in expr:
@@ -182,22 +186,27 @@ class TableView:
 class NftablesBackend:
     """:class:`~pykeepalived.lb.model.Backend` over nftables (see the module doc).
 
-    Made in the network namespace it will manage (libnftables keeps its socket)."""
+    Made in the network namespace it will manage (libnftables keeps its socket). ``runner``
+    is for tests (an :class:`NftRunner` is made by default)."""
 
     name = "nftables"
 
     def __init__(self, *, masquerade: bool = False, dr_ingress: Sequence[str] = (),
                  nft: str = "nft", use_library: bool | None = None,
-                 route_lookup: RouteLookup | None = None) -> None:
+                 route_lookup: RouteLookup | None = None,
+                 runner: NftRunner | None = None) -> None:
         self.masquerade = masquerade
         self.dr_ingress = tuple(dr_ingress)
-        self._runner = NftRunner(nft, use_library)
+        self._runner = runner if runner is not None else NftRunner(nft, use_library)
         self._route_lookup = route_lookup or default_route_lookup
         self._lock = threading.Lock()
         self._forwarding_warned = False
         # persistence sets of the tables in place; None: not known yet, read the tables
         self._sets: dict[tuple[str, str], tuple[PersistKey, int]] | None = None
+        # the tables as the last apply left them (None: not known, the next one replaces)
+        self._tables: nft_script.Ruleset | None = None
         self.last_script = ""
+        self.last_kind = ""  # how the last change was made: "full" or "delta"
 
     @property
     def runner_kind(self) -> str:
@@ -309,20 +318,51 @@ class NftablesBackend:
         return devices
 
     def apply(self, services: Sequence[Service]) -> None:
+        """Make the tables hold ``services``: by changing what differs from the last apply
+        when that can be done in place (:mod:`.nft_delta`), else by replacing both tables;
+        either way in one transaction. A change in place that nft refuses (the tables were
+        changed behind pykeepalived's back) is followed by a full replacement."""
         entries = nft_script.layout(services)
         with self._lock:
-            text = nft_script.script(entries, devices=self._devices(entries),
-                                     ingress=self.dr_ingress, masquerade=self.masquerade,
-                                     carried=self._carried(entries))
-            self._sets = None  # unknown until the new tables are in
-            self._runner.run(text)
+            tables = nft_script.ruleset(entries, devices=self._devices(entries),
+                                        ingress=self.dr_ingress, masquerade=self.masquerade)
+            if not self._apply_delta(tables):
+                self._replace(tables, entries)
             self._sets = self._sets_of(entries)
-            self.last_script = text
         if any(e.nat for e in entries):
             self._check_forwarding(entries)
 
+    def _apply_delta(self, tables: nft_script.Ruleset) -> bool:
+        """Whether the change was made in place (nothing to change counts)."""
+        if self._tables is None:
+            return False
+        text = nft_delta.delta(self._tables, tables)
+        if text is None:
+            return False
+        if text:
+            try:
+                self._runner.run(text)
+            except BackendUnavailable:
+                raise
+            except LbError as exc:
+                log.warning("%s; replacing the whole table instead", exc)
+                self._tables = None
+                return False
+            self.last_script, self.last_kind = text, "delta"
+        self._tables = tables
+        return True
+
+    def _replace(self, tables: nft_script.Ruleset, entries: Sequence[Entry]) -> None:
+        text = nft_script.replace_script(tables, entries, self._carried(entries))
+        self._sets = None  # unknown until the new tables are in
+        self._tables = None
+        self._runner.run(text)
+        self._tables = tables
+        self.last_script, self.last_kind = text, "full"
+
     def clear(self) -> None:
         with self._lock:
+            self._tables = None
             self._runner.run(nft_script.clear_script())
             self._sets = {}
 

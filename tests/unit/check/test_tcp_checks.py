@@ -114,6 +114,24 @@ async def test_a_silent_port_times_out_at_its_own_connect_timeout() -> None:
 
 
 @run_async
+async def test_a_shorter_timeout_started_later_is_not_held_to_the_longer_one() -> None:
+    """An attempt's connect_timeout is its own even when an attempt with a longer one was
+    started before it: its failure comes before the other's deadline."""
+    loop = asyncio.get_running_loop()
+    with silent() as quiet:
+        checks = TcpChecks(loop)
+        done: dict[str, float] = {}
+        start = loop.time()
+        checks.start(target(quiet, timeout=3.0), lambda r: done.__setitem__("slow", loop.time()))
+        checks.start(target(quiet, timeout=0.2), lambda r: done.__setitem__("fast", loop.time()))
+        try:
+            assert await wait_until(lambda: "fast" in done, 2.5), "held to the 3 s deadline"
+        finally:
+            checks.close()
+    assert "slow" not in done and done["fast"] - start >= 0.2
+
+
+@run_async
 async def test_close_drops_attempts_in_flight() -> None:
     loop = asyncio.get_running_loop()
     with silent() as quiet:

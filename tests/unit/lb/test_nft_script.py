@@ -24,6 +24,8 @@ DNS6 = Service(protocol="UDP", address=ip_address("2001:db8::53"), port=53, fami
                destinations=(Destination(ip_address("2001:db8::11"), 53, weight=1),
                              Destination(ip_address("2001:db8::12"), 53, weight=2,
                                          method="DR")))
+# the real servers' chains of WEB, named after them
+RS11, RS12, RS13 = "s0-198.51.100.11-80", "s0-198.51.100.12-8080", "s0-198.51.100.13-80"
 FWM = Service(protocol="TCP", address=None, port=0, fwmark=7, scheduler="fo",
               destinations=(rs(21, port=0), rs(22, 3, port=0)))
 
@@ -51,28 +53,28 @@ def test_nat_service_layout() -> None:
         "ip daddr . meta l4proto . th dport vmap { 203.0.113.10 . tcp . 80 : jump s0 }"]
     assert chain(text, "s0") == [
         'counter comment "pk-svc TCP 203.0.113.10 80 - 4 wrr - 300 24"',
-        "ip saddr & 255.255.255.0 @s0d0p goto s0d0",
-        "ip saddr & 255.255.255.0 @s0d1p goto s0d1",
-        "ip saddr & 255.255.255.0 @s0d2p goto s0d2",  # weight 0 keeps its clients
-        "numgen inc mod 3 vmap { 0 : goto s0d1, 1 : goto s0d0, 2 : goto s0d1 }"]
-    assert chain(text, "s0d1") == [
-        "update @s0d1p { ip saddr & 255.255.255.0 }",
+        f"ip saddr & 255.255.255.0 @{RS11}p goto {RS11}",
+        f"ip saddr & 255.255.255.0 @{RS12}p goto {RS12}",
+        f"ip saddr & 255.255.255.0 @{RS13}p goto {RS13}",  # weight 0 keeps its clients
+        f"numgen inc mod 3 vmap {{ 0 : goto {RS12}, 1 : goto {RS11}, 2 : goto {RS12} }}"]
+    assert chain(text, RS12) == [
+        f"update @{RS12}p {{ ip saddr & 255.255.255.0 }}",
         "counter meta l4proto tcp dnat ip to 198.51.100.12:8080 "
         'comment "pk-rs 198.51.100.12 8080 2 NAT"']
-    assert ("set s0d2p { type ipv4_addr; flags dynamic,timeout; timeout 300s; }"
+    assert (f"set {RS13}p {{ type ipv4_addr; flags dynamic,timeout; timeout 300s; }}"
             in text)
     assert chain(text, "forward")[1:] == [
         "ct direction original ct status dnat meta l4proto tcp ct original ip daddr "
         "203.0.113.10 ct original proto-dst 80 jump s0r"]
     assert chain(text, "s0r")[1] == ("ip daddr 198.51.100.12 th dport 8080 "
-                                     "update @s0d1p { ip saddr & 255.255.255.0 }")
+                                     f"update @{RS12}p {{ ip saddr & 255.255.255.0 }}")
 
 
 def test_fwmark_failover_and_masquerade() -> None:
     text = nft_script.script(nft_script.layout([FWM]), masquerade=True)
     assert chain(text, "dispatch") == ["meta nfproto ipv4 meta mark vmap { 7 : jump s0 }"]
-    assert chain(text, "s0")[1:] == ["goto s0d1"]
-    assert chain(text, "s0d1") == [
+    assert chain(text, "s0")[1:] == ["goto s0-198.51.100.22-0"]
+    assert chain(text, "s0-198.51.100.22-0") == [
         'counter dnat ip to 198.51.100.22 comment "pk-rs 198.51.100.22 0 3 NAT"']
     assert chain(text, "postrouting")[1:] == [
         "ct status dnat meta nfproto ipv4 meta mark { 7 } masquerade"]
@@ -84,13 +86,14 @@ def test_mixed_nat_and_dr_service() -> None:
                              ingress=["eth0"])
     inet, netdev = text.split("table netdev pykeepalived {")
     # NAT part: only the NAT server, in the inet table
-    assert chain(inet, "s0")[1:] == ["goto s0d0"]
-    assert chain(inet, "s0d0")[0].endswith('dnat ip6 to [2001:db8::11]:53 comment '
+    assert chain(inet, "s0")[1:] == ["goto s0-2001_db8__11-53"]
+    assert chain(inet, "s0-2001_db8__11-53")[0].endswith('dnat ip6 to [2001:db8::11]:53 comment '
                                            '"pk-rs 2001:db8::11 53 1 NAT"')
     # DR part at ingress: every server holds slots; NAT slots go on to the inet table
     assert chain(netdev, "s0")[1:] == [
-        "jhash ip6 saddr . th sport mod 3 seed 0x0 vmap { 0 : accept, 1-2 : goto s0d1 }"]
-    assert chain(netdev, "s0d1") == [
+        "jhash ip6 saddr . th sport mod 3 seed 0x0 vmap "
+        "{ 0 : accept, 1-2 : goto s0-2001_db8__12-53 }"]
+    assert chain(netdev, "s0-2001_db8__12-53") == [
         'counter fwd ip6 to 2001:db8::12 device "eth1" comment '
         '"pk-rs 2001:db8::12 53 2 DR"']
     assert 'type filter hook ingress device "eth0" priority -1;' in chain(netdev, "in0")[0]
@@ -127,7 +130,7 @@ def test_carried_persistence_entries() -> None:
     text = nft_script.script(entries, carried={key: [("192.0.2.0", 120), ("192.0.3.0", 900)],
                                                (WEB.key(), (ip_address("198.51.100.99"), 80)):
                                                [("192.0.4.0", 50)]})
-    assert text.endswith("add element inet pykeepalived s0d1p { 192.0.2.0 timeout 300s "
+    assert text.endswith(f"add element inet pykeepalived {RS12}p {{ 192.0.2.0 timeout 300s "
                          "expires 120s, 192.0.3.0 timeout 300s expires 300s }\n")
     assert "192.0.4.0" not in text  # that real server is gone
 
