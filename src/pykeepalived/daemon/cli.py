@@ -14,6 +14,7 @@ that this version does not act on yet are accepted and listed in ``--help``.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -148,14 +149,26 @@ SIGNUMS = {"STOP": 15, "RELOAD": 1, "DATA": 10, "STATS": 12, "STATS_CLEAR": 12, 
 
 
 def config_test(args: argparse.Namespace) -> tuple[int, list[str], list[str]]:
-    """``-t``: load; return keepalived's exit status, the report lines, and the files read."""
-    from pykeepalived.config import ConfigError, load_config
-    from pykeepalived.config.errors import exit_status
+    """``-t``: load; return keepalived's exit status, the report lines, and the files read.
 
+    The cycle collector is off while the parser's modules are imported (as it is while the
+    configuration is read): importing them makes objects by the ten thousand and frees none,
+    so its collections found nothing and cost a few milliseconds of every ``-t``.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        result = load_config(args.use_file, config_id=args.config_id)
-    except ConfigError as exc:
-        return exit_status([exc.as_diagnostic()]), [str(exc.as_diagnostic())], [args.use_file]
+        from pykeepalived.config import ConfigError, load_config
+        from pykeepalived.config.errors import exit_status
+
+        try:
+            result = load_config(args.use_file, config_id=args.config_id)
+        except ConfigError as exc:
+            return (exit_status([exc.as_diagnostic()]), [str(exc.as_diagnostic())],
+                    [args.use_file])
+    finally:
+        if enabled:
+            gc.enable()
     lines = []
     for diag in result.diagnostics:
         where = f"{diag.file}:{diag.line}" if diag.line else diag.file

@@ -136,3 +136,20 @@ def test_config_test_never_writes_a_configuration_file(
     assert {p: p.read_bytes() for p in (path, inc)} == saved
     err = capsys.readouterr().err
     assert "a file of the configuration" in err and f"{path}:2:" in err
+
+
+def test_config_test_leaves_the_cycle_collector_as_it_found_it(tmp_path: Path) -> None:
+    """``-t`` pauses the collector while it imports and reads; a caller's setting stays."""
+    import gc
+
+    path = write(tmp_path, "keepalived.conf",
+                 "vrrp_instance VI_1 {\n    virtual_router_id 300\n}\n")
+    assert gc.isenabled()
+    assert cli.main(["-t", "-f", str(path)]) != 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert cli.main(["-t", "-f", str(tmp_path / "absent.conf")]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
