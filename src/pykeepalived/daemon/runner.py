@@ -26,8 +26,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pykeepalived.daemon.logsetup import set_role, setup_logging
 from pykeepalived.daemon.pidfile import PidFileError, remove_pidfile, write_pidfile
@@ -90,9 +89,10 @@ def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
 ROLES = ("vrrp", "check")
 
 
-@dataclass(frozen=True)
-class ConfigFacts:
-    """What the parent needs to know of a configuration it does not keep."""
+class ConfigFacts(NamedTuple):
+    """What the parent needs to know of a configuration it does not keep. (A named tuple:
+    ``dataclasses`` would bring ``inspect``, ``ast`` and ``dis`` into the parent, whose pages
+    the children then copy as they touch them.)"""
 
     roles: frozenset[str]  # the subsystems it configures: "vrrp", "check"
     child_wait_time: float  # global_defs child_wait_time
