@@ -14,10 +14,12 @@ that this version does not act on yet are accepted and listed in ``--help``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pykeepalived import __version__
 
@@ -212,6 +214,20 @@ def _report(lines: list[str], out_path: str, files: Sequence[str]) -> None:
     sys.stderr.write(text)
 
 
+def _exit_now(status: int) -> NoReturn:
+    """End ``-t`` without the interpreter's teardown: freeing the model and every module
+    object by object took about 10 ms of the 150 ms of ``-t`` on the 1,000-instance,
+    1,000-virtual-server benchmark file, for memory the kernel takes back at once. What was
+    written is flushed first."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = _attached_optional(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_intermixed_args(words)
@@ -254,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.config_test is not None:
         status, lines, files = config_test(args)
         _report(lines, args.config_test, files)
+        if argv is None:  # the command itself, not a caller in the same process
+            _exit_now(status)
         return status
     from pykeepalived.daemon.runner import run_daemon
 
