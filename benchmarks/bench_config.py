@@ -11,12 +11,18 @@
 3. One vrrp_instance with 10,000 / 50,000 / 100,000 VIPs (2001:db8::/32): the time per
    10,000 VIPs shows whether parsing is linear.
 
+Every pykeepalived command runs the real interpreter (``sys.executable``, never a shim such as
+pyenv's on PATH), and its own start-up is measured beside it (``-c pass``, ``-S``, ``-I``):
+that is the floor under every ``pykeepalived -t``. ``--python`` names a second interpreter,
+e.g. the one in the virtual environment scripts/install makes (no site-packages hooks but
+its own), and repeats the byte-compiled rows with it.
+
 Commands run in a fresh network namespace holding only lo and eth0 when root (so that
 keepalived checks the same interfaces); otherwise on this host. Peak RSS comes from
 /usr/bin/time when it is there.
 
     python3 benchmarks/bench_config.py [--instances N] [--servers N] [--runs N]
-                                       [--vips 10000,50000,100000]
+                                       [--vips 10000,50000,100000] [--python PATH]
 """
 
 from __future__ import annotations
@@ -123,7 +129,11 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--vips", default="10000,50000,100000",
                     help="VIP counts for the linearity check ('' to skip)")
+    ap.add_argument("--python", default=None,
+                    help="a second interpreter for the byte-compiled -t rows (an installed "
+                    "virtual environment's bin/python)")
     opts = ap.parse_args()
+    pythons = [sys.executable, *([opts.python] if opts.python else [])]
     have_keepalived = shutil.which("keepalived") is not None
     system = SystemInfo.fake(["lo", "eth0"])
     lines: list[str] = []
@@ -138,9 +148,9 @@ def main() -> int:
             host = lab.add_host("b", [["192.0.2.1/24"]])
             prefix = host.cmd()
         try:
-            def pykeepalived(path: str, src: str) -> Command:
+            def pykeepalived(path: str, src: str, python: str = sys.executable) -> Command:
                 env = dict(os.environ, PYTHONPATH=src)
-                return Command([*prefix, sys.executable, "-m", "pykeepalived", "-t", "-f",
+                return Command([*prefix, python, "-m", "pykeepalived", "-t", "-f",
                                 path], env)
 
             def keepalived(path: str) -> Command:
@@ -166,26 +176,34 @@ def main() -> int:
             t_py, st_py, rss_py = pykeepalived(path, installed).measure(opts.runs)
             lines.append(row("pykeepalived -t, byte-compiled (as installed)", t_py, st_py,
                              rss_py))
+            t_alt = None
+            if opts.python:
+                t_alt, st, rss = pykeepalived(path, installed, opts.python).measure(opts.runs)
+                lines.append(row("  the same on --python", t_alt, st, rss))
             t_ka = None
             if have_keepalived:
                 t_ka, st_ka, rss_ka = keepalived(path).measure(opts.runs)
                 lines.append(row("keepalived -t", t_ka, st_ka, rss_ka))
                 lines.append(f"ratio pykeepalived -t / keepalived -t: {t_py / t_ka:.1f} "
-                             f"(byte-compiled), {t_src / t_ka:.1f} (no .pyc)")
+                             f"(byte-compiled), {t_src / t_ka:.1f} (no .pyc)"
+                             + (f", {t_alt / t_ka:.1f} (byte-compiled, --python)"
+                                if t_alt is not None else ""))
 
             empty = os.path.join(tmp, "empty.conf")
             with open(empty, "w") as f:
                 f.write("")
             lines.append("")
             lines.append("start-up: an empty configuration")
-            t, st, rss = Command([sys.executable, "-c", "pass"]).measure(opts.runs)
-            lines.append(row(f"{os.path.basename(sys.executable)} -c pass", t, st, rss))
-            # what this machine's site-packages (.pth hooks) add to every Python start
-            t, st, rss = Command([sys.executable, "-S", "-c", "pass"]).measure(opts.runs)
-            lines.append(row(f"{os.path.basename(sys.executable)} -S -c pass (no site)", t, st,
-                             rss))
-            t, st, rss = pykeepalived(empty, installed).measure(opts.runs)
-            lines.append(row("pykeepalived -t, byte-compiled", t, st, rss))
+            for n, python in enumerate(pythons):
+                name = "python" if n == 0 else "--python"
+                lines.append(f"{name}: {python}")
+                # the interpreter alone; what site-packages (.pth hooks) add to every start
+                for flags, what in (([], ""), (["-I"], " (isolated)"), (["-S"], " (no site)")):
+                    t, st, rss = Command([python, *flags, "-c", "pass"]).measure(opts.runs)
+                    lines.append(row(f"  {name} {' '.join([*flags, '-c pass'])}{what}", t, st,
+                                     rss))
+                t, st, rss = pykeepalived(empty, installed, python).measure(opts.runs)
+                lines.append(row(f"  pykeepalived -t, byte-compiled, on {name}", t, st, rss))
             if have_keepalived:
                 t, st, rss = keepalived(empty).measure(opts.runs)
                 lines.append(row("keepalived -t", t, st, rss))

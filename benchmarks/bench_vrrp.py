@@ -329,10 +329,10 @@ def vips_run(kind: str, tmp: Path) -> float | None:
         return max(stamps) - first_advert
 
 
-def bare_interpreter_pss(*flags: str) -> float | None:
-    """PSS in MiB of an idle ``python3 [flags]`` here: the floor under each Python process
+def bare_interpreter_pss(*flags: str, python: str = sys.executable) -> float | None:
+    """PSS in MiB of an idle ``python [flags]`` here: the floor under each Python process
     (site-packages .pth hooks of this machine included, unless ``-S``)."""
-    proc = subprocess.Popen([sys.executable, *flags, "-c", "import time; time.sleep(30)"])
+    proc = subprocess.Popen([python, *flags, "-c", "import time; time.sleep(30)"])
     try:
         time.sleep(1.0)
         with open(f"/proc/{proc.pid}/smaps_rollup") as f:
@@ -392,7 +392,15 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=20.0, help="CPU window, seconds")
     parser.add_argument("--only", choices=["takeover", "cpu", "vips"], action="append")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter that runs pykeepalived (default: this one), e.g. "
+                        "the virtual environment scripts/install makes; the checkout's "
+                        "sources come first on its path")
     args = parser.parse_args()
+    if args.python != sys.executable:
+        KINDS["pykeepalived"] = lambda host, conf, tmp: start_pykeepalived(
+            host, conf, tmp, python=args.python)
+    print(f"pykeepalived runs on {args.python}")
     only = set(args.only or ["takeover", "cpu", "vips"])
     load_before = os.getloadavg()
     figures: list[Figure] = []
@@ -425,8 +433,9 @@ def main() -> int:
                         ["t"])
     print_table(figures, args.markdown)
     if "cpu" in only:
-        bare, no_site = bare_interpreter_pss(), bare_interpreter_pss("-S")
-        print(f"for scale: an idle python3 here has a PSS of {bare or 0:.1f} MiB "
+        bare = bare_interpreter_pss(python=args.python)
+        no_site = bare_interpreter_pss("-S", python=args.python)
+        print(f"for scale: an idle {args.python} here has a PSS of {bare or 0:.1f} MiB "
               f"({no_site or 0:.1f} MiB with -S, without site-packages' .pth hooks)")
     print(f"load average: {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after "
           f"({os.cpu_count()} CPUs)")

@@ -54,11 +54,14 @@ def write_conf(tmp: Path, name: str, text: str) -> Path:
 
 def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str, debug: bool = True,
                        wrapper: Sequence[str] = (),
-                       env: Mapping[str, str] | None = None, append: bool = False) -> Daemon:
+                       env: Mapping[str, str] | None = None, append: bool = False,
+                       python: str | None = None) -> Daemon:
     """pykeepalived in ``host``, logging to the console (with ``-D`` unless ``debug`` is
     false: a test counting how often a line is logged wants the operator's view).
     ``wrapper`` is put before the interpreter (``unshare -m ...``); ``env`` adds variables;
-    ``append`` keeps the log of earlier runs (restarts)."""
+    ``append`` keeps the log of earlier runs (restarts); ``python`` is the interpreter
+    (default: this one), e.g. an installed virtual environment's (the checkout's sources
+    still come first on its path)."""
     run_dir = tmp / f"py-{host.name}"
     run_dir.mkdir(exist_ok=True)
     log_path = run_dir / "log"
@@ -66,7 +69,7 @@ def start_pykeepalived(host: Host, conf: Path, tmp: Path, *extra: str, debug: bo
     src = str(Path(__file__).resolve().parent.parent / "src")
     environ["PYTHONPATH"] = src + os.pathsep + environ.get("PYTHONPATH", "")
     with open(log_path, "ab" if append else "wb") as log:
-        proc = host.popen(*wrapper, sys.executable, "-m", "pykeepalived", "-n", "-l",
+        proc = host.popen(*wrapper, python or sys.executable, "-m", "pykeepalived", "-n", "-l",
                           *(["-D"] if debug else []), "-G",
                           "-f", str(conf), "-p", str(run_dir / "ka.pid"),
                           "-r", str(run_dir / "vrrp.pid"), "-c", str(run_dir / "chk.pid"),

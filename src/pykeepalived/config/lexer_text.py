@@ -7,6 +7,7 @@ import re
 import socket
 import stat
 from collections.abc import Callable, Iterator
+from itertools import repeat
 
 from pykeepalived.config.numbers import strtol
 
@@ -27,7 +28,20 @@ def physical_lines(data: bytes) -> Iterator[tuple[str, int]]:
     each piece, and a NUL byte ends what keepalived sees of it. Yields (text, 0) for the
     first piece of a physical line and (text, n) for the n-th further piece.
     """
-    lines = data.decode("utf-8", "surrogateescape").split("\n")
+    text = data.decode("utf-8", "surrogateescape")
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()  # the end of the last line, or an empty file
+    if "\0" not in text and (not lines or max(map(len, lines)) < _ONE_PIECE):
+        # the common case: every line is one piece (a character is at most 4 bytes)
+        if "\r" in text:
+            lines = [line.rstrip("\r") for line in lines]
+        return zip(lines, repeat(0))
+    return _pieces(text.split("\n"))
+
+
+def _pieces(lines: list[str]) -> Iterator[tuple[str, int]]:
+    """physical_lines() of a file with a long line or a NUL byte, line by line."""
     last = len(lines) - 1
     for index, line in enumerate(lines):
         # a character is at most 4 bytes: a line this short is one piece

@@ -14,7 +14,6 @@ import glob
 import logging
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator
 
@@ -147,8 +146,11 @@ def load_config_text(text: str, *, name: str = "keepalived.conf",
     """Parse configuration text (tests, tools); relative includes resolve from the cwd.
 
     The text is written to a temporary file named ``name`` so that every diagnostic names
-    a real file and line.
+    a real file and line. (``tempfile`` is imported here: it brings ``shutil`` and the
+    compression modules, which ``-t`` and the daemon never use.)
     """
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="pykeepalived-") as tmp:
         path = os.path.join(tmp, name)
         with open(path, "w") as f:

@@ -57,7 +57,7 @@ class Ctx:
 
     def record_use(self, node: Node) -> None:
         """Count one use of ``node``'s keyword in the current section."""
-        key = (self.section, node.keyword)
+        key = (self.section, node.tokens[0])
         use = self.uses.get(key)
         if use is None:
             self.uses[key] = KeywordUse(Location(node.file, node.line))

@@ -16,7 +16,6 @@ Time is the monotonic clock (``loop.time()``); wall-clock times are kept only to
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +35,14 @@ class Transition:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Availability:
-    """The failovers and state changes of one virtual router since ``started``."""
+    """The failovers and state changes of one virtual router since ``started``.
+
+    The history is kept in lists trimmed to :data:`KEPT` entries rather than in
+    ``deque(maxlen=KEPT)``: an empty deque takes about 600 bytes at once, a list grows with
+    what it holds, and with a thousand instances that is a megabyte of the VRRP process.
+    """
 
     started: float  # monotonic
     wall_started: float = field(default_factory=time.time)
@@ -46,18 +50,22 @@ class Availability:
     down: float = 0.0  # seconds without a master, in all
     planned: int = 0  # failovers that began with the master's goodbye (priority 0)
     changes: int = 0  # state changes, in all
-    gaps: deque[tuple[float, MasterGap]] = field(default_factory=lambda: deque(maxlen=KEPT))
-    transitions: deque[Transition] = field(default_factory=lambda: deque(maxlen=KEPT))
+    gaps: list[tuple[float, MasterGap]] = field(default_factory=list)  # the last KEPT
+    transitions: list[Transition] = field(default_factory=list)  # the last KEPT
 
     def gap(self, gap: MasterGap, wall_end: float | None = None) -> None:
         self.failovers += 1
         self.planned += gap.planned
         self.down += max(0.0, gap.end - gap.start)
         self.gaps.append((wall_end if wall_end is not None else time.time(), gap))
+        if len(self.gaps) > KEPT:
+            del self.gaps[0]
 
     def transition(self, now: float, old: str, new: str, reason: str) -> None:
         self.changes += 1
         self.transitions.append(Transition(now, time.time(), old, new, reason))
+        if len(self.transitions) > KEPT:
+            del self.transitions[0]
 
     @property
     def last_transition(self) -> Transition | None:

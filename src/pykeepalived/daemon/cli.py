@@ -14,9 +14,12 @@ that this version does not act on yet are accepted and listed in ``--help``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pykeepalived import __version__
 
@@ -150,14 +153,26 @@ SIGNUMS = {"STOP": 15, "RELOAD": 1, "DATA": 10, "STATS": 12, "STATS_CLEAR": 12, 
 
 
 def config_test(args: argparse.Namespace) -> tuple[int, list[str], list[str]]:
-    """``-t``: load; return keepalived's exit status, the report lines, and the files read."""
-    from pykeepalived.config import ConfigError, load_config
-    from pykeepalived.config.errors import exit_status
+    """``-t``: load; return keepalived's exit status, the report lines, and the files read.
 
+    The cycle collector is off while the parser's modules are imported (as it is while the
+    configuration is read): importing them makes objects by the ten thousand and frees none,
+    so its collections found nothing and cost a few milliseconds of every ``-t``.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        result = load_config(args.use_file, config_id=args.config_id)
-    except ConfigError as exc:
-        return exit_status([exc.as_diagnostic()]), [str(exc.as_diagnostic())], [args.use_file]
+        from pykeepalived.config import ConfigError, load_config
+        from pykeepalived.config.errors import exit_status
+
+        try:
+            result = load_config(args.use_file, config_id=args.config_id)
+        except ConfigError as exc:
+            return (exit_status([exc.as_diagnostic()]), [str(exc.as_diagnostic())],
+                    [args.use_file])
+    finally:
+        if enabled:
+            gc.enable()
     lines = []
     for diag in result.diagnostics:
         where = f"{diag.file}:{diag.line}" if diag.line else diag.file
@@ -199,6 +214,20 @@ def _report(lines: list[str], out_path: str, files: Sequence[str]) -> None:
                 sys.stderr.write(f"pykeepalived: cannot write {out_path}: {exc.strerror}; "
                                  "reporting here instead\n")
     sys.stderr.write(text)
+
+
+def _exit_now(status: int) -> NoReturn:
+    """End ``-t`` without the interpreter's teardown: freeing the model and every module
+    object by object took about 10 ms of the 150 ms of ``-t`` on the 1,000-instance,
+    1,000-virtual-server benchmark file, for memory the kernel takes back at once. What was
+    written is flushed first."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -243,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.config_test is not None:
         status, lines, files = config_test(args)
         _report(lines, args.config_test, files)
+        if argv is None:  # the command itself, not a caller in the same process
+            _exit_now(status)
         return status
     from pykeepalived.daemon.runner import run_daemon
 

@@ -26,12 +26,10 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pykeepalived.daemon.logsetup import set_role, setup_logging
 from pykeepalived.daemon.pidfile import PidFileError, remove_pidfile, write_pidfile
-from pykeepalived.daemon.priorities import new_event_loop
 from pykeepalived.daemon.process import (
     CHILD_SIGNALS,
     EXIT_CONFIG,
@@ -91,9 +89,10 @@ def load(path: str, config_id: str | None, *, quiet: bool = False) -> Any:
 ROLES = ("vrrp", "check")
 
 
-@dataclass(frozen=True)
-class ConfigFacts:
-    """What the parent needs to know of a configuration it does not keep."""
+class ConfigFacts(NamedTuple):
+    """What the parent needs to know of a configuration it does not keep. (A named tuple:
+    ``dataclasses`` would bring ``inspect``, ``ast`` and ``dis`` into the parent, whose pages
+    the children then copy as they touch them.)"""
 
     roles: frozenset[str]  # the subsystems it configures: "vrrp", "check"
     child_wait_time: float  # global_defs child_wait_time
@@ -270,6 +269,7 @@ def _run_check_child(args: argparse.Namespace, ready: Callable[[], None]) -> int
         log.error("%s", exc)
         return EXIT_FATAL
     from pykeepalived.daemon.check_main import run_checker
+    from pykeepalived.daemon.priorities import new_event_loop
 
     config = load(_opt(args, "use_file", DEFAULT_CONFIG), _opt(args, "config_id"), quiet=True)
     if config is None:
@@ -300,6 +300,7 @@ def _run_vrrp_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
     except (PidFileError, OSError) as exc:
         log.error("%s", exc)
         return EXIT_FATAL
+    from pykeepalived.daemon.priorities import new_event_loop
     from pykeepalived.daemon.vrrp_main import run_vrrp
 
     config = load(_opt(args, "use_file", DEFAULT_CONFIG), _opt(args, "config_id"), quiet=True)

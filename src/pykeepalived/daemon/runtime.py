@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pykeepalived.daemon.availability import Availability
@@ -69,7 +69,8 @@ class InstanceRuntime:
         # leaves MASTER, so that the same refusal at the next install is not logged again)
         self.vip_errors: dict[VipSpec, str] = {}
         self.src: str | None = plan.src
-        self.own_addresses: set[IPAddress] = set()
+        # our own addresses (one or two): a tuple, a set would take 216 bytes an instance
+        self.own_addresses: Collection[IPAddress] = ()
         self.src_ip: IPAddress | None = None
         self.dst_ips = [(d, ipaddress.ip_address(d)) for d in plan.destinations]
         # gratuitous ARP / unsolicited NA, frames pre-built per interface the VIPs live on
@@ -77,7 +78,8 @@ class InstanceRuntime:
         for vip in plan.all_addresses:
             by_dev.setdefault(vip.dev, []).append(vip.ip)
         self.announcers = [gratuitous.Announcer(dev, ips) for dev, ips in by_dev.items()]
-        self.garp_tasks: set[asyncio.Task[None]] = set()
+        # spaced GARP rounds (vrrp_garp_interval) still running; made at the first one
+        self.garp_tasks: set[asyncio.Task[None]] | None = None
         self.ip_id = 0
         # The router hands out the same Advert object until something in it changes: encode
         # it once per destination and reuse the bytes (the per-advert path stays cheap).
@@ -123,7 +125,7 @@ class InstanceRuntime:
             self._encoded_for = None
         self.batch.addresses.warm(plan.all_addresses)
         primary = interfaces.primary_address(plan.ifname, plan.family)
-        self.own_addresses = {ipaddress.ip_address(a) for a in (primary, self.src) if a}
+        self.own_addresses = tuple({ipaddress.ip_address(a) for a in (primary, self.src) if a})
 
     def is_own_source(self, src: IPAddress) -> bool:
         """Our own adverts looped back (unicast to self, or a shared segment): never fed back."""
@@ -277,6 +279,8 @@ class InstanceRuntime:
                 announcer.send()
             return
         task = self.loop.create_task(self._gratuitous_spaced(interval))
+        if self.garp_tasks is None:
+            self.garp_tasks = set()
         self.garp_tasks.add(task)
         task.add_done_callback(self.garp_tasks.discard)
 
@@ -310,7 +314,7 @@ class InstanceRuntime:
         if release_vips:
             with contextlib.suppress(OSError):
                 self.remove_vips()
-        for task in self.garp_tasks:
+        for task in self.garp_tasks or ():
             task.cancel()
         if self.plan.vmac:
             from pykeepalived.net import vmac

@@ -136,3 +136,45 @@ def test_config_test_never_writes_a_configuration_file(
     assert {p: p.read_bytes() for p in (path, inc)} == saved
     err = capsys.readouterr().err
     assert "a file of the configuration" in err and f"{path}:2:" in err
+
+
+def test_config_test_leaves_the_cycle_collector_as_it_found_it(tmp_path: Path) -> None:
+    """``-t`` pauses the collector while it imports and reads; a caller's setting stays."""
+    import gc
+
+    path = write(tmp_path, "keepalived.conf",
+                 "vrrp_instance VI_1 {\n    virtual_router_id 300\n}\n")
+    assert gc.isenabled()
+    assert cli.main(["-t", "-f", str(path)]) != 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert cli.main(["-t", "-f", str(tmp_path / "absent.conf")]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_command_reports_whole_and_exits_with_the_status(tmp_path: Path) -> None:
+    """``pykeepalived -t`` as a command ends without the interpreter's teardown: the report
+    still reaches a pipe and a -t FILE whole, and the exit status is keepalived's."""
+    import os
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    path = write(tmp_path, "keepalived.conf",
+                 "vrrp_instance VI_1 {\n    virtual_router_id 300\n    bogus_kw 1\n}\n")
+    env = dict(os.environ, PYTHONPATH=src)
+    proc = subprocess.run([sys.executable, "-m", "pykeepalived", "-t", "-f", str(path)],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 5, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert "Unknown keyword 'bogus_kw' in vrrp_instance" in lines[-2]
+    assert lines[-1].endswith("1 error(s), 3 warning(s); exit status 5")
+    report = tmp_path / "report"
+    proc = subprocess.run([sys.executable, "-m", "pykeepalived", "-f", str(path),
+                           f"--config-test={report}"], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert proc.returncode == 5, proc.stderr
+    assert report.read_text().splitlines() == lines

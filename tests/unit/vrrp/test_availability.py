@@ -61,3 +61,18 @@ def test_no_gap_at_start_on_hand_over_or_after_being_blind() -> None:
     r.clear_fault("link", 60.0)
     r.receive_advert(advert(150), PEER_HIGH, 61.0)
     assert gaps(r) == []
+
+
+def test_the_history_keeps_the_last_hundred_oldest_first_and_counts_them_all() -> None:
+    from pykeepalived.daemon.availability import KEPT, Availability
+
+    avail = Availability(0.0)
+    for i in range(KEPT + 5):
+        avail.transition(float(i), "BACKUP", "MASTER", f"r{i}")
+        avail.gap(MasterGap(float(i), i + 0.5, planned=i % 2 == 1), wall_end=float(i))
+    history = avail.history()
+    assert [t["reason"] for t in history["transitions"]] == [f"r{i}" for i in range(5, KEPT + 5)]
+    assert [g["wall_end"] for g in history["gaps"]] == [float(i) for i in range(5, KEPT + 5)]
+    assert avail.changes == avail.failovers == KEPT + 5
+    assert avail.last_transition is not None and avail.last_transition.reason == f"r{KEPT + 4}"
+    assert avail.figures(1000.0)["down_seconds"] == (KEPT + 5) * 0.5
