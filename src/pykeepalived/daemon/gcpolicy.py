@@ -6,9 +6,10 @@ its configuration model, routers and runtimes, tens of milliseconds, during whic
 is sent or read. Those objects live as long as the configuration: once a child has started
 (and after each reload), they are moved to the collector's permanent generation
 (``gc.freeze``), after a collection so that no garbage is kept with them. Later passes walk
-only what was made since. Before a reload's freeze, the previous one is undone
-(``gc.unfreeze``) so that what the old configuration left in reference cycles is collected
-rather than kept for ever.
+only what was made since. After a reload, what it made is frozen too, without a collection
+(:func:`freeze_new`): a full one there holds the loop past a Master_Down_Interval with a
+large configuration; :func:`settle` with ``again`` (unfreeze, collect, freeze) is the way to
+give back what an old configuration left in reference cycles, at that cost.
 
 :class:`GcPauses` measures every pass (``gc.callbacks``): the longest pause per generation is
 part of the process's status.
@@ -27,6 +28,14 @@ def settle(*, again: bool = False) -> None:
     if again:
         gc.unfreeze()
     gc.collect()
+    gc.freeze()
+
+
+def freeze_new() -> None:
+    """After a reload: freeze what was made since, without a collection. A full collection
+    there (unfreeze, collect) walks the old and the new configuration at once and holds the
+    loop past a Master_Down_Interval with a large configuration; what the old one left in
+    reference cycles stays frozen instead."""
     gc.freeze()
 
 

@@ -39,7 +39,7 @@ class ProcessTuning:
         try:
             yield
         finally:
-            gcpolicy.settle(again=True)
+            gcpolicy.freeze_new()
             self.scheduling.apply(Scheduling.from_global_defs(gdefs(), self.prefix))
 
     def figures(self) -> dict[str, Any]:
