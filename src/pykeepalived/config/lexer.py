@@ -608,7 +608,7 @@ class Lexer:
             self.include_check = INCLUDE_ALL
             return
         for i, word in enumerate(words):
-            op = word[0] if word[0] in "+-" else ""
+            op = word[:1] if word[:1] in ("+", "-") else ""  # a word may be empty ("")
             name = word[1:] if op else word
             if not op:
                 if i == 0:

@@ -2334,3 +2334,20 @@ CORPUS.update({
     'track_group_without_name': (5, 'track_group {\n foo\n}\n'),
     'track_group_two_names': (5, 'track_group a b {\n group {\n VI_1\n }\n}\n'),
 })
+
+# Found by scripts/fuzz --target config: include_check with an empty word ("" or a quote
+# pair inside a word, which splits it) raised IndexError. keepalived reads the empty word as
+# an unknown include_check type when it comes first (the checks are then all off) and as a
+# duplicate after another word.
+_MISSING_INCLUDE = 'include /nonexistent-pykeepalived-fuzz/none.conf\n'
+CORPUS.update({
+    'include_check_empty_word': (5, 'global_defs {\n include_check ""\n}\n' + _MISSING_INCLUDE),
+    'include_check_split_word': (5, 'global_defs {\n include_check matc""h\n}\n'
+                                 + _MISSING_INCLUDE),
+    'include_check_empty_word_second': (6, 'global_defs {\n include_check match ""\n}\n'
+                                        + _MISSING_INCLUDE),
+    'include_check_empty_word_first': (5, 'global_defs {\n include_check "" match\n}\n'
+                                       + _MISSING_INCLUDE),
+    'include_check_sign_then_empty': (5, 'global_defs {\n include_check +""\n}\n'
+                                      + _MISSING_INCLUDE),
+})
