@@ -23,6 +23,7 @@ prints how it counted each kind, for comparison.
 from __future__ import annotations
 
 import functools
+import os
 import random
 import shutil
 import signal
@@ -415,8 +416,16 @@ def test_pykeepalived_master_refuses_and_counts_every_kind(lab: Lab, tmp_path: P
     assert got.back
 
 
+#: keepalived under the stream is the oracle that the stream is a fair one; CI runs one case
+#: of it, PYKEEPALIVED_LONG_TESTS=1 all four (they take about a minute more).
+LONG_TESTS = os.environ.get("PYKEEPALIVED_LONG_TESTS") == "1"
+KEEPALIVED_CASES = [pytest.param(c, id=c.name, marks=pytest.mark.skipif(
+    c.name != "v3-ipv4" and not LONG_TESTS, reason="on demand: PYKEEPALIVED_LONG_TESTS=1"))
+    for c in CASES]
+
+
 @pytest.mark.interop
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", KEEPALIVED_CASES)
 def test_keepalived_under_the_same_stream(lab: Lab, tmp_path: Path, case: Case,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     if shutil.which("keepalived") is None:
