@@ -82,10 +82,12 @@ def h_virtual_server_group(ctx: Ctx, node: Node) -> None:
         return
     vsg = VirtualServerGroup(name, location=_loc(node))
     lines = value_lines(node)
-    if lines and not node.opened:
-        # keepalived 2.2.7 (vsg_handler) reads the group's first line as a word missing
-        # from its own line and stops: "missing a parameter at word position 1"
-        ctx.report(lines[0], Category.MISSING_PARAMETER, f"virtual_server_group {name} "
+    if not node.opened and (lines or node.closed):
+        # keepalived 2.2.7 (vsg_handler) reads the group's first line (or the '}' that
+        # comes instead) as a word missing from its own line and stops: "missing a
+        # parameter at word position 1"
+        ctx.report(lines[0] if lines else node, Category.MISSING_PARAMETER,
+                   f"virtual_server_group {name} "
                    "without '{' after it: keepalived stops reading the configuration here",
                    severity="error")
         raise MissingParameter(node.keyword)

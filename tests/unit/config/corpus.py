@@ -2295,6 +2295,9 @@ CORPUS.update({
     'vsg_without_open_then_block': (2, 'virtual_server_group G\nglobal_defs {\n'
                                     ' router_id x\n}\n'),
     'vsg_without_anything': (5, 'virtual_server_group G\n'),
+    'vsg_without_open_then_close': (2, 'virtual_server_group G\n}\n'),
+    'vsg_without_open_definition_then_close': (2, 'virtual_server_group G\n$FUZZ=80 \\\n'
+                                                '192.0.2.1 80\n}\n'),
 })
 
 # Found by scripts/fuzz --target agree: keepalived's parent reads the whole file before its
