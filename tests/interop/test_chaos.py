@@ -19,7 +19,7 @@ from tests.chaos.topology import NODE_KINDS
 pytestmark = pytest.mark.interop
 
 SEED = 1
-DURATION = 50.0  # and at least one round of every kind, whatever it takes
+DURATION = 30.0  # and at least one round of every kind, whatever it takes
 
 
 @pytest.mark.timeout(300)

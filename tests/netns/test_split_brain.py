@@ -30,7 +30,7 @@ from tests.daemons import (
 pytestmark = pytest.mark.netns
 
 VIP = "192.0.2.10"
-ADVERT = 1.0  # seconds (VRRPv3)
+ADVERT = 0.5  # seconds (VRRPv3; keepalived takes centiseconds)
 MARGIN = 0.5  # the test's own observation: `ip addr` in every namespace, in turn
 HOLD = 2.0  # after the heal, the single master must stay single this long
 
