@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_vrrp import Figure
+from bench_vrrp import Figure, record_trial
 from tests.daemons import holders
 from tests.netns.switchover_lab import VIP, Pair, Pinger, TcpProbe
 
@@ -112,20 +112,10 @@ def interleaved(figures: list[Figure], trials: int, tmp: Path, what: str,
                 keys: list[str]) -> None:
     for trial in range(trials):
         for kind, kinds in PAIRS.items():
-            started = time.monotonic()
             run = tmp / f"{what}-{trial}-{kind.replace(' ', '')}".replace(">", "")
             run.mkdir(parents=True)
-            try:
-                res = once(kinds, run)
-            except Exception as exc:  # a failed trial is counted, and the run goes on
-                print(f"  {what} {kind} trial {trial + 1}: failed: {exc!r}", file=sys.stderr)
-                res = None
-            for fig, key in zip(figures, keys, strict=True):
-                fig.add(kind, None if res is None else res[key])
-            shown = "failed" if res is None else ", ".join(
-                f"{k}={v:.4g}" for k, v in res.items())
-            print(f"  {what} {kind} trial {trial + 1}/{trials}: {shown} "
-                  f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+            record_trial(figures, keys, what, kind, trial, trials,
+                         lambda: once(kinds, run))  # noqa: B023
 
 
 def print_table(figures: list[Figure], markdown: bool) -> None:

@@ -351,18 +351,25 @@ def interleaved(figures: list[Figure], trials: int, tmp: Path, what: str,
     """``trials`` rounds of keepalived then pykeepalived; each result goes to its figures."""
     for trial in range(trials):
         for kind in KINDS:
-            started = time.monotonic()
-            try:
-                res = once(kind, run_dir(tmp, what, trial, kind))
-            except Exception as exc:  # a failed trial is counted, and the run goes on
-                print(f"  {what} {kind} trial {trial + 1}: failed: {exc!r}", file=sys.stderr)
-                res = None
-            for fig, key in zip(figures, keys, strict=True):
-                fig.add(kind, None if res is None else res[key])
-            shown = "failed" if res is None else ", ".join(
-                f"{k}={v:.4g}" for k, v in res.items())
-            print(f"  {what} {kind} trial {trial + 1}/{trials}: {shown} "
-                  f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+            record_trial(figures, keys, what, kind, trial, trials,
+                         lambda: once(kind, run_dir(tmp, what, trial, kind)))  # noqa: B023
+
+
+def record_trial(figures: list[Figure], keys: list[str], what: str, kind: str, trial: int,
+                 trials: int, run: Callable[[], dict[str, float] | None]) -> None:
+    """Run one trial; its figures (or its failure, counted) go to ``figures``, and a line
+    about it to stderr. A failed trial never stops the run."""
+    started = time.monotonic()
+    try:
+        res = run()
+    except Exception as exc:  # a failed trial is counted, and the run goes on
+        print(f"  {what} {kind} trial {trial + 1}: failed: {exc!r}", file=sys.stderr)
+        res = None
+    for fig, key in zip(figures, keys, strict=True):
+        fig.add(kind, None if res is None else res[key])
+    shown = "failed" if res is None else ", ".join(f"{k}={v:.4g}" for k, v in res.items())
+    print(f"  {what} {kind} trial {trial + 1}/{trials}: {shown} "
+          f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
 
 
 def print_table(figures: list[Figure], markdown: bool) -> None:
