@@ -18,6 +18,14 @@ keepalived's ``set_process_priorities`` does:
   process uses is ever swapped out and read back in the middle of an advert;
 - ``*_cpu_affinity``: the CPUs the process may run on.
 
+Beyond keepalived, a VRRP process that is not realtime asks the kernel for a short time slice
+(:data:`FAIR_SLICE_NS`; ``sched_setattr`` with ``sched_runtime`` for SCHED_OTHER, Linux 6.12's
+EEVDF scheduler; earlier kernels ignore it). Under EEVDF a task woken at normal policy waits,
+behind whatever is running, for up to that task's slice (3 ms by default, more with many
+runnable tasks) unless its own deadline is earlier: with a short slice the advert timer's
+wake-up preempts a CPU hog at once. It changes neither the process's nice value nor its share
+of the CPU, only how finely that share is cut, and needs no privilege.
+
 A reload runs at the normal policy (keepalived: "Use standard scheduling while reloading"):
 swapping 1,000 instances is one long burst of CPU that RLIMIT_RTTIME would end with SIGKILL.
 
@@ -34,9 +42,11 @@ import contextlib
 import ctypes
 import logging
 import os
+import platform
 import resource
 import selectors
 import signal
+import struct
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +57,11 @@ MCL_CURRENT = 1
 MCL_FUTURE = 2
 MCL_ONFAULT = 4  # Linux 4.4: lock pages as they are touched, not whole mappings
 RLIMIT_RTTIME_DEFAULT = 10000  # keepalived's RT_RLIMIT_DEFAULT, microseconds
+FAIR_SLICE_NS = 100_000  # the shortest slice the kernel grants a SCHED_OTHER task
+_SYS_SCHED_SETATTR = {"x86_64": 314, "aarch64": 274}
+_SYS_SCHED_GETATTR = {"x86_64": 315, "aarch64": 275}
+_SCHED_ATTR = struct.Struct("IIQiIQQQII")  # struct sched_attr (SCHED_ATTR_SIZE_VER1: 56)
+_SCHED_FLAG_RESET_ON_FORK = 0x01
 _BREATHS = (10e-6, 50e-6, 200e-6)  # seconds slept to show the kernel a blocking call
 
 
@@ -186,6 +201,7 @@ class ProcessScheduling:
         self._orig_cpus: set[int] | None = None
         self._realtime = False
         self._locked = False
+        self._sliced = False
         self._sigxcpu: Any = None
 
     def apply(self, wanted: Scheduling) -> None:
@@ -194,8 +210,11 @@ class ProcessScheduling:
         self.applied = wanted
         if wanted.rt_priority:
             self._set_realtime(wanted)
-        elif wanted.nice:
-            self._set_nice(wanted.nice)
+        else:
+            if wanted.nice:
+                self._set_nice(wanted.nice)
+            if wanted.prefix == "vrrp":
+                self._set_fair_slice(FAIR_SLICE_NS)
         if wanted.no_swap:
             self._lock_memory()
         if wanted.cpus:
@@ -241,6 +260,22 @@ class ProcessScheduling:
         except OSError as exc:
             log.info("Unable to set process priority to %d - %s", nice, exc.strerror or exc)
 
+    def _set_fair_slice(self, slice_ns: int) -> None:
+        """The main thread's EEVDF slice (module docstring); nice and reset-on-fork kept."""
+        number = _SYS_SCHED_SETATTR.get(platform.machine())
+        if number is None:
+            return
+        policy = os.sched_getscheduler(0)
+        flags = _SCHED_FLAG_RESET_ON_FORK if policy & os.SCHED_RESET_ON_FORK else 0
+        attr = ctypes.create_string_buffer(_SCHED_ATTR.pack(
+            _SCHED_ATTR.size, os.SCHED_OTHER, flags, os.getpriority(os.PRIO_PROCESS, 0), 0,
+            slice_ns, 0, 0, 0, 0))
+        if _libc().syscall(number, 0, attr, 0) != 0:
+            log.debug("%s process: no fair-scheduler slice of %d ns (%s)", self.applied and
+                      self.applied.process, slice_ns, os.strerror(ctypes.get_errno()))
+            return
+        self._sliced = slice_ns != 0
+
     def _lock_memory(self) -> None:
         libc = _libc()
         if libc.mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0:
@@ -273,6 +308,9 @@ class ProcessScheduling:
                 os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
                 os.setpriority(os.PRIO_PROCESS, 0, self._orig_nice)
             self._orig_nice = None
+        if self._sliced:
+            self._set_fair_slice(0)  # 0: the kernel's default slice again
+            self._sliced = False
         if self._locked:
             _libc().munlockall()
             self._locked = False
@@ -289,3 +327,14 @@ def _sigxcpu_logger(wanted: Scheduling) -> Any:
         log.info("%s process has used too much CPU time, %s_rlimit_rttime may need to be "
                  "increased", wanted.process, wanted.prefix)
     return handler
+
+
+def fair_slice_ns() -> int | None:
+    """The calling thread's requested EEVDF slice (``sched_runtime``), None if unknown."""
+    number = _SYS_SCHED_GETATTR.get(platform.machine())
+    if number is None:
+        return None
+    attr = ctypes.create_string_buffer(_SCHED_ATTR.size)
+    if _libc().syscall(number, 0, attr, _SCHED_ATTR.size, 0) != 0:
+        return None
+    return int(_SCHED_ATTR.unpack(attr.raw)[5])

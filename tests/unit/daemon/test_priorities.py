@@ -81,6 +81,32 @@ def test_nice_value_applied_and_undone() -> None:
     assert _in_child(body) == 0
 
 
+def test_vrrp_process_asks_for_a_short_fair_slice_and_gives_it_back() -> None:
+    """Not realtime: the VRRP process's main thread asks for FAIR_SLICE_NS, its nice value
+    and reset-on-fork kept; the checker process asks for nothing; reset gives it back."""
+    if priorities.fair_slice_ns() is None:
+        pytest.skip("sched_getattr unavailable")
+
+    def body() -> int:
+        start_nice = os.getpriority(os.PRIO_PROCESS, 0)
+        default_slice = priorities.fair_slice_ns()
+        checker = ProcessScheduling()
+        checker.apply(Scheduling("Checker", "checker"))
+        checker_slice = priorities.fair_slice_ns()
+        sched = ProcessScheduling()
+        sched.apply(Scheduling("VRRP", "vrrp", nice=min(start_nice + 2, 19)))
+        applied = (priorities.fair_slice_ns(), os.getpriority(os.PRIO_PROCESS, 0),
+                   bool(os.sched_getscheduler(0) & os.SCHED_RESET_ON_FORK))
+        sched.reset()
+        undone = priorities.fair_slice_ns()
+        ok = (default_slice != priorities.FAIR_SLICE_NS and checker_slice == default_slice
+              and applied == (priorities.FAIR_SLICE_NS, min(start_nice + 2, 19), True)
+              and undone == default_slice)
+        return 0 if ok else 3
+
+    assert _in_child(body) == 0
+
+
 def test_realtime_wins_over_the_nice_value(monkeypatch: pytest.MonkeyPatch) -> None:
     """keepalived sets the nice value only without realtime scheduling."""
     calls: list[str] = []
