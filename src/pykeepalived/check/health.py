@@ -258,13 +258,17 @@ class HealthCore:
         ck.running = False
         ck.last = result
         events: list[Event] = []
-        if ck.vs.suspended:
+        vs = ck.rs.vs
+        if vs.suspended:
             return events
-        delta = checker_weight(ck.kind, result, ck.rs.spec.weight)
+        # (a result without a weight adds nothing: no call for the thousands of those)
+        delta = 0 if result.weight is None else checker_weight(ck.kind, result,
+                                                                ck.rs.spec.weight)
         if delta != ck.delta:
             self._set_weight(ck, delta, events)
-        if result.ok or ck.retry_it >= (ck.spec.retry or 0):
-            delay = float(ck.spec.delay_loop or ck.vs.spec.delay_loop)
+        spec = ck.spec
+        if result.ok or ck.retry_it >= (spec.retry or 0):
+            delay = float(spec.delay_loop or vs.spec.delay_loop)
             ck.retry_it = 0
             if result.ok and (not ck.is_up or not ck.has_run):
                 self._checker_state(ck, True, result.detail, events)

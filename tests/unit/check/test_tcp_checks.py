@@ -239,3 +239,46 @@ def test_a_reset_reported_by_asyncio_streams_reads_as_a_reset() -> None:
     assert describe_os_error(ConnectionResetError(errno.ECONNRESET, "reset")) == \
         "connection reset by the server"
     assert describe_os_error(OSError("something else")) == "something else"
+
+
+@run_async
+async def test_a_retry_sooner_than_the_armed_check_is_not_held_to_it(tmp_path: Path) -> None:
+    """A result whose next attempt comes before the timer already set (a retry after
+    delay_before_retry 0.2 s while the other server's next check is 30 s away) moves the
+    timer forward: the dead server leaves the pool after its retry, not 30 s later."""
+    with listening() as server:
+        up, down = server.getsockname()[1], closed_port()
+        text = f"""
+virtual_server 203.0.113.10 80 {{
+    delay_loop 30
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 {up} {{
+        TCP_CHECK {{
+            connect_timeout 1
+            warmup 0
+        }}
+    }}
+    real_server 127.0.0.1 {down} {{
+        TCP_CHECK {{
+            connect_timeout 1
+            warmup 0
+            retry 2
+            delay_before_retry 0.2
+        }}
+    }}
+}}
+"""
+        result = load(tmp_path, text)
+        backend = FakeBackend()
+        proc = CheckerProcess(result.config, backend, {"TCP_CHECK": check_tcp}, bootstrap=0.05)
+        await proc.start()
+        try:
+            assert await wait_until(lambda: backend.pool() == [("127.0.0.1", 1)], 3.0), \
+                backend.pool()
+            [down_rs] = [rs for rs in proc.core.virtual_servers[0].real_servers
+                         if rs.port == down]
+            assert not down_rs.alive
+        finally:
+            await proc.stop()
