@@ -5,9 +5,11 @@ and close at once; a refused, unreachable or timed-out connect is a failure. Not
 
 :func:`check_tcp` is one attempt as a coroutine, like every checker. :class:`TcpChecks` makes
 the same attempts in bulk for the checker process, where thousands of real servers are
-checked every second: no task, future or timer per attempt, but a plain non-blocking socket
-watched by one epoll set (one reader of the event loop), and deadlines in one queue per
-connect_timeout (one timer). Attempts with the same connect_timeout end in the order they
+checked every second: no task, future or timer per attempt, but a plain non-blocking socket;
+the connects of a batch are looked at together with one poll (over a veth or the loopback
+they have ended before connect returns), and those still under way are watched by one epoll
+set (one reader of the event loop), with deadlines in one queue per connect_timeout (one
+timer). Attempts with the same connect_timeout end in the order they
 started, so each queue stays sorted by itself: adding and removing a deadline costs the same
 whatever the number in flight, which a heap of 10,000 deadlines does not.
 """
@@ -67,7 +69,8 @@ async def check_tcp(spec: Checker, target: Target,
 Done = Callable[[CheckResult], None]
 SockAddr = tuple[str, int] | tuple[str, int, int, int]
 
-_FAILED = select.EPOLLERR | select.EPOLLHUP  # the connect failed, or the connection did
+# the connect failed, or the connection did (poll's flags have epoll's values)
+_FAILED = select.EPOLLERR | select.EPOLLHUP
 _STREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
 
 # An attempt in flight is a plain tuple (made and read thousands of times a second, where
@@ -101,6 +104,7 @@ class TcpChecks:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._epoll = select.epoll()
+        self._fresh: list[_Attempt] = []  # started, not yet looked at (see flush)
         self._flight: dict[int, _Attempt] = {}  # socket fd -> its attempt, in the epoll set
         # connect_timeout -> attempts in start order: stale once the attempt has ended
         self._deadlines: dict[float, deque[_Attempt]] = {}
@@ -112,7 +116,7 @@ class TcpChecks:
         loop.add_reader(self._epoll.fileno(), self._ready)
 
     def __len__(self) -> int:
-        return len(self._flight)
+        return len(self._flight) + len(self._fresh)
 
     def start(self, target: Target, done: Done, now: float | None = None) -> None:
         """Begin one attempt; ``done`` is called later (never from within this call).
@@ -151,17 +155,49 @@ class TcpChecks:
             loop.call_soon(done, _outcome(code))
             return
         timeout = target.timeout
-        deadline = (loop.time() if now is None else now) + timeout
-        fd = sock.fileno()
-        attempt = (deadline, fd, sock, done, timeout)
-        self._flight[fd] = attempt
-        self._epoll.register(fd, select.EPOLLOUT)
-        queue = self._deadlines.get(timeout)
-        if queue is None:
-            queue = self._deadlines[timeout] = deque()
-        queue.append(attempt)
-        if self._timer is None or deadline < self._timer_at:
-            self._arm(deadline)
+        fresh = self._fresh
+        if not fresh:
+            loop.call_soon(self.flush)
+        fresh.append(((loop.time() if now is None else now) + timeout, sock.fileno(), sock,
+                      done, timeout))
+
+    def flush(self) -> None:
+        """Look at the connects started since the last look, in one system call: those that
+        have ended already (over a veth or the loopback the handshake is over before
+        connect returns) give their result now, from within this call; the others join the
+        epoll set. The owner calls this after a batch of :meth:`start`; the loop calls it
+        soon after one anyway.
+
+        A connect that ended is closed here, as it would be once epoll reported it: what the
+        real server sees is the same (the handshake, then the FIN), and the socket never
+        enters the epoll set (no epoll_ctl to add it, none to take it out at close)."""
+        fresh = self._fresh
+        if not fresh:
+            return
+        self._fresh = []
+        poller = select.poll()
+        for attempt in fresh:
+            poller.register(attempt[_FD], select.POLLOUT)
+        ended = dict(poller.poll(0))
+        flight = self._flight
+        epoll = self._epoll
+        deadlines = self._deadlines
+        for attempt in fresh:
+            fd = attempt[_FD]
+            flags = ended.get(fd)
+            if flags:
+                self._settle(attempt, flags)
+                continue
+            flight[fd] = attempt
+            epoll.register(fd, select.EPOLLOUT)
+            timeout = attempt[_TIMEOUT]
+            queue = deadlines.get(timeout)
+            if queue is None:
+                queue = deadlines[timeout] = deque()
+            queue.append(attempt)
+            deadline = attempt[_DEADLINE]
+            if self._timer is None or deadline < self._timer_at:
+                self._arm(deadline)
 
     def _route(self, target: Target, port: int) -> _Route:
         route = _Route(target, sockaddr(target.address, port, target.bind_if))
@@ -174,33 +210,36 @@ class TcpChecks:
 
     def _ready(self) -> None:
         """Connects that finished: their sockets are writable (or in error). All of them,
-        however many one epoll read returns: :meth:`_expire` relies on it.
-
-        Writable alone is connected, with no SO_ERROR to read; an error or a hang-up says
-        its reason in SO_ERROR."""
+        however many one epoll read returns: :meth:`_expire` relies on it."""
         flight = self._flight
+        settle = self._settle
         while True:
             events = self._epoll.poll(0, _BATCH)
             for fd, flags in events:
                 attempt = flight.pop(fd, None)
-                if attempt is None:
-                    continue
-                sock = attempt[_SOCK]
-                if flags & _FAILED:
-                    try:
-                        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                    except OSError as exc:
-                        code = exc.errno or errno.EIO
-                    result = _outcome(code)
-                else:
-                    result = CONNECTED
-                sock.close()  # and out of the epoll set with it
-                try:
-                    attempt[_DONE](result)
-                except Exception:  # a failing owner must not cost the others their results
-                    log.exception("handling a TCP_CHECK result failed")
+                if attempt is not None:
+                    settle(attempt, flags)
             if len(events) < _BATCH:
                 return
+
+    @staticmethod
+    def _settle(attempt: _Attempt, flags: int) -> None:
+        """The end of a connect, as epoll or poll reported it: writable alone is connected,
+        with no SO_ERROR to read; an error or a hang-up says its reason in SO_ERROR."""
+        sock = attempt[_SOCK]
+        if flags & _FAILED:
+            try:
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            except OSError as exc:
+                code = exc.errno or errno.EIO
+            result = _outcome(code)
+        else:
+            result = CONNECTED
+        sock.close()  # and out of the epoll set with it
+        try:
+            attempt[_DONE](result)
+        except Exception:  # a failing owner must not cost the others their results
+            log.exception("handling a TCP_CHECK result failed")
 
     def _expire(self) -> None:
         """Attempts past their connect_timeout fail; the timer moves to the next live one.
@@ -208,7 +247,8 @@ class TcpChecks:
         Most entries are of attempts long finished: they are dropped here, so the timer
         fires about once per connect_timeout, not once per attempt."""
         self._timer = None
-        self._ready()  # a connect that made it in time counts, even when the loop was late
+        self.flush()  # a connect that made it in time counts, even when the loop was late
+        self._ready()
         now = self._loop.time()
         flight = self._flight
         earliest: float | None = None
@@ -245,9 +285,10 @@ class TcpChecks:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for attempt in self._flight.values():
+        for attempt in [*self._flight.values(), *self._fresh]:
             close_quietly(attempt[_SOCK])
         self._flight.clear()
+        self._fresh.clear()
         self._deadlines.clear()
         with contextlib.suppress(ValueError, OSError):
             self._loop.remove_reader(self._epoll.fileno())

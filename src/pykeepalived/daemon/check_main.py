@@ -283,6 +283,8 @@ class CheckerProcess:
             task = self.loop.create_task(self._run(ck))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        if tcp is not None:
+            tcp.flush()  # the connects that have ended already give their results now
         self._arm()
 
     async def _run(self, ck: CheckerHealth) -> None:

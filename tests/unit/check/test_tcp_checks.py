@@ -228,6 +228,32 @@ async def test_connects_done_before_their_deadline_count_however_many_wait() -> 
     assert {r.detail for r in results} == {"connected"}
 
 
+@run_async
+async def test_connects_that_have_ended_give_their_results_in_flush() -> None:
+    """flush() looks at a batch of connects at once: those that have ended (connected or
+    refused) give their result from within the call, with no epoll round, and leave
+    nothing in flight; one still under way stays in flight until its deadline."""
+    loop = asyncio.get_running_loop()
+    with listening(backlog=64) as server, silent() as quiet:
+        checks = TcpChecks(loop)
+        results: list[CheckResult] = []
+        try:
+            for _ in range(20):
+                checks.start(target(server.getsockname()[1]), results.append)
+            checks.start(target(closed_port()), results.append)
+            checks.start(target(quiet, timeout=0.3), results.append)
+            time.sleep(0.2)  # the kernel ends the handshakes meanwhile; the loop is held
+            assert results == []
+            checks.flush()
+            assert results == [CheckResult(True, "connected")] * 20 + [
+                CheckResult(False, "connection refused")]
+            assert len(checks) == 1
+            assert await wait_until(lambda: len(results) == 22, 5.0)
+        finally:
+            checks.close()
+    assert results[-1] == CheckResult(False, "timeout after 0.3 s connecting")
+
+
 def test_a_reset_reported_by_asyncio_streams_reads_as_a_reset() -> None:
     """asyncio's StreamWriter.drain raises ConnectionResetError('Connection lost'), with no
     errno, when the server resets the connection while the request is being sent (HTTP_GET
