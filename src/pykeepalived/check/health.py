@@ -94,7 +94,7 @@ Event = RealServerChanged | QuorumChanged | WeightChanged | CheckFailed
 
 
 # --------------------------------------------------------------------------- state
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CheckerHealth:
     """One checker of one real server (keepalived checker_t)."""
 
@@ -256,14 +256,16 @@ class HealthCore:
     def due(self, now: float) -> list[CheckerHealth]:
         """The checks to start now, earliest deadline first; each is marked running until
         its result comes back."""
-        out: list[tuple[float, CheckerHealth]] = []
+        out: list[CheckerHealth] = []
+        whens: list[float] = []  # their deadlines, to merge the heap's and the queues'
         schedule = self._schedule
         while schedule and schedule[0][0] <= now:
             when, _, ck = heapq.heappop(schedule)
             if ck.next_run == when and not ck.running and not ck.rs.vs.suspended:
                 ck.running = True
                 ck.next_run = None
-                out.append((when, ck))
+                out.append(ck)
+                whens.append(when)
         sources = 1 if out else 0
         for lane in self._lanes.values():
             if not lane or lane[0][0] > now:
@@ -274,10 +276,12 @@ class HealthCore:
                 if ck.next_run == when and not ck.running and not ck.rs.vs.suspended:
                     ck.running = True
                     ck.next_run = None
-                    out.append((when, ck))
+                    out.append(ck)
+                    whens.append(when)
         if sources > 1:
-            out.sort(key=_deadline)
-        return [ck for _, ck in out]
+            order = sorted(range(len(out)), key=whens.__getitem__)
+            out = [out[i] for i in order]
+        return out
 
     def _set_next_run(self, ck: CheckerHealth, when: float | None,
                       delay: float | None = None) -> None:
@@ -519,10 +523,6 @@ class HealthCore:
             out += [dataclasses.replace(base, destinations=dests)
                     for base in service_bases(vs.spec, groups or {})]
         return out
-
-
-def _deadline(entry: tuple[float, CheckerHealth]) -> float:
-    return entry[0]
 
 
 def _vs_key(spec: VirtualServer) -> tuple[object, ...]:
