@@ -105,6 +105,7 @@ class TcpChecks:
         self._loop = loop
         self._epoll = select.epoll()
         self._fresh: list[_Attempt] = []  # started, not yet looked at (see flush)
+        self._soon = False  # a flush is due at the loop's next round
         self._flight: dict[int, _Attempt] = {}  # socket fd -> its attempt, in the epoll set
         # connect_timeout -> attempts in start order: stale once the attempt has ended
         self._deadlines: dict[float, deque[_Attempt]] = {}
@@ -118,9 +119,12 @@ class TcpChecks:
     def __len__(self) -> int:
         return len(self._flight) + len(self._fresh)
 
-    def start(self, target: Target, done: Done, now: float | None = None) -> None:
+    def start(self, target: Target, done: Done, now: float | None = None, *,
+              flush: bool = True) -> None:
         """Begin one attempt; ``done`` is called later (never from within this call).
-        ``now`` is the loop's time, when the caller has it already."""
+        ``now`` is the loop's time, when the caller has it already. ``flush`` False: the
+        caller calls :meth:`flush` itself after its batch (else the loop does, at its next
+        round, which costs a round of the loop that does nothing else)."""
         loop = self._loop
         route = self._routes.get(id(target))
         if route is None or route.target is not target:
@@ -155,18 +159,22 @@ class TcpChecks:
             loop.call_soon(done, _outcome(code))
             return
         timeout = target.timeout
-        fresh = self._fresh
-        if not fresh:
-            loop.call_soon(self.flush)
-        fresh.append(((loop.time() if now is None else now) + timeout, sock.fileno(), sock,
-                      done, timeout))
+        if flush and not self._soon:
+            self._soon = True
+            loop.call_soon(self._flush_soon)
+        deadline = (loop.time() if now is None else now) + timeout
+        self._fresh.append((deadline, sock.fileno(), sock, done, timeout))
+
+    def _flush_soon(self) -> None:
+        self._soon = False
+        self.flush()
 
     def flush(self) -> None:
         """Look at the connects started since the last look, in one system call: those that
         have ended already (over a veth or the loopback the handshake is over before
         connect returns) give their result now, from within this call; the others join the
         epoll set. The owner calls this after a batch of :meth:`start`; the loop calls it
-        soon after one anyway.
+        soon after a start that did not say otherwise.
 
         A connect that ended is closed here, as it would be once epoll reported it: what the
         real server sees is the same (the handshake, then the FIN), and the socket never

@@ -278,7 +278,8 @@ class CheckerProcess:
             if ck.spec.kind in self._bulk_kinds:
                 if tcp is None:
                     tcp = self._tcp = TcpChecks(self.loop)
-                tcp.start(ck.target, functools.partial(finished, core, ck, now), now)
+                tcp.start(ck.target, functools.partial(finished, core, ck, now), now,
+                          flush=False)
                 continue
             task = self.loop.create_task(self._run(ck))
             self._tasks.add(task)
