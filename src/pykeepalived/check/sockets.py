@@ -41,6 +41,7 @@ __all__ = [
 #: Linux socket option numbers that the socket module may lack.
 SO_MARK: Final = getattr(socket, "SO_MARK", 36)
 SO_BINDTODEVICE: Final = getattr(socket, "SO_BINDTODEVICE", 25)
+IP_BIND_ADDRESS_NO_PORT: Final = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 
 _WORDS: Final = {
     errno.ECONNREFUSED: "connection refused",
@@ -186,6 +187,13 @@ def apply_options(sock: socket.SocketType, target: Target) -> None:
         source = ("0.0.0.0", target.bind_port or 0)
     if target.bind_port is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    elif sock.type == socket.SOCK_STREAM:
+        # bindto alone: the source port is left to connect, which needs it unique for the
+        # four addresses and ports only; bind would look for a port no other socket holds,
+        # and thousands of checks a second leave tens of thousands in TIME_WAIT to search
+        # past (the same ephemeral port range either way)
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
     try:
         sock.bind(source)
     except OSError as exc:

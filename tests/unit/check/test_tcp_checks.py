@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pykeepalived.check.result import CheckResult, Target
+from pykeepalived.check.sockets import make_socket
 from pykeepalived.check.tcp_check import TcpChecks, check_tcp
 from pykeepalived.config.model_lvs import TcpCheck
 from pykeepalived.daemon.check_main import CheckerProcess
@@ -85,10 +86,11 @@ async def test_bulk_attempts_say_what_check_tcp_says() -> None:
     with listening() as server, silent() as quiet:
         up = server.getsockname()[1]
         targets = [target(up), target(closed_port()), target(quiet), target(None),
-                   target(up, bindto=IPv6Address("2001:db8::1")), target(up, bind_if="nosuchif0")]
+                   target(up, bindto=IPv6Address("2001:db8::1")), target(up, bind_if="nosuchif0"),
+                   target(up, bindto=LOOPBACK)]
         expected = await one_by_one(targets)
         got = await bulk(targets)
-    assert [r.ok for r in got] == [True, False, False, False, False, False]
+    assert [r.ok for r in got] == [True, False, False, False, False, False, True]
     assert got[1].detail == "connection refused"
     assert got[2].detail == "timeout after 0.3 s connecting"
     assert got == expected
@@ -252,6 +254,25 @@ async def test_connects_that_have_ended_give_their_results_in_flush() -> None:
         finally:
             checks.close()
     assert results[-1] == CheckResult(False, "timeout after 0.3 s connecting")
+
+
+def test_bindto_alone_leaves_the_source_port_to_connect() -> None:
+    """bindto without bind_port binds the address only (IP_BIND_ADDRESS_NO_PORT): connect
+    picks the port, unique for the four addresses and ports. A bind to port 0 looks for a
+    port no socket holds, past every TIME_WAIT of the checks before: with 1,000 checks a
+    second it cost 450-500 us of system time a check instead of 30."""
+    sock = make_socket(target(80, bindto=LOOPBACK), socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        assert sock.getsockname() == ("127.0.0.1", 0)
+    finally:
+        sock.close()
+    port = closed_port()
+    sock = make_socket(target(80, bindto=LOOPBACK, bind_port=port), socket.SOCK_STREAM,
+                       socket.IPPROTO_TCP)
+    try:
+        assert sock.getsockname() == ("127.0.0.1", port)
+    finally:
+        sock.close()
 
 
 def test_a_reset_reported_by_asyncio_streams_reads_as_a_reset() -> None:
