@@ -1,8 +1,8 @@
 """The health state machine's schedule (queues of deadlines per delay, and a heap for the
-others) against its definition: a check
-is due when its next_run has come, it is not running and its virtual server is not held back
-by ha_suspend; next_time is the earliest such next_run. Random runs of results, suspensions
-and reloads, checked step by step against a scan of every checker."""
+others) against its definition: a check is due when its next_run has come, it is not running
+and its virtual server is not held back by ha_suspend; next_time is the earliest such
+next_run. Random runs of results, suspensions and reloads, checked step by step against a
+scan of every checker."""
 
 from __future__ import annotations
 
