@@ -8,16 +8,20 @@ root.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
-from pykeepalived.config.model import KeepalivedConfig, VrrpInstance
-from pykeepalived.config.model_common import IpAddress, Route, Rule
-from pykeepalived.config.model_vrrp import TrackedAndNotified
 from pykeepalived.net.addresses import VipSpec
 from pykeepalived.net.vmac import default_vmac_name
 from pykeepalived.notify.notifier import NotifyScripts, Script, ScriptSpec
 from pykeepalived.vrrp.router import RouterConfig
 from pykeepalived.vrrp.tracking import Tracked
+
+if TYPE_CHECKING:  # the VRRP process receives plans, not the parser's model
+    from pykeepalived.config.model import KeepalivedConfig, VrrpInstance
+    from pykeepalived.config.model_common import IpAddress, Route, Rule
+    from pykeepalived.config.model_vrrp import TrackedAndNotified
 
 
 @dataclass
@@ -246,3 +250,32 @@ def plan_instance(inst: VrrpInstance, config: KeepalivedConfig) -> InstancePlan:
         notify_priority_changes=bool(inst.notify_priority_changes),
         garp_interval=garp_interval,
     )
+
+
+class VrrpSetup(NamedTuple):
+    """What the VRRP process runs of one configuration: each vrrp_instance's plan and the
+    rest of the model without its vrrp_instance blocks and virtual servers.
+
+    The plans hold everything the process uses of an instance; keeping the parsed blocks
+    too would hold each instance twice (1,000 instances: 2.5 MiB of model). A short-lived
+    child reads the file and sends this (:mod:`daemon.loadconf`), so that the parser's
+    modules never load in the VRRP process either.
+    """
+
+    config: KeepalivedConfig  # global_defs, sync groups, scripts, track files ...
+    plans: dict[str, InstancePlan]  # vrrp_instance name -> plan, in the file's order
+    smtp_alert: dict[str, bool]  # vrrp_instance name -> its smtp_alert mail is sent
+
+
+def plan_setup(config: KeepalivedConfig) -> VrrpSetup:
+    """The :class:`VrrpSetup` of a parsed configuration (``config`` is left as it is)."""
+    plans = {name: plan_instance(inst, config) for name, inst in config.vrrp_instances.items()}
+    alerts = {name: bool(inst.smtp_alert) for name, inst in config.vrrp_instances.items()}
+    rest = dataclasses.replace(config, vrrp_instances={}, virtual_servers=[],
+                               virtual_server_groups={})
+    return VrrpSetup(rest, plans, alerts)
+
+
+def as_setup(config: KeepalivedConfig | VrrpSetup) -> VrrpSetup:
+    """``config`` as the VRRP process runs it: a setup stays as it is, a model is planned."""
+    return config if isinstance(config, VrrpSetup) else plan_setup(config)

@@ -300,10 +300,16 @@ def _run_vrrp_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
     except (PidFileError, OSError) as exc:
         log.error("%s", exc)
         return EXIT_FATAL
+    from pykeepalived.daemon.loadconf import read_forked
     from pykeepalived.daemon.priorities import new_event_loop
     from pykeepalived.daemon.vrrp_main import run_vrrp
 
-    config = load(_opt(args, "use_file", DEFAULT_CONFIG), _opt(args, "config_id"), quiet=True)
+    try:
+        # read in a child of its own: the parser never loads here
+        config = read_forked(_opt(args, "use_file", DEFAULT_CONFIG), _opt(args, "config_id"))
+    except BaseException:
+        remove_pidfile(pid_path)
+        raise
     if config is None:
         remove_pidfile(pid_path)
         return EXIT_CONFIG
