@@ -94,7 +94,7 @@ class InstanceRuntime:
         return self.plan.name
 
     @property
-    def addresses(self) -> list[VipSpec]:
+    def addresses(self) -> tuple[VipSpec, ...]:
         """Every address the instance installs as MASTER (VIPs and excluded VIPs)."""
         return self.plan.all_addresses
 

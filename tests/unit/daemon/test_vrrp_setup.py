@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,17 @@ def test_a_reload_for_the_vrrp_process_applies_the_setup(tmp_path: Path) -> None
     assert setup.config is reply["result"].config  # one copy of the rest of the model
     plain = reload.accept(loadconf.read(str(conf), None))
     assert list(plain.vrrp_instances) == ["VI_1", "VI_2"]  # the checker's reply as before
+
+
+def test_equal_values_of_many_plans_reach_the_vrrp_process_as_one_object() -> None:
+    result = load_config_text(CONF)
+    assert result.ok, [str(d) for d in result.diagnostics]
+    setup = pickle.loads(pickle.dumps(plan_setup(result.config)))  # as the reader sends it
+    one, two = setup.plans["VI_1"], setup.plans["VI_2"]
+    assert one.destinations == ("192.0.2.2",)
+    assert one.destinations is two.destinations
+    assert one.notify is two.notify
+    assert one.vips[0].dev == "lo" and one.vips[0].dev is two.vips[0].dev
+    assert one.tracking and one.tracking is two.tracking  # (interface lo, of the VIP)
+    # one plan per instance for its lifetime: no attribute dictionaries
+    assert not hasattr(one, "__dict__") and not hasattr(one.router_config, "__dict__")
