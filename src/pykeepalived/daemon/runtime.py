@@ -98,7 +98,7 @@ class InstanceRuntime:
         by_dev: dict[str, list[str]] = {}
         for vip in plan.all_addresses:
             by_dev.setdefault(vip.dev, []).append(vip.ip)
-        self.announcers = [gratuitous.Announcer(dev, ips) for dev, ips in by_dev.items()]
+        self.announcers = tuple(gratuitous.Announcer(dev, ips) for dev, ips in by_dev.items())
         # spaced GARP rounds (vrrp_garp_interval) still running; made at the first one
         self.garp_tasks: set[asyncio.Task[None]] | None = None
         self.ip_id = 0

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from pykeepalived.daemon.vrrp_main import VrrpProcess
+from pykeepalived.net import addresses
+from pykeepalived.net.addresses import VipSpec
 from pykeepalived.vrrp.actions import SendAdvert
 from pykeepalived.vrrp.stats import DropLog
 from tests.unit.daemon.keyword_helpers import load
@@ -97,6 +99,8 @@ import asyncio, sys
 from pykeepalived.config import load_config_text
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.daemon.vrrp_main import VrrpProcess
+from pykeepalived.net import addresses
+from pykeepalived.net.addresses import VipSpec
 asyncio.set_event_loop(asyncio.new_event_loop())
 host = SystemInfo(interfaces={"eth0": 1, "eth1": 1}, users={"root"}, groups={"root"},
                   probe_files=False)
@@ -118,3 +122,19 @@ def test_instances_load_no_hmac_until_they_check_a_password(auth: str, loaded: s
                           env=dict(os.environ, PYTHONPATH=SRC))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-2:] == loaded.split()
+
+
+def test_announcers_have_no_attribute_dictionary(proc: VrrpProcess) -> None:
+    announcers = proc.instances["VI_1"].announcers
+    assert [(a.ifname, a.addresses) for a in announcers] == [("eth1", ("192.0.2.1",))]
+    assert not hasattr(announcers[0], "__dict__")
+
+
+def test_a_vip_s_netlink_requests_are_kept_as_one_pair() -> None:
+    spec = VipSpec("192.0.2.77/24", "lo", brd="+", label="lo:vip")  # add != delete
+    addresses._ENCODED.pop((spec, 1), None)
+    add = addresses._encoded(spec, 1, False)
+    delete = addresses._encoded(spec, 1, True)
+    assert addresses._ENCODED[(spec, 1)] == (add, delete)
+    assert add == addresses.encode_addr(spec, 1)
+    assert delete == addresses.encode_addr(spec, 1, delete=True) != add
