@@ -54,11 +54,11 @@ vrrp_instance VI_2 {
 # (unicast instances with their VIPs on lo: a file any host loads without errors)
 
 # The model's own modules, which unpickling the rest of the model imports; every other
-# module of the package belongs to the parser and its checks.
+# module of the package belongs to the parser and its checks, or to the load balancer
+# (model_lvs).
 MODEL = {"pykeepalived.config", "pykeepalived.config.errors", "pykeepalived.config.model",
          "pykeepalived.config.model_base", "pykeepalived.config.model_common",
-         "pykeepalived.config.model_global", "pykeepalived.config.model_lvs",
-         "pykeepalived.config.model_vrrp"}
+         "pykeepalived.config.model_global", "pykeepalived.config.model_vrrp"}
 
 PROBE = """
 import asyncio, json, sys
