@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar, cast
 
 from pykeepalived.net.addresses import VipSpec
-from pykeepalived.net.vmac import default_vmac_name
 from pykeepalived.notify.notifier import NotifyScripts, Script, ScriptSpec
 from pykeepalived.vrrp.router import RouterConfig
 from pykeepalived.vrrp.tracking import Tracked
@@ -192,6 +191,8 @@ def vmac_name(inst: VrrpInstance) -> str | None:
     if inst.use_vmac is None:
         return None
     name = inst.use_vmac.strip()
+    from pykeepalived.net.vmac import default_vmac_name  # (the reader child only)
+
     return name or default_vmac_name(int(inst.virtual_router_id or 0), inst.family)
 
 

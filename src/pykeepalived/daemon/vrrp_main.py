@@ -603,8 +603,6 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
                    ready: Callable[[], None] | None = None) -> int:
     """Run the VRRP process until TERM/INT; HUP reloads, USR1/USR2 dump data and stats.
     ``ready`` is called once every instance has its first state, and after each reload."""
-    from pykeepalived.daemon import dumps
-
     proc = VrrpProcess(config, release_vips=release_vips)
     proc.build()
     loop = asyncio.get_running_loop()
@@ -618,9 +616,17 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
 
     loop.add_signal_handler(signal.SIGTERM, on_stop)
     loop.add_signal_handler(signal.SIGINT, on_stop)
-    loop.add_signal_handler(signal.SIGUSR1, lambda: dumps.write_data(proc.instances))
-    loop.add_signal_handler(signal.SIGUSR2,
-                            lambda: dumps.write_stats(proc.instances, proc.invalid_packets))
+
+    def dump(stats: bool) -> None:
+        from pykeepalived.daemon import dumps  # at the first USR1/USR2: most never see one
+
+        if stats:
+            dumps.write_stats(proc.instances, proc.invalid_packets)
+        else:
+            dumps.write_data(proc.instances)
+
+    loop.add_signal_handler(signal.SIGUSR1, dump, False)
+    loop.add_signal_handler(signal.SIGUSR2, dump, True)
     reloads: set[asyncio.Task[bool]] = set()
     # start, each reload and stop run one at a time, however fast HUPs arrive
     busy = asyncio.Lock()

@@ -138,3 +138,17 @@ def test_a_vip_s_netlink_requests_are_kept_as_one_pair() -> None:
     assert addresses._ENCODED[(spec, 1)] == (add, delete)
     assert add == addresses.encode_addr(spec, 1)
     assert delete == addresses.encode_addr(spec, 1, delete=True) != add
+
+
+LAZY = ("pykeepalived.track.file", "pykeepalived.track.script", "pykeepalived.net.vmac",
+        "pykeepalived.daemon.dumps")
+
+
+def test_what_an_instance_does_not_use_is_not_loaded() -> None:
+    """No vrrp_script, track_file, use_vmac nor USR1/USR2: their modules stay out."""
+    probe = PROBE.replace('print("hmac" in sys.modules, "_hashlib" in sys.modules)',
+                          f"print(*[m in sys.modules for m in {LAZY!r}])")
+    proc = subprocess.run([sys.executable, "-c", probe], input=conf(2), capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=SRC))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-len(LAZY):] == ["False"] * len(LAZY)
