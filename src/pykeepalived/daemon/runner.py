@@ -286,9 +286,10 @@ def _run_check_child(args: argparse.Namespace, ready: Callable[[], None]) -> int
 
 
 def _run_vrrp_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
-    """Body of the VRRP child process: load the configuration (checked just before by the
-    parent), then run every vrrp_instance until TERM; ``ready`` once every instance has its
-    first state and after each reload."""
+    """Body of the VRRP child process: receive the configuration (checked just before by
+    the parent) from a short-lived reader child, as the instances' plans
+    (:func:`daemon.loadconf.read_forked`), then run every vrrp_instance until TERM;
+    ``ready`` once every instance has its first state and after each reload."""
     _import_asyncio_without_tls()  # here, not at the top: the parent never runs a loop
     import asyncio
 
