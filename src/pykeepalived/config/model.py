@@ -8,6 +8,7 @@ works for all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pykeepalived.config.errors import Category, Diagnostic, exit_status
 from pykeepalived.config.model_common import (
@@ -35,26 +36,6 @@ from pykeepalived.config.model_global import (
     LvsSyncDaemon,
     TrackGroup,
 )
-from pykeepalived.config.model_lvs import (
-    BfdCheck,
-    Checker,
-    DnsCheck,
-    FileCheck,
-    HttpGet,
-    MiscCheck,
-    PingCheck,
-    RealServer,
-    SmtpCheck,
-    SslConfig,
-    SslGet,
-    TcpCheck,
-    TunnelMethod,
-    UdpCheck,
-    Url,
-    VirtualServer,
-    VirtualServerGroup,
-    VsgEntry,
-)
 from pykeepalived.config.model_vrrp import (
     Authentication,
     TrackBfdRef,
@@ -69,6 +50,62 @@ from pykeepalived.config.model_vrrp import (
     VrrpTrackFile,
     VrrpTrackProcess,
 )
+
+if TYPE_CHECKING:
+    from pykeepalived.config.model_lvs import (
+        BfdCheck,
+        Checker,
+        DnsCheck,
+        FileCheck,
+        HttpGet,
+        MiscCheck,
+        PingCheck,
+        RealServer,
+        SmtpCheck,
+        SslConfig,
+        SslGet,
+        TcpCheck,
+        TunnelMethod,
+        UdpCheck,
+        Url,
+        VirtualServer,
+        VirtualServerGroup,
+        VsgEntry,
+    )
+
+#: The load-balancer classes, imported when first asked for (PEP 562): the VRRP process
+#: unpickles the model's other sections and has no use for them.
+_LVS = frozenset((
+    "BfdCheck",
+    "Checker",
+    "DnsCheck",
+    "FileCheck",
+    "HttpGet",
+    "MiscCheck",
+    "PingCheck",
+    "RealServer",
+    "SmtpCheck",
+    "SslConfig",
+    "SslGet",
+    "TcpCheck",
+    "TunnelMethod",
+    "UdpCheck",
+    "Url",
+    "VirtualServer",
+    "VirtualServerGroup",
+    "VsgEntry",
+))
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LVS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from pykeepalived.config import model_lvs
+
+    value = getattr(model_lvs, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "NOWHERE", "Authentication", "BfdCheck", "BfdInstance", "Checker", "DnsCheck",
