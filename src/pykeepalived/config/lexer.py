@@ -50,7 +50,7 @@ from pykeepalived.config.lexer_text import (
     parse_seq,
     physical_lines,
 )
-from pykeepalived.config.numbers import digits_value, is_decimal, strtol
+from pykeepalived.config.numbers import strtol
 
 WHITE_SPACE = " \t\f\n\r\v"
 MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
@@ -71,7 +71,6 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # what sends a line through the whole of read_line() rather than the plain-line path
 _needs_work = re.compile(r'[!#"\\$@~]|include').search
 _BRACES = re.compile(r"([{}])").split
-_STEERING = frozenset(("include_check", "random_seed"))
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
 
 
@@ -267,8 +266,10 @@ class Lexer:
     def lines(self) -> Iterator[Line]:
         """Every logical line, braces split off, in keepalived's order.
 
-        ``include_check`` and ``random_seed`` lines act on the lexer as they are read
-        (keepalived applies them while reading, and they change how later lines read).
+        Lines are made one at a time: the reader handles each before the next is made,
+        so the handlers of ``include_check`` and ``random_seed`` in global_defs (through
+        :meth:`set_include_check` and :meth:`seed`) change how the lines after them read,
+        as keepalived's do; elsewhere those words are unknown keywords or values.
         """
         multi: _Definition | None = None
         stack = self._stack
@@ -288,8 +289,6 @@ class Lexer:
                         if "{" not in text and "}" not in text:
                             tokens = text.split()
                             if tokens:
-                                if tokens[0] in _STEERING:
-                                    self._steer(tokens)
                                 yield Line(tokens, text, src.file, src.line)
                         elif text == "}" and self._depth:
                             self._depth -= 1
@@ -299,8 +298,6 @@ class Lexer:
                             head = text[:-1].rstrip(" \t")
                             tokens = head.split()
                             if tokens:
-                                if tokens[0] in _STEERING:
-                                    self._steer(tokens)
                                 yield Line(tokens, head, src.file, src.line)
                             self._depth += 1
                             yield Line(["{"], "{", src.file, src.line)
@@ -371,15 +368,6 @@ class Lexer:
             self.report(Category.OK, f"line of more than {MAXBUF - 2} characters: keepalived "
                         f"reads it in pieces of {MAXBUF - 1} bytes (the newline included), each "
                         "as a line of its own")
-
-    def _steer(self, tokens: list[str]) -> None:
-        """The two global keywords that change how the lines after them are read."""
-        if tokens[0] == "include_check":
-            self.set_include_check(tokens[1:])
-        elif len(tokens) > 1 and is_decimal(tokens[1]):  # random_seed
-            seed = digits_value(tokens[1])
-            if seed <= 2**32 - 1:  # else the keyword refuses it (out of range)
-                self.seed(seed)
 
     def _runaway_multiline(self) -> None:
         """A multi-line definition that keeps expanding (it uses itself, or definitions
@@ -671,8 +659,6 @@ class Lexer:
                     self._depth -= 1
             tokens = part.split()
             if tokens:
-                if tokens[0] in _STEERING:
-                    self._steer(tokens)
                 yield Line(tokens, part, file, lineno)
 
     def _split_braces(self, text: str, file: str, lineno: int) -> Iterator[Line]:
@@ -700,8 +686,6 @@ class Lexer:
                     self._depth -= 1
             tokens = self._tokenize(text, file, lineno)
             if tokens:
-                if tokens[0] in _STEERING:
-                    self._steer(tokens)
                 yield Line(tokens, text, file, lineno)
             if residue:
                 # keepalived feeds the rest of the line back through read_line()

@@ -165,7 +165,7 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     found.extend(diags)
     lexer = Lexer(cid, diagnostics=found)
     config = KeepalivedConfig()
-    ctx = Ctx(config, system, diagnostics=found)
+    ctx = Ctx(config, system, diagnostics=found, reader=lexer)
     lexer.section_of = lambda: ctx.section
     result = LoadResult(config)
     if not lexer.open_main(path):

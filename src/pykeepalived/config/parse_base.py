@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pykeepalived.config.blocks import Node, flatten
 from pykeepalived.config.errors import Category, Diagnostic, Severity
@@ -37,6 +37,21 @@ class MissingParameter(Exception):
     """keepalived exits (status 2) when a keyword lacks a parameter it needs."""
 
 
+class Reader(Protocol):
+    """What the global_defs keywords that steer the reading of later lines act on.
+
+    keepalived runs a keyword's handler before it reads the next line, and two handlers
+    change that reading: ``include_check`` (which include problems stop the
+    configuration) and ``random_seed`` (for ``${_RANDOM}``). They act when the keyword
+    table that holds them runs them (in global_defs, never in a value block or another
+    section, where the same word is unknown or a value), so they reach the lexer here.
+    """
+
+    def set_include_check(self, words: list[str]) -> None: ...
+
+    def seed(self, value: int) -> None: ...
+
+
 @dataclass
 class Ctx:
     """State shared by the handlers while one configuration is turned into the model."""
@@ -54,6 +69,7 @@ class Ctx:
     section: str = "top"
     # (section, keyword) -> where it was first used and how often (see record_use)
     uses: dict[tuple[str, str], KeywordUse] = field(default_factory=dict)
+    reader: Reader | None = None  # the lexer making the lines, when there is one
 
     def record_use(self, node: Node) -> None:
         """Count one use of ``node``'s keyword in the current section."""

@@ -2354,3 +2354,22 @@ CORPUS.update({
     'include_check_sign_then_empty': (5, 'global_defs {\n include_check +""\n}\n'
                                       + _MISSING_INCLUDE),
 })
+
+# include_check is a global_defs keyword: keepalived applies it when global_defs's keyword
+# table runs its handler, so it is an unknown keyword elsewhere (status 5 for it, and the
+# missing include that follows is no error) and a value inside a value block.
+_INCLUDE_CHECK_THEN_MISSING = 'include_check match\n}\n' + _MISSING_INCLUDE + (
+    'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+    ' virtual_ipaddress {\n  192.0.2.100\n }\n}\n')
+CORPUS.update({
+    'include_check_top_level': (5, _INCLUDE_CHECK_THEN_MISSING.replace('}\n', '', 1)),
+    'include_check_after_stray_open': (5, '{\n' + _INCLUDE_CHECK_THEN_MISSING),
+    'include_check_in_unknown_block': (5, 'global_deefs {\n' + _INCLUDE_CHECK_THEN_MISSING),
+    'include_check_in_vrrp_instance': (5, 'vrrp_instance VI_2 {\n'
+                                       + _INCLUDE_CHECK_THEN_MISSING),
+    'include_check_in_value_block': (0, 'global_defs {\n notification_email {\n'
+                                     + _INCLUDE_CHECK_THEN_MISSING.replace('}\n', '}\n}\n', 1)),
+    'include_check_in_global_defs_nested': (6, 'global_defs {\n global_defs {\n'
+                                            + _INCLUDE_CHECK_THEN_MISSING.replace(
+                                                '}\n', '}\n}\n', 1)),
+})

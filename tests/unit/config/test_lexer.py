@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,23 @@ def test_missing_includea_stops_like_keepalived(tmp_path: Path) -> None:
 def test_include_check_makes_plain_include_strict(tmp_path: Path) -> None:
     result = load(tmp_path, "global_defs {\n include_check\n}\ninclude nothere.conf\n")
     assert result.exit_status == 6
+
+
+@pytest.mark.parametrize(("before", "after", "status"), [
+    ("global_defs {\n", "}\n", 6),
+    ("global_defs {\n global_defs {\n", " }\n}\n", 6),  # unknown there: still global_defs
+    ("", "", 5),  # the outermost level: an unknown keyword
+    ("{\n", "}\n", 5),  # after a stray '{', which opens nothing
+    ("global_deefs {\n", "}\n", 5),
+    ("global_defs {\n notification_email {\n", " }\n}\n", 0),  # one of the addresses
+])
+def test_include_check_acts_only_in_global_defs(tmp_path: Path, before: str, after: str,
+                                                status: int) -> None:
+    """keepalived applies include_check when global_defs's keyword table runs its handler:
+    elsewhere the missing include after it is no error (6 would be)."""
+    result = load(tmp_path, before + " include_check match\n" + after
+                  + "include nothere.conf\n" + instance())
+    assert result.exit_status == status, messages(result)
 
 
 def test_include_loop_detected(tmp_path: Path) -> None:
