@@ -8,6 +8,7 @@ for checkers" inheritance is resolved in validate_lvs.py, once the whole block i
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -411,6 +412,13 @@ def h_notify_script(attr: str) -> Callable[[Ctx, Node], None]:
             obj.notify_scripts[attr] = script
             setattr(obj, attr, script.command)
     return handler
+
+
+def detached_vs(ctx: Ctx, node: Node) -> VirtualServer:
+    """What the lines of a refused virtual_server without its '{' configure: a copy of the
+    last virtual server, which keepalived's handlers act on (not kept)."""
+    servers = ctx.config.virtual_servers
+    return copy.deepcopy(servers[-1]) if servers else VirtualServer(location=_loc(node))
 
 
 # ------------------------------------------------------------------ real_server

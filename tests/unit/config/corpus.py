@@ -2373,3 +2373,29 @@ CORPUS.update({
                                             + _INCLUDE_CHECK_THEN_MISSING.replace(
                                                 '}\n', '}\n}\n', 1)),
 })
+
+# A refused block (no name, a name already used, an invalid address) whose '{' is missing:
+# keepalived skips a refused block only from its '{'; without one it reads the lines up to
+# the next '}' with the block's keywords, acting on the previous object of the kind, so a
+# keyword there without its parameter stops it (status 2).
+_VI_1 = ('vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+         ' virtual_ipaddress {\n  192.0.2.100\n }\n}\n')
+CORPUS.update({
+    'refused_instance_no_name_missing_open': (2, _VI_1 + 'vrrp_instance\n priority\n}\n'),
+    'refused_instance_comment_name_missing_open': (2, _VI_1 + 'vrrp_instance ! VI_2 {\n'
+                                                   ' virtual_router_id\n}\n'),
+    'refused_instance_duplicate_missing_open': (2, _VI_1 + 'vrrp_instance VI_1\n'
+                                                ' interface\n}\n'),
+    'refused_instance_duplicate_with_open': (5, _VI_1 + 'vrrp_instance VI_1 {\n'
+                                             ' interface\n}\n'),
+    'refused_instance_previous_notify': (2, _VI_1.replace(' interface', ' notify_master /bin/true'
+                                                          '\n interface')
+                                         + 'vrrp_instance\n notify_master "\n}\n'),
+    'refused_vs_missing_open': (2, _VI_1 + 'virtual_server 192.0.2.300 80\n delay_loop\n}\n'),
+    # keepalived names the script it ignores: a second notify_master without one stops it
+    'notify_master_again_without_script': (2, _VI_1.replace(
+        ' interface', ' notify_master /bin/true\n notify_master "\n interface')),
+    'sync_group_notify_again_without_script': (2, _VI_1 + 'vrrp_sync_group G {\n group {\n'
+                                               '  VI_1\n }\n notify_master /bin/true\n'
+                                               ' notify_master\n}\n'),
+})

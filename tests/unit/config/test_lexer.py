@@ -84,6 +84,42 @@ def test_unterminated_block(tmp_path: Path) -> None:
     assert any("keepalived.conf:1" in m and "not closed" in m for m in messages(result))
 
 
+@pytest.mark.parametrize("refused", ["vrrp_instance", "vrrp_instance ! VI_2 {",
+                                     "vrrp_instance VI_1", "virtual_server 192.0.2.300 80"])
+def test_refused_block_without_open_is_read_with_its_keywords(tmp_path: Path,
+                                                              refused: str) -> None:
+    """keepalived skips a refused block only from its '{': without one, the lines up to
+    the next '}' are read with the block's keywords (a missing parameter stops it)."""
+    result = load(tmp_path, instance() + f"{refused}\n priority\n delay_loop\n}}\n")
+    assert result.exit_status == 2, messages(result)
+    assert any("Missing '{'" in m for m in messages(result)), messages(result)
+
+
+def test_refused_block_lines_do_not_change_the_previous_instance(tmp_path: Path) -> None:
+    result = load(tmp_path, instance(body="    priority 100\n")
+                  + "vrrp_instance\n priority 50\n advert_int 3\n}\n")
+    vi = result.config.vrrp_instances["VI_1"]
+    assert (vi.priority, list(result.config.vrrp_instances)) == (100, ["VI_1"])
+    # read with vrrp_instance's keywords, not at the outermost level
+    assert not any("Unknown keyword" in m for m in messages(result)), messages(result)
+    assert result.exit_status == 5, messages(result)
+
+
+def test_refused_block_sees_the_previous_instance_notify_script(tmp_path: Path) -> None:
+    """keepalived's handlers act on the previous instance: its notify_master is given, so
+    another without a script stops the configuration."""
+    result = load(tmp_path, instance(body="    notify_master /bin/true\n")
+                  + 'vrrp_instance\n notify_master "\n}\n')
+    assert result.exit_status == 2, messages(result)
+    assert result.config.vrrp_instances["VI_1"].notify_master == "/bin/true"
+
+
+@pytest.mark.parametrize("again", ['notify_master "', "notify_master"])
+def test_notify_script_given_twice_names_the_second(tmp_path: Path, again: str) -> None:
+    result = load(tmp_path, instance(body=f"    notify_master /bin/true\n    {again}\n"))
+    assert result.exit_status == 2, messages(result)
+
+
 # ------------------------------------------------------------------ include
 def test_include_relative_to_including_file(tmp_path: Path) -> None:
     write(tmp_path, "conf.d/vi.conf", instance())
