@@ -74,6 +74,22 @@ _BRACES = re.compile(r"([{}])").split
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
 
 
+def _readings(parent: str) -> tuple[str, str]:
+    """A line of a multi-line definition that keepalived's parent decommented, as its
+    VRRP and checker parsers read it from the copy (decommented again; a line starting
+    with a comment character is a marker there) and as the parent reads it; without the
+    continuation mark."""
+    own = parent[:-1].rstrip(" \t") if parent.endswith("\\") else parent
+    if "#" not in parent and "!" not in parent:
+        return own, own
+    if parent[:1] in ("#", "!"):
+        return "", own
+    copied, _ = decomment(parent)
+    if copied.endswith("\\"):
+        copied = copied[:-1].rstrip(" \t")
+    return copied, own
+
+
 # One logical line: its tokens (quotes removed), the text they came from, and where.
 Line = Node
 
@@ -84,6 +100,11 @@ class _Definition:
     multiline: bool = False
     fn: Callable[[str | None], str] | None = None
     max_params: int = 0
+    # a multi-line definition's lines as keepalived's VRRP and checker parsers read them
+    # (from the parent's decommented copy) and as its parent reads them: they differ
+    # where an escaped comment character is a literal to one and a comment to the other
+    readings: list[tuple[str, str]] = field(default_factory=list)
+    diverges: bool = False  # some line reads differently (see _by_reader)
 
 
 @dataclass(slots=True)
@@ -332,11 +353,12 @@ class Lexer:
                 src.line += 1
             if multi is not None:
                 text = self._decomment(raw) if src.kind == "file" and raw else raw
+                parent = text
                 if src.kind == "file" and ("#" in text or "!" in text):
                     text = self._as_copied(text)
                 # keepalived 2.2.7 ends a multi-line definition at a line with nothing left
                 # after comments and blanks are removed, not only at an empty one
-                multi = self._add_to_multiline(multi, text)
+                multi = self._add_to_multiline(multi, text, parent)
                 continue
             multi = yield from self._full_line(src, raw)
         if self._depth > 0:
@@ -389,12 +411,16 @@ class Lexer:
                                src.pending):
                 return
 
-    def _add_to_multiline(self, d: _Definition, text: str) -> _Definition | None:
+    def _add_to_multiline(self, d: _Definition, text: str, parent: str) -> _Definition | None:
         cont = text.endswith("\\")
         if cont:
             text = text[:-1].rstrip(" \t") + "\n"
         if len(text) >= 2 or (text and not cont):
             d.value += text
+        if parent:
+            copied, own = _readings(parent)
+            d.readings.append((copied, own))
+            d.diverges = d.diverges or copied != own
         if not cont:
             if not d.value:
                 d.multiline = False
@@ -456,6 +482,8 @@ class Lexer:
             value = value[:-1].rstrip(" \t")
             d.multiline = True
             d.value = value + "\n" if value else ""
+            if value:
+                d.readings.append((value, value))
         else:
             d.value = value
         self._defs[name] = d
@@ -515,7 +543,11 @@ class Lexer:
             d, end, params = hit
             found = True
             value = d.fn(params) if d.fn is not None else d.value
-            if d.multiline:
+            if d.diverges:
+                lines = self._by_reader(d.readings)
+                value = next(lines, ("", 0))[0]
+                self._stack.append(_Source("multi", lines, "", 0))
+            elif d.multiline:
                 first, _, rest = value.partition("\n")
                 if rest:
                     self._stack.append(_Source("multi", ((part, 0) for part in
@@ -532,6 +564,20 @@ class Lexer:
                 break
             pos = text.find("$", pos)
         return text if found else None
+
+    def _by_reader(self, readings: list[tuple[str, str]]) -> Iterator[tuple[str, int]]:
+        """A multi-line definition's lines, each as the process that reads the section it
+        is used in reads it (decided as each line is made, see :meth:`_as_copied`):
+        keepalived's parent in global_defs (and for a line that starts with a comment
+        character at the outermost level), its VRRP and checker parsers elsewhere."""
+        for copied, own in readings:
+            section = self.section_of()
+            if section.startswith("global_defs") or (section == "top" and own[:1] in "#!"):
+                text = own
+            else:
+                text = copied
+            if text:
+                yield text, 0
 
     def _set(self, name: str, value: str) -> None:
         self._defs[name] = _Definition(value)

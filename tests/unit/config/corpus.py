@@ -2399,3 +2399,21 @@ CORPUS.update({
                                                '  VI_1\n }\n notify_master /bin/true\n'
                                                ' notify_master\n}\n'),
 })
+
+# An escaped comment character in a multi-line definition: keepalived's parent reads "\#"
+# as "#" and writes the line so to the copy its VRRP and checker parsers read, where that
+# "#" starts a comment. A definition line is read, where it is used, as the process that
+# reads that section reads it: the parent in global_defs ("\ #" is a keyword '\' there;
+# "} #" leaves a keyword '#' after the block), the VRRP parser in vrrp_instance (a line
+# "\# priority 300" is nothing there).
+CORPUS.update({
+    'escaped_hash_definition_line_in_global_defs': (
+        5, '$D=global_defs { \\\n\\ \\#\nrouter_id r1 \\\n}\n\n$D\n'),
+    'escaped_hash_definition_after_global_defs_close': (
+        5, '$D=global_defs { \\\n# a comment \\\nrouter_id r1 \\\n} \\#\n\n$D\n'),
+    'escaped_bang_definition_after_global_defs_close': (
+        5, '$D=global_defs { \\\n router_id r1 \\\n} \\!\n\n$D\n' + _VI_1),
+    'escaped_hash_definition_line_in_vrrp_instance': (
+        0, '$D=vrrp_instance VI_1 { \\\n interface eth0 \\\n \\# priority 300 \\\n'
+           ' virtual_router_id 51 \\\n virtual_ipaddress { \\\n 192.0.2.100 \\\n } \\\n}\n\n$D\n'),
+})

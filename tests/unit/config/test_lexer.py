@@ -40,6 +40,25 @@ def test_escaped_comment_characters_are_text_in_global_defs_only(tmp_path: Path)
     assert auth is not None and auth.auth_pass == "abc"
 
 
+def test_definition_line_reads_as_the_vrrp_parser_reads_it_in_vrrp_instance(
+        tmp_path: Path) -> None:
+    """keepalived's parent reads "\\#" as "#"; its VRRP parser reads the parent's copy,
+    where that "#" starts a comment: in a vrrp_instance the line is nothing."""
+    text = "$D=priority 50 \\\n\\# priority 7 \\\n\n" + instance(body="    $D\n")
+    result = load(tmp_path, text)
+    assert result.exit_status == 0, messages(result)
+    assert result.config.vrrp_instances["VI_1"].priority == 50
+
+
+def test_definition_line_reads_as_the_parent_reads_it_in_global_defs(tmp_path: Path) -> None:
+    """In global_defs the parent's reading counts: "\\ \\#" is "\\ #" there, a keyword
+    (to the VRRP parser, a continuation mark and a comment: nothing)."""
+    result = load(tmp_path, "$D=router_id r1 \\\n\\ \\#\n\nglobal_defs {\n$D\n}\n"
+                  + instance())
+    assert result.exit_status == 5, messages(result)
+    assert any("Unknown keyword '\\'" in m and ":5:" in m for m in messages(result))
+
+
 def test_comment_characters_inside_quotes_are_text(tmp_path: Path) -> None:
     tokens, _ = lex(tmp_path, 'router_id "a # b ! c"\n')
     assert tokens == [["router_id", "a # b ! c"]]
