@@ -127,6 +127,10 @@ class Lexer:
 
     config_id: str | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # read as keepalived's parent reads the file (see parent_pass.py), not as its VRRP and
+    # checker parsers read the parent's decommented copy
+    parent_reading: bool = False
+    escaped_comment: bool = False  # a "\#" or "\!" was read: the two readings may differ
     include_check: int = 0
     files: list[str] = field(default_factory=list)
     file_error: bool = False  # keepalived gives up after reading (exit 6)
@@ -353,6 +357,9 @@ class Lexer:
                 src.line += 1
             if multi is not None:
                 text = self._decomment(raw) if src.kind == "file" and raw else raw
+                if self.parent_reading and raw and not text:
+                    continue  # the parent skips a line that is all comment; its copy
+                    # holds an empty line there, which ends the definition
                 parent = text
                 if src.kind == "file" and ("#" in text or "!" in text):
                     text = self._as_copied(text)
@@ -572,7 +579,8 @@ class Lexer:
         character at the outermost level), its VRRP and checker parsers elsewhere."""
         for copied, own in readings:
             section = self.section_of()
-            if section.startswith("global_defs") or (section == "top" and own[:1] in "#!"):
+            if self.parent_reading or section.startswith("global_defs") or (
+                    section == "top" and own[:1] in "#!"):
                 text = own
             else:
                 text = copied
@@ -675,7 +683,7 @@ class Lexer:
         outermost level, keep what the parent read.
         """
         section = self.section_of()
-        if section.startswith("global_defs"):
+        if self.parent_reading or section.startswith("global_defs"):
             return text
         if text[0] in "#!":
             return text if section == "top" else ""
@@ -683,6 +691,8 @@ class Lexer:
         return again
 
     def _decomment(self, text: str) -> str:
+        if "\\#" in text or "\\!" in text:
+            self.escaped_comment = True
         result, open_quote = decomment(text)
         if open_quote:
             self.report(Category.GENERAL_ERROR, f"Unterminated quote '{text.strip()}'",

@@ -2417,3 +2417,18 @@ CORPUS.update({
         0, '$D=vrrp_instance VI_1 { \\\n interface eth0 \\\n \\# priority 300 \\\n'
            ' virtual_router_id 51 \\\n virtual_ipaddress { \\\n 192.0.2.100 \\\n } \\\n}\n\n$D\n'),
 })
+
+# keepalived's parent reads the lines around the blocks it skips (vrrp_instance...) with
+# "\#" a literal: "} \#" closes the block and leaves a keyword '#' at the outermost level;
+# a definition it ends at "\ \#" leaves its later lines there.
+CORPUS.update({
+    'escaped_hash_after_instance_close': (5, _VI_1.rstrip('\n') + ' \\#\n'),
+    'escaped_hash_word_after_instance_close': (5, _VI_1.rstrip('\n') + ' \\# x\n'),
+    'escaped_hash_after_inner_close': (0, _VI_1.replace(' }\n}', ' } \\#\n}')),
+    'escaped_hash_definition_after_instance_close': (
+        5, '$D=vrrp_instance VI_1 { \\\n interface eth0 \\\n virtual_router_id 51 \\\n'
+           ' virtual_ipaddress { \\\n 192.0.2.100 \\\n } \\\n} \\#\n\n$D\n'),
+    'escaped_hash_definition_ends_early_for_parent': (
+        5, '$D=vrrp_instance VI_1 { \\\n interface eth0 \\\n virtual_router_id 51 \\\n'
+           '\\ \\#\n virtual_ipaddress { \\\n 192.0.2.100 \\\n } \\\n}\n\n$D\n'),
+})

@@ -59,6 +59,19 @@ def test_definition_line_reads_as_the_parent_reads_it_in_global_defs(tmp_path: P
     assert any("Unknown keyword '\\'" in m and ":5:" in m for m in messages(result))
 
 
+@pytest.mark.parametrize(("after", "status"), [(" \\#", 5), (" \\# x", 5), ("", 0)])
+def test_escaped_hash_after_a_block_the_parent_skips(tmp_path: Path, after: str,
+                                                     status: int) -> None:
+    """keepalived's parent skips a vrrp_instance by counting braces and reads what follows
+    its '}' with "\\#" a literal: a keyword '#' there is unknown (the VRRP parser reads
+    a comment)."""
+    result = load(tmp_path, instance().rstrip("\n") + after + "\n")
+    assert result.exit_status == status, messages(result)
+    assert any("Unknown keyword '#'" in m and ":7:" in m for m in messages(result)) == \
+        bool(after), messages(result)
+    assert result.config.vrrp_instances["VI_1"].virtual_router_id == 51
+
+
 def test_comment_characters_inside_quotes_are_text(tmp_path: Path) -> None:
     tokens, _ = lex(tmp_path, 'router_id "a # b ! c"\n')
     assert tokens == [["router_id", "a # b ! c"]]
