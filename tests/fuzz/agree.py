@@ -12,7 +12,6 @@ agreement rate and every disagreement with what both programs said.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -103,8 +102,6 @@ def compare(mutants: Sequence[Mutant], workdir: Path, *,
 # are pykeepalived's own, v3_checksum_as_v2 came with keepalived 2.2.8.
 EXTENSIONS = ("lb_backend", "metrics_address", "v3_checksum_as_v2")
 _NAMED_BLOCKS = ("vrrp_instance", "vrrp_sync_group")
-_ESCAPED_COMMENT = re.compile(r"\\[#!]")
-_MULTILINE_DEFINITION = re.compile(r"^\s*\$[A-Za-z_][A-Za-z0-9_]*=.*\\\s*$", re.MULTILINE)
 
 
 def explain(v: Verdict) -> str | None:
@@ -124,10 +121,6 @@ def explain(v: Verdict) -> str | None:
         return ("a nameless block without its '{' before any of its kind: keepalived's "
                 "handlers act on memory that is no object (a notify script reads as given "
                 "or not, by the length of the file's path)")
-    text = v.mutant.text
-    if _MULTILINE_DEFINITION.search(text) and _ESCAPED_COMMENT.search(text):
-        return ("an escaped comment character in a multi-line definition, read differently "
-                "by keepalived's parent and by its VRRP and checker parsers")
     return None
 
 
