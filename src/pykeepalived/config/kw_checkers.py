@@ -14,7 +14,7 @@ from pykeepalived.config.addresses import parse_sockaddr
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.hexstr import read_hex_str
-from pykeepalived.config.model_common import Location
+from pykeepalived.config.model_common import IPAddress, Location
 from pykeepalived.config.model_lvs import (
     BfdCheck,
     Checker,
@@ -112,13 +112,37 @@ def enter_smtp_host(ctx: Ctx, node: Node) -> Checker:
 
 
 def h_ck_addr(attr: str) -> Callable[[Ctx, Node], None]:
+    """``connect_ip`` / ``bindto``: an address of another family than the checker's
+    destination (connect_ip, by default the real server's address; none yet for
+    SMTP_CHECK's own options) or source is refused, and the one given before it is
+    dropped too (keepalived writes the new one over it, then marks it unset)."""
     def handler(ctx: Ctx, node: Node) -> None:
         addr = parse_sockaddr(ctx.arg(node, 1))
         if addr is None:
             ctx.error(node, f"Invalid {attr} address {node.tokens[1]} - ignoring")
             return
-        setattr(ctx.current, attr, addr)
+        checker = ctx.current
+        paired, other = ((checker.bindto, "bindto") if attr == "connect_ip"
+                         else (_destination(ctx, checker), "connect_ip"))
+        if paired is not None and paired.version != addr.version:
+            ctx.error(node, f"{attr} address {node.tokens[1]} does not match address family "
+                      f"of {other} - skipping")
+            setattr(checker, attr, None)
+            if attr == "connect_ip":
+                ctx.scratch.setdefault("no_destination", set()).add(id(checker))
+            return
+        setattr(checker, attr, addr)
     return handler
+
+
+def _destination(ctx: Ctx, checker: Checker) -> IPAddress | None:
+    """The address a checker connects to as keepalived holds it while reading."""
+    if checker.connect_ip is not None:
+        return checker.connect_ip
+    if id(checker) in ctx.scratch.get("no_destination", ()) or isinstance(checker, SmtpCheck):
+        return None
+    rs = next((o for o in reversed(ctx.stack) if isinstance(o, RealServer)), None)
+    return rs.address if rs is not None else None
 
 
 def h_ck_port(attr: str) -> Callable[[Ctx, Node], None]:

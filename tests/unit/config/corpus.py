@@ -2432,3 +2432,23 @@ CORPUS.update({
         5, '$D=vrrp_instance VI_1 { \\\n interface eth0 \\\n virtual_router_id 51 \\\n'
            '\\ \\#\n virtual_ipaddress { \\\n 192.0.2.100 \\\n } \\\n}\n\n$D\n'),
 })
+
+# A checker's connect_ip and bindto must be of one address family: the second of the two
+# is refused (and clears what was given), as keepalived 2.2.7 does (status 5).
+_TCP_CHECK = ('virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n'
+              ' real_server 192.0.2.20 80 {\n  TCP_CHECK {\n{}  }\n }\n}\n')
+CORPUS.update({
+    'checker_bindto_family_differs': (5, _TCP_CHECK.replace(
+        '{}', '   connect_ip 2001:db8::1\n   bindto 192.0.2.1\n')),
+    'checker_connect_ip_family_differs': (5, _TCP_CHECK.replace(
+        '{}', '   bindto 192.0.2.1\n   connect_ip 2001:db8::1\n')),
+    # without connect_ip the destination is the real server's address
+    'checker_bindto_family_of_real_server': (5, _TCP_CHECK.replace(
+        '{}', '   bindto 2001:db8::2\n   connect_ip 2001:db8::1\n')),
+    'checker_connect_ip_bindto_same_family': (0, _TCP_CHECK.replace(
+        '{}', '   connect_ip 2001:db8::1\n   bindto 2001:db8::2\n')),
+    'smtp_check_bindto_without_destination': (0, _TCP_CHECK.replace(
+        'TCP_CHECK', 'SMTP_CHECK').replace('{}', '   bindto 2001:db8::2\n')),
+    'smtp_host_bindto_family_of_real_server': (5, _TCP_CHECK.replace(
+        'TCP_CHECK', 'SMTP_CHECK').replace('{}', '   host {\n    bindto 2001:db8::2\n   }\n')),
+})

@@ -188,3 +188,20 @@ def test_interface_without_an_address_passes_the_test_like_keepalived(tmp_path: 
     result = load_config(str(path), config_id="r1", system=system)
     assert result.exit_status == 0
     assert any("Cannot find an IP address" in d.message for d in result.diagnostics)
+
+
+@pytest.mark.parametrize(("options", "status"), [
+    ("connect_ip 2001:db8::1\n bindto 192.0.2.1", 5),
+    ("bindto 192.0.2.1\n connect_ip 2001:db8::1", 5),
+    ("bindto 2001:db8::2", 5),  # the destination is the real server's address
+    ("connect_ip 2001:db8::1\n bindto 2001:db8::2", 0),
+    ("bindto 192.0.2.3", 0),
+])
+def test_checker_source_and_destination_of_one_family(tmp_path: Path, options: str,
+                                                      status: int) -> None:
+    """keepalived refuses a checker's bindto or connect_ip of the other one's family."""
+    result = load(tmp_path, "virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n"
+                  " lvs_method NAT\n real_server 192.0.2.20 80 {\n TCP_CHECK {\n"
+                  f" {options}\n }}\n }}\n}}\n")
+    assert result.exit_status == status, messages(result)
+    assert any("does not match address family" in m for m in messages(result)) == bool(status)
