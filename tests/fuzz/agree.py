@@ -12,6 +12,7 @@ agreement rate and every disagreement with what both programs said.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,7 @@ def compare(mutants: Sequence[Mutant], workdir: Path, *,
 # are pykeepalived's own, v3_checksum_as_v2 came with keepalived 2.2.8.
 EXTENSIONS = ("lb_backend", "metrics_address", "v3_checksum_as_v2")
 _NAMED_BLOCKS = ("vrrp_instance", "vrrp_sync_group")
+_NET_NAMESPACE = re.compile(r"^[ \t]*net_namespace[ \t]+([^\s#!{}]+)", re.MULTILINE)
 
 
 def explain(v: Verdict) -> str | None:
@@ -115,6 +117,11 @@ def explain(v: Verdict) -> str | None:
     for word in EXTENSIONS:
         if f"Unknown keyword '{word}'" in ka.output:
             return f"a keyword keepalived 2.2.7 does not know: {word}"
+    namespace = _NET_NAMESPACE.search(v.mutant.text)
+    if (ka.status == 0 and namespace is not None
+            and not os.path.exists(os.path.join("/var/run/netns", namespace.group(1)))):
+        return ("net_namespace names no namespace: keepalived -t cannot enter it and exits 0 "
+                "without checking anything (errors already reported included)")
     if (ka.status == 2 and "Missing '{' at beginning of configuration block" in ka.output
             and any(f"{kind} must have a name" in ka.output for kind in _NAMED_BLOCKS)
             and "is missing a parameter after keyword `notify" in ka.output):
