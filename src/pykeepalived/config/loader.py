@@ -27,7 +27,7 @@ from pykeepalived.config.lexer_text import (
     default_config_id,
 )
 from pykeepalived.config.model import KeepalivedConfig, LoadResult
-from pykeepalived.config.parent_pass import parent_only_unknowns
+from pykeepalived.config.parent_pass import parent_only
 from pykeepalived.config.parse_base import Ctx, MissingParameter
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.config.validate_lvs import startup_script_security, validate_lvs
@@ -192,7 +192,10 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     if result.fatal_exit is None and lexer.file_error:
         result.fatal_exit = EXIT_NO_CONFIG
     if result.fatal_exit is None and lexer.escaped_comment:
-        found.extend(parent_only_unknowns(path, cid, system, found))
+        more, file_error = parent_only(path, cid, system, found)
+        found.extend(more)
+        if file_error:
+            result.fatal_exit = EXIT_NO_CONFIG
     if result.fatal_exit is None:
         checks = Ctx(config, system, diagnostics=found, scratch=ctx.scratch)
         validate_lvs(checks)

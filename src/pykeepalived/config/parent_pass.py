@@ -10,8 +10,9 @@ elsewhere (lexer.Lexer._as_copied); what it cannot see is the parent's view of t
 around the other blocks: "} \\#" closes a vrrp_instance and leaves a keyword "#" at the
 outermost level to the parent ("Unknown keyword '#'", so ``-t`` exits 5), and a
 multi-line definition the parent ends at "\\ \\#" leaves its later lines at the outermost
-level. So, only when an escaped comment character was read, the configuration is read
-again as the parent reads it, and what the parent alone finds unknown is added.
+level, and an include there is the parent's to read. So, only when an escaped comment
+character was read, the configuration is read again as the parent reads it, and what the
+parent alone finds (unknown keywords, include errors) is added.
 """
 
 from __future__ import annotations
@@ -47,20 +48,30 @@ def parent_table() -> Table:
     return t
 
 
-def parent_only_unknowns(path: str, config_id: str | None, system: SystemInfo,
-                         known: list[Diagnostic]) -> list[Diagnostic]:
-    """The unknown keywords keepalived's parent reports reading ``path`` that are not
-    among ``known`` (the diagnostics of pykeepalived's own reading)."""
+# what the parent's reading decides: keywords it finds unknown, and includes (only the
+# parent reads them: its copy holds what they include, and a blank line for the include)
+_PARENT_CATEGORIES = (Category.UNKNOWN_KEYWORD, Category.FILE_NOT_FOUND)
+
+
+def parent_only(path: str, config_id: str | None, system: SystemInfo,
+                known: list[Diagnostic]) -> tuple[list[Diagnostic], bool]:
+    """What keepalived's parent reports reading ``path`` that is not among ``known`` (the
+    diagnostics of pykeepalived's own reading): unknown keywords and include errors; and
+    whether an include error stops the configuration (``-t`` exits 6)."""
     found = Diagnostics()
     lexer = Lexer(config_id, diagnostics=found, parent_reading=True)
     ctx = Ctx(KeepalivedConfig(), system, diagnostics=found, reader=lexer)
     lexer.section_of = lambda: ctx.section
     if not lexer.open_main(path):
-        return []
+        return [], False
     ctx.config.files = lexer.files
-    # what stops the configuration, pykeepalived's own reading reports
+    lines = lexer.lines()
+    # what stops the configuration, pykeepalived's own reading reports; the parent reads
+    # on to the end (its includes) all the same
     with contextlib.suppress(MissingParameter):
-        walk(ctx, parent_table(), lexer.lines())
+        walk(ctx, parent_table(), lines)
+    for _ in lines:
+        pass
     seen = {(d.file, d.line, d.message) for d in known}
-    return [d for d in found if d.category == Category.UNKNOWN_KEYWORD
-            and (d.file, d.line, d.message) not in seen]
+    return [d for d in found if d.category in _PARENT_CATEGORIES
+            and (d.file, d.line, d.message) not in seen], lexer.file_error

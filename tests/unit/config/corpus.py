@@ -2452,3 +2452,12 @@ CORPUS.update({
     'smtp_host_bindto_family_of_real_server': (5, _TCP_CHECK.replace(
         'TCP_CHECK', 'SMTP_CHECK').replace('{}', '   host {\n    bindto 2001:db8::2\n   }\n')),
 })
+
+# Includes are the parent's to read: one that falls out of a definition the parent ends at
+# "\ \#" is read (and, missing, stops the configuration: includem, status 6), though the
+# VRRP parser's copy holds it inside the definition.
+CORPUS.update({
+    'escaped_hash_definition_ends_before_include': (
+        6, '$D=global_defs { \\\n\\ \\#\nrouter_id r1 \\\n'
+           'includem /nonexistent-pykeepalived-fuzz/missing.conf\n}\n'),
+})

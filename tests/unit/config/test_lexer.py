@@ -72,6 +72,15 @@ def test_escaped_hash_after_a_block_the_parent_skips(tmp_path: Path, after: str,
     assert result.config.vrrp_instances["VI_1"].virtual_router_id == 51
 
 
+def test_include_the_parent_reads_outside_a_definition(tmp_path: Path) -> None:
+    """keepalived's parent ends the definition at "\\ \\#" ("\\ #" to it): the includem
+    after it is its to read, and a missing one stops the configuration (6)."""
+    result = load(tmp_path, "$D=router_id r1 \\\n\\ \\#\nsmtp_helo_name h \\\n"
+                  "includem nothere.conf\n" + instance())
+    assert result.exit_status == 6, messages(result)
+    assert any("nothere.conf" in m and ":4:" in m for m in messages(result)), messages(result)
+
+
 def test_comment_characters_inside_quotes_are_text(tmp_path: Path) -> None:
     tokens, _ = lex(tmp_path, 'router_id "a # b ! c"\n')
     assert tokens == [["router_id", "a # b ! c"]]
