@@ -130,7 +130,10 @@ class Lexer:
     # read as keepalived's parent reads the file (see parent_pass.py), not as its VRRP and
     # checker parsers read the parent's decommented copy
     parent_reading: bool = False
-    escaped_comment: bool = False  # a "\#" or "\!" was read: the two readings may differ
+    # the parent's reading may differ from its copy's: a "\#" or "\!" was read, or a
+    # line that is all comment inside a multi-line definition (which the parent skips and
+    # its copy holds as the empty line that ends the definition)
+    readings_differ: bool = False
     include_check: int = 0
     files: list[str] = field(default_factory=list)
     file_error: bool = False  # keepalived gives up after reading (exit 6)
@@ -357,9 +360,11 @@ class Lexer:
                 src.line += 1
             if multi is not None:
                 text = self._decomment(raw) if src.kind == "file" and raw else raw
-                if self.parent_reading and raw and not text:
-                    continue  # the parent skips a line that is all comment; its copy
-                    # holds an empty line there, which ends the definition
+                if raw and not text and src.kind == "file":
+                    if self.parent_reading:
+                        continue  # the parent skips a line that is all comment; its
+                        # copy holds an empty line there, which ends the definition
+                    self.readings_differ = True
                 parent = text
                 if src.kind == "file" and ("#" in text or "!" in text):
                     text = self._as_copied(text)
@@ -692,7 +697,7 @@ class Lexer:
 
     def _decomment(self, text: str) -> str:
         if "\\#" in text or "\\!" in text:
-            self.escaped_comment = True
+            self.readings_differ = True
         result, open_quote = decomment(text)
         if open_quote:
             self.report(Category.GENERAL_ERROR, f"Unterminated quote '{text.strip()}'",

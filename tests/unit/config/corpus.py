@@ -2461,3 +2461,14 @@ CORPUS.update({
         6, '$D=global_defs { \\\n\\ \\#\nrouter_id r1 \\\n'
            'includem /nonexistent-pykeepalived-fuzz/missing.conf\n}\n'),
 })
+
+# A line that is all comment inside a multi-line definition: keepalived's parent skips it
+# and goes on with the definition; its copy holds an empty line there, which ends the
+# definition for the VRRP parser. What the parent takes into the definition is nothing to
+# it: an include is not read, a vrrp_instance line is gone and the rest of its block is
+# read at the outermost level (unknown keywords).
+CORPUS.update({
+    'comment_line_in_definition_then_include': (
+        0, '$D=router_id x \\\n# c\nincludem /nonexistent-pykeepalived-fuzz/missing.conf\n'),
+    'comment_line_in_definition_then_instance': (5, '$D=router_id x \\\n# c\n' + _VI_1),
+})

@@ -81,6 +81,16 @@ def test_include_the_parent_reads_outside_a_definition(tmp_path: Path) -> None:
     assert any("nothere.conf" in m and ":4:" in m for m in messages(result)), messages(result)
 
 
+@pytest.mark.parametrize(("after", "status"), [("includem nothere.conf\n", 0),
+                                               (instance(), 5)])
+def test_comment_line_in_definition_as_the_parent_reads_it(tmp_path: Path, after: str,
+                                                           status: int) -> None:
+    """keepalived's parent skips a line that is all comment and takes the next line into
+    the definition: an include there is not read; a vrrp_instance line there is gone."""
+    result = load(tmp_path, "$D=router_id x \\\n# c\n" + after)
+    assert result.exit_status == status, messages(result)
+
+
 def test_comment_characters_inside_quotes_are_text(tmp_path: Path) -> None:
     tokens, _ = lex(tmp_path, 'router_id "a # b ! c"\n')
     assert tokens == [["router_id", "a # b ! c"]]
