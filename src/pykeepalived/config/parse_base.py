@@ -145,7 +145,8 @@ class Ctx:
             self.error(node, f"negative number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
             return None
-        value = c_strtol(s, base)
+        # C's strtol converts nothing in "" and leaves nothing over: keepalived reads 0
+        value = c_strtol(s, base) if s else 0
         if value is None:
             self.error(node, f"invalid number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)

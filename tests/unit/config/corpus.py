@@ -2472,3 +2472,11 @@ CORPUS.update({
         0, '$D=router_id x \\\n# c\nincludem /nonexistent-pykeepalived-fuzz/missing.conf\n'),
     'comment_line_in_definition_then_instance': (5, '$D=router_id x \\\n# c\n' + _VI_1),
 })
+
+# An empty word ("") read as a number is 0 to keepalived (C's strtol converts nothing and
+# leaves nothing over), so it is no error where 0 is in range.
+CORPUS.update({
+    'cpu_affinity_empty_word': (0, 'global_defs {\n vrrp_cpu_affinity ""\n}\n'),
+    'cpu_affinity_empty_word_then_0': (0, 'global_defs {\n checker_cpu_affinity "" 0\n}\n'),
+    'priority_empty_word': (5, _VI_1.replace(' interface', ' priority ""\n interface')),
+})

@@ -205,3 +205,12 @@ def test_checker_source_and_destination_of_one_family(tmp_path: Path, options: s
                   f" {options}\n }}\n }}\n}}\n")
     assert result.exit_status == status, messages(result)
     assert any("does not match address family" in m for m in messages(result)) == bool(status)
+
+
+def test_an_empty_word_reads_as_0_like_c_strtol(tmp_path: Path) -> None:
+    """keepalived reads a number with strtol, which converts nothing in "" and leaves
+    nothing over: 0, an error only where 0 is out of range."""
+    result = load(tmp_path, 'global_defs {\n vrrp_cpu_affinity "" 0\n}\n'
+                  + instance(body='    priority ""\n'))
+    assert result.config.global_defs.vrrp_cpu_affinity == [0, 0]
+    assert [d.line for d in result.diagnostics if d.category == Category.INVALID_NUMBER] == [7]
