@@ -253,7 +253,10 @@ def _uint_attr(attr: str, lo: int = 0, hi: int = UINT_MAX) -> Callable[[Ctx, Nod
 
 
 def h_http_protocol(ctx: Ctx, node: Node) -> None:
-    value = ctx.arg(node, 1)
+    if len(node.tokens) < 2:  # keepalived checks the line's length itself: no stop
+        ctx.error(node, "Missing http_protocol version")
+        return
+    value = node.tokens[1]
     if value not in ("1.0", "1.0C", "1.1", "1.0c"):
         ctx.error(node, f"Invalid http_protocol {value} - expected 1.0, 1.0C or 1.1")
         return
@@ -381,8 +384,14 @@ def h_file_check_track(ctx: Ctx, node: Node) -> None:
     ctx.current.track_file = name
 
 
-def h_weight_reverse(lo: int, hi: int) -> Callable[[Ctx, Node], None]:
+def h_weight_reverse(lo: int, hi: int,
+                     missing: str | None = None) -> Callable[[Ctx, Node], None]:
+    """``weight N [reverse]``; with ``missing``, a line without N is reported with it
+    (keepalived checks the line's length itself) rather than stopping the configuration."""
     def handler(ctx: Ctx, node: Node) -> None:
+        if missing is not None and len(node.tokens) < 2:
+            ctx.error(node, missing)
+            return
         value = ctx.read_int(node, 1, lo, hi)
         if value is None:
             ctx.error(node, f"Invalid {node.keyword} {node.tokens[1]} - ignoring")

@@ -504,7 +504,7 @@ def real_server_table() -> Table:
     dns.add("name", lambda ctx, node: setattr(ctx.current, "name", ctx.arg(node, 1)))
     filec = Table("FILE_CHECK")
     filec.add("track_file", h_file_check_track)
-    filec.add("weight", h_weight_reverse(-(2**31 - 1), 2**31 - 1))
+    filec.add("weight", h_weight_reverse(-(2**31 - 1), 2**31 - 1, "track file weight missing"))
     bfdc = Table("BFD_CHECK")
     bfdc.add("name", h_bfd_check_name)
     bfdc.add("weight", h_weight_reverse(-253, 253))

@@ -2480,3 +2480,19 @@ CORPUS.update({
     'cpu_affinity_empty_word_then_0': (0, 'global_defs {\n checker_cpu_affinity "" 0\n}\n'),
     'priority_empty_word': (5, _VI_1.replace(' interface', ' priority ""\n interface')),
 })
+
+# Found by the agree fuzzer: http_protocol and FILE_CHECK's weight without their word are
+# reported (keepalived's handlers check the line's length themselves), not a stop; the
+# scripts of a virtual server removed for having no real server are not checked.
+_VS = 'virtual_server 192.0.2.50 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n{}}\n'
+CORPUS.update({
+    'http_protocol_missing': (5, _VS.replace('{}', ' real_server 192.0.2.51 80 {\n  HTTP_GET {\n'
+                                             '   http_protocol\n   url {\n    path /\n   }\n'
+                                             '  }\n }\n')),
+    'file_check_weight_missing': (5, 'track_file tf {\n file /nonexistent-pykeepalived/tf\n}\n'
+                                  + _VS.replace('{}', ' real_server 192.0.2.51 80 {\n'
+                                                '  FILE_CHECK {\n   track_file tf\n'
+                                                '   weight # 2\n  }\n }\n')),
+    'quorum_up_of_removed_vs': (5, _VS.replace('{}', ' quorum_up /bin/true\n'
+                                               ' real_server 192.0.2.51 yes {\n }\n')),
+})

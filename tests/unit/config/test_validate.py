@@ -214,3 +214,28 @@ def test_an_empty_word_reads_as_0_like_c_strtol(tmp_path: Path) -> None:
                   + instance(body='    priority ""\n'))
     assert result.config.global_defs.vrrp_cpu_affinity == [0, 0]
     assert [d.line for d in result.diagnostics if d.category == Category.INVALID_NUMBER] == [7]
+
+
+_VS = 'virtual_server 192.0.2.50 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n{}}\n'
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (" real_server 192.0.2.51 80 {\n  HTTP_GET {\n   http_protocol\n   url {\n    path /\n"
+     "   }\n  }\n }\n", "Missing http_protocol version"),
+    (" real_server 192.0.2.51 80 {\n  FILE_CHECK {\n   track_file tf\n   weight\n  }\n }\n",
+     "track file weight missing"),
+])
+def test_checker_keyword_without_its_word_is_reported_not_a_stop(
+        tmp_path: Path, body: str, message: str) -> None:
+    result = load(tmp_path, "track_file tf {\n file /tmp/tf\n}\n" + _VS.replace("{}", body))
+    assert result.exit_status == 5, messages(result)
+    assert any(message in m for m in messages(result)), messages(result)
+
+
+def test_scripts_of_a_removed_virtual_server_are_not_checked(tmp_path: Path) -> None:
+    """keepalived checks script security last, after removing the virtual servers
+    without real servers."""
+    result = load(tmp_path, _VS.replace("{}", " quorum_up /bin/true\n"
+                                        " real_server 192.0.2.51 yes {\n }\n"))
+    assert result.exit_status == 5, messages(result)
+    assert not any("SECURITY" in m for m in messages(result)), messages(result)
