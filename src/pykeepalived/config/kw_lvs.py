@@ -78,6 +78,14 @@ def _port(ctx: Ctx, node: Node, text: str) -> int | None:
 def h_virtual_server_group(ctx: Ctx, node: Node) -> None:
     """``virtual_server_group NAME { addresses, ranges, fwmarks }`` (a value block)."""
     name = ctx.arg(node, 1)
+    if len(node.tokens) > 2:
+        # keepalived 2.2.7 (vsg_handler) passes the words after the name to its value
+        # block reader, which names the keyword in its "extra parameters" message from a
+        # word it has left out: "missing a parameter at word position 1", and it stops
+        ctx.report(node, Category.MISSING_PARAMETER, f"virtual_server_group {name}: words "
+                   f"after the name ({' '.join(node.tokens[2:])}): keepalived stops reading "
+                   "the configuration here", severity="error")
+        raise MissingParameter(node.keyword)
     if name in ctx.config.virtual_server_groups:
         ctx.error(node, f"virtual_server_group {name} already defined - ignoring")
         return

@@ -2496,3 +2496,10 @@ CORPUS.update({
     'quorum_up_of_removed_vs': (5, _VS.replace('{}', ' quorum_up /bin/true\n'
                                                ' real_server 192.0.2.51 yes {\n }\n')),
 })
+
+# virtual_server_group with words after its name: keepalived 2.2.7 stops (status 2), its
+# value block reader naming the keyword from a word it left out ("***MISSING ***").
+CORPUS.update({
+    'vsg_two_names': (2, 'virtual_server_group G G {\n192.0.2.1-10 80\n}\n'),
+    'vsg_three_words_empty': (2, 'virtual_server_group G x y {\n}\n'),
+})

@@ -239,3 +239,9 @@ def test_scripts_of_a_removed_virtual_server_are_not_checked(tmp_path: Path) -> 
                                         " real_server 192.0.2.51 yes {\n }\n"))
     assert result.exit_status == 5, messages(result)
     assert not any("SECURITY" in m for m in messages(result)), messages(result)
+
+
+def test_virtual_server_group_with_words_after_its_name_stops(tmp_path: Path) -> None:
+    result = load(tmp_path, "virtual_server_group G G {\n 192.0.2.1-10 80\n}\n")
+    assert result.exit_status == 2, messages(result)
+    assert any(":1:" in m and "words after the name" in m for m in messages(result))
