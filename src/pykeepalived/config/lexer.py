@@ -50,7 +50,7 @@ from pykeepalived.config.lexer_text import (
     parse_seq,
     physical_lines,
 )
-from pykeepalived.config.numbers import digits_value, is_decimal, strtol
+from pykeepalived.config.numbers import strtol
 
 WHITE_SPACE = " \t\f\n\r\v"
 MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
@@ -71,8 +71,23 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # what sends a line through the whole of read_line() rather than the plain-line path
 _needs_work = re.compile(r'[!#"\\$@~]|include').search
 _BRACES = re.compile(r"([{}])").split
-_STEERING = frozenset(("include_check", "random_seed"))
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def _readings(parent: str) -> tuple[str, str]:
+    """A line of a multi-line definition that keepalived's parent decommented, as its
+    VRRP and checker parsers read it from the copy (decommented again; a line starting
+    with a comment character is a marker there) and as the parent reads it; without the
+    continuation mark."""
+    own = parent[:-1].rstrip(" \t") if parent.endswith("\\") else parent
+    if "#" not in parent and "!" not in parent:
+        return own, own
+    if parent[:1] in ("#", "!"):
+        return "", own
+    copied, _ = decomment(parent)
+    if copied.endswith("\\"):
+        copied = copied[:-1].rstrip(" \t")
+    return copied, own
 
 
 # One logical line: its tokens (quotes removed), the text they came from, and where.
@@ -85,6 +100,11 @@ class _Definition:
     multiline: bool = False
     fn: Callable[[str | None], str] | None = None
     max_params: int = 0
+    # a multi-line definition's lines as keepalived's VRRP and checker parsers read them
+    # (from the parent's decommented copy) and as its parent reads them: they differ
+    # where an escaped comment character is a literal to one and a comment to the other
+    readings: list[tuple[str, str]] = field(default_factory=list)
+    diverges: bool = False  # some line reads differently (see _by_reader)
 
 
 @dataclass(slots=True)
@@ -107,6 +127,13 @@ class Lexer:
 
     config_id: str | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # read as keepalived's parent reads the file (see parent_pass.py), not as its VRRP and
+    # checker parsers read the parent's decommented copy
+    parent_reading: bool = False
+    # the parent's reading may differ from its copy's: a "\#" or "\!" was read, or a
+    # line that is all comment inside a multi-line definition (which the parent skips and
+    # its copy holds as the empty line that ends the definition)
+    readings_differ: bool = False
     include_check: int = 0
     files: list[str] = field(default_factory=list)
     file_error: bool = False  # keepalived gives up after reading (exit 6)
@@ -267,8 +294,10 @@ class Lexer:
     def lines(self) -> Iterator[Line]:
         """Every logical line, braces split off, in keepalived's order.
 
-        ``include_check`` and ``random_seed`` lines act on the lexer as they are read
-        (keepalived applies them while reading, and they change how later lines read).
+        Lines are made one at a time: the reader handles each before the next is made,
+        so the handlers of ``include_check`` and ``random_seed`` in global_defs (through
+        :meth:`set_include_check` and :meth:`seed`) change how the lines after them read,
+        as keepalived's do; elsewhere those words are unknown keywords or values.
         """
         multi: _Definition | None = None
         stack = self._stack
@@ -288,8 +317,6 @@ class Lexer:
                         if "{" not in text and "}" not in text:
                             tokens = text.split()
                             if tokens:
-                                if tokens[0] in _STEERING:
-                                    self._steer(tokens)
                                 yield Line(tokens, text, src.file, src.line)
                         elif text == "}" and self._depth:
                             self._depth -= 1
@@ -299,8 +326,6 @@ class Lexer:
                             head = text[:-1].rstrip(" \t")
                             tokens = head.split()
                             if tokens:
-                                if tokens[0] in _STEERING:
-                                    self._steer(tokens)
                                 yield Line(tokens, head, src.file, src.line)
                             self._depth += 1
                             yield Line(["{"], "{", src.file, src.line)
@@ -335,11 +360,17 @@ class Lexer:
                 src.line += 1
             if multi is not None:
                 text = self._decomment(raw) if src.kind == "file" and raw else raw
+                if raw and not text and src.kind == "file":
+                    if self.parent_reading:
+                        continue  # the parent skips a line that is all comment; its
+                        # copy holds an empty line there, which ends the definition
+                    self.readings_differ = True
+                parent = text
                 if src.kind == "file" and ("#" in text or "!" in text):
                     text = self._as_copied(text)
                 # keepalived 2.2.7 ends a multi-line definition at a line with nothing left
                 # after comments and blanks are removed, not only at an empty one
-                multi = self._add_to_multiline(multi, text)
+                multi = self._add_to_multiline(multi, text, parent)
                 continue
             multi = yield from self._full_line(src, raw)
         if self._depth > 0:
@@ -372,15 +403,6 @@ class Lexer:
                         f"reads it in pieces of {MAXBUF - 1} bytes (the newline included), each "
                         "as a line of its own")
 
-    def _steer(self, tokens: list[str]) -> None:
-        """The two global keywords that change how the lines after them are read."""
-        if tokens[0] == "include_check":
-            self.set_include_check(tokens[1:])
-        elif len(tokens) > 1 and is_decimal(tokens[1]):  # random_seed
-            seed = digits_value(tokens[1])
-            if seed <= 2**32 - 1:  # else the keyword refuses it (out of range)
-                self.seed(seed)
-
     def _runaway_multiline(self) -> None:
         """A multi-line definition that keeps expanding (it uses itself, or definitions
         that use each other): keepalived reads it for ever; here its expansion stops after
@@ -401,12 +423,16 @@ class Lexer:
                                src.pending):
                 return
 
-    def _add_to_multiline(self, d: _Definition, text: str) -> _Definition | None:
+    def _add_to_multiline(self, d: _Definition, text: str, parent: str) -> _Definition | None:
         cont = text.endswith("\\")
         if cont:
             text = text[:-1].rstrip(" \t") + "\n"
         if len(text) >= 2 or (text and not cont):
             d.value += text
+        if parent:
+            copied, own = _readings(parent)
+            d.readings.append((copied, own))
+            d.diverges = d.diverges or copied != own
         if not cont:
             if not d.value:
                 d.multiline = False
@@ -468,6 +494,8 @@ class Lexer:
             value = value[:-1].rstrip(" \t")
             d.multiline = True
             d.value = value + "\n" if value else ""
+            if value:
+                d.readings.append((value, value))
         else:
             d.value = value
         self._defs[name] = d
@@ -527,7 +555,11 @@ class Lexer:
             d, end, params = hit
             found = True
             value = d.fn(params) if d.fn is not None else d.value
-            if d.multiline:
+            if d.diverges:
+                lines = self._by_reader(d.readings)
+                value = next(lines, ("", 0))[0]
+                self._stack.append(_Source("multi", lines, "", 0))
+            elif d.multiline:
                 first, _, rest = value.partition("\n")
                 if rest:
                     self._stack.append(_Source("multi", ((part, 0) for part in
@@ -544,6 +576,21 @@ class Lexer:
                 break
             pos = text.find("$", pos)
         return text if found else None
+
+    def _by_reader(self, readings: list[tuple[str, str]]) -> Iterator[tuple[str, int]]:
+        """A multi-line definition's lines, each as the process that reads the section it
+        is used in reads it (decided as each line is made, see :meth:`_as_copied`):
+        keepalived's parent in global_defs (and for a line that starts with a comment
+        character at the outermost level), its VRRP and checker parsers elsewhere."""
+        for copied, own in readings:
+            section = self.section_of()
+            if self.parent_reading or section.startswith("global_defs") or (
+                    section == "top" and own[:1] in "#!"):
+                text = own
+            else:
+                text = copied
+            if text:
+                yield text, 0
 
     def _set(self, name: str, value: str) -> None:
         self._defs[name] = _Definition(value)
@@ -641,7 +688,7 @@ class Lexer:
         outermost level, keep what the parent read.
         """
         section = self.section_of()
-        if section.startswith("global_defs"):
+        if self.parent_reading or section.startswith("global_defs"):
             return text
         if text[0] in "#!":
             return text if section == "top" else ""
@@ -649,6 +696,8 @@ class Lexer:
         return again
 
     def _decomment(self, text: str) -> str:
+        if "\\#" in text or "\\!" in text:
+            self.readings_differ = True
         result, open_quote = decomment(text)
         if open_quote:
             self.report(Category.GENERAL_ERROR, f"Unterminated quote '{text.strip()}'",
@@ -671,8 +720,6 @@ class Lexer:
                     self._depth -= 1
             tokens = part.split()
             if tokens:
-                if tokens[0] in _STEERING:
-                    self._steer(tokens)
                 yield Line(tokens, part, file, lineno)
 
     def _split_braces(self, text: str, file: str, lineno: int) -> Iterator[Line]:
@@ -700,8 +747,6 @@ class Lexer:
                     self._depth -= 1
             tokens = self._tokenize(text, file, lineno)
             if tokens:
-                if tokens[0] in _STEERING:
-                    self._steer(tokens)
                 yield Line(tokens, text, file, lineno)
             if residue:
                 # keepalived feeds the rest of the line back through read_line()

@@ -61,12 +61,12 @@ def startup_script_security(ctx: Ctx) -> None:
 def validate_lvs(ctx: Ctx) -> None:
     """Check every virtual server, fill keepalived's defaults and inheritance."""
     config = ctx.config
-    script_security(ctx)
     kept: list[VirtualServer] = []
     for vs in config.virtual_servers:
         if _check_vs(ctx, vs):
             kept.append(vs)
     config.virtual_servers = kept
+    script_security(ctx)  # keepalived's last step: the servers it removed run nothing
 
 
 def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:

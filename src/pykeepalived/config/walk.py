@@ -49,6 +49,7 @@ class _Frame:
     depth: int = 0  # braces open inside a skipped block
     need_bob: bool = False  # the block's "{" has not been read yet
     section: str = ""  # a "sub" block: the section outside it, restored at its end
+    detached: bool = False  # a refused block read all the same (see _read_detached)
 
 
 def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
@@ -83,7 +84,10 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
             if tokens == OPEN:
                 frame.depth = 1
                 continue
-            frame = stack.pop()  # nothing to skip: the line belongs to the level outside
+            if frame.kw is None or frame.kw.detached is None:
+                frame = stack.pop()  # nothing to skip: the line belongs to the level outside
+            else:
+                _read_detached(ctx, frame)
         if frame.need_bob:
             frame.need_bob = False
             if tokens == OPEN:
@@ -134,6 +138,23 @@ def statement(ctx: Ctx, table: Table, node: Node) -> _Frame | None:
     return _Frame(_TABLE, kw.sub, node, kw, target, need_bob=True, section=outer)
 
 
+def _read_detached(ctx: Ctx, frame: _Frame) -> None:
+    """A refused block whose '{' is missing: keepalived stops skipping at the first line
+    that is not '{' and reads the lines with the block's keywords up to the next '}'
+    (see :class:`Keyword`, ``detached``); ``frame`` becomes that block, configuring an
+    object that is not kept."""
+    node, kw = frame.node, frame.kw
+    assert node is not None and kw is not None and kw.detached is not None and kw.sub
+    ctx.error(node, f"Missing '{{' at beginning of configuration block '{node.keyword}'",
+              Category.MISSING_BOB)
+    frame.kind, frame.table, frame.target = _TABLE, kw.sub, kw.detached(ctx, node)
+    frame.detached = True
+    ctx.stack.append(ctx.current)
+    ctx.current = frame.target
+    frame.section = ctx.section
+    ctx.section = kw.name if frame.section == "top" else f"{frame.section}/{kw.name}"
+
+
 def _extra_words(ctx: Ctx, kw: Keyword, node: Node) -> None:
     """keepalived's alloc_value_block(): a value block's keyword stands alone."""
     if kw.block == "values" and not kw.named and len(node.tokens) > 1:
@@ -161,6 +182,6 @@ def _end(ctx: Ctx, frame: _Frame, *, closed: bool) -> None:
             kw.handler(ctx, node)
     elif frame.kind == _TABLE:
         ctx.section = frame.section
-        if kw.close is not None:
+        if kw.close is not None and not frame.detached:
             kw.close(ctx, node, frame.target)
         ctx.current = ctx.stack.pop()
