@@ -81,6 +81,8 @@ Line = Node
 
 @dataclass(slots=True)
 class _Definition:
+    """A ``$NAME=`` definition: its value, or the function behind a built-in one."""
+
     value: str
     multiline: bool = False
     fn: Callable[[str | None], str] | None = None

@@ -40,6 +40,8 @@ _SKIP = 2  # a block that is skipped (a refused section), braces counted
 
 @dataclass(slots=True)
 class _Frame:
+    """A block the walker is inside, and what its lines are for."""
+
     kind: int
     table: Table
     node: Node | None = None  # the statement that opened the block
