@@ -50,6 +50,19 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
         assert flag in err
 
 
+@pytest.mark.parametrize("columns", [60, 140])
+def test_help_is_as_wide_as_the_terminal(monkeypatch: pytest.MonkeyPatch,
+                                         columns: int) -> None:
+    # the formatters argparse makes while options are added and parsed have a fixed
+    # width; the one that prints help follows the terminal (COLUMNS), as argparse's does
+    monkeypatch.setenv("COLUMNS", str(columns))
+    parser = cli.build_parser()
+    text = parser.format_help()
+    parser.formatter_class = argparse.HelpFormatter  # argparse's own, for the reference
+    assert text == argparse.ArgumentParser.format_help(parser)
+    assert len(text.splitlines()) < 100 if columns > 100 else len(text.splitlines()) > 100
+
+
 def test_bad_option_exits_1() -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["--bogus"])
