@@ -28,6 +28,21 @@ def test_comments_bang_and_hash(tmp_path: Path) -> None:
     assert tokens == [["a", "b"], ["d"], ["f"]]
 
 
+def test_one_line_needing_work_in_a_plain_file(tmp_path: Path) -> None:
+    # a file is read line by line without the full read_line() only when none of its lines
+    # needs it: one comment, definition or include anywhere still takes its line the long way
+    plain = "".join(f"k{i} v {{\n  w x\n}}\n" for i in range(50))
+    for special in ("y # c", "y ! c", "$D=v", "@r2 y", "include none.conf", "~SEQ(i,1,1) y",
+                    'y "q z"'):
+        tokens, _ = lex(tmp_path, plain + special + "\n" + plain)
+        assert len(tokens) == 400 + (special.startswith(("y", "~"))), special
+        assert tokens[:3] == [["k0", "v"], ["{"], ["w", "x"]]
+        middle = tokens[200:201]
+        assert middle in ([["y"]], [["y", "q z"]]) or special[0] in "$@i", (special, middle)
+    tokens, _ = lex(tmp_path, plain)
+    assert len(tokens) == 200 and tokens[-1] == ["}"]
+
+
 def test_escaped_comment_characters_are_text_in_global_defs_only(tmp_path: Path) -> None:
     """keepalived's parent reads "\\#" as "#" (global_defs is its section); the VRRP and
     checker parsers read the parent's decommented copy, where that "#" starts a comment."""
