@@ -73,7 +73,7 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # in C, one with the word in it is tried at every position, twice as slow)
 _SPECIAL = '!#"\\$@~'
 _special = re.compile(f"[{re.escape(_SPECIAL)}]").search
-_special_bytes = re.compile(f"[{re.escape(_SPECIAL)}]".encode()).search
+_SPECIAL_BYTES = tuple(c.encode() for c in _SPECIAL)  # a whole file: memchr per character
 _BRACES = re.compile(r"([{}])").split
 _STEERING = frozenset(("include_check", "random_seed"))
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
@@ -266,7 +266,7 @@ class Lexer:
         self.files.append(path)
         self._open_files.append(real)
         directory = os.path.dirname(path) if "/" in path else os.getcwd()
-        plain = _special_bytes(data) is None and b"include" not in data
+        plain = not any(c in data for c in _SPECIAL_BYTES) and b"include" not in data
         self._stack.append(_Source("file", physical_lines(data), path, 0,
                                    directory or "/", include_type, saved_check, pending, plain))
         return True
