@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pykeepalived.config.addresses import parse_addr, parse_sockaddr
 from pykeepalived.config.blocks import Node
@@ -37,6 +36,7 @@ from pykeepalived.config.kw_checkers import (
     misc_table,
     udp_table,
 )
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import Location
 from pykeepalived.config.model_lvs import (
     BfdCheck,
@@ -232,7 +232,7 @@ def h_lvs_flag(ctx: Ctx, node: Node) -> None:
     vs.lvs_flags.append(keyword)
 
 
-@dataclass(slots=True)
+@model
 class Forwarding:
     """What ``lvs_method`` says: the method, and the tunnel options when they are valid
     (``tunnel_ok`` False: keepalived keeps the method and the tunnel as it was)."""

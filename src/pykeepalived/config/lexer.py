@@ -50,6 +50,7 @@ from pykeepalived.config.lexer_text import (
     parse_seq,
     physical_lines,
 )
+from pykeepalived.config.model_base import model
 from pykeepalived.config.numbers import digits_value, is_decimal, strtol
 
 WHITE_SPACE = " \t\f\n\r\v"
@@ -83,7 +84,7 @@ _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
 Line = Node
 
 
-@dataclass(slots=True)
+@model
 class _Definition:
     """A ``$NAME=`` definition: its value, or the function behind a built-in one."""
 
@@ -93,7 +94,7 @@ class _Definition:
     max_params: int = 0
 
 
-@dataclass(slots=True)
+@model
 class _Source:
     """Something lines come from: a file, a ~SEQ/~LST expansion or a multi-line value."""
 

@@ -18,6 +18,7 @@ from typing import Any
 from pykeepalived.config.blocks import Node, flatten
 from pykeepalived.config.errors import Category, Diagnostic, Severity
 from pykeepalived.config.model import KeepalivedConfig
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import KeywordUse, Location, NotifyScript, ScriptUser
 from pykeepalived.config.numbers import c_strtol, scaled_decimal
 from pykeepalived.config.sysinfo import SystemInfo
@@ -263,7 +264,7 @@ def split_quoted_escaped(src: str) -> list[str] | None:
 Handler = Callable[[Ctx, Node], None]
 
 
-@dataclass(slots=True)
+@model
 class Keyword:
     """One entry of a keyword table.
 

@@ -25,11 +25,11 @@ own, as keepalived's read_line does):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from pykeepalived.config.blocks import CLOSE, OPEN, Node
 from pykeepalived.config.errors import Category
+from pykeepalived.config.model_base import model
 from pykeepalived.config.parse_base import Ctx, Keyword, Table
 
 # what the lines of a block are for
@@ -38,7 +38,7 @@ _VALUES = 1  # a value block, gathered whole for its handler
 _SKIP = 2  # a block that is skipped (a refused section), braces counted
 
 
-@dataclass(slots=True)
+@model
 class _Frame:
     """A block the walker is inside, and what its lines are for."""
 

@@ -133,3 +133,20 @@ def test_import_writes_no_model_init() -> None:
     # Location is instantiated at import (NOWHERE); KeepalivedConfig and LoadResult are
     # plain dataclasses
     assert set(made) <= {"Location", "KeepalivedConfig", "LoadResult"}, made
+
+
+def test_configuration_classes_share_eq_and_repr() -> None:
+    # every dataclass -t makes (the lexer's lines, the walker's frames, the keyword tables,
+    # diagnostics, the model) is a @model class: no __eq__/__repr__ compiled per class
+    import pykeepalived.config  # noqa: F401  (imports every module -t uses)
+    from pykeepalived.config import model_base
+
+    unslotted = {"Lexer", "Ctx", "SystemInfo"}  # attributes may be added to these
+    classes = {v for name, module in sys.modules.items()
+               if name.startswith("pykeepalived.config.") for v in vars(module).values()
+               if isinstance(v, type) and dataclasses.is_dataclass(v)
+               and v.__module__ == name and v.__name__ not in unslotted}
+    assert {"Node", "Keyword", "Diagnostic", "LoadResult", "VrrpInstance"} <= \
+        {c.__name__ for c in classes}
+    generated = sorted(c.__name__ for c in classes if c.__eq__ is not model_base._eq)
+    assert not generated
