@@ -288,39 +288,49 @@ class Lexer:
                 # substitute, include or define; the first other line goes the long way
                 self._multi_run = 0
                 plain = src.plain
+                # the line number in a local, written back to src.line before anything
+                # that reports (reports name the line through _where())
+                file, line = src.file, src.line
                 for raw, piece in src.lines:
                     if piece:
+                        src.line = line
                         self._long_line(piece)
                     else:
-                        src.line += 1
+                        line += 1
                     if plain or (_special(raw) is None and "include" not in raw):
                         text = raw.strip(" \t")
                         if "{" not in text and "}" not in text:
                             tokens = text.split()
                             if tokens:
                                 if tokens[0] in _STEERING:
+                                    src.line = line
                                     self._steer(tokens)
-                                yield Line(tokens, text, src.file, src.line)
+                                yield Line(tokens, text, file, line)
                         elif text == "}" and self._depth:
                             self._depth -= 1
-                            yield Line(["}"], "}", src.file, src.line)
+                            yield Line(["}"], "}", file, line)
                         elif text[-1] == "{" and text.count("{") == 1 and "}" not in text:
                             # "keyword args {"
                             head = text[:-1].rstrip(" \t")
                             tokens = head.split()
                             if tokens:
                                 if tokens[0] in _STEERING:
+                                    src.line = line
                                     self._steer(tokens)
-                                yield Line(tokens, head, src.file, src.line)
+                                yield Line(tokens, head, file, line)
                             self._depth += 1
-                            yield Line(["{"], "{", src.file, src.line)
+                            yield Line(["{"], "{", file, line)
                         else:
-                            yield from self._split_plain(text, src.file, src.line)
+                            src.line = line
+                            yield from self._split_plain(text, file, line)
                         continue
+                    src.line = line
                     multi = yield from self._full_line(src, raw)
                     if multi is not None or stack[-1] is not src:
                         break
+                    line = src.line
                 else:
+                    src.line = line
                     stack.pop()
                     self._end_file(src)
                 continue
