@@ -53,17 +53,8 @@ class Ctx:
     # the block keywords enclosing the line being read, outermost first: "top",
     # "vrrp_instance", "virtual_server/real_server/HTTP_GET" (the keys of config.support)
     section: str = "top"
-    # (section, keyword) -> where it was first used and how often (see record_use)
+    # (section, keyword) -> where it was first used and how often (walk.statement counts)
     uses: dict[tuple[str, str], KeywordUse] = field(default_factory=dict)
-
-    def record_use(self, node: Node) -> None:
-        """Count one use of ``node``'s keyword in the current section."""
-        key = (self.section, node.tokens[0])
-        use = self.uses.get(key)
-        if use is None:
-            self.uses[key] = KeywordUse(Location(node.file, node.line))
-        else:
-            use.count += 1
 
     def system_tables(self) -> set[str]:
         return self.system.route_tables()

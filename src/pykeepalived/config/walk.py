@@ -30,6 +30,7 @@ from typing import Any
 from pykeepalived.config.blocks import CLOSE, OPEN, Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.model_base import model
+from pykeepalived.config.model_common import KeywordUse, Location
 from pykeepalived.config.parse_base import Ctx, Keyword, Table
 
 # what the lines of a block are for
@@ -112,11 +113,18 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
 
 def statement(ctx: Ctx, table: Table, node: Node) -> _Frame | None:
     """One statement: run its handler; return the block it opens, if it takes one."""
-    kw = table.keywords.get(node.tokens[0])
+    word = node.tokens[0]
+    kw = table.keywords.get(word)
     if kw is None:
         _unknown(ctx, table, node)
         return None
-    ctx.record_use(node)
+    # one more use of the keyword in this section (config.support reports them)
+    key = (ctx.section, word)
+    use = ctx.uses.get(key)
+    if use is None:
+        ctx.uses[key] = KeywordUse(Location(node.file, node.line))
+    else:
+        use.count += 1
     if kw.block is None:
         if kw.handler is not None:
             kw.handler(ctx, node)
