@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import glob
 import os
-import random
 import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category, Diagnostic
@@ -52,6 +52,9 @@ from pykeepalived.config.lexer_text import (
 )
 from pykeepalived.config.model_base import model
 from pykeepalived.config.numbers import digits_value, is_decimal, strtol
+
+if TYPE_CHECKING:
+    import random
 
 WHITE_SPACE = " \t\f\n\r\v"
 MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
@@ -120,7 +123,7 @@ class Lexer:
     file_error: bool = False  # keepalived gives up after reading (exit 6)
     _stack: list[_Source] = field(default_factory=list)
     _defs: dict[str, _Definition] = field(default_factory=dict)
-    _random: random.Random = field(default_factory=random.Random)
+    _random: random.Random | None = None  # made when first used: see _rng
     _depth: int = 0
     _open_files: list[str] = field(default_factory=list)
     _multi_run: int = 0  # lines read in a row from multi-line definitions
@@ -176,10 +179,20 @@ class Lexer:
                             f"${{_RANDOM {params}}}")
         if hi < lo:
             lo, hi = hi, lo
-        return str(self._random.randint(lo, hi))
+        return str(self._rng().randint(lo, hi))
 
     def seed(self, value: int) -> None:
-        self._random.seed(value)
+        self._rng().seed(value)
+
+    def _rng(self) -> random.Random:
+        """The generator behind ${_RANDOM}, made (and ``random`` imported) when a
+        configuration first uses it or random_seed: most never do, and the import is
+        about half a millisecond of every ``-t``."""
+        if self._random is None:
+            import random
+
+            self._random = random.Random()
+        return self._random
 
     def open_main(self, path: str) -> bool:
         """Open the main file as keepalived does (includer/m/w checks)."""

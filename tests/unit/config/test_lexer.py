@@ -194,6 +194,16 @@ def test_builtin_definitions(tmp_path: Path) -> None:
     assert g.smtp_helo_name is not None and 5 <= int(g.smtp_helo_name) <= 9
 
 
+def test_random_seed_makes_random_repeatable(tmp_path: Path) -> None:
+    text = ("global_defs {\n random_seed 12345\n}\n"
+            "$R=${_RANDOM 1 1000000} ${_RANDOM 1 1000000} ${_RANDOM 1 1000000}\n"
+            "global_defs {\n smtp_helo_name $R\n}\n")
+    names = {load(tmp_path, text).config.global_defs.smtp_helo_name for _ in range(2)}
+    assert len(names) == 1
+    (name,) = names
+    assert name is not None and all(1 <= int(v) <= 1_000_000 for v in name.split())
+
+
 def test_self_referencing_definition_does_not_hang(tmp_path: Path) -> None:
     result = load(tmp_path, "$A=$A\nglobal_defs {\n router_id $A\n}\n")
     assert any("keepalived.conf:3" in m and "substitution" in m for m in messages(result))
