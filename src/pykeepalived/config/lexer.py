@@ -30,7 +30,7 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from pykeepalived.config.blocks import Node
@@ -112,7 +112,7 @@ class _Source:
     plain: bool = False  # no line of the file needs more than the plain-line path
 
 
-@dataclass
+@model(slots=False)
 class Lexer:
     """Turns a main configuration file into :class:`Line` values (see module docstring)."""
 

@@ -127,18 +127,20 @@ def model(cls: type[_T], /) -> type[_T]: ...
 
 
 @overload
-def model(*, frozen: bool = False, kw_only: bool = False) -> Callable[[type[_T]], type[_T]]:
+def model(*, frozen: bool = False, kw_only: bool = False,
+          slots: bool = True) -> Callable[[type[_T]], type[_T]]:
     ...
 
 
 @dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
-def model(cls: type[_T] | None = None, /, *, frozen: bool = False,
-          kw_only: bool = False) -> type[_T] | Callable[[type[_T]], type[_T]]:
-    """``@dataclass(slots=True)`` with shared ``__eq__``/``__repr__``/``__hash__`` and an
-    ``__init__`` written at the first instance."""
+def model(cls: type[_T] | None = None, /, *, frozen: bool = False, kw_only: bool = False,
+          slots: bool = True) -> type[_T] | Callable[[type[_T]], type[_T]]:
+    """``@dataclass(slots=True)`` (``slots=False`` for a class that takes attributes of its
+    own) with shared ``__eq__``/``__repr__``/``__hash__`` and an ``__init__`` written at
+    the first instance."""
 
     def wrap(klass: type[_T]) -> type[_T]:
-        made = dataclasses.dataclass(klass, slots=True, frozen=frozen, kw_only=kw_only,
+        made = dataclasses.dataclass(klass, slots=slots, frozen=frozen, kw_only=kw_only,
                                      init=False, eq=False, repr=False)
         fields = dataclasses.fields(made)  # type: ignore[arg-type]
         if len(fields) != len(made.__dataclass_fields__):  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from pykeepalived.config.blocks import Node, flatten
@@ -38,7 +38,7 @@ class MissingParameter(Exception):
     """keepalived exits (status 2) when a keyword lacks a parameter it needs."""
 
 
-@dataclass
+@model(slots=False)
 class Ctx:
     """State shared by the handlers while one configuration is turned into the model."""
 

@@ -136,17 +136,32 @@ def test_import_writes_no_model_init() -> None:
 
 
 def test_configuration_classes_share_eq_and_repr() -> None:
-    # every dataclass -t makes (the lexer's lines, the walker's frames, the keyword tables,
-    # diagnostics, the model) is a @model class: no __eq__/__repr__ compiled per class
+    # every dataclass -t makes (the lexer and its lines, the walker's frames and context,
+    # the keyword tables, diagnostics, the model) is a @model class: no __eq__/__repr__
+    # compiled per class
     import pykeepalived.config  # noqa: F401  (imports every module -t uses)
     from pykeepalived.config import model_base
 
-    unslotted = {"Lexer", "Ctx", "SystemInfo"}  # attributes may be added to these
     classes = {v for name, module in sys.modules.items()
                if name.startswith("pykeepalived.config.") for v in vars(module).values()
                if isinstance(v, type) and dataclasses.is_dataclass(v)
-               and v.__module__ == name and v.__name__ not in unslotted}
-    assert {"Node", "Keyword", "Diagnostic", "LoadResult", "VrrpInstance"} <= \
-        {c.__name__ for c in classes}
+               and v.__module__ == name}
+    assert {"Node", "Keyword", "Diagnostic", "LoadResult", "VrrpInstance", "Lexer", "Ctx",
+            "SystemInfo"} <= {c.__name__ for c in classes}
     generated = sorted(c.__name__ for c in classes if c.__eq__ is not model_base._eq)
     assert not generated
+
+
+def test_unslotted_model_takes_attributes_of_its_own() -> None:
+    @model(slots=False)
+    class Open:
+        """A model class without __slots__."""
+
+        a: int = 1
+        b: list[int] = field(default_factory=list)
+
+    one = Open()
+    one.extra = 5  # type: ignore[attr-defined]
+    assert (one.a, one.b, one.extra) == (1, [], 5)  # type: ignore[attr-defined]
+    assert one == Open() and repr(one).endswith("Open(a=1, b=[])")
+    assert not hasattr(Open, "__slots__")
