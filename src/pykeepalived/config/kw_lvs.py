@@ -205,7 +205,13 @@ def _vs(ctx: Ctx) -> VirtualServer:
 
 def _mark(ctx: Ctx, key: str) -> None:
     """Remember that the virtual server being read set ``key`` explicitly."""
-    ctx.scratch.setdefault("vs_marks", {}).setdefault(id(ctx.current), set()).add(key)
+    marks: dict[int, set[str]] | None = ctx.scratch.get("vs_marks")
+    if marks is None:
+        marks = ctx.scratch["vs_marks"] = {}
+    keys = marks.get(id(ctx.current))
+    if keys is None:
+        keys = marks[id(ctx.current)] = set()
+    keys.add(key)  # (setdefault would build a new dict and set at every call)
 
 
 def h_lvs_sched(ctx: Ctx, node: Node) -> None:

@@ -60,7 +60,8 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
     stack: list[_Frame] = []
     for node in lines:
         tokens = node.tokens
-        if frame.kind == _VALUES:
+        kind = frame.kind
+        if kind == _VALUES:
             if frame.need_bob:
                 frame.need_bob = False
                 if tokens == OPEN:
@@ -76,7 +77,7 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
                 assert frame.lines is not None
                 frame.lines.append(node)
             continue
-        if frame.kind == _SKIP:
+        if kind == _SKIP:
             if not frame.need_bob:
                 frame.depth += (tokens == OPEN) - (tokens == CLOSE)
                 if frame.depth == 0:
@@ -131,17 +132,18 @@ def statement(ctx: Ctx, table: Table, node: Node) -> _Frame | None:
         return None
     if kw.block != "sub" or kw.sub is None:
         _extra_words(ctx, kw, node)
-        return _Frame(_VALUES, table, node, kw, lines=[], need_bob=True)
+        return _Frame(_VALUES, table, node, kw, None, [], 0, True)
     target = kw.enter(ctx, node) if kw.enter is not None else ctx.current
     if target is None:
-        return _Frame(_SKIP, table, node, kw, need_bob=True)
+        return _Frame(_SKIP, table, node, kw, None, None, 0, True)
     ctx.stack.append(ctx.current)
     ctx.current = target
     if kw.handler is not None:
         kw.handler(ctx, node)
     outer = ctx.section
     ctx.section = kw.name if outer == "top" else f"{outer}/{kw.name}"
-    return _Frame(_TABLE, kw.sub, node, kw, target, need_bob=True, section=outer)
+    # (positional: this runs for every block, and keywords cost more to pass)
+    return _Frame(_TABLE, kw.sub, node, kw, target, None, 0, True, outer)
 
 
 def _extra_words(ctx: Ctx, kw: Keyword, node: Node) -> None:
