@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pykeepalived.config.addresses import parse_addr, parse_sockaddr
 from pykeepalived.config.blocks import Node
@@ -38,6 +37,7 @@ from pykeepalived.config.kw_checkers import (
     misc_table,
     udp_table,
 )
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import Location
 from pykeepalived.config.model_lvs import (
     BfdCheck,
@@ -214,7 +214,13 @@ def _vs(ctx: Ctx) -> VirtualServer:
 
 def _mark(ctx: Ctx, key: str) -> None:
     """Remember that the virtual server being read set ``key`` explicitly."""
-    ctx.scratch.setdefault("vs_marks", {}).setdefault(id(ctx.current), set()).add(key)
+    marks: dict[int, set[str]] | None = ctx.scratch.get("vs_marks")
+    if marks is None:
+        marks = ctx.scratch["vs_marks"] = {}
+    keys = marks.get(id(ctx.current))
+    if keys is None:
+        keys = marks[id(ctx.current)] = set()
+    keys.add(key)  # (setdefault would build a new dict and set at every call)
 
 
 def h_lvs_sched(ctx: Ctx, node: Node) -> None:
@@ -241,7 +247,7 @@ def h_lvs_flag(ctx: Ctx, node: Node) -> None:
     vs.lvs_flags.append(keyword)
 
 
-@dataclass(slots=True)
+@model
 class Forwarding:
     """What ``lvs_method`` says: the method, and the tunnel options when they are valid
     (``tunnel_ok`` False: keepalived keeps the method and the tunnel as it was)."""

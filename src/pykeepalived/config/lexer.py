@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import glob
 import os
-import random
 import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import TYPE_CHECKING
 
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category, Diagnostic
@@ -50,7 +50,11 @@ from pykeepalived.config.lexer_text import (
     parse_seq,
     physical_lines,
 )
+from pykeepalived.config.model_base import model
 from pykeepalived.config.numbers import strtol
+
+if TYPE_CHECKING:
+    import random
 
 WHITE_SPACE = " \t\f\n\r\v"
 MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
@@ -68,8 +72,12 @@ _INCLUDE_CHECK_WORDS = {"read": INCLUDE_R, "match": INCLUDE_M, "wildcard_match":
                         "brace_match": INCLUDE_B}
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# what sends a line through the whole of read_line() rather than the plain-line path
-_needs_work = re.compile(r'[!#"\\$@~]|include').search
+# what sends a line through the whole of read_line() rather than the plain-line path: one
+# of these characters, or "include" (two tests: a regex of characters alone is scanned for
+# in C, one with the word in it is tried at every position, twice as slow)
+_SPECIAL = '!#"\\$@~'
+_special = re.compile(f"[{re.escape(_SPECIAL)}]").search
+_SPECIAL_BYTES = tuple(c.encode() for c in _SPECIAL)  # a whole file: memchr per character
 _BRACES = re.compile(r"([{}])").split
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
 
@@ -94,8 +102,10 @@ def _readings(parent: str) -> tuple[str, str]:
 Line = Node
 
 
-@dataclass(slots=True)
+@model
 class _Definition:
+    """A ``$NAME=`` definition: its value, or the function behind a built-in one."""
+
     value: str
     multiline: bool = False
     fn: Callable[[str | None], str] | None = None
@@ -107,7 +117,7 @@ class _Definition:
     diverges: bool = False  # some line reads differently (see _by_reader)
 
 
-@dataclass(slots=True)
+@model
 class _Source:
     """Something lines come from: a file, a ~SEQ/~LST expansion or a multi-line value."""
 
@@ -119,9 +129,10 @@ class _Source:
     include_type: int = 0
     saved_include_check: int = 0
     pending: deque[str] = field(default_factory=deque)  # further glob matches, read next
+    plain: bool = False  # no line of the file needs more than the plain-line path
 
 
-@dataclass
+@model(slots=False)
 class Lexer:
     """Turns a main configuration file into :class:`Line` values (see module docstring)."""
 
@@ -139,7 +150,7 @@ class Lexer:
     file_error: bool = False  # keepalived gives up after reading (exit 6)
     _stack: list[_Source] = field(default_factory=list)
     _defs: dict[str, _Definition] = field(default_factory=dict)
-    _random: random.Random = field(default_factory=random.Random)
+    _random: random.Random | None = None  # made when first used: see _rng
     _depth: int = 0
     _open_files: list[str] = field(default_factory=list)
     _multi_run: int = 0  # lines read in a row from multi-line definitions
@@ -195,10 +206,20 @@ class Lexer:
                             f"${{_RANDOM {params}}}")
         if hi < lo:
             lo, hi = hi, lo
-        return str(self._random.randint(lo, hi))
+        return str(self._rng().randint(lo, hi))
 
     def seed(self, value: int) -> None:
-        self._random.seed(value)
+        self._rng().seed(value)
+
+    def _rng(self) -> random.Random:
+        """The generator behind ${_RANDOM}, made (and ``random`` imported) when a
+        configuration first uses it or random_seed: most never do, and the import is
+        about half a millisecond of every ``-t``."""
+        if self._random is None:
+            import random
+
+            self._random = random.Random()
+        return self._random
 
     def open_main(self, path: str) -> bool:
         """Open the main file as keepalived does (includer/m/w checks)."""
@@ -286,8 +307,9 @@ class Lexer:
         self.files.append(path)
         self._open_files.append(real)
         directory = os.path.dirname(path) if "/" in path else os.getcwd()
+        plain = not any(c in data for c in _SPECIAL_BYTES) and b"include" not in data
         self._stack.append(_Source("file", physical_lines(data), path, 0,
-                                   directory or "/", include_type, saved_check, pending))
+                                   directory or "/", include_type, saved_check, pending, plain))
         return True
 
     # ----------------------------------------------------------------- main loop
@@ -307,35 +329,44 @@ class Lexer:
                 # the common case, in one tight loop: a file's lines with nothing to
                 # substitute, include or define; the first other line goes the long way
                 self._multi_run = 0
+                plain = src.plain
+                # the line number in a local, written back to src.line before anything
+                # that reports (reports name the line through _where())
+                file, line = src.file, src.line
                 for raw, piece in src.lines:
                     if piece:
+                        src.line = line
                         self._long_line(piece)
                     else:
-                        src.line += 1
-                    if _needs_work(raw) is None:
+                        line += 1
+                    if plain or (_special(raw) is None and "include" not in raw):
                         text = raw.strip(" \t")
                         if "{" not in text and "}" not in text:
                             tokens = text.split()
                             if tokens:
-                                yield Line(tokens, text, src.file, src.line)
+                                yield Line(tokens, text, file, line)
                         elif text == "}" and self._depth:
                             self._depth -= 1
-                            yield Line(["}"], "}", src.file, src.line)
+                            yield Line(["}"], "}", file, line)
                         elif text[-1] == "{" and text.count("{") == 1 and "}" not in text:
                             # "keyword args {"
                             head = text[:-1].rstrip(" \t")
                             tokens = head.split()
                             if tokens:
-                                yield Line(tokens, head, src.file, src.line)
+                                yield Line(tokens, head, file, line)
                             self._depth += 1
-                            yield Line(["{"], "{", src.file, src.line)
+                            yield Line(["{"], "{", file, line)
                         else:
-                            yield from self._split_plain(text, src.file, src.line)
+                            src.line = line
+                            yield from self._split_plain(text, file, line)
                         continue
+                    src.line = line
                     multi = yield from self._full_line(src, raw)
                     if multi is not None or stack[-1] is not src:
                         break
+                    line = src.line
                 else:
+                    src.line = line
                     stack.pop()
                     self._end_file(src)
                 continue

@@ -7,10 +7,11 @@ works for all of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from pykeepalived.config.errors import Category, Diagnostic, exit_status
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import (
     NOWHERE,
     IPAddress,
@@ -122,7 +123,7 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
+@model
 class KeepalivedConfig:
     """Everything one keepalived.conf (with its includes) configures."""
 
@@ -146,7 +147,7 @@ class KeepalivedConfig:
     files: list[str] = field(default_factory=list)  # every file read, main file first
 
 
-@dataclass(slots=True)
+@model
 class LoadResult:
     """What :func:`pykeepalived.config.load_config` returns: the model and what was found.
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol, TypeVar
 
 from pykeepalived.config.blocks import Node, flatten
 from pykeepalived.config.errors import Category, Diagnostic, Severity
 from pykeepalived.config.model import KeepalivedConfig
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import KeywordUse, Location, NotifyScript, ScriptUser
 from pykeepalived.config.numbers import c_strtol, scaled_decimal
 from pykeepalived.config.sysinfo import SystemInfo
@@ -54,7 +55,7 @@ class Reader(Protocol):
     def seed(self, value: int) -> None: ...
 
 
-@dataclass
+@model(slots=False)
 class Ctx:
     """State shared by the handlers while one configuration is turned into the model."""
 
@@ -69,18 +70,9 @@ class Ctx:
     # the block keywords enclosing the line being read, outermost first: "top",
     # "vrrp_instance", "virtual_server/real_server/HTTP_GET" (the keys of config.support)
     section: str = "top"
-    # (section, keyword) -> where it was first used and how often (see record_use)
+    # (section, keyword) -> where it was first used and how often (walk.statement counts)
     uses: dict[tuple[str, str], KeywordUse] = field(default_factory=dict)
     reader: Reader | None = None  # the lexer making the lines, when there is one
-
-    def record_use(self, node: Node) -> None:
-        """Count one use of ``node``'s keyword in the current section."""
-        key = (self.section, node.tokens[0])
-        use = self.uses.get(key)
-        if use is None:
-            self.uses[key] = KeywordUse(Location(node.file, node.line))
-        else:
-            use.count += 1
 
     def system_tables(self) -> set[str]:
         return self.system.route_tables()
@@ -282,7 +274,7 @@ def split_quoted_escaped(src: str) -> list[str] | None:
 Handler = Callable[[Ctx, Node], None]
 
 
-@dataclass(slots=True)
+@model
 class Keyword:
     """One entry of a keyword table.
 

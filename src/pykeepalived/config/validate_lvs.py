@@ -14,7 +14,7 @@ import dataclasses
 from typing import Final
 
 from pykeepalived.config.errors import Category
-from pykeepalived.config.model_common import NotifyScript
+from pykeepalived.config.model_common import IPAddress, NotifyScript
 from pykeepalived.config.model_global import GlobalDefs
 from pykeepalived.config.model_lvs import (
     Checker,
@@ -110,10 +110,10 @@ def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:
         ctx.warn(loc, f"Virtual server {vs.describe()}: no scheduler set, setting default "
                  "'wlc' (add 'lvs_sched')")
     method_set = "method" in marks
-    seen: set[tuple[str, int | None]] = set()
+    seen: set[tuple[IPAddress, int | None]] = set()  # addresses compare as their text does
     kept: list[RealServer] = []
     for rs in vs.real_servers:
-        key = (str(rs.address), rs.port)
+        key = (rs.address, rs.port)
         if key in seen:
             ctx.error(rs.location, f"VS {vs.describe()}: real server {rs.address}:{rs.port} is "
                       "duplicated - removing second rs")

@@ -29,6 +29,21 @@ def test_comments_bang_and_hash(tmp_path: Path) -> None:
     assert tokens == [["a", "b"], ["d"], ["f"]]
 
 
+def test_one_line_needing_work_in_a_plain_file(tmp_path: Path) -> None:
+    # a file is read line by line without the full read_line() only when none of its lines
+    # needs it: one comment, definition or include anywhere still takes its line the long way
+    plain = "".join(f"k{i} v {{\n  w x\n}}\n" for i in range(50))
+    for special in ("y # c", "y ! c", "$D=v", "@r2 y", "include none.conf", "~SEQ(i,1,1) y",
+                    'y "q z"'):
+        tokens, _ = lex(tmp_path, plain + special + "\n" + plain)
+        assert len(tokens) == 400 + (special.startswith(("y", "~"))), special
+        assert tokens[:3] == [["k0", "v"], ["{"], ["w", "x"]]
+        middle = tokens[200:201]
+        assert middle in ([["y"]], [["y", "q z"]]) or special[0] in "$@i", (special, middle)
+    tokens, _ = lex(tmp_path, plain)
+    assert len(tokens) == 200 and tokens[-1] == ["}"]
+
+
 def test_escaped_comment_characters_are_text_in_global_defs_only(tmp_path: Path) -> None:
     """keepalived's parent reads "\\#" as "#" (global_defs is its section); the VRRP and
     checker parsers read the parent's decommented copy, where that "#" starts a comment."""
@@ -282,6 +297,16 @@ def test_builtin_definitions(tmp_path: Path) -> None:
     assert g.router_id == "node7"
     assert g.notification_email_from == str(tmp_path)
     assert g.smtp_helo_name is not None and 5 <= int(g.smtp_helo_name) <= 9
+
+
+def test_random_seed_makes_random_repeatable(tmp_path: Path) -> None:
+    text = ("global_defs {\n random_seed 12345\n}\n"
+            "$R=${_RANDOM 1 1000000} ${_RANDOM 1 1000000} ${_RANDOM 1 1000000}\n"
+            "global_defs {\n smtp_helo_name $R\n}\n")
+    names = {load(tmp_path, text).config.global_defs.smtp_helo_name for _ in range(2)}
+    assert len(names) == 1
+    (name,) = names
+    assert name is not None and all(1 <= int(v) <= 1_000_000 for v in name.split())
 
 
 def test_self_referencing_definition_does_not_hang(tmp_path: Path) -> None:

@@ -245,3 +245,36 @@ def test_virtual_server_group_with_words_after_its_name_stops(tmp_path: Path) ->
     result = load(tmp_path, "virtual_server_group G G {\n 192.0.2.1-10 80\n}\n")
     assert result.exit_status == 2, messages(result)
     assert any(":1:" in m and "words after the name" in m for m in messages(result))
+
+
+@pytest.mark.parametrize(("peers_a", "peers_b", "conflict"), [
+    (["198.51.100.1"], ["198.51.100.1"], True),
+    (["198.51.100.1", "198.51.100.2"], ["198.51.100.3", "198.51.100.2"], True),
+    (["198.51.100.1"], ["198.51.100.2"], False),
+    (["198.51.100.1", "198.51.100.2"], ["198.51.100.3", "198.51.100.4"], False),
+])
+def test_unicast_vrid_conflict_needs_a_shared_peer(tmp_path: Path, peers_a: list[str],
+                                                   peers_b: list[str], conflict: bool) -> None:
+    def body(peers: list[str]) -> str:
+        return ("    unicast_src_ip 192.0.2.1\n    unicast_peer {\n"
+                + "".join(f"        {p}\n" for p in peers) + "    }\n")
+
+    first = instance(name="A", body=body(peers_a))
+    result = load(tmp_path, first + instance(name="B", body=body(peers_b), vips="192.0.2.101"))
+    found = [m.split("/")[-1] for m in messages(result) if "duplicate VRID conflict" in m]
+    line_b = first.count("\n") + 1
+    assert found == ([f"keepalived.conf:{line_b}: (B) duplicate VRID conflict with A VRID 51"]
+                     if conflict else []), messages(result)
+
+
+def test_duplicate_real_server_is_removed(tmp_path: Path) -> None:
+    rs = "    real_server {} 80 {{\n        weight 1\n    }}\n"
+    text = ("virtual_server 203.0.113.1 80 {\n    lvs_sched rr\n    lvs_method NAT\n"
+            "    protocol TCP\n" + rs.format("192.0.2.11") + rs.format("192.0.2.12")
+            + rs.format("192.0.2.11") + "    real_server 192.0.2.11 81 {\n    }\n}\n")
+    result = load(tmp_path, text)
+    vs = result.config.virtual_servers[0]
+    assert [(str(r.address), r.port) for r in vs.real_servers] == [
+        ("192.0.2.11", 80), ("192.0.2.12", 80), ("192.0.2.11", 81)]
+    dup = [m for m in messages(result) if "duplicated" in m]
+    assert len(dup) == 1 and "keepalived.conf:11:" in dup[0], messages(result)
