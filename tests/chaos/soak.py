@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import signal
 import sys
@@ -281,7 +282,18 @@ def soak(duration: float, seed: int, kinds: Sequence[str], workdir: Path,
     return report
 
 
+_MAIN_PID = os.getpid()
+
+
 def _terminate(signum: int, _frame: object) -> None:
+    """A TERM ends the soak through its clean-up; a process forked from the soak without exec
+    (pyroute2's namespace proxy behind ``IPRoute(netns=...)``, stopped with TERM when the
+    observer closes) inherits this handler and must just end, not run the soak's clean-up
+    and log an error that is not one."""
+    if os.getpid() != _MAIN_PID:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise KeyboardInterrupt(f"signal {signum}")
 
 

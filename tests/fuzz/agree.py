@@ -102,8 +102,8 @@ def compare(mutants: Sequence[Mutant], workdir: Path, *,
 # Keywords pykeepalived knows and keepalived 2.2.7 does not: lb_backend and metrics_address
 # are pykeepalived's own, v3_checksum_as_v2 came with keepalived 2.2.8.
 EXTENSIONS = ("lb_backend", "metrics_address", "v3_checksum_as_v2")
-_ESCAPED_COMMENT = re.compile(r"\\[#!]")
-_MULTILINE_DEFINITION = re.compile(r"^\s*\$[A-Za-z_][A-Za-z0-9_]*=.*\\\s*$", re.MULTILINE)
+_NAMED_BLOCKS = ("vrrp_instance", "vrrp_sync_group")
+_NET_NAMESPACE = re.compile(r"^[ \t]*net_namespace[ \t]+([^\s#!{}]+)", re.MULTILINE)
 
 
 def explain(v: Verdict) -> str | None:
@@ -117,10 +117,17 @@ def explain(v: Verdict) -> str | None:
     for word in EXTENSIONS:
         if f"Unknown keyword '{word}'" in ka.output:
             return f"a keyword keepalived 2.2.7 does not know: {word}"
-    text = v.mutant.text
-    if _MULTILINE_DEFINITION.search(text) and _ESCAPED_COMMENT.search(text):
-        return ("an escaped comment character in a multi-line definition, read differently "
-                "by keepalived's parent and by its VRRP and checker parsers")
+    namespace = _NET_NAMESPACE.search(v.mutant.text)
+    if (ka.status == 0 and namespace is not None
+            and not os.path.exists(os.path.join("/var/run/netns", namespace.group(1)))):
+        return ("net_namespace names no namespace: keepalived -t cannot enter it and exits 0 "
+                "without checking anything (errors already reported included)")
+    if (ka.status == 2 and "Missing '{' at beginning of configuration block" in ka.output
+            and any(f"{kind} must have a name" in ka.output for kind in _NAMED_BLOCKS)
+            and "is missing a parameter after keyword `notify" in ka.output):
+        return ("a nameless block without its '{' before any of its kind: keepalived's "
+                "handlers act on memory that is no object (a notify script reads as given "
+                "or not, by the length of the file's path)")
     return None
 
 

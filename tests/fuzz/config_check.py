@@ -2,10 +2,13 @@
 
 :func:`check_text` forks (the parent has the loader imported already, so a child costs a
 few milliseconds), writes the text as keepalived.conf in a fresh directory and loads it on a
-described host (lo and eth0). The child may allocate at most ``memory_mb`` while loading (the
-peak is measured with tracemalloc; RLIMIT_AS well above that stops a runaway allocation
-before it hurts the host) and take ``timeout`` seconds (SIGALRM, then SIGKILL from the
-parent). It must return a result whose diagnostics each name a file and carry a message
+described host (lo and eth0). The child may grow by at most ``memory_mb`` while loading (its
+resident high-water mark, VmHWM, reset before the load and read after it, less its resident
+size before: what the host gives the loader, measured without slowing it, where tracemalloc
+made an allocation-heavy load five times slower and so judged the tracer's time, not the
+loader's; RLIMIT_AS well above that stops a runaway allocation before it hurts the host) and
+take ``timeout`` seconds (SIGALRM, then SIGKILL from the parent).
+It must return a result whose diagnostics each name a file and carry a message
 (line 0 only for what is about no single line), and never raise (a traceback), hang or grow
 past the bound; each of these is a :class:`Finding`.
 """
@@ -49,10 +52,17 @@ def _vm_bytes() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _status_mb(key: str) -> float:
+    """A ``/proc/self/status`` size (``VmRSS``, ``VmHWM``) in MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    raise LookupError(key)
+
+
 def _child(path: str, out_fd: int, timeout: float, memory_mb: int) -> None:
     """In the forked child: load, judge, write one JSON line, exit."""
-    import tracemalloc
-
     from pykeepalived.config import ConfigError, load_config
     from pykeepalived.config.errors import exit_status
     from pykeepalived.config.sysinfo import SystemInfo
@@ -62,7 +72,9 @@ def _child(path: str, out_fd: int, timeout: float, memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     signal.alarm(max(1, int(timeout + 0.999)))
     out: dict[str, object]
-    tracemalloc.start()
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # the resident high-water mark starts again from the present size
+    before = _status_mb("VmRSS")
     try:
         system = SystemInfo.fake(["lo", "eth0"])
         system.probe_files = True
@@ -76,7 +88,7 @@ def _child(path: str, out_fd: int, timeout: float, memory_mb: int) -> None:
         unplaced = [repr(d) for d in diags
                     if not d.file or not isinstance(d.line, int) or d.line < 0
                     or not d.message or not str(d)]
-        peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024)
+        peak = _status_mb("VmHWM") - before
         out = {"status": status, "unplaced": unplaced, "peak_mb": peak}
     except MemoryError:
         out = {"memory": "MemoryError"}

@@ -5,9 +5,11 @@ and close at once; a refused, unreachable or timed-out connect is a failure. Not
 
 :func:`check_tcp` is one attempt as a coroutine, like every checker. :class:`TcpChecks` makes
 the same attempts in bulk for the checker process, where thousands of real servers are
-checked every second: no task, future or timer per attempt, but a plain non-blocking socket
-watched by one epoll set (one reader of the event loop), and deadlines in one queue per
-connect_timeout (one timer). Attempts with the same connect_timeout end in the order they
+checked every second: no task, future or timer per attempt, but a plain non-blocking socket;
+the connects of a batch are looked at together with one poll (over a veth or the loopback
+they have ended before connect returns), and those still under way are watched by one epoll
+set (one reader of the event loop), with deadlines in one queue per connect_timeout (one
+timer). Attempts with the same connect_timeout end in the order they
 started, so each queue stays sorted by itself: adding and removing a deadline costs the same
 whatever the number in flight, which a heap of 10,000 deadlines does not.
 """
@@ -24,6 +26,7 @@ import socket
 from collections import deque
 from collections.abc import Callable
 from ipaddress import IPv6Address
+from typing import Final
 
 from pykeepalived.check.context import CheckContext
 from pykeepalived.check.result import CheckResult, Target
@@ -32,7 +35,8 @@ from pykeepalived.check.sockets import (
     Phase,
     close_quietly,
     describe_os_error,
-    make_socket,
+    family_of,
+    make_socket_of,
     open_stream_socket,
     sockaddr,
 )
@@ -63,15 +67,34 @@ async def check_tcp(spec: Checker, target: Target,
 
 
 Done = Callable[[CheckResult], None]
+SockAddr = tuple[str, int] | tuple[str, int, int, int]
+
+# the connect failed, or the connection did (poll's flags have epoll's values)
+_FAILED = select.EPOLLERR | select.EPOLLHUP
+_STREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
+
+# An attempt in flight is a plain tuple (made and read thousands of times a second, where
+# a class's __init__ would be a Python call each time): these are its fields.
+_DEADLINE: Final = 0
+_FD: Final = 1
+_SOCK: Final = 2
+_DONE: Final = 3
+_TIMEOUT: Final = 4
+_Attempt = tuple[float, int, socket.SocketType, Done, float]
 
 
-class _Attempt:
-    __slots__ = ("done", "sock", "timeout")
+class _Route:
+    """How to reach one target, worked out once: its family, its socket address, and
+    whether any connection option (bindto, bind_port, bind_if, fwmark) has to be applied."""
 
-    def __init__(self, sock: socket.socket, done: Done, timeout: float) -> None:
-        self.sock = sock
-        self.done = done
-        self.timeout = timeout
+    __slots__ = ("address", "family", "plain", "target")
+
+    def __init__(self, target: Target, address: SockAddr) -> None:
+        self.target = target  # held, so that the id it is filed under is not reused
+        self.address = address
+        self.family = family_of(target)
+        self.plain = not (target.bindto is not None or target.bind_port is not None
+                          or target.bind_if or target.fwmark)
 
 
 class TcpChecks:
@@ -81,85 +104,150 @@ class TcpChecks:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._epoll = select.epoll()
-        self._flight: dict[int, _Attempt] = {}  # socket fd -> its attempt
-        # connect_timeout -> (deadline, fd, attempt) in start order: stale once the attempt
-        # has left _flight
-        self._deadlines: dict[float, deque[tuple[float, int, _Attempt]]] = {}
+        self._fresh: list[_Attempt] = []  # started, not yet looked at (see flush)
+        self._soon = False  # a flush is due at the loop's next round
+        self._flight: dict[int, _Attempt] = {}  # socket fd -> its attempt, in the epoll set
+        # connect_timeout -> attempts in start order: stale once the attempt has ended
+        self._deadlines: dict[float, deque[_Attempt]] = {}
         self._timer: asyncio.TimerHandle | None = None
-        # a target's socket address, made once (the text of an address costs more than the
-        # rest of an attempt's Python)
-        self._addresses: dict[Target, tuple[str, int] | tuple[str, int, int, int]] = {}
+        self._timer_at = 0.0  # when _timer fires
+        # a target's route, filed under the target's id (a Target's own hash, which hashes
+        # its address in Python, costs more than the rest of the attempt's Python)
+        self._routes: dict[int, _Route] = {}
         loop.add_reader(self._epoll.fileno(), self._ready)
 
     def __len__(self) -> int:
-        return len(self._flight)
+        return len(self._flight) + len(self._fresh)
 
-    def start(self, target: Target, done: Done) -> None:
-        """Begin one attempt; ``done`` is called later (never from within this call)."""
+    def start(self, target: Target, done: Done, now: float | None = None, *,
+              flush: bool = True) -> None:
+        """Begin one attempt; ``done`` is called later (never from within this call).
+        ``now`` is the loop's time, when the caller has it already. ``flush`` False: the
+        caller calls :meth:`flush` itself after its batch (else the loop does, at its next
+        round, which costs a round of the loop that does nothing else)."""
         loop = self._loop
-        if target.port is None:
-            loop.call_soon(done, CheckResult(
-                False, "no port to connect to (set connect_port or the real server's port)"))
-            return
+        route = self._routes.get(id(target))
+        if route is None or route.target is not target:
+            if target.port is None:
+                loop.call_soon(done, CheckResult(
+                    False, "no port to connect to (set connect_port or the real server's port)"))
+                return
+            try:
+                route = self._route(target, target.port)
+            except CheckFailed as failed:
+                loop.call_soon(done, CheckResult(False, failed.detail))
+                return
         try:
-            sock = make_socket(target, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        except CheckFailed as failed:
-            loop.call_soon(done, CheckResult(False, failed.detail))
-            return
-        try:
-            code = sock.connect_ex(self._sockaddr(target, target.port))
+            if route.plain:
+                sock = socket.SocketType(route.family, _STREAM, socket.IPPROTO_TCP)
+            else:
+                sock = make_socket_of(socket.SocketType, target, socket.SOCK_STREAM,
+                                      socket.IPPROTO_TCP)
         except (CheckFailed, OSError) as exc:
-            sock.close()
             loop.call_soon(done, CheckResult(False, exc.detail if isinstance(exc, CheckFailed)
-                                             else describe_os_error(exc)))
+                                             else f"cannot create a socket: "
+                                                  f"{describe_os_error(exc)}"))
+            return
+        try:
+            code = sock.connect_ex(route.address)
+        except OSError as exc:
+            sock.close()
+            loop.call_soon(done, CheckResult(False, describe_os_error(exc)))
             return
         if code != errno.EINPROGRESS:  # settled at once: connected, or refused locally
             sock.close()
             loop.call_soon(done, _outcome(code))
             return
-        fd = sock.fileno()
-        attempt = _Attempt(sock, done, target.timeout)
-        self._flight[fd] = attempt
-        self._epoll.register(fd, select.EPOLLOUT)
-        deadline = loop.time() + target.timeout
-        queue = self._deadlines.get(target.timeout)
-        if queue is None:
-            queue = self._deadlines[target.timeout] = deque()
-        queue.append((deadline, fd, attempt))
-        self._arm(deadline)
+        timeout = target.timeout
+        if flush and not self._soon:
+            self._soon = True
+            loop.call_soon(self._flush_soon)
+        deadline = (loop.time() if now is None else now) + timeout
+        self._fresh.append((deadline, sock.fileno(), sock, done, timeout))
 
-    def _sockaddr(self, target: Target, port: int
-                  ) -> tuple[str, int] | tuple[str, int, int, int]:
-        found = self._addresses.get(target)
-        if found is not None:
-            return found
-        found = sockaddr(target.address, port, target.bind_if)
+    def _flush_soon(self) -> None:
+        self._soon = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Look at the connects started since the last look, in one system call: those that
+        have ended already (over a veth or the loopback the handshake is over before
+        connect returns) give their result now, from within this call; the others join the
+        epoll set. The owner calls this after a batch of :meth:`start`; the loop calls it
+        soon after a start that did not say otherwise.
+
+        A connect that ended is closed here, as it would be once epoll reported it: what the
+        real server sees is the same (the handshake, then the FIN), and the socket never
+        enters the epoll set (no epoll_ctl to add it, none to take it out at close)."""
+        fresh = self._fresh
+        if not fresh:
+            return
+        self._fresh = []
+        poller = select.poll()
+        for attempt in fresh:
+            poller.register(attempt[_FD], select.POLLOUT)
+        ended = dict(poller.poll(0))
+        flight = self._flight
+        epoll = self._epoll
+        deadlines = self._deadlines
+        for attempt in fresh:
+            fd = attempt[_FD]
+            flags = ended.get(fd)
+            if flags:
+                self._settle(attempt, flags)
+                continue
+            flight[fd] = attempt
+            epoll.register(fd, select.EPOLLOUT)
+            timeout = attempt[_TIMEOUT]
+            queue = deadlines.get(timeout)
+            if queue is None:
+                queue = deadlines[timeout] = deque()
+            queue.append(attempt)
+            deadline = attempt[_DEADLINE]
+            if self._timer is None or deadline < self._timer_at:
+                self._arm(deadline)
+
+    def _route(self, target: Target, port: int) -> _Route:
+        route = _Route(target, sockaddr(target.address, port, target.bind_if))
         if isinstance(target.address, IPv6Address) and target.address.is_link_local:
-            return found  # its scope is an interface index, which may change: not kept
-        if len(self._addresses) >= _ADDRESSES_KEPT:
-            self._addresses.clear()
-        self._addresses[target] = found
-        return found
+            return route  # its scope is an interface index, which may change: not kept
+        if len(self._routes) >= _ADDRESSES_KEPT:
+            self._routes.clear()
+        self._routes[id(target)] = route
+        return route
 
     def _ready(self) -> None:
         """Connects that finished: their sockets are writable (or in error). All of them,
         however many one epoll read returns: :meth:`_expire` relies on it."""
         flight = self._flight
+        settle = self._settle
         while True:
             events = self._epoll.poll(0, _BATCH)
-            for fd, _ in events:
+            for fd, flags in events:
                 attempt = flight.pop(fd, None)
-                if attempt is None:
-                    continue
-                sock = attempt.sock
-                try:
-                    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                except OSError as exc:
-                    code = exc.errno or errno.EIO
-                sock.close()  # and out of the epoll set with it
-                _deliver(attempt, _outcome(code))
+                if attempt is not None:
+                    settle(attempt, flags)
             if len(events) < _BATCH:
                 return
+
+    @staticmethod
+    def _settle(attempt: _Attempt, flags: int) -> None:
+        """The end of a connect, as epoll or poll reported it: writable alone is connected,
+        with no SO_ERROR to read; an error or a hang-up says its reason in SO_ERROR."""
+        sock = attempt[_SOCK]
+        if flags & _FAILED:
+            try:
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            except OSError as exc:
+                code = exc.errno or errno.EIO
+            result = _outcome(code)
+        else:
+            result = CONNECTED
+        sock.close()  # and out of the epoll set with it
+        try:
+            attempt[_DONE](result)
+        except Exception:  # a failing owner must not cost the others their results
+            log.exception("handling a TCP_CHECK result failed")
 
     def _expire(self) -> None:
         """Attempts past their connect_timeout fail; the timer moves to the next live one.
@@ -167,23 +255,26 @@ class TcpChecks:
         Most entries are of attempts long finished: they are dropped here, so the timer
         fires about once per connect_timeout, not once per attempt."""
         self._timer = None
-        self._ready()  # a connect that made it in time counts, even when the loop was late
+        self.flush()  # a connect that made it in time counts, even when the loop was late
+        self._ready()
         now = self._loop.time()
         flight = self._flight
         earliest: float | None = None
         for timeout, queue in list(self._deadlines.items()):
-            while queue and (queue[0][0] <= now or flight.get(queue[0][1]) is not queue[0][2]):
-                _, fd, attempt = queue.popleft()
+            while queue and (queue[0][_DEADLINE] <= now
+                             or flight.get(queue[0][_FD]) is not queue[0]):
+                attempt = queue.popleft()
+                fd = attempt[_FD]
                 if flight.get(fd) is not attempt:
                     continue
                 del flight[fd]
                 self._epoll.unregister(fd)
-                attempt.sock.close()
-                _deliver(attempt, CheckResult(False, Phase().timed_out(attempt.timeout)))
+                attempt[_SOCK].close()
+                _deliver(attempt, CheckResult(False, Phase().timed_out(attempt[_TIMEOUT])))
             if not queue:
                 del self._deadlines[timeout]
-            elif earliest is None or queue[0][0] < earliest:
-                earliest = queue[0][0]
+            elif earliest is None or queue[0][_DEADLINE] < earliest:
+                earliest = queue[0][_DEADLINE]
         if earliest is not None:
             self._arm(earliest)
 
@@ -191,19 +282,21 @@ class TcpChecks:
         """The timer at ``deadline`` unless it is already set as early."""
         timer = self._timer
         if timer is not None:
-            if timer.when() <= deadline:
+            if self._timer_at <= deadline:
                 return
             timer.cancel()
         self._timer = self._loop.call_at(deadline, self._expire)
+        self._timer_at = deadline
 
     def close(self) -> None:
         """Stop: every attempt in flight is dropped (no result), the epoll set closed."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for attempt in self._flight.values():
-            close_quietly(attempt.sock)
+        for attempt in [*self._flight.values(), *self._fresh]:
+            close_quietly(attempt[_SOCK])
         self._flight.clear()
+        self._fresh.clear()
         self._deadlines.clear()
         with contextlib.suppress(ValueError, OSError):
             self._loop.remove_reader(self._epoll.fileno())
@@ -219,6 +312,6 @@ def _outcome(code: int) -> CheckResult:
 def _deliver(attempt: _Attempt, result: CheckResult) -> None:
     """One result to its owner; a failing owner must not cost the other attempts theirs."""
     try:
-        attempt.done(result)
+        attempt[_DONE](result)
     except Exception:
         log.exception("handling a TCP_CHECK result failed")

@@ -84,8 +84,9 @@ def parse_sockaddr(text: str) -> IPAddress | None:
     anything from the first '-' or '/' on dropped ("remove range and mask stuff"), so
     "192.0.2.1/24" is 192.0.2.1. keepalived reads servers, checker and unicast peer
     addresses, source addresses and multicast groups this way."""
-    cut = min((i for i in (text.find("-"), text.find("/")) if i >= 0), default=len(text))
-    return parse_addr(text[:cut])
+    if "-" in text or "/" in text:
+        text = text[:min(i for i in (text.find("-"), text.find("/")) if i >= 0)]
+    return parse_addr(text)
 
 
 def interface(ip: IPAddress, prefixlen: int) -> IPInterface:

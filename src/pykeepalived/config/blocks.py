@@ -13,10 +13,11 @@ nesting an operator or a fuzzer writes is only a long list, not a RecursionError
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+
+from pykeepalived.config.model_base import model
 
 
-@dataclass(slots=True)
+@model
 class Node:
     """A statement: its tokens, where it is, and its block (None when it has no block).
 

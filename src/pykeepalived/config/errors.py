@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal
+
+from pykeepalived.config.model_base import model
 
 Severity = Literal["error", "warning"]
 
@@ -57,7 +58,7 @@ EXIT_CONFIG_TEST = 5
 EXIT_CONFIG_TEST_SECURITY = 6
 
 
-@dataclass(frozen=True, slots=True)
+@model(frozen=True)
 class Diagnostic:
     """One error or warning, tied to the place in the configuration it is about.
 

@@ -36,7 +36,8 @@ def top_table() -> Table:
     t.add("static_rules", blocks.h_static_rules, block="values")
     tg = Table("track_group")
     tg.add("group", blocks.h_track_group_group, block="values")
-    t.add("track_group", block="sub", sub=tg, enter=blocks.enter_track_group)
+    t.add("track_group", block="sub", sub=tg, enter=blocks.enter_track_group,
+          detached=blocks.detached_track_group)
     t.add("linkbeat_interfaces", blocks.h_linkbeat_interfaces, block="values")
     t.add("interface_up_down_delays", blocks.h_up_down_delays, block="values")
     gg = Table("garp_group")
@@ -58,10 +59,12 @@ def top_table() -> Table:
     t.add("vrrp_script", block="sub", sub=track.vrrp_script_table(), enter=track.enter_script,
           close=track.close_script)
     t.add("vrrp_sync_group", block="sub", sub=track.vrrp_sync_group_table(),
-          enter=track.enter_sync_group)
+          enter=track.enter_sync_group, detached=track.detached_sync_group)
     t.add("vrrp_instance", block="sub", sub=vrrp.vrrp_instance_table(),
-          enter=vrrp.enter_instance, close=vrrp.close_instance)
+          enter=vrrp.enter_instance, close=vrrp.close_instance,
+          detached=vrrp.detached_instance)
     t.add("SSL", block="sub", sub=checkers.ssl_table(), enter=checkers.enter_ssl)
     t.add("virtual_server_group", lvs.h_virtual_server_group, block="values", named=True)
-    t.add("virtual_server", block="sub", sub=lvs.virtual_server_table(), enter=lvs.enter_vs)
+    t.add("virtual_server", block="sub", sub=lvs.virtual_server_table(), enter=lvs.enter_vs,
+          detached=lvs.detached_vs)
     return t

@@ -34,6 +34,7 @@ from pykeepalived.config.parse_base import (
     UINT_MAX,
     Ctx,
     Table,
+    detached_copy,
     value_lines,
     value_words,
 )
@@ -73,6 +74,12 @@ def enter_track_group(ctx: Ctx, node: Node) -> TrackGroup | None:
     tg = TrackGroup(name, location=_loc(node))
     ctx.config.track_groups[name] = tg
     return tg
+
+
+def detached_track_group(ctx: Ctx, node: Node) -> TrackGroup:
+    """What the lines of a refused track_group without its '{' configure: a copy of the
+    last track_group, which keepalived's handlers act on (not kept)."""
+    return detached_copy(ctx.config.track_groups, lambda: TrackGroup("", location=_loc(node)))
 
 
 def h_track_group_group(ctx: Ctx, node: Node) -> None:

@@ -14,7 +14,7 @@ from pykeepalived.config.addresses import parse_sockaddr
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category
 from pykeepalived.config.hexstr import read_hex_str
-from pykeepalived.config.model_common import Location
+from pykeepalived.config.model_common import IPAddress, Location
 from pykeepalived.config.model_lvs import (
     BfdCheck,
     Checker,
@@ -112,13 +112,37 @@ def enter_smtp_host(ctx: Ctx, node: Node) -> Checker:
 
 
 def h_ck_addr(attr: str) -> Callable[[Ctx, Node], None]:
+    """``connect_ip`` / ``bindto``: an address of another family than the checker's
+    destination (connect_ip, by default the real server's address; none yet for
+    SMTP_CHECK's own options) or source is refused, and the one given before it is
+    dropped too (keepalived writes the new one over it, then marks it unset)."""
     def handler(ctx: Ctx, node: Node) -> None:
         addr = parse_sockaddr(ctx.arg(node, 1))
         if addr is None:
             ctx.error(node, f"Invalid {attr} address {node.tokens[1]} - ignoring")
             return
-        setattr(ctx.current, attr, addr)
+        checker = ctx.current
+        paired, other = ((checker.bindto, "bindto") if attr == "connect_ip"
+                         else (_destination(ctx, checker), "connect_ip"))
+        if paired is not None and paired.version != addr.version:
+            ctx.error(node, f"{attr} address {node.tokens[1]} does not match address family "
+                      f"of {other} - skipping")
+            setattr(checker, attr, None)
+            if attr == "connect_ip":
+                ctx.scratch.setdefault("no_destination", set()).add(id(checker))
+            return
+        setattr(checker, attr, addr)
     return handler
+
+
+def _destination(ctx: Ctx, checker: Checker) -> IPAddress | None:
+    """The address a checker connects to as keepalived holds it while reading."""
+    if checker.connect_ip is not None:
+        return checker.connect_ip
+    if id(checker) in ctx.scratch.get("no_destination", ()) or isinstance(checker, SmtpCheck):
+        return None
+    rs = next((o for o in reversed(ctx.stack) if isinstance(o, RealServer)), None)
+    return rs.address if rs is not None else None
 
 
 def h_ck_port(attr: str) -> Callable[[Ctx, Node], None]:
@@ -229,7 +253,10 @@ def _uint_attr(attr: str, lo: int = 0, hi: int = UINT_MAX) -> Callable[[Ctx, Nod
 
 
 def h_http_protocol(ctx: Ctx, node: Node) -> None:
-    value = ctx.arg(node, 1)
+    if len(node.tokens) < 2:  # keepalived checks the line's length itself: no stop
+        ctx.error(node, "Missing http_protocol version")
+        return
+    value = node.tokens[1]
     if value not in ("1.0", "1.0C", "1.1", "1.0c"):
         ctx.error(node, f"Invalid http_protocol {value} - expected 1.0, 1.0C or 1.1")
         return
@@ -357,8 +384,14 @@ def h_file_check_track(ctx: Ctx, node: Node) -> None:
     ctx.current.track_file = name
 
 
-def h_weight_reverse(lo: int, hi: int) -> Callable[[Ctx, Node], None]:
+def h_weight_reverse(lo: int, hi: int,
+                     missing: str | None = None) -> Callable[[Ctx, Node], None]:
+    """``weight N [reverse]``; with ``missing``, a line without N is reported with it
+    (keepalived checks the line's length itself) rather than stopping the configuration."""
     def handler(ctx: Ctx, node: Node) -> None:
+        if missing is not None and len(node.tokens) < 2:
+            ctx.error(node, missing)
+            return
         value = ctx.read_int(node, 1, lo, hi)
         if value is None:
             ctx.error(node, f"Invalid {node.keyword} {node.tokens[1]} - ignoring")

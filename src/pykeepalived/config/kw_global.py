@@ -454,10 +454,14 @@ def h_random_seed(ctx: Ctx, node: Node) -> None:
     if value is None:
         ctx.error(node, f"Invalid random_seed {node.tokens[1]}")
         return
-    _g(ctx).random_seed = value  # the lexer was seeded as the line was read
+    _g(ctx).random_seed = value
+    if ctx.reader is not None:
+        ctx.reader.seed(value)
 
 
 def h_include_check(ctx: Ctx, node: Node) -> None:
+    if ctx.reader is not None:
+        ctx.reader.set_include_check(node.tokens[1:])
     _g(ctx).include_check = set(node.tokens[1:]) or {"read", "match", "wildcard_match",
                                                      "brace_match"}
 

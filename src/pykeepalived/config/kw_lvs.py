@@ -8,9 +8,9 @@ for checkers" inheritance is resolved in validate_lvs.py, once the whole block i
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pykeepalived.config.addresses import parse_addr, parse_sockaddr
 from pykeepalived.config.blocks import Node
@@ -37,6 +37,7 @@ from pykeepalived.config.kw_checkers import (
     misc_table,
     udp_table,
 )
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import Location
 from pykeepalived.config.model_lvs import (
     BfdCheck,
@@ -77,6 +78,14 @@ def _port(ctx: Ctx, node: Node, text: str) -> int | None:
 def h_virtual_server_group(ctx: Ctx, node: Node) -> None:
     """``virtual_server_group NAME { addresses, ranges, fwmarks }`` (a value block)."""
     name = ctx.arg(node, 1)
+    if len(node.tokens) > 2:
+        # keepalived 2.2.7 (vsg_handler) passes the words after the name to its value
+        # block reader, which names the keyword in its "extra parameters" message from a
+        # word it has left out: "missing a parameter at word position 1", and it stops
+        ctx.report(node, Category.MISSING_PARAMETER, f"virtual_server_group {name}: words "
+                   f"after the name ({' '.join(node.tokens[2:])}): keepalived stops reading "
+                   "the configuration here", severity="error")
+        raise MissingParameter(node.keyword)
     if name in ctx.config.virtual_server_groups:
         ctx.error(node, f"virtual_server_group {name} already defined - ignoring")
         return
@@ -205,7 +214,13 @@ def _vs(ctx: Ctx) -> VirtualServer:
 
 def _mark(ctx: Ctx, key: str) -> None:
     """Remember that the virtual server being read set ``key`` explicitly."""
-    ctx.scratch.setdefault("vs_marks", {}).setdefault(id(ctx.current), set()).add(key)
+    marks: dict[int, set[str]] | None = ctx.scratch.get("vs_marks")
+    if marks is None:
+        marks = ctx.scratch["vs_marks"] = {}
+    keys = marks.get(id(ctx.current))
+    if keys is None:
+        keys = marks[id(ctx.current)] = set()
+    keys.add(key)  # (setdefault would build a new dict and set at every call)
 
 
 def h_lvs_sched(ctx: Ctx, node: Node) -> None:
@@ -232,7 +247,7 @@ def h_lvs_flag(ctx: Ctx, node: Node) -> None:
     vs.lvs_flags.append(keyword)
 
 
-@dataclass(slots=True)
+@model
 class Forwarding:
     """What ``lvs_method`` says: the method, and the tunnel options when they are valid
     (``tunnel_ok`` False: keepalived keeps the method and the tunnel as it was)."""
@@ -413,6 +428,13 @@ def h_notify_script(attr: str) -> Callable[[Ctx, Node], None]:
     return handler
 
 
+def detached_vs(ctx: Ctx, node: Node) -> VirtualServer:
+    """What the lines of a refused virtual_server without its '{' configure: a copy of the
+    last virtual server, which keepalived's handlers act on (not kept)."""
+    servers = ctx.config.virtual_servers
+    return copy.deepcopy(servers[-1]) if servers else VirtualServer(location=_loc(node))
+
+
 # ------------------------------------------------------------------ real_server
 def enter_rs(ctx: Ctx, node: Node) -> RealServer | None:
     vs = _vs(ctx)
@@ -496,7 +518,7 @@ def real_server_table() -> Table:
     dns.add("name", lambda ctx, node: setattr(ctx.current, "name", ctx.arg(node, 1)))
     filec = Table("FILE_CHECK")
     filec.add("track_file", h_file_check_track)
-    filec.add("weight", h_weight_reverse(-(2**31 - 1), 2**31 - 1))
+    filec.add("weight", h_weight_reverse(-(2**31 - 1), 2**31 - 1, "track file weight missing"))
     bfdc = Table("BFD_CHECK")
     bfdc.add("name", h_bfd_check_name)
     bfdc.add("weight", h_weight_reverse(-253, 253))

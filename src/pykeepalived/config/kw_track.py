@@ -22,6 +22,7 @@ from pykeepalived.config.parse_base import (
     Ctx,
     Table,
     check_true_false,
+    detached_copy,
     split_quoted_escaped,
     value_lines,
     value_words,
@@ -123,8 +124,10 @@ def _notify(attr: str) -> Callable[[Ctx, Node], None]:
         obj = ctx.current
         name = getattr(obj, "name", "")
         if attr in obj.notify_scripts:
+            # keepalived names the ignored script in its message: without one, the
+            # missing word stops the configuration
             ctx.error(node, f"({name}) {attr} script already specified - ignoring "
-                      f"{node.tokens[1] if len(node.tokens) > 1 else ''}")
+                      f"{ctx.arg(node, 1)}")
             return
         if attr == "notify_deleted" and len(node.tokens) == 1:
             obj.notify_deleted = ""
@@ -174,6 +177,13 @@ def enter_sync_group(ctx: Ctx, node: Node) -> VrrpSyncGroup | None:
     sg = VrrpSyncGroup(name, location=_loc(node))
     ctx.config.vrrp_sync_groups[name] = sg
     return sg
+
+
+def detached_sync_group(ctx: Ctx, node: Node) -> VrrpSyncGroup:
+    """What the lines of a refused vrrp_sync_group without its '{' configure: a copy of
+    the last sync group, which keepalived's handlers act on (not kept)."""
+    return detached_copy(ctx.config.vrrp_sync_groups,
+                         lambda: VrrpSyncGroup("", location=_loc(node)))
 
 
 def h_sg_group(ctx: Ctx, node: Node) -> None:

@@ -42,6 +42,7 @@ from pykeepalived.config.parse_base import (
     UINT_MAX,
     Ctx,
     Table,
+    detached_copy,
     value_lines,
 )
 
@@ -69,6 +70,13 @@ def enter_instance(ctx: Ctx, node: Node) -> VrrpInstance | None:
     vi = VrrpInstance(name, location=_loc(node))
     ctx.config.vrrp_instances[name] = vi
     return vi
+
+
+def detached_instance(ctx: Ctx, node: Node) -> VrrpInstance:
+    """What the lines of a refused vrrp_instance without its '{' configure: a copy of the
+    last instance, which keepalived's handlers act on (not kept)."""
+    return detached_copy(ctx.config.vrrp_instances,
+                         lambda: VrrpInstance("", location=_loc(node)))
 
 
 def close_instance(ctx: Ctx, node: Node, vi: VrrpInstance) -> None:

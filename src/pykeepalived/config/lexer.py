@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import glob
 import os
-import random
 import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import TYPE_CHECKING
 
 from pykeepalived.config.blocks import Node
 from pykeepalived.config.errors import Category, Diagnostic
@@ -50,7 +50,11 @@ from pykeepalived.config.lexer_text import (
     parse_seq,
     physical_lines,
 )
-from pykeepalived.config.numbers import digits_value, is_decimal, strtol
+from pykeepalived.config.model_base import model
+from pykeepalived.config.numbers import strtol
+
+if TYPE_CHECKING:
+    import random
 
 WHITE_SPACE = " \t\f\n\r\v"
 MAX_SUBSTITUTIONS = 10_000  # per line; keepalived can loop forever on $A=$A
@@ -68,26 +72,52 @@ _INCLUDE_CHECK_WORDS = {"read": INCLUDE_R, "match": INCLUDE_M, "wildcard_match":
                         "brace_match": INCLUDE_B}
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# what sends a line through the whole of read_line() rather than the plain-line path
-_needs_work = re.compile(r'[!#"\\$@~]|include').search
+# what sends a line through the whole of read_line() rather than the plain-line path: one
+# of these characters, or "include" (two tests: a regex of characters alone is scanned for
+# in C, one with the word in it is tried at every position, twice as slow)
+_SPECIAL = '!#"\\$@~'
+_special = re.compile(f"[{re.escape(_SPECIAL)}]").search
+_SPECIAL_BYTES = tuple(c.encode() for c in _SPECIAL)  # a whole file: memchr per character
 _BRACES = re.compile(r"([{}])").split
-_STEERING = frozenset(("include_check", "random_seed"))
 _DEF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def _readings(parent: str) -> tuple[str, str]:
+    """A line of a multi-line definition that keepalived's parent decommented, as its
+    VRRP and checker parsers read it from the copy (decommented again; a line starting
+    with a comment character is a marker there) and as the parent reads it; without the
+    continuation mark."""
+    own = parent[:-1].rstrip(" \t") if parent.endswith("\\") else parent
+    if "#" not in parent and "!" not in parent:
+        return own, own
+    if parent[:1] in ("#", "!"):
+        return "", own
+    copied, _ = decomment(parent)
+    if copied.endswith("\\"):
+        copied = copied[:-1].rstrip(" \t")
+    return copied, own
 
 
 # One logical line: its tokens (quotes removed), the text they came from, and where.
 Line = Node
 
 
-@dataclass(slots=True)
+@model
 class _Definition:
+    """A ``$NAME=`` definition: its value, or the function behind a built-in one."""
+
     value: str
     multiline: bool = False
     fn: Callable[[str | None], str] | None = None
     max_params: int = 0
+    # a multi-line definition's lines as keepalived's VRRP and checker parsers read them
+    # (from the parent's decommented copy) and as its parent reads them: they differ
+    # where an escaped comment character is a literal to one and a comment to the other
+    readings: list[tuple[str, str]] = field(default_factory=list)
+    diverges: bool = False  # some line reads differently (see _by_reader)
 
 
-@dataclass(slots=True)
+@model
 class _Source:
     """Something lines come from: a file, a ~SEQ/~LST expansion or a multi-line value."""
 
@@ -99,20 +129,28 @@ class _Source:
     include_type: int = 0
     saved_include_check: int = 0
     pending: deque[str] = field(default_factory=deque)  # further glob matches, read next
+    plain: bool = False  # no line of the file needs more than the plain-line path
 
 
-@dataclass
+@model(slots=False)
 class Lexer:
     """Turns a main configuration file into :class:`Line` values (see module docstring)."""
 
     config_id: str | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # read as keepalived's parent reads the file (see parent_pass.py), not as its VRRP and
+    # checker parsers read the parent's decommented copy
+    parent_reading: bool = False
+    # the parent's reading may differ from its copy's: a "\#" or "\!" was read, or a
+    # line that is all comment inside a multi-line definition (which the parent skips and
+    # its copy holds as the empty line that ends the definition)
+    readings_differ: bool = False
     include_check: int = 0
     files: list[str] = field(default_factory=list)
     file_error: bool = False  # keepalived gives up after reading (exit 6)
     _stack: list[_Source] = field(default_factory=list)
     _defs: dict[str, _Definition] = field(default_factory=dict)
-    _random: random.Random = field(default_factory=random.Random)
+    _random: random.Random | None = None  # made when first used: see _rng
     _depth: int = 0
     _open_files: list[str] = field(default_factory=list)
     _multi_run: int = 0  # lines read in a row from multi-line definitions
@@ -168,10 +206,20 @@ class Lexer:
                             f"${{_RANDOM {params}}}")
         if hi < lo:
             lo, hi = hi, lo
-        return str(self._random.randint(lo, hi))
+        return str(self._rng().randint(lo, hi))
 
     def seed(self, value: int) -> None:
-        self._random.seed(value)
+        self._rng().seed(value)
+
+    def _rng(self) -> random.Random:
+        """The generator behind ${_RANDOM}, made (and ``random`` imported) when a
+        configuration first uses it or random_seed: most never do, and the import is
+        about half a millisecond of every ``-t``."""
+        if self._random is None:
+            import random
+
+            self._random = random.Random()
+        return self._random
 
     def open_main(self, path: str) -> bool:
         """Open the main file as keepalived does (includer/m/w checks)."""
@@ -259,16 +307,19 @@ class Lexer:
         self.files.append(path)
         self._open_files.append(real)
         directory = os.path.dirname(path) if "/" in path else os.getcwd()
+        plain = not any(c in data for c in _SPECIAL_BYTES) and b"include" not in data
         self._stack.append(_Source("file", physical_lines(data), path, 0,
-                                   directory or "/", include_type, saved_check, pending))
+                                   directory or "/", include_type, saved_check, pending, plain))
         return True
 
     # ----------------------------------------------------------------- main loop
     def lines(self) -> Iterator[Line]:
         """Every logical line, braces split off, in keepalived's order.
 
-        ``include_check`` and ``random_seed`` lines act on the lexer as they are read
-        (keepalived applies them while reading, and they change how later lines read).
+        Lines are made one at a time: the reader handles each before the next is made,
+        so the handlers of ``include_check`` and ``random_seed`` in global_defs (through
+        :meth:`set_include_check` and :meth:`seed`) change how the lines after them read,
+        as keepalived's do; elsewhere those words are unknown keywords or values.
         """
         multi: _Definition | None = None
         stack = self._stack
@@ -278,39 +329,44 @@ class Lexer:
                 # the common case, in one tight loop: a file's lines with nothing to
                 # substitute, include or define; the first other line goes the long way
                 self._multi_run = 0
+                plain = src.plain
+                # the line number in a local, written back to src.line before anything
+                # that reports (reports name the line through _where())
+                file, line = src.file, src.line
                 for raw, piece in src.lines:
                     if piece:
+                        src.line = line
                         self._long_line(piece)
                     else:
-                        src.line += 1
-                    if _needs_work(raw) is None:
+                        line += 1
+                    if plain or (_special(raw) is None and "include" not in raw):
                         text = raw.strip(" \t")
                         if "{" not in text and "}" not in text:
                             tokens = text.split()
                             if tokens:
-                                if tokens[0] in _STEERING:
-                                    self._steer(tokens)
-                                yield Line(tokens, text, src.file, src.line)
+                                yield Line(tokens, text, file, line)
                         elif text == "}" and self._depth:
                             self._depth -= 1
-                            yield Line(["}"], "}", src.file, src.line)
+                            yield Line(["}"], "}", file, line)
                         elif text[-1] == "{" and text.count("{") == 1 and "}" not in text:
                             # "keyword args {"
                             head = text[:-1].rstrip(" \t")
                             tokens = head.split()
                             if tokens:
-                                if tokens[0] in _STEERING:
-                                    self._steer(tokens)
-                                yield Line(tokens, head, src.file, src.line)
+                                yield Line(tokens, head, file, line)
                             self._depth += 1
-                            yield Line(["{"], "{", src.file, src.line)
+                            yield Line(["{"], "{", file, line)
                         else:
-                            yield from self._split_plain(text, src.file, src.line)
+                            src.line = line
+                            yield from self._split_plain(text, file, line)
                         continue
+                    src.line = line
                     multi = yield from self._full_line(src, raw)
                     if multi is not None or stack[-1] is not src:
                         break
+                    line = src.line
                 else:
+                    src.line = line
                     stack.pop()
                     self._end_file(src)
                 continue
@@ -335,11 +391,17 @@ class Lexer:
                 src.line += 1
             if multi is not None:
                 text = self._decomment(raw) if src.kind == "file" and raw else raw
+                if raw and not text and src.kind == "file":
+                    if self.parent_reading:
+                        continue  # the parent skips a line that is all comment; its
+                        # copy holds an empty line there, which ends the definition
+                    self.readings_differ = True
+                parent = text
                 if src.kind == "file" and ("#" in text or "!" in text):
                     text = self._as_copied(text)
                 # keepalived 2.2.7 ends a multi-line definition at a line with nothing left
                 # after comments and blanks are removed, not only at an empty one
-                multi = self._add_to_multiline(multi, text)
+                multi = self._add_to_multiline(multi, text, parent)
                 continue
             multi = yield from self._full_line(src, raw)
         if self._depth > 0:
@@ -372,15 +434,6 @@ class Lexer:
                         f"reads it in pieces of {MAXBUF - 1} bytes (the newline included), each "
                         "as a line of its own")
 
-    def _steer(self, tokens: list[str]) -> None:
-        """The two global keywords that change how the lines after them are read."""
-        if tokens[0] == "include_check":
-            self.set_include_check(tokens[1:])
-        elif len(tokens) > 1 and is_decimal(tokens[1]):  # random_seed
-            seed = digits_value(tokens[1])
-            if seed <= 2**32 - 1:  # else the keyword refuses it (out of range)
-                self.seed(seed)
-
     def _runaway_multiline(self) -> None:
         """A multi-line definition that keeps expanding (it uses itself, or definitions
         that use each other): keepalived reads it for ever; here its expansion stops after
@@ -401,12 +454,16 @@ class Lexer:
                                src.pending):
                 return
 
-    def _add_to_multiline(self, d: _Definition, text: str) -> _Definition | None:
+    def _add_to_multiline(self, d: _Definition, text: str, parent: str) -> _Definition | None:
         cont = text.endswith("\\")
         if cont:
             text = text[:-1].rstrip(" \t") + "\n"
         if len(text) >= 2 or (text and not cont):
             d.value += text
+        if parent:
+            copied, own = _readings(parent)
+            d.readings.append((copied, own))
+            d.diverges = d.diverges or copied != own
         if not cont:
             if not d.value:
                 d.multiline = False
@@ -468,6 +525,8 @@ class Lexer:
             value = value[:-1].rstrip(" \t")
             d.multiline = True
             d.value = value + "\n" if value else ""
+            if value:
+                d.readings.append((value, value))
         else:
             d.value = value
         self._defs[name] = d
@@ -527,7 +586,11 @@ class Lexer:
             d, end, params = hit
             found = True
             value = d.fn(params) if d.fn is not None else d.value
-            if d.multiline:
+            if d.diverges:
+                lines = self._by_reader(d.readings)
+                value = next(lines, ("", 0))[0]
+                self._stack.append(_Source("multi", lines, "", 0))
+            elif d.multiline:
                 first, _, rest = value.partition("\n")
                 if rest:
                     self._stack.append(_Source("multi", ((part, 0) for part in
@@ -544,6 +607,21 @@ class Lexer:
                 break
             pos = text.find("$", pos)
         return text if found else None
+
+    def _by_reader(self, readings: list[tuple[str, str]]) -> Iterator[tuple[str, int]]:
+        """A multi-line definition's lines, each as the process that reads the section it
+        is used in reads it (decided as each line is made, see :meth:`_as_copied`):
+        keepalived's parent in global_defs (and for a line that starts with a comment
+        character at the outermost level), its VRRP and checker parsers elsewhere."""
+        for copied, own in readings:
+            section = self.section_of()
+            if self.parent_reading or section.startswith("global_defs") or (
+                    section == "top" and own[:1] in "#!"):
+                text = own
+            else:
+                text = copied
+            if text:
+                yield text, 0
 
     def _set(self, name: str, value: str) -> None:
         self._defs[name] = _Definition(value)
@@ -641,7 +719,7 @@ class Lexer:
         outermost level, keep what the parent read.
         """
         section = self.section_of()
-        if section.startswith("global_defs"):
+        if self.parent_reading or section.startswith("global_defs"):
             return text
         if text[0] in "#!":
             return text if section == "top" else ""
@@ -649,6 +727,8 @@ class Lexer:
         return again
 
     def _decomment(self, text: str) -> str:
+        if "\\#" in text or "\\!" in text:
+            self.readings_differ = True
         result, open_quote = decomment(text)
         if open_quote:
             self.report(Category.GENERAL_ERROR, f"Unterminated quote '{text.strip()}'",
@@ -671,8 +751,6 @@ class Lexer:
                     self._depth -= 1
             tokens = part.split()
             if tokens:
-                if tokens[0] in _STEERING:
-                    self._steer(tokens)
                 yield Line(tokens, part, file, lineno)
 
     def _split_braces(self, text: str, file: str, lineno: int) -> Iterator[Line]:
@@ -700,8 +778,6 @@ class Lexer:
                     self._depth -= 1
             tokens = self._tokenize(text, file, lineno)
             if tokens:
-                if tokens[0] in _STEERING:
-                    self._steer(tokens)
                 yield Line(tokens, text, file, lineno)
             if residue:
                 # keepalived feeds the rest of the line back through read_line()

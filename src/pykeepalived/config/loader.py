@@ -27,6 +27,7 @@ from pykeepalived.config.lexer_text import (
     default_config_id,
 )
 from pykeepalived.config.model import KeepalivedConfig, LoadResult
+from pykeepalived.config.parent_pass import parent_only
 from pykeepalived.config.parse_base import Ctx, MissingParameter
 from pykeepalived.config.sysinfo import SystemInfo
 from pykeepalived.config.validate_lvs import startup_script_security, validate_lvs
@@ -165,7 +166,7 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     found.extend(diags)
     lexer = Lexer(cid, diagnostics=found)
     config = KeepalivedConfig()
-    ctx = Ctx(config, system, diagnostics=found)
+    ctx = Ctx(config, system, diagnostics=found, reader=lexer)
     lexer.section_of = lambda: ctx.section
     result = LoadResult(config)
     if not lexer.open_main(path):
@@ -173,9 +174,11 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
         return result
     config.files = lexer.files  # the files read so far, while the walk reports
     lines = lexer.lines()
+    stopped = False
     try:
         walk(ctx, top_table(), lines)
     except MissingParameter as stop:
+        stopped = True
         result.fatal_exit = EXIT_MISSING_PARAMETER
         if not _read_by_parent(ctx.section, str(stop)):
             # keepalived's parent reads the whole file (global_defs and the outermost
@@ -190,6 +193,15 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     result.keyword_uses = ctx.uses
     if result.fatal_exit is None and lexer.file_error:
         result.fatal_exit = EXIT_NO_CONFIG
+    if not stopped and lexer.readings_differ:
+        # includes are the parent's to read, and only it reports what it alone finds
+        more, file_error = parent_only(path, cid, system, found)
+        found.extend(more)
+        if file_error:
+            result.fatal_exit = EXIT_NO_CONFIG
+        elif result.fatal_exit == EXIT_NO_CONFIG:
+            result.fatal_exit = None
+            _not_included_by_parent(found, more)
     if result.fatal_exit is None:
         checks = Ctx(config, system, diagnostics=found, scratch=ctx.scratch)
         validate_lvs(checks)
@@ -199,6 +211,18 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
     log.debug("loaded %s: %d vrrp_instances, %d virtual_servers, %d diagnostics", path,
               len(config.vrrp_instances), len(config.virtual_servers), len(result.diagnostics))
     return result
+
+
+def _not_included_by_parent(found: list[Diagnostic], parents: list[Diagnostic]) -> None:
+    """The include errors of pykeepalived's reading that keepalived's parent does not
+    report: the include is a line of a multi-line definition to the parent (which alone
+    reads includes), so nothing is included; each becomes a note."""
+    theirs = {(d.file, d.line, d.message) for d in parents}
+    for i, d in enumerate(found):
+        if d.category == Category.FILE_NOT_FOUND and (d.file, d.line, d.message) not in theirs:
+            found[i] = Diagnostic(d.file, d.line, "warning", f"{d.message} (keepalived's "
+                                  "parent reads this line inside a multi-line definition: "
+                                  "it includes nothing)", d.keyword, Category.OK)
 
 
 def _read_by_parent(section: str, keyword: str) -> bool:

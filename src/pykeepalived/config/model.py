@@ -7,9 +7,11 @@ works for all of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import TYPE_CHECKING, Any
 
 from pykeepalived.config.errors import Category, Diagnostic, exit_status
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import (
     NOWHERE,
     IPAddress,
@@ -35,26 +37,6 @@ from pykeepalived.config.model_global import (
     LvsSyncDaemon,
     TrackGroup,
 )
-from pykeepalived.config.model_lvs import (
-    BfdCheck,
-    Checker,
-    DnsCheck,
-    FileCheck,
-    HttpGet,
-    MiscCheck,
-    PingCheck,
-    RealServer,
-    SmtpCheck,
-    SslConfig,
-    SslGet,
-    TcpCheck,
-    TunnelMethod,
-    UdpCheck,
-    Url,
-    VirtualServer,
-    VirtualServerGroup,
-    VsgEntry,
-)
 from pykeepalived.config.model_vrrp import (
     Authentication,
     TrackBfdRef,
@@ -69,6 +51,62 @@ from pykeepalived.config.model_vrrp import (
     VrrpTrackFile,
     VrrpTrackProcess,
 )
+
+if TYPE_CHECKING:
+    from pykeepalived.config.model_lvs import (
+        BfdCheck,
+        Checker,
+        DnsCheck,
+        FileCheck,
+        HttpGet,
+        MiscCheck,
+        PingCheck,
+        RealServer,
+        SmtpCheck,
+        SslConfig,
+        SslGet,
+        TcpCheck,
+        TunnelMethod,
+        UdpCheck,
+        Url,
+        VirtualServer,
+        VirtualServerGroup,
+        VsgEntry,
+    )
+
+#: The load-balancer classes, imported when first asked for (PEP 562): the VRRP process
+#: unpickles the model's other sections and has no use for them.
+_LVS = frozenset((
+    "BfdCheck",
+    "Checker",
+    "DnsCheck",
+    "FileCheck",
+    "HttpGet",
+    "MiscCheck",
+    "PingCheck",
+    "RealServer",
+    "SmtpCheck",
+    "SslConfig",
+    "SslGet",
+    "TcpCheck",
+    "TunnelMethod",
+    "UdpCheck",
+    "Url",
+    "VirtualServer",
+    "VirtualServerGroup",
+    "VsgEntry",
+))
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LVS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from pykeepalived.config import model_lvs
+
+    value = getattr(model_lvs, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "NOWHERE", "Authentication", "BfdCheck", "BfdInstance", "Checker", "DnsCheck",
@@ -85,7 +123,7 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
+@model
 class KeepalivedConfig:
     """Everything one keepalived.conf (with its includes) configures."""
 
@@ -109,7 +147,7 @@ class KeepalivedConfig:
     files: list[str] = field(default_factory=list)  # every file read, main file first
 
 
-@dataclass(slots=True)
+@model
 class LoadResult:
     """What :func:`pykeepalived.config.load_config` returns: the model and what was found.
 

@@ -201,12 +201,16 @@ class GlobalDefs:
 
 @model
 class LinkbeatInterface:
+    """One interface of ``linkbeat_interfaces { NAME [MII|ETHTOOL|IOCTL] }``."""
+
     name: str
     poll_type: str | None = None  # MII, ETHTOOL, IOCTL
 
 
 @model
 class InterfaceUpDownDelay:
+    """One line of ``interface_up_down_delays { NAME DOWN [UP] }``."""
+
     name: str
     down_delay: float
     up_delay: float

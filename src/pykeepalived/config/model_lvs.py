@@ -39,6 +39,8 @@ class VsgEntry:
 
 @model
 class VirtualServerGroup:
+    """``virtual_server_group NAME { address/range port; fwmark N ... }``."""
+
     name: str
     entries: list[VsgEntry] = field(default_factory=list)
     location: Location = NOWHERE
@@ -93,11 +95,15 @@ class Checker:
 
 @model
 class TcpCheck(Checker):
+    """``TCP_CHECK { ... }``: up when a TCP connection is made."""
+
     kind: str = "TCP_CHECK"
 
 
 @model
 class HttpGet(Checker):
+    """``HTTP_GET { url { path; digest; status_code } ... }``."""
+
     kind: str = "HTTP_GET"
     http_protocol: str = "1.0"
     fast_recovery: bool = False
@@ -108,11 +114,15 @@ class HttpGet(Checker):
 
 @model
 class SslGet(HttpGet):
+    """``SSL_GET { ... }``: HTTP_GET over TLS."""
+
     kind: str = "SSL_GET"
 
 
 @model
 class SmtpCheck(Checker):
+    """``SMTP_CHECK { helo_name; host { ... } ... }``."""
+
     kind: str = "SMTP_CHECK"
     helo_name: str | None = None
     host: list[Checker] = field(default_factory=list)  # deprecated extra hosts to check
@@ -120,6 +130,8 @@ class SmtpCheck(Checker):
 
 @model
 class DnsCheck(Checker):
+    """``DNS_CHECK { type; name ... }``: up when the query is answered."""
+
     kind: str = "DNS_CHECK"
     type: str = "SOA"
     name: str = "."
@@ -127,6 +139,8 @@ class DnsCheck(Checker):
 
 @model
 class UdpCheck(Checker):
+    """``UDP_CHECK { payload; require_reply ... }``."""
+
     kind: str = "UDP_CHECK"
     payload: bytes | None = None
     require_reply: bool = False
@@ -137,11 +151,15 @@ class UdpCheck(Checker):
 
 @model
 class PingCheck(Checker):
+    """``PING_CHECK { ... }``: up when an ICMP echo is answered."""
+
     kind: str = "PING_CHECK"
 
 
 @model
 class MiscCheck(Checker):
+    """``MISC_CHECK { misc_path; misc_timeout; misc_dynamic; user }``."""
+
     kind: str = "MISC_CHECK"
     misc_path: str | None = None
     misc_argv: list[str] = field(default_factory=list)
@@ -153,6 +171,8 @@ class MiscCheck(Checker):
 
 @model
 class FileCheck(Checker):
+    """``FILE_CHECK { track_file; weight [reverse] }``."""
+
     kind: str = "FILE_CHECK"
     track_file: str | None = None
     weight: int | None = None
@@ -161,6 +181,8 @@ class FileCheck(Checker):
 
 @model
 class BfdCheck(Checker):
+    """``BFD_CHECK { name; weight [reverse] }``."""
+
     kind: str = "BFD_CHECK"
     name: str | None = None
     weight: int | None = None

@@ -10,14 +10,16 @@ rejects is rejected here, with the same category.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import field
+from typing import Any, Protocol, TypeVar
 
 from pykeepalived.config.blocks import Node, flatten
 from pykeepalived.config.errors import Category, Diagnostic, Severity
 from pykeepalived.config.model import KeepalivedConfig
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import KeywordUse, Location, NotifyScript, ScriptUser
 from pykeepalived.config.numbers import c_strtol, scaled_decimal
 from pykeepalived.config.sysinfo import SystemInfo
@@ -27,6 +29,7 @@ TIMER_HZ_DIGITS = 6
 UINT_MAX = 2**32 - 1
 INT_MAX = 2**31 - 1
 INT_MIN = -(2**31)
+T = TypeVar("T")
 
 
 _SIGNED_DIGITS = re.compile(r"\+?[0-9]*").fullmatch
@@ -37,7 +40,22 @@ class MissingParameter(Exception):
     """keepalived exits (status 2) when a keyword lacks a parameter it needs."""
 
 
-@dataclass
+class Reader(Protocol):
+    """What the global_defs keywords that steer the reading of later lines act on.
+
+    keepalived runs a keyword's handler before it reads the next line, and two handlers
+    change that reading: ``include_check`` (which include problems stop the
+    configuration) and ``random_seed`` (for ``${_RANDOM}``). They act when the keyword
+    table that holds them runs them (in global_defs, never in a value block or another
+    section, where the same word is unknown or a value), so they reach the lexer here.
+    """
+
+    def set_include_check(self, words: list[str]) -> None: ...
+
+    def seed(self, value: int) -> None: ...
+
+
+@model(slots=False)
 class Ctx:
     """State shared by the handlers while one configuration is turned into the model."""
 
@@ -52,17 +70,9 @@ class Ctx:
     # the block keywords enclosing the line being read, outermost first: "top",
     # "vrrp_instance", "virtual_server/real_server/HTTP_GET" (the keys of config.support)
     section: str = "top"
-    # (section, keyword) -> where it was first used and how often (see record_use)
+    # (section, keyword) -> where it was first used and how often (walk.statement counts)
     uses: dict[tuple[str, str], KeywordUse] = field(default_factory=dict)
-
-    def record_use(self, node: Node) -> None:
-        """Count one use of ``node``'s keyword in the current section."""
-        key = (self.section, node.tokens[0])
-        use = self.uses.get(key)
-        if use is None:
-            self.uses[key] = KeywordUse(Location(node.file, node.line))
-        else:
-            use.count += 1
+    reader: Reader | None = None  # the lexer making the lines, when there is one
 
     def system_tables(self) -> set[str]:
         return self.system.route_tables()
@@ -127,7 +137,8 @@ class Ctx:
             self.error(node, f"negative number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
             return None
-        value = c_strtol(s, base)
+        # C's strtol converts nothing in "" and leaves nothing over: keepalived reads 0
+        value = c_strtol(s, base) if s else 0
         if value is None:
             self.error(node, f"invalid number '{text}' for '{node.keyword}'",
                        Category.INVALID_NUMBER)
@@ -263,7 +274,7 @@ def split_quoted_escaped(src: str) -> list[str] | None:
 Handler = Callable[[Ctx, Node], None]
 
 
-@dataclass(slots=True)
+@model
 class Keyword:
     """One entry of a keyword table.
 
@@ -274,6 +285,13 @@ class Keyword:
     (None skips the block); ``close`` runs after it. ``named``: a "values" keyword whose
     line carries words of its own (``virtual_server_group NAME``); for the others keepalived
     reports any word after the keyword ("Block ... has extra parameters").
+    ``detached`` makes the object that the lines of a refused block configure when its
+    ``{`` is missing: keepalived skips a refused block only from its ``{``; without one
+    it reads the lines up to the next ``}`` with the block's keywords all the same, and
+    its handlers act on the previous object of the kind (or, when there is none, on
+    memory that is no object: undefined). Here they configure a copy of that object,
+    which is not kept and not closed. Without ``detached`` the lines are read at the
+    level outside.
     """
 
     name: str
@@ -283,6 +301,7 @@ class Keyword:
     enter: Callable[[Ctx, Node], Any] | None = None
     close: Callable[[Ctx, Node, Any], None] | None = None
     named: bool = False
+    detached: Callable[[Ctx, Node], Any] | None = None
 
 
 class Table:
@@ -295,11 +314,20 @@ class Table:
     def add(self, name: str, handler: Handler | None = None, *, block: str | None = None,
             sub: Table | None = None, enter: Callable[[Ctx, Node], Any] | None = None,
             close: Callable[[Ctx, Node, Any], None] | None = None,
-            named: bool = False) -> None:
-        self.keywords[name] = Keyword(name, handler, block, sub, enter, close, named)
+            named: bool = False, detached: Callable[[Ctx, Node], Any] | None = None) -> None:
+        self.keywords[name] = Keyword(name, handler, block, sub, enter, close, named,
+                                      detached)
 
     def __contains__(self, name: str) -> bool:
         return name in self.keywords
+
+
+def detached_copy(objects: dict[str, T], fresh: Callable[[], T]) -> T:
+    """A copy of the last object defined of a kind (or ``fresh()`` when there is none),
+    for the lines of a refused block (see :class:`Keyword`, ``detached``)."""
+    if objects:
+        return copy.deepcopy(next(reversed(objects.values())))
+    return fresh()
 
 
 def value_lines(node: Node) -> list[Node]:

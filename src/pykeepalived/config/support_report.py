@@ -12,15 +12,14 @@ README.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import KeywordUse
 from pykeepalived.config.support import ACTED, PARSE_ONLY, SUPPORT, Row
 
 _UNLISTED = Row(PARSE_ONLY, note="the keyword is missing from pykeepalived's support table")
 
 
-@dataclass(frozen=True, slots=True)
+@model(frozen=True)
 class UnsupportedUse:
     """A parse-only keyword a configuration uses: where first, how often, and why."""
 

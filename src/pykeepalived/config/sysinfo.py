@@ -13,15 +13,16 @@ import os
 import pwd
 import socket
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from pykeepalived.config.model_base import model
 from pykeepalived.net import interfaces as netif
 
 ARPHRD_ETHER = netif.ARPHRD_ETHER
 ARPHRD_LOOPBACK = netif.ARPHRD_LOOPBACK
 
 
-@dataclass
+@model(slots=False)
 class SystemInfo:
     """Facts about the host. ``interfaces`` maps name -> ARPHRD type."""
 

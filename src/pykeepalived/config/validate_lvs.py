@@ -14,7 +14,7 @@ import dataclasses
 from typing import Final
 
 from pykeepalived.config.errors import Category
-from pykeepalived.config.model_common import NotifyScript
+from pykeepalived.config.model_common import IPAddress, NotifyScript
 from pykeepalived.config.model_global import GlobalDefs
 from pykeepalived.config.model_lvs import (
     Checker,
@@ -61,12 +61,12 @@ def startup_script_security(ctx: Ctx) -> None:
 def validate_lvs(ctx: Ctx) -> None:
     """Check every virtual server, fill keepalived's defaults and inheritance."""
     config = ctx.config
-    script_security(ctx)
     kept: list[VirtualServer] = []
     for vs in config.virtual_servers:
         if _check_vs(ctx, vs):
             kept.append(vs)
     config.virtual_servers = kept
+    script_security(ctx)  # keepalived's last step: the servers it removed run nothing
 
 
 def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:
@@ -110,10 +110,10 @@ def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:
         ctx.warn(loc, f"Virtual server {vs.describe()}: no scheduler set, setting default "
                  "'wlc' (add 'lvs_sched')")
     method_set = "method" in marks
-    seen: set[tuple[str, int | None]] = set()
+    seen: set[tuple[IPAddress, int | None]] = set()  # addresses compare as their text does
     kept: list[RealServer] = []
     for rs in vs.real_servers:
-        key = (str(rs.address), rs.port)
+        key = (rs.address, rs.port)
         if key in seen:
             ctx.error(rs.location, f"VS {vs.describe()}: real server {rs.address}:{rs.port} is "
                       "duplicated - removing second rs")

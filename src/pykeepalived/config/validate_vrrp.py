@@ -388,11 +388,11 @@ def _vrid_conflicts(ctx: Ctx) -> None:
     seen: dict[tuple[object, ...], VrrpInstance] = {}
     for vi in ctx.config.vrrp_instances.values():
         if _unicast(ctx, vi):
-            peers = tuple(sorted(str(p) for p in vi.unicast_peer))
+            # addresses compare as their text does (and faster than making it)
             key: tuple[object, ...] = ("u", vi.interface, vi.family, vi.virtual_router_id,
-                                       str(vi.unicast_src_ip))
+                                       vi.unicast_src_ip)
             other = seen.get(key)
-            if other is not None and set(peers) & {str(p) for p in other.unicast_peer}:
+            if other is not None and not set(vi.unicast_peer).isdisjoint(other.unicast_peer):
                 ctx.error(vi.location, f"({vi.name}) duplicate VRID conflict with {other.name} "
                           f"VRID {vi.virtual_router_id}")
             seen.setdefault(key, vi)

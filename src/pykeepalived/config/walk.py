@@ -25,11 +25,12 @@ own, as keepalived's read_line does):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from pykeepalived.config.blocks import CLOSE, OPEN, Node
 from pykeepalived.config.errors import Category
+from pykeepalived.config.model_base import model
+from pykeepalived.config.model_common import KeywordUse, Location
 from pykeepalived.config.parse_base import Ctx, Keyword, Table
 
 # what the lines of a block are for
@@ -38,8 +39,10 @@ _VALUES = 1  # a value block, gathered whole for its handler
 _SKIP = 2  # a block that is skipped (a refused section), braces counted
 
 
-@dataclass(slots=True)
+@model
 class _Frame:
+    """A block the walker is inside, and what its lines are for."""
+
     kind: int
     table: Table
     node: Node | None = None  # the statement that opened the block
@@ -49,6 +52,7 @@ class _Frame:
     depth: int = 0  # braces open inside a skipped block
     need_bob: bool = False  # the block's "{" has not been read yet
     section: str = ""  # a "sub" block: the section outside it, restored at its end
+    detached: bool = False  # a refused block read all the same (see _read_detached)
 
 
 def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
@@ -57,7 +61,8 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
     stack: list[_Frame] = []
     for node in lines:
         tokens = node.tokens
-        if frame.kind == _VALUES:
+        kind = frame.kind
+        if kind == _VALUES:
             if frame.need_bob:
                 frame.need_bob = False
                 if tokens == OPEN:
@@ -73,7 +78,7 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
                 assert frame.lines is not None
                 frame.lines.append(node)
             continue
-        if frame.kind == _SKIP:
+        if kind == _SKIP:
             if not frame.need_bob:
                 frame.depth += (tokens == OPEN) - (tokens == CLOSE)
                 if frame.depth == 0:
@@ -83,7 +88,10 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
             if tokens == OPEN:
                 frame.depth = 1
                 continue
-            frame = stack.pop()  # nothing to skip: the line belongs to the level outside
+            if frame.kw is None or frame.kw.detached is None:
+                frame = stack.pop()  # nothing to skip: the line belongs to the level outside
+            else:
+                _read_detached(ctx, frame)
         if frame.need_bob:
             frame.need_bob = False
             if tokens == OPEN:
@@ -110,28 +118,53 @@ def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
 
 def statement(ctx: Ctx, table: Table, node: Node) -> _Frame | None:
     """One statement: run its handler; return the block it opens, if it takes one."""
-    kw = table.keywords.get(node.tokens[0])
+    word = node.tokens[0]
+    kw = table.keywords.get(word)
     if kw is None:
         _unknown(ctx, table, node)
         return None
-    ctx.record_use(node)
+    # one more use of the keyword in this section (config.support reports them)
+    key = (ctx.section, word)
+    use = ctx.uses.get(key)
+    if use is None:
+        ctx.uses[key] = KeywordUse(Location(node.file, node.line))
+    else:
+        use.count += 1
     if kw.block is None:
         if kw.handler is not None:
             kw.handler(ctx, node)
         return None
     if kw.block != "sub" or kw.sub is None:
         _extra_words(ctx, kw, node)
-        return _Frame(_VALUES, table, node, kw, lines=[], need_bob=True)
+        return _Frame(_VALUES, table, node, kw, None, [], 0, True)
     target = kw.enter(ctx, node) if kw.enter is not None else ctx.current
     if target is None:
-        return _Frame(_SKIP, table, node, kw, need_bob=True)
+        return _Frame(_SKIP, table, node, kw, None, None, 0, True)
     ctx.stack.append(ctx.current)
     ctx.current = target
     if kw.handler is not None:
         kw.handler(ctx, node)
     outer = ctx.section
     ctx.section = kw.name if outer == "top" else f"{outer}/{kw.name}"
-    return _Frame(_TABLE, kw.sub, node, kw, target, need_bob=True, section=outer)
+    # (positional: this runs for every block, and keywords cost more to pass)
+    return _Frame(_TABLE, kw.sub, node, kw, target, None, 0, True, outer)
+
+
+def _read_detached(ctx: Ctx, frame: _Frame) -> None:
+    """A refused block whose '{' is missing: keepalived stops skipping at the first line
+    that is not '{' and reads the lines with the block's keywords up to the next '}'
+    (see :class:`Keyword`, ``detached``); ``frame`` becomes that block, configuring an
+    object that is not kept."""
+    node, kw = frame.node, frame.kw
+    assert node is not None and kw is not None and kw.detached is not None and kw.sub
+    ctx.error(node, f"Missing '{{' at beginning of configuration block '{node.keyword}'",
+              Category.MISSING_BOB)
+    frame.kind, frame.table, frame.target = _TABLE, kw.sub, kw.detached(ctx, node)
+    frame.detached = True
+    ctx.stack.append(ctx.current)
+    ctx.current = frame.target
+    frame.section = ctx.section
+    ctx.section = kw.name if frame.section == "top" else f"{frame.section}/{kw.name}"
 
 
 def _extra_words(ctx: Ctx, kw: Keyword, node: Node) -> None:
@@ -161,6 +194,6 @@ def _end(ctx: Ctx, frame: _Frame, *, closed: bool) -> None:
             kw.handler(ctx, node)
     elif frame.kind == _TABLE:
         ctx.section = frame.section
-        if kw.close is not None:
+        if kw.close is not None and not frame.detached:
             kw.close(ctx, node, frame.target)
         ctx.current = ctx.stack.pop()

@@ -99,6 +99,9 @@ class CheckerProcess:
         self.alerts = CheckerAlerts(config)  # smtp_alert mail
         self.context = self._context(config)
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0  # when _timer fires
+        # the kinds whose attempts TcpChecks makes in bulk (TCP_CHECK, unless replaced)
+        self._bulk_kinds = frozenset(k for k, fn in checkers.items() if fn is check_tcp)
         self._tasks: set[asyncio.Task[None]] = set()
         self._tcp: TcpChecks | None = None  # TCP_CHECK attempts in bulk (no task each)
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -257,26 +260,32 @@ class CheckerProcess:
         when = self.core.next_time()
         timer = self._timer
         if timer is not None:
-            if when is not None and timer.when() <= when:
+            if when is not None and self._timer_at <= when:
                 return
             timer.cancel()
             self._timer = None
         if when is not None:
             self._timer = self.loop.call_at(when, self._fire)
+            self._timer_at = when
 
     def _fire(self) -> None:
         self._timer = None
         core = self.core
-        for ck in core.due(self.loop.time()):
-            if self.checkers.get(ck.kind) is check_tcp:
-                if self._tcp is None:
-                    self._tcp = TcpChecks(self.loop)
-                self._tcp.start(ck.target,
-                                functools.partial(self._finished, core, ck, self.loop.time()))
+        now = self.loop.time()
+        tcp = self._tcp
+        finished = self._finished
+        for ck in core.due(now):
+            if ck.spec.kind in self._bulk_kinds:
+                if tcp is None:
+                    tcp = self._tcp = TcpChecks(self.loop)
+                tcp.start(ck.target, functools.partial(finished, core, ck, now), now,
+                          flush=False)
                 continue
             task = self.loop.create_task(self._run(ck))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        if tcp is not None:
+            tcp.flush()  # the connects that have ended already give their results now
         self._arm()
 
     async def _run(self, ck: CheckerHealth) -> None:
@@ -289,10 +298,17 @@ class CheckerProcess:
         ck.latency = now - began
         if core is not self.core:
             return  # a reload came meanwhile: the new checker has its own schedule
-        seen = self.alerts.seen(ck)
-        self.handle(core.result(ck, result, now))
-        self.alerts.checker_result(ck, result, seen)
-        self._arm()
+        alerts = self.alerts
+        seen = alerts.seen(ck) if alerts.settings is not None else None
+        events = core.result(ck, result, now)
+        if events:
+            self.handle(events)
+        if seen is not None:
+            alerts.checker_result(ck, result, seen)
+        # the one new deadline is ck's: a timer set as early or earlier stays
+        when = ck.next_run
+        if self._timer is None or (when is not None and when < self._timer_at):
+            self._arm()
 
     # ------------------------------------------------------------------ reload
     async def reload(self, path: str, config_id: str | None) -> bool:

@@ -17,6 +17,7 @@ part of the process's status.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import time
 from typing import Any
@@ -29,6 +30,18 @@ def settle(*, again: bool = False) -> None:
         gc.unfreeze()
     gc.collect()
     gc.freeze()
+    trim_heap()
+
+
+def trim_heap() -> bool:
+    """Give the C heap's free pages back to the kernel (glibc's ``malloc_trim``): what
+    the start freed (the configuration read, the collection just run) stays in the
+    process otherwise, counted in its memory for its whole life (1,000-instance VRRP
+    process: about 0.15 MiB). False where the C library has no such call."""
+    try:
+        return bool(ctypes.CDLL(None).malloc_trim(0))
+    except (AttributeError, OSError):
+        return False
 
 
 def freeze_new() -> None:

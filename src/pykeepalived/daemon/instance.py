@@ -8,21 +8,54 @@ root.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar, cast
 
-from pykeepalived.config.model import KeepalivedConfig, VrrpInstance
-from pykeepalived.config.model_common import IpAddress, Route, Rule
-from pykeepalived.config.model_vrrp import TrackedAndNotified
 from pykeepalived.net.addresses import VipSpec
-from pykeepalived.net.vmac import default_vmac_name
 from pykeepalived.notify.notifier import NotifyScripts, Script, ScriptSpec
 from pykeepalived.vrrp.router import RouterConfig
 from pykeepalived.vrrp.tracking import Tracked
 
+if TYPE_CHECKING:  # the VRRP process receives plans, not the parser's model
+    from pykeepalived.config.model import KeepalivedConfig, VrrpInstance
+    from pykeepalived.config.model_common import IpAddress, Route, Rule
+    from pykeepalived.config.model_vrrp import TrackedAndNotified
 
-@dataclass
+
+T = TypeVar("T")
+
+
+class Shared:
+    """One object for equal immutable values of many plans (interface names, the multicast
+    group, default notify scripts, tracked interfaces): the reader child sends the plans
+    pickled, and pickle sends an object referenced many times once, so that the VRRP
+    process receives one copy of each (1,000 instances on 4 interfaces: 4 of each
+    interface's entries, not 1,000)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[object, object] = {}
+
+    def __call__(self, value: T, /) -> T:
+        return cast(T, self._values.setdefault((type(value), value), value))
+
+
+class Share(Protocol):
+    """What :class:`Shared` is to a plan's builder (identity when nothing is shared)."""
+
+    def __call__(self, value: T, /) -> T: ...
+
+
+def _same(value: T, /) -> T:
+    return value
+
+
+@dataclass(slots=True)
 class InstancePlan:
-    """Everything the daemon derives from one vrrp_instance block."""
+    """Everything the daemon derives from one vrrp_instance block. (Slotted, its sequences
+    tuples: one plan per instance lives as long as the instance.)"""
 
     name: str
     ifname: str  # the configured interface (tracked; the base of a VMAC)
@@ -33,11 +66,11 @@ class InstancePlan:
     xmit_ifname: str
     family: int
     router_config: RouterConfig
-    vips: list[VipSpec]  # virtual_ipaddress of the instance's family: advertised
-    excluded: list[VipSpec]  # virtual_ipaddress_excluded (and other-family VIPs)
-    routes: list[Route]  # virtual_routes, as the configuration parser read them
-    rules: list[Rule]
-    destinations: list[str]  # unicast peers, or the multicast group
+    vips: tuple[VipSpec, ...]  # virtual_ipaddress of the instance's family: advertised
+    excluded: tuple[VipSpec, ...]  # virtual_ipaddress_excluded (and other-family VIPs)
+    routes: tuple[Route, ...]  # virtual_routes, as the configuration parser read them
+    rules: tuple[Rule, ...]
+    destinations: tuple[str, ...]  # unicast peers, or the multicast group
     unicast: bool
     src: str | None  # unicast_src_ip / mcast_src_ip
     vmac: str | None  # the macvlan to create, with use_vmac
@@ -59,7 +92,7 @@ class InstancePlan:
                                   if t.obj.startswith(prefix)))
 
     @property
-    def all_addresses(self) -> list[VipSpec]:
+    def all_addresses(self) -> tuple[VipSpec, ...]:
         return self.vips + self.excluded
 
     @property
@@ -68,9 +101,9 @@ class InstancePlan:
         return (self.xmit_ifname, self.family, self.router_config.vrid)
 
 
-def vip_spec(vip: IpAddress, default_dev: str) -> VipSpec:
+def vip_spec(vip: IpAddress, default_dev: str, share: Share = _same) -> VipSpec:
     """One virtual_ipaddress entry as an address to install (dev defaults to the instance's)."""
-    return VipSpec(address=str(vip.address), dev=vip.dev or default_dev, brd=vip.brd,
+    return VipSpec(address=str(vip.address), dev=share(vip.dev or default_dev), brd=vip.brd,
                    scope=vip.scope, label=vip.label,
                    peer=str(vip.peer) if vip.peer is not None else None, home=vip.home,
                    mngtmpaddr=vip.mngtmpaddr, noprefixroute=vip.noprefixroute,
@@ -158,21 +191,25 @@ def vmac_name(inst: VrrpInstance) -> str | None:
     if inst.use_vmac is None:
         return None
     name = inst.use_vmac.strip()
+    from pykeepalived.net.vmac import default_vmac_name  # (the reader child only)
+
     return name or default_vmac_name(int(inst.virtual_router_id or 0), inst.family)
 
 
-def plan_instance(inst: VrrpInstance, config: KeepalivedConfig) -> InstancePlan:
-    """Translate one ``VrrpInstance`` of ``config`` into an InstancePlan."""
+def plan_instance(inst: VrrpInstance, config: KeepalivedConfig,
+                  share: Share = _same) -> InstancePlan:
+    """Translate one ``VrrpInstance`` of ``config`` into an InstancePlan; ``share`` (a
+    :class:`Shared`) gives equal values of many plans as one object."""
     gdefs = config.global_defs
     family = inst.family
-    ifname = inst.interface or ""
+    ifname = share(inst.interface or "")
     vmac = vmac_name(inst)
-    xmit_ifname = vmac if vmac and not inst.vmac_xmit_base else ifname
+    xmit_ifname = share(vmac if vmac and not inst.vmac_xmit_base else ifname)
     vip_dev = vmac or ifname
-    vips_all = [vip_spec(v, vip_dev) for v in inst.virtual_ipaddress]
-    advertised = [v for v in vips_all if v.family == family]
-    excluded = [v for v in vips_all if v.family != family]
-    excluded += [vip_spec(v, vip_dev) for v in inst.virtual_ipaddress_excluded]
+    vips_all = [vip_spec(v, vip_dev, share) for v in inst.virtual_ipaddress]
+    advertised = tuple(v for v in vips_all if v.family == family)
+    excluded = tuple([v for v in vips_all if v.family != family]
+                     + [vip_spec(v, vip_dev, share) for v in inst.virtual_ipaddress_excluded])
 
     strict = bool(inst.strict_mode if inst.strict_mode is not None else gdefs.vrrp_strict)
     auth = inst.authentication
@@ -182,11 +219,12 @@ def plan_instance(inst: VrrpInstance, config: KeepalivedConfig) -> InstancePlan:
     version = inst.version or gdefs.vrrp_version
     peers = [str(p) for p in inst.unicast_peer] or [str(p.address) for p in inst.unicast_peers]
     if peers:
-        destinations = peers
+        destinations = share(tuple(peers))
     elif inst.mcast_dst_ip is not None:
-        destinations = [str(inst.mcast_dst_ip)]
+        destinations = share((str(inst.mcast_dst_ip),))
     else:
-        destinations = [str(gdefs.vrrp_mcast_group6 if family == 6 else gdefs.vrrp_mcast_group4)]
+        destinations = share((str(gdefs.vrrp_mcast_group6 if family == 6
+                                  else gdefs.vrrp_mcast_group4),))
     src_ip = inst.unicast_src_ip if peers else inst.mcast_src_ip
     src = str(src_ip) if src_ip is not None else None
 
@@ -231,18 +269,49 @@ def plan_instance(inst: VrrpInstance, config: KeepalivedConfig) -> InstancePlan:
                                           gdefs.vrrp_higher_prio_send_advert)),
         unicast=bool(peers),
         down_timer_adverts=inst.down_timer_adverts or 3,
-        tracking=tracking(inst, config, ifname, vmac),
+        tracking=share(tuple(share(t) for t in tracking(inst, config, ifname, vmac))),
     )
     garp_interval = float(gdefs.vrrp_gna_interval if family == 6 else gdefs.vrrp_garp_interval)
-    notify = notify_scripts(inst)
+    notify = share(notify_scripts(inst))
     return InstancePlan(
         name=inst.name, ifname=ifname, xmit_ifname=xmit_ifname, family=family,
         router_config=router_config, vips=advertised, excluded=excluded,
-        routes=list(inst.virtual_routes),
-        rules=list(inst.virtual_rules),
+        routes=tuple(inst.virtual_routes),
+        rules=tuple(inst.virtual_rules),
         destinations=destinations, unicast=bool(peers), src=src, vmac=vmac,
         sync_group=inst.sync_group if inst.sync_group in config.vrrp_sync_groups else None,
         no_accept=no_accept, notify=notify,
         notify_priority_changes=bool(inst.notify_priority_changes),
         garp_interval=garp_interval,
     )
+
+
+class VrrpSetup(NamedTuple):
+    """What the VRRP process runs of one configuration: each vrrp_instance's plan and the
+    rest of the model without its vrrp_instance blocks and virtual servers.
+
+    The plans hold everything the process uses of an instance; keeping the parsed blocks
+    too would hold each instance twice (1,000 instances: 2.5 MiB of model). A short-lived
+    child reads the file and sends this (:mod:`daemon.loadconf`), so that the parser's
+    modules never load in the VRRP process either.
+    """
+
+    config: KeepalivedConfig  # global_defs, sync groups, scripts, track files ...
+    plans: dict[str, InstancePlan]  # vrrp_instance name -> plan, in the file's order
+    smtp_alert: dict[str, bool]  # vrrp_instance name -> its smtp_alert mail is sent
+
+
+def plan_setup(config: KeepalivedConfig) -> VrrpSetup:
+    """The :class:`VrrpSetup` of a parsed configuration (``config`` is left as it is)."""
+    share = Shared()
+    plans = {name: plan_instance(inst, config, share)
+             for name, inst in config.vrrp_instances.items()}
+    alerts = {name: bool(inst.smtp_alert) for name, inst in config.vrrp_instances.items()}
+    rest = dataclasses.replace(config, vrrp_instances={}, virtual_servers=[],
+                               virtual_server_groups={})
+    return VrrpSetup(rest, plans, alerts)
+
+
+def as_setup(config: KeepalivedConfig | VrrpSetup) -> VrrpSetup:
+    """``config`` as the VRRP process runs it: a setup stays as it is, a model is planned."""
+    return config if isinstance(config, VrrpSetup) else plan_setup(config)

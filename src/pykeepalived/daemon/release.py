@@ -21,9 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pykeepalived.daemon.instance import InstancePlan, plan_instance
-from pykeepalived.net import vmac
 from pykeepalived.net.addresses import AddressManager
-from pykeepalived.net.firewall import NftFirewall
 
 __all__ = ["instance_plans", "release", "remove_stale_addresses"]
 
@@ -76,10 +74,14 @@ def release(config: Any, *, release_vips: bool = True) -> None:
     for plan in plans:
         if plan.vmac:
             try:
+                from pykeepalived.net import vmac  # only a killed child's VMACs
+
                 vmac.delete_vmac(plan.vmac)
             except OSError as exc:
                 log.warning("(%s) could not delete VMAC %s: %s", plan.name, plan.vmac, exc)
     if any(plan.no_accept or plan.vmac for plan in plans):
+        from pykeepalived.net.firewall import NftFirewall
+
         try:
             NftFirewall().close()
         except (OSError, subprocess.SubprocessError) as exc:

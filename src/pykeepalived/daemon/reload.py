@@ -37,15 +37,18 @@ def _child_env() -> dict[str, str]:
 
 
 async def load_off_loop(path: str, config_id: str | None, timeout: float = LOAD_TIMEOUT, *,
-                        keep_lvs: bool = False) -> Any | None:
+                        keep_lvs: bool = False, vrrp: bool = False) -> Any | None:
     """Parse ``path`` in a child process; the new configuration model, or None (logged)
     when it cannot be read, has errors, or the child fails. Virtual servers come back only
-    with ``keep_lvs``."""
+    with ``keep_lvs``; with ``vrrp``, the VRRP process's
+    :class:`~pykeepalived.daemon.instance.VrrpSetup` instead of the model."""
     argv = [sys.executable, "-m", "pykeepalived.daemon.loadconf", path]
     if config_id is not None:
         argv += ["--config-id", config_id]
     if keep_lvs:
         argv.append("--keep-lvs")
+    if vrrp:
+        argv.append("--vrrp")
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
@@ -93,4 +96,4 @@ def accept(reply: dict[str, Any]) -> Any | None:
     if not result.runnable or blocking:
         log.error("Configuration has errors: reload refused, keeping the running one")
         return None
-    return result.config
+    return reply.get("setup", result.config)

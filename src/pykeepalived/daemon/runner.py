@@ -286,9 +286,10 @@ def _run_check_child(args: argparse.Namespace, ready: Callable[[], None]) -> int
 
 
 def _run_vrrp_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
-    """Body of the VRRP child process: load the configuration (checked just before by the
-    parent), then run every vrrp_instance until TERM; ``ready`` once every instance has its
-    first state and after each reload."""
+    """Body of the VRRP child process: receive the configuration (checked just before by
+    the parent) from a short-lived reader child, as the instances' plans
+    (:func:`daemon.loadconf.read_forked`), then run every vrrp_instance until TERM;
+    ``ready`` once every instance has its first state and after each reload."""
     _import_asyncio_without_tls()  # here, not at the top: the parent never runs a loop
     import asyncio
 
@@ -300,10 +301,16 @@ def _run_vrrp_child(args: argparse.Namespace, ready: Callable[[], None]) -> int:
     except (PidFileError, OSError) as exc:
         log.error("%s", exc)
         return EXIT_FATAL
+    from pykeepalived.daemon.loadconf import read_forked
     from pykeepalived.daemon.priorities import new_event_loop
     from pykeepalived.daemon.vrrp_main import run_vrrp
 
-    config = load(_opt(args, "use_file", DEFAULT_CONFIG), _opt(args, "config_id"), quiet=True)
+    try:
+        # read in a child of its own: the parser never loads here
+        config = read_forked(_opt(args, "use_file", DEFAULT_CONFIG), _opt(args, "config_id"))
+    except BaseException:
+        remove_pidfile(pid_path)
+        raise
     if config is None:
         remove_pidfile(pid_path)
         return EXIT_CONFIG

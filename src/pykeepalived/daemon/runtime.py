@@ -49,9 +49,30 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 FAULT_INTERFACE = "interface"  # the interface could not be prepared (VMAC, socket)
 FAULT_ADDRESS = "address"  # no address to send adverts from
 
+#: Each destinations tuple of the plans (one object for all the instances that share it:
+#: the multicast group, a peer list) with its addresses parsed, made once.
+_DESTINATIONS: dict[tuple[str, ...], tuple[tuple[str, IPAddress], ...]] = {}
+
+
+def destination_addresses(destinations: tuple[str, ...]) -> tuple[tuple[str, IPAddress], ...]:
+    """``destinations`` as (text, address) pairs, one tuple for every instance that has them."""
+    pairs = _DESTINATIONS.get(destinations)
+    if pairs is None:
+        pairs = _DESTINATIONS[destinations] = tuple(
+            (d, ipaddress.ip_address(d)) for d in destinations)
+    return pairs
+
 
 class InstanceRuntime:
-    """A router plus the socket, addresses and timer that make it real."""
+    """A router plus the socket, addresses and timer that make it real. (Slotted: one per
+    instance.)"""
+
+    __slots__ = (
+        "_encoded", "_encoded_for", "_send_drops", "announcers", "availability", "batch",
+        "dst_ips", "firewall", "garp_tasks", "group", "ip_id", "loop", "notifier",
+        "own_addresses", "plan", "router", "sched_when", "send_errors", "socket", "src",
+        "src_ip", "vip_errors", "vips_installed",
+    )
 
     def __init__(self, plan: InstancePlan, *, loop: asyncio.AbstractEventLoop,
                  batch: VipBatch, firewall: FirewallWorker, notifier: Notifier) -> None:
@@ -72,19 +93,19 @@ class InstanceRuntime:
         # our own addresses (one or two): a tuple, a set would take 216 bytes an instance
         self.own_addresses: Collection[IPAddress] = ()
         self.src_ip: IPAddress | None = None
-        self.dst_ips = [(d, ipaddress.ip_address(d)) for d in plan.destinations]
+        self.dst_ips = destination_addresses(plan.destinations)
         # gratuitous ARP / unsolicited NA, frames pre-built per interface the VIPs live on
         by_dev: dict[str, list[str]] = {}
         for vip in plan.all_addresses:
             by_dev.setdefault(vip.dev, []).append(vip.ip)
-        self.announcers = [gratuitous.Announcer(dev, ips) for dev, ips in by_dev.items()]
+        self.announcers = tuple(gratuitous.Announcer(dev, ips) for dev, ips in by_dev.items())
         # spaced GARP rounds (vrrp_garp_interval) still running; made at the first one
         self.garp_tasks: set[asyncio.Task[None]] | None = None
         self.ip_id = 0
         # The router hands out the same Advert object until something in it changes: encode
         # it once per destination and reuse the bytes (the per-advert path stays cheap).
         self._encoded_for: packet.Advert | None = None
-        self._encoded: list[bytes] = []
+        self._encoded: tuple[bytes, ...] = ()
         self.send_errors = 0  # adverts that could not be sent (no socket, or the kernel said no)
         self.availability = Availability(loop.time())
         self._send_drops = DropLog(log)
@@ -94,7 +115,7 @@ class InstanceRuntime:
         return self.plan.name
 
     @property
-    def addresses(self) -> list[VipSpec]:
+    def addresses(self) -> tuple[VipSpec, ...]:
         """Every address the instance installs as MASTER (VIPs and excluded VIPs)."""
         return self.plan.all_addresses
 
@@ -189,9 +210,9 @@ class InstanceRuntime:
                     unicast=self.plan.unicast), dst_text)
             return
         if action.advert is not self._encoded_for:
-            self._encoded = [packet.encode(action.advert, src, dst,
-                                           v3_checksum_as_v2=cfg.v3_checksum_as_v2)
-                             for _, dst in self.dst_ips]
+            self._encoded = tuple(packet.encode(action.advert, src, dst,
+                                                v3_checksum_as_v2=cfg.v3_checksum_as_v2)
+                                  for _, dst in self.dst_ips)
             self._encoded_for = action.advert
         for (dst_text, _), payload in zip(self.dst_ips, self._encoded, strict=True):
             sock.send(payload, dst_text, src=self.src)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pykeepalived.net import interfaces
 from pykeepalived.notify.script import ScriptRunner
-from pykeepalived.track.file import TrackedFile
-from pykeepalived.track.script import TrackedScript
+
+if TYPE_CHECKING:  # imported by the first vrrp_script or track_file
+    from pykeepalived.track.file import TrackedFile
+    from pykeepalived.track.script import TrackedScript
 
 log = logging.getLogger("pykeepalived.vrrp")
 
@@ -48,6 +50,8 @@ class Tracker:
                     continue
                 ts = self.scripts.get(name)
                 if ts is None:
+                    from pykeepalived.track.script import TrackedScript
+
                     ts = TrackedScript(name, spec.script, spec.interval, spec.timeout,
                                        spec.rise, spec.fall, spec.init_fail, self.runner,
                                        self._on_script,
@@ -64,6 +68,8 @@ class Tracker:
                 if tf is None:
                     init = ((fspec.init_file_value, fspec.init_file_overwrite)
                             if fspec.init_file else None)
+                    from pykeepalived.track.file import TrackedFile
+
                     tf = TrackedFile(name, fspec.file, init, self._on_file)
                     self.files[name] = tf
                     tf.start()

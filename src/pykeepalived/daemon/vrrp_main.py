@@ -19,7 +19,7 @@ from typing import Any
 
 from pykeepalived.daemon import release, vrrp_control
 from pykeepalived.daemon.decoded import DecodedCache
-from pykeepalived.daemon.instance import InstancePlan, notify_scripts, plan_instance
+from pykeepalived.daemon.instance import InstancePlan, as_setup, notify_scripts
 from pykeepalived.daemon.kernel import FirewallWorker, VipBatch
 from pykeepalived.daemon.runtime import FAULT_ADDRESS, FAULT_INTERFACE, InstanceRuntime
 from pykeepalived.daemon.timers import Scheduler
@@ -51,7 +51,13 @@ class VrrpProcess:
     """All virtual routers of one configuration, their sockets, trackers and notifications."""
 
     def __init__(self, config: Any, *, release_vips: bool = True) -> None:
-        self.config = config
+        """``config``: a :class:`~pykeepalived.daemon.instance.VrrpSetup` (what the daemon
+        gives), or a parsed model, planned here."""
+        setup = as_setup(config)
+        # the model without its vrrp_instance blocks: the plans stand for them
+        self.config: Any = setup.config
+        config = setup.config
+        self.plans = setup.plans
         self.release_vips = release_vips
         self.loop = asyncio.get_event_loop()
         self.scheduler: Scheduler[InstanceRuntime] = Scheduler(self.loop, self.on_timer)
@@ -62,7 +68,7 @@ class VrrpProcess:
                                    security=bool(gdefs.enable_script_security))
         self.fifo: NotifyFifo | None = None
         self.notifier = Notifier(self.runner, None)
-        self.alerts = self.notifier.alerts = VrrpAlerts(config)  # smtp_alert mail
+        self.alerts = self.notifier.alerts = VrrpAlerts(config, instances=setup.smtp_alert)
         self.instances: dict[str, InstanceRuntime] = {}
         self.groups: dict[str, SyncGroup] = {}  # vrrp_sync_group name -> group
         self.by_key: dict[tuple[str, int, int], InstanceRuntime] = {}
@@ -80,8 +86,8 @@ class VrrpProcess:
     # ------------------------------------------------------------------ setup
     def build(self) -> None:
         """Create the runtime objects; touches nothing in the kernel yet."""
-        for name, inst in self.config.vrrp_instances.items():
-            self._register(name, self._runtime(plan_instance(inst, self.config)))
+        for name, plan in self.plans.items():
+            self._register(name, self._runtime(plan))
         self._build_groups({})
 
     def _runtime(self, plan: InstancePlan) -> InstanceRuntime:
@@ -380,7 +386,7 @@ class VrrpProcess:
         from pykeepalived.daemon.reload import load_off_loop
 
         log.info("Reloading configuration %s", path)
-        config = await load_off_loop(path, config_id)
+        config = await load_off_loop(path, config_id, vrrp=True)
         if config is None:
             return False
         with self.tuning.reloading(lambda: self.config.global_defs):
@@ -392,20 +398,23 @@ class VrrpProcess:
 
         Instances whose plan is unchanged keep running untouched; a changed instance that was
         MASTER restarts as MASTER, so its addresses never leave the interface; removed
-        instances stop as on TERM (priority-0 advert, VIPs removed).
+        instances stop as on TERM (priority-0 advert, VIPs removed). ``config``: as for
+        the constructor.
         """
         now = self.loop.time()
-        self.alerts.configure(config)
+        setup = as_setup(config)
+        config = setup.config
+        self.alerts.configure(config, instances=setup.smtp_alert)
         old_tracker = self.tracker
         old = self.instances
         previous = {name: g.state for name, g in self.groups.items()}
         self.instances, self.by_key, self.by_router = {}, {}, {}
         self._decoded.clear()
         self.config = config
+        self.plans = setup.plans
         fresh: list[InstanceRuntime] = []
         resume: set[VirtualRouter] = set()
-        for name, inst in config.vrrp_instances.items():
-            plan = plan_instance(inst, config)
+        for name, plan in setup.plans.items():
             rt = old.pop(name, None)
             if rt is None or rt.plan != plan:
                 if rt is not None:
@@ -594,8 +603,6 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
                    ready: Callable[[], None] | None = None) -> int:
     """Run the VRRP process until TERM/INT; HUP reloads, USR1/USR2 dump data and stats.
     ``ready`` is called once every instance has its first state, and after each reload."""
-    from pykeepalived.daemon import dumps
-
     proc = VrrpProcess(config, release_vips=release_vips)
     proc.build()
     loop = asyncio.get_running_loop()
@@ -609,9 +616,17 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
 
     loop.add_signal_handler(signal.SIGTERM, on_stop)
     loop.add_signal_handler(signal.SIGINT, on_stop)
-    loop.add_signal_handler(signal.SIGUSR1, lambda: dumps.write_data(proc.instances))
-    loop.add_signal_handler(signal.SIGUSR2,
-                            lambda: dumps.write_stats(proc.instances, proc.invalid_packets))
+
+    def dump(stats: bool) -> None:
+        from pykeepalived.daemon import dumps  # at the first USR1/USR2: most never see one
+
+        if stats:
+            dumps.write_stats(proc.instances, proc.invalid_packets)
+        else:
+            dumps.write_data(proc.instances)
+
+    loop.add_signal_handler(signal.SIGUSR1, dump, False)
+    loop.add_signal_handler(signal.SIGUSR2, dump, True)
     reloads: set[asyncio.Task[bool]] = set()
     # start, each reload and stop run one at a time, however fast HUPs arrive
     busy = asyncio.Lock()
@@ -643,13 +658,13 @@ async def run_vrrp(config: Any, *, path: str | None = None, config_id: str | Non
 
         server = ControlServer(control, proc.control)
         await server.start()
-    gdefs = config.global_defs
+    gdefs = proc.config.global_defs
     if gdefs.metrics_address is not None:
         _start_metrics(proc, gdefs.metrics_address, gdefs.metrics_port, control)
     try:
         async with busy:
             await proc.start()
-            proc.tuning.started(config.global_defs)
+            proc.tuning.started(proc.config.global_defs)
         loop.call_soon(report_ready)  # after what start() queued for the loop (VIPs)
         await stop.wait()
         log.info("Stopping")

@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 import struct
+from collections.abc import Iterable
 
 from pykeepalived.net import interfaces
 
@@ -192,19 +193,22 @@ class Announcer:
     A MASTER repeats the same frames (garp_master_repeat, garp_master_refresh), and a
     thousand instances becoming MASTER at once send thousands: the frames, the interface's
     MAC and its packet socket are worked out once and reused until :meth:`invalidate` (a
-    link changed) or a send fails, which rebuilds them on the next round.
+    link changed) or a send fails, which rebuilds them on the next round. (Slotted, its
+    sequences tuples: every instance has one per interface of its VIPs.)
     """
 
-    def __init__(self, ifname: str, addresses: list[str], mac: str | None = None) -> None:
+    __slots__ = ("_frames", "_sock", "addresses", "ifname", "mac")
+
+    def __init__(self, ifname: str, addresses: Iterable[str], mac: str | None = None) -> None:
         self.ifname = ifname
-        self.addresses = list(addresses)
+        self.addresses = tuple(addresses)
         self.mac = mac
         self._sock: socket.socket | None = None
-        self._frames: list[bytes] = []
+        self._frames: tuple[bytes, ...] = ()
 
     def invalidate(self) -> None:
         self._sock = None
-        self._frames = []
+        self._frames = ()
 
     def _build(self) -> bool:
         hw = _mac_for(self.ifname, self.mac)
@@ -214,8 +218,8 @@ class Announcer:
             return False
         # IPv6 forwarding (the NA's Router flag) is read only when there is an NA to send.
         router = any(":" in a for a in self.addresses) and _ipv6_forwarding(self.ifname)
-        self._frames = [na_frame(a, hw, router) if ":" in a else arp_frame(a, hw)
-                        for a in self.addresses]
+        self._frames = tuple(na_frame(a, hw, router) if ":" in a else arp_frame(a, hw)
+                             for a in self.addresses)
         self._sock = sock
         return True
 

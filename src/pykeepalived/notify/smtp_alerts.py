@@ -40,6 +40,7 @@ Virtual servers (:func:`quorum_alert`)
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, Final
 
 from pykeepalived.notify.smtp import Alert, SmtpSender, SmtpSettings
@@ -166,15 +167,18 @@ class VrrpAlerts:
     follows the configuration it ran with.
     """
 
-    def __init__(self, config: Any, sender: SmtpSender | None = None) -> None:
+    def __init__(self, config: Any, sender: SmtpSender | None = None, *,
+                 instances: Mapping[str, bool] | None = None) -> None:
         self.sender = sender
         self._enabled: dict[tuple[str, str], bool] = {}
         self._last: dict[tuple[str, str], str] = {}  # keepalived's last_email_state
         self.no_email_faults = False
         self.settings: SmtpSettings | None = None
-        self.configure(config)
+        self.configure(config, instances=instances)
 
-    def configure(self, config: Any) -> None:
+    def configure(self, config: Any, *, instances: Mapping[str, bool] | None = None) -> None:
+        """Settings from ``config``; ``instances`` (vrrp_instance name -> smtp_alert) when
+        the model given holds no vrrp_instance blocks (the VRRP process's plans)."""
         gdefs = config.global_defs
         settings = SmtpSettings.from_global_defs(gdefs)
         if settings is None:
@@ -185,8 +189,11 @@ class VrrpAlerts:
             self.sender.reconfigure(settings)
         self.settings = settings
         self.no_email_faults = bool(gdefs.no_email_faults)
-        for name, inst in config.vrrp_instances.items():
-            self._enabled[("INSTANCE", name)] = bool(inst.smtp_alert)
+        if instances is None:
+            instances = {name: bool(inst.smtp_alert)
+                         for name, inst in config.vrrp_instances.items()}
+        for name, enabled in instances.items():
+            self._enabled[("INSTANCE", name)] = enabled
         for name, group in config.vrrp_sync_groups.items():
             self._enabled[("GROUP", name)] = bool(group.smtp_alert)
 

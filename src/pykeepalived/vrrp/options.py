@@ -13,7 +13,7 @@ from pykeepalived.vrrp.packet import IPAddress
 from pykeepalived.vrrp.tracking import Tracked
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per instance, for its lifetime
 class RouterConfig:
     """What the state machine needs from a ``vrrp_instance`` block (see keepalived.conf(5)).
 

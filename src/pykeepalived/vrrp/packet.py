@@ -28,8 +28,6 @@ Authentication (VRRPv2 only; RFC 3768 5.3.6 and RFC 2338 for AH):
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import struct
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
@@ -345,7 +343,19 @@ def ah_icv(header: bytes, ah: bytes, message: bytes, auth_pass: str | bytes, *,
     if unicast:
         hdr[8] = 0
     data = bytes(hdr) + ah[:12] + bytes(AH_ICV_LEN) + message
+    import hashlib
+    import hmac
+
     return hmac.new(auth_key(auth_pass), data, hashlib.md5).digest()[:AH_ICV_LEN]
+
+
+def compare_digest(a: bytes, b: bytes) -> bool:
+    """``hmac.compare_digest``, with ``hmac`` imported by the instances that authenticate
+    only: it brings OpenSSL's libcrypto (0.4 MiB), which a process without authentication
+    has no use for."""
+    import hmac
+
+    return hmac.compare_digest(a, b)
 
 
 def build_ipv4_ah(advert: Advert, src: IPv4Address, dst: IPv4Address, auth_pass: str | bytes,
@@ -393,7 +403,7 @@ def verify_ipv4_ah(received: ReceivedIPv4, auth_pass: str | bytes, *,
         raise PacketError("authtype", "no AH header")
     icv = ah_icv(received.header, received.payload[:AH_HEADER_LEN], received.vrrp, auth_pass,
                  unicast=unicast)
-    if not hmac.compare_digest(icv, ah.icv):
+    if not compare_digest(icv, ah.icv):
         raise PacketError("auth", "invalid IPSEC HMAC-MD5 value")
     if ah.spi != int.from_bytes(received.src.packed, "big"):
         raise PacketError("auth", f"AH SPI {ah.spi:#x} is not the source address")

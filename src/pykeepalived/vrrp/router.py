@@ -24,7 +24,7 @@ for it, through the ``allow_master`` / ``may_recover`` arguments and ``group_eve
 
 from __future__ import annotations
 
-import hmac
+import dataclasses
 import logging
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
@@ -67,7 +67,7 @@ class VirtualRouter:
         "_garp_delay_at", "_garp_lower_at", "_garp_refresh_at", "_gone_at", "_leave_at",
         "_leave_for", "_master_adver_int", "_now", "_old_state", "_planned", "_preempt_time",
         "_priority", "_reason", "_rx", "_rx_ah_seq", "_rx_source", "_sands", "_started",
-        "_state", "_successor", "_successor_adverts", "_vip_set", "_wantstate", "_yielding",
+        "_state", "_successor", "_successor_adverts", "_wantstate", "_yielding",
         "adver_int", "auth_type",
         "base_priority", "config", "down_timer_adverts", "family", "garp_lower_prio_delay",
         "garp_lower_prio_repeat", "garp_master_delay", "garp_master_refresh",
@@ -88,7 +88,6 @@ class VirtualRouter:
             self.log.warning("(%s) VRRPv2 is IPv4 only; using version 3", self.name)
             self.version = 3
         self.vips = tuple(packet.shared_address(vip_address(v)) for v in config.vips)
-        self._vip_set = frozenset(self.vips)
         if self.version == 2:
             self.adver_int = float(max(1, min(255, round(config.advert_int))))
         else:
@@ -592,7 +591,7 @@ class VirtualRouter:
         if advert.auth_type != self.auth_type:
             return self._drop("authtype", now, "received a %d auth from %s, expecting %d!",
                               advert.auth_type, source, self.auth_type)
-        if self.auth_type == packet.AUTH_PASS and not hmac.compare_digest(
+        if self.auth_type == packet.AUTH_PASS and not packet.compare_digest(
                 advert.auth_data, self._auth_key):
             return self._drop("auth", now, "received an invalid passwd from %s!", source)
         if ah_seq is not None and ah_seq <= self._ah_seq:
@@ -609,9 +608,12 @@ class VirtualRouter:
         A peer that advertises other addresses for our VRID is misconfigured; following it
         would hand our VIPs to a router that does not serve them.
         """
-        if advert.addresses == self.vips or set(advert.addresses) == self._vip_set:
+        if advert.addresses == self.vips:
             return True
-        missing = sorted(str(a) for a in self._vip_set - set(advert.addresses))
+        ours = set(self.vips)  # (not kept: this path is a misconfigured peer's)
+        if set(advert.addresses) == ours:
+            return True
+        missing = sorted(str(a) for a in ours - set(advert.addresses))
         return self._drop("addr_list", now, "ip address associated with VRID %d not present "
                           "in advert from %s: %s", self.vrid, source, ", ".join(missing))
 
@@ -878,14 +880,16 @@ class VirtualRouter:
         self._advert_action = SendAdvert(Advert(self.version, self.vrid, self._priority,
                                                 self.adver_int, addresses, self.auth_type,
                                                 auth_data))
-        self._advert_zero = SendAdvert(Advert(self.version, self.vrid, PRIORITY_STOP,
-                                              self.adver_int, addresses, self.auth_type,
-                                              auth_data))
+        self._advert_zero: SendAdvert | None = None  # made when first sent (most never are)
 
     def _send_advert(self, priority: int | None = None) -> None:
         action = self._advert_action
         if priority == PRIORITY_STOP:
-            action = self._advert_zero
+            zero = self._advert_zero
+            if zero is None:
+                zero = self._advert_zero = SendAdvert(
+                    dataclasses.replace(action.advert, priority=PRIORITY_STOP))
+            action = zero
             self.stats.pri_zero_sent += 1
         if self.auth_type == packet.AUTH_AH:
             if self._ah_seq > _AH_SEQ_MAX:

@@ -12,7 +12,7 @@ a peer (the kernel already drops such IPv4 datagrams; IPv6 ones arrive).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 # Which counter a decode failure (PacketError.reason) or a receive check increments.
 REASON_COUNTER = {
@@ -83,15 +83,19 @@ class DropLog:
 
     A flood of bad packets must not flood the log (keepalived >= 2.3 ``log_rate_limited_error``
     has the same intent); the line that ends a quiet period says how many were suppressed.
+    Every router has one and most never drop anything: the two tables are made at the first
+    drop (1,000 instances: 250 KiB of empty dicts less).
     """
 
     logger: logging.Logger
     interval: float = 60.0
-    _last: dict[str, float] = field(default_factory=dict)
-    _suppressed: dict[str, int] = field(default_factory=dict)
+    _last: dict[str, float] | None = None
+    _suppressed: dict[str, int] | None = None
 
     def drop(self, reason: str, now: float, message: str, *args: object) -> bool:
         """Log ``message % args`` unless rate-limited; return True when a line was written."""
+        if self._last is None or self._suppressed is None:
+            self._last, self._suppressed = {}, {}
         last = self._last.get(reason)
         if last is not None and now - last < self.interval:
             self._suppressed[reason] = self._suppressed.get(reason, 0) + 1

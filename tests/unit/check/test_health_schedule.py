@@ -1,7 +1,8 @@
-"""The health state machine's schedule (a heap of deadlines) against its definition: a check
-is due when its next_run has come, it is not running and its virtual server is not held back
-by ha_suspend; next_time is the earliest such next_run. Random runs of results, suspensions
-and reloads, checked step by step against a scan of every checker."""
+"""The health state machine's schedule (queues of deadlines per delay, and a heap for the
+others) against its definition: a check is due when its next_run has come, it is not running
+and its virtual server is not held back by ha_suspend; next_time is the earliest such
+next_run. Random runs of results, suspensions and reloads, checked step by step against a
+scan of every checker."""
 
 from __future__ import annotations
 
@@ -67,7 +68,10 @@ def test_due_and_next_time_agree_with_a_scan_of_every_checker(
             running += got
         elif action == "finish" and running:
             ck = running.pop(pick % len(running))
-            core.result(ck, CheckResult(flag, "connected" if flag else "refused"), now)
+            # a result dated before the last one (pick 7 mod 8): its deadline cannot join
+            # the end of its delay's queue
+            when = now - 0.7 if pick % 8 == 7 else now
+            core.result(ck, CheckResult(flag, "connected" if flag else "refused"), when)
         elif action == "suspend":
             vs = core.virtual_servers[pick % len(core.virtual_servers)]
             core.suspend(vs, flag, now)
@@ -78,3 +82,16 @@ def test_due_and_next_time_agree_with_a_scan_of_every_checker(
         if pick % 3 == 0:
             assert core.next_time() == scanned_next(core)
     assert core.next_time() == scanned_next(core)
+
+
+def test_a_result_dated_before_the_last_one_is_still_due_first() -> None:
+    """Deadlines of results join a queue per delay; one dated before the queue's last
+    deadline (a caller whose clock went back) is still the next one due."""
+    core = HealthCore(virtual_servers([[(1.0, 0, 0.0), (1.0, 0, 0.0)]]), bootstrap=1.0)
+    core.start(0.0)
+    first, second = core.due(1.0)
+    core.result(first, CheckResult(True, "connected"), 5.0)  # next run at 6.0
+    core.result(second, CheckResult(True, "connected"), 3.0)  # next run at 4.0
+    assert core.next_time() == 4.0
+    assert core.due(4.0) == [second]
+    assert core.next_time() == 6.0

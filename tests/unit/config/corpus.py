@@ -2354,3 +2354,152 @@ CORPUS.update({
     'include_check_sign_then_empty': (5, 'global_defs {\n include_check +""\n}\n'
                                       + _MISSING_INCLUDE),
 })
+
+# include_check is a global_defs keyword: keepalived applies it when global_defs's keyword
+# table runs its handler, so it is an unknown keyword elsewhere (status 5 for it, and the
+# missing include that follows is no error) and a value inside a value block.
+_INCLUDE_CHECK_THEN_MISSING = 'include_check match\n}\n' + _MISSING_INCLUDE + (
+    'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+    ' virtual_ipaddress {\n  192.0.2.100\n }\n}\n')
+CORPUS.update({
+    'include_check_top_level': (5, _INCLUDE_CHECK_THEN_MISSING.replace('}\n', '', 1)),
+    'include_check_after_stray_open': (5, '{\n' + _INCLUDE_CHECK_THEN_MISSING),
+    'include_check_in_unknown_block': (5, 'global_deefs {\n' + _INCLUDE_CHECK_THEN_MISSING),
+    'include_check_in_vrrp_instance': (5, 'vrrp_instance VI_2 {\n'
+                                       + _INCLUDE_CHECK_THEN_MISSING),
+    'include_check_in_value_block': (0, 'global_defs {\n notification_email {\n'
+                                     + _INCLUDE_CHECK_THEN_MISSING.replace('}\n', '}\n}\n', 1)),
+    'include_check_in_global_defs_nested': (6, 'global_defs {\n global_defs {\n'
+                                            + _INCLUDE_CHECK_THEN_MISSING.replace(
+                                                '}\n', '}\n}\n', 1)),
+})
+
+# A refused block (no name, a name already used, an invalid address) whose '{' is missing:
+# keepalived skips a refused block only from its '{'; without one it reads the lines up to
+# the next '}' with the block's keywords, acting on the previous object of the kind, so a
+# keyword there without its parameter stops it (status 2).
+_VI_1 = ('vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n'
+         ' virtual_ipaddress {\n  192.0.2.100\n }\n}\n')
+CORPUS.update({
+    'refused_instance_no_name_missing_open': (2, _VI_1 + 'vrrp_instance\n priority\n}\n'),
+    'refused_instance_comment_name_missing_open': (2, _VI_1 + 'vrrp_instance ! VI_2 {\n'
+                                                   ' virtual_router_id\n}\n'),
+    'refused_instance_duplicate_missing_open': (2, _VI_1 + 'vrrp_instance VI_1\n'
+                                                ' interface\n}\n'),
+    'refused_instance_duplicate_with_open': (5, _VI_1 + 'vrrp_instance VI_1 {\n'
+                                             ' interface\n}\n'),
+    'refused_instance_previous_notify': (2, _VI_1.replace(' interface', ' notify_master /bin/true'
+                                                          '\n interface')
+                                         + 'vrrp_instance\n notify_master "\n}\n'),
+    'refused_vs_missing_open': (2, _VI_1 + 'virtual_server 192.0.2.300 80\n delay_loop\n}\n'),
+    # keepalived names the script it ignores: a second notify_master without one stops it
+    'notify_master_again_without_script': (2, _VI_1.replace(
+        ' interface', ' notify_master /bin/true\n notify_master "\n interface')),
+    'sync_group_notify_again_without_script': (2, _VI_1 + 'vrrp_sync_group G {\n group {\n'
+                                               '  VI_1\n }\n notify_master /bin/true\n'
+                                               ' notify_master\n}\n'),
+})
+
+# An escaped comment character in a multi-line definition: keepalived's parent reads "\#"
+# as "#" and writes the line so to the copy its VRRP and checker parsers read, where that
+# "#" starts a comment. A definition line is read, where it is used, as the process that
+# reads that section reads it: the parent in global_defs ("\ #" is a keyword '\' there;
+# "} #" leaves a keyword '#' after the block), the VRRP parser in vrrp_instance (a line
+# "\# priority 300" is nothing there).
+CORPUS.update({
+    'escaped_hash_definition_line_in_global_defs': (
+        5, '$D=global_defs { \\\n\\ \\#\nrouter_id r1 \\\n}\n\n$D\n'),
+    'escaped_hash_definition_after_global_defs_close': (
+        5, '$D=global_defs { \\\n# a comment \\\nrouter_id r1 \\\n} \\#\n\n$D\n'),
+    'escaped_bang_definition_after_global_defs_close': (
+        5, '$D=global_defs { \\\n router_id r1 \\\n} \\!\n\n$D\n' + _VI_1),
+    'escaped_hash_definition_line_in_vrrp_instance': (
+        0, '$D=vrrp_instance VI_1 { \\\n interface eth0 \\\n \\# priority 300 \\\n'
+           ' virtual_router_id 51 \\\n virtual_ipaddress { \\\n 192.0.2.100 \\\n } \\\n}\n\n$D\n'),
+})
+
+# keepalived's parent reads the lines around the blocks it skips (vrrp_instance...) with
+# "\#" a literal: "} \#" closes the block and leaves a keyword '#' at the outermost level;
+# a definition it ends at "\ \#" leaves its later lines there.
+CORPUS.update({
+    'escaped_hash_after_instance_close': (5, _VI_1.rstrip('\n') + ' \\#\n'),
+    'escaped_hash_word_after_instance_close': (5, _VI_1.rstrip('\n') + ' \\# x\n'),
+    'escaped_hash_after_inner_close': (0, _VI_1.replace(' }\n}', ' } \\#\n}')),
+    'escaped_hash_definition_after_instance_close': (
+        5, '$D=vrrp_instance VI_1 { \\\n interface eth0 \\\n virtual_router_id 51 \\\n'
+           ' virtual_ipaddress { \\\n 192.0.2.100 \\\n } \\\n} \\#\n\n$D\n'),
+    'escaped_hash_definition_ends_early_for_parent': (
+        5, '$D=vrrp_instance VI_1 { \\\n interface eth0 \\\n virtual_router_id 51 \\\n'
+           '\\ \\#\n virtual_ipaddress { \\\n 192.0.2.100 \\\n } \\\n}\n\n$D\n'),
+})
+
+# A checker's connect_ip and bindto must be of one address family: the second of the two
+# is refused (and clears what was given), as keepalived 2.2.7 does (status 5).
+_TCP_CHECK = ('virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n'
+              ' real_server 192.0.2.20 80 {\n  TCP_CHECK {\n{}  }\n }\n}\n')
+CORPUS.update({
+    'checker_bindto_family_differs': (5, _TCP_CHECK.replace(
+        '{}', '   connect_ip 2001:db8::1\n   bindto 192.0.2.1\n')),
+    'checker_connect_ip_family_differs': (5, _TCP_CHECK.replace(
+        '{}', '   bindto 192.0.2.1\n   connect_ip 2001:db8::1\n')),
+    # without connect_ip the destination is the real server's address
+    'checker_bindto_family_of_real_server': (5, _TCP_CHECK.replace(
+        '{}', '   bindto 2001:db8::2\n   connect_ip 2001:db8::1\n')),
+    'checker_connect_ip_bindto_same_family': (0, _TCP_CHECK.replace(
+        '{}', '   connect_ip 2001:db8::1\n   bindto 2001:db8::2\n')),
+    'smtp_check_bindto_without_destination': (0, _TCP_CHECK.replace(
+        'TCP_CHECK', 'SMTP_CHECK').replace('{}', '   bindto 2001:db8::2\n')),
+    'smtp_host_bindto_family_of_real_server': (5, _TCP_CHECK.replace(
+        'TCP_CHECK', 'SMTP_CHECK').replace('{}', '   host {\n    bindto 2001:db8::2\n   }\n')),
+})
+
+# Includes are the parent's to read: one that falls out of a definition the parent ends at
+# "\ \#" is read (and, missing, stops the configuration: includem, status 6), though the
+# VRRP parser's copy holds it inside the definition.
+CORPUS.update({
+    'escaped_hash_definition_ends_before_include': (
+        6, '$D=global_defs { \\\n\\ \\#\nrouter_id r1 \\\n'
+           'includem /nonexistent-pykeepalived-fuzz/missing.conf\n}\n'),
+})
+
+# A line that is all comment inside a multi-line definition: keepalived's parent skips it
+# and goes on with the definition; its copy holds an empty line there, which ends the
+# definition for the VRRP parser. What the parent takes into the definition is nothing to
+# it: an include is not read, a vrrp_instance line is gone and the rest of its block is
+# read at the outermost level (unknown keywords).
+CORPUS.update({
+    'comment_line_in_definition_then_include': (
+        0, '$D=router_id x \\\n# c\nincludem /nonexistent-pykeepalived-fuzz/missing.conf\n'),
+    'comment_line_in_definition_then_instance': (5, '$D=router_id x \\\n# c\n' + _VI_1),
+})
+
+# An empty word ("") read as a number is 0 to keepalived (C's strtol converts nothing and
+# leaves nothing over), so it is no error where 0 is in range.
+CORPUS.update({
+    'cpu_affinity_empty_word': (0, 'global_defs {\n vrrp_cpu_affinity ""\n}\n'),
+    'cpu_affinity_empty_word_then_0': (0, 'global_defs {\n checker_cpu_affinity "" 0\n}\n'),
+    'priority_empty_word': (5, _VI_1.replace(' interface', ' priority ""\n interface')),
+})
+
+# Found by the agree fuzzer: http_protocol and FILE_CHECK's weight without their word are
+# reported (keepalived's handlers check the line's length themselves), not a stop; the
+# scripts of a virtual server removed for having no real server are not checked.
+_VS = 'virtual_server 192.0.2.50 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n{}}\n'
+CORPUS.update({
+    'http_protocol_missing': (5, _VS.replace('{}', ' real_server 192.0.2.51 80 {\n  HTTP_GET {\n'
+                                             '   http_protocol\n   url {\n    path /\n   }\n'
+                                             '  }\n }\n')),
+    'file_check_weight_missing': (5, 'track_file tf {\n file /nonexistent-pykeepalived/tf\n}\n'
+                                  + _VS.replace('{}', ' real_server 192.0.2.51 80 {\n'
+                                                '  FILE_CHECK {\n   track_file tf\n'
+                                                '   weight # 2\n  }\n }\n')),
+    'quorum_up_of_removed_vs': (5, _VS.replace('{}', ' quorum_up /bin/true\n'
+                                               ' real_server 192.0.2.51 yes {\n }\n')),
+})
+
+# virtual_server_group with words after its name: keepalived 2.2.7 stops (status 2), its
+# value block reader naming the keyword from a word it left out ("***MISSING ***").
+CORPUS.update({
+    'vsg_two_names': (2, 'virtual_server_group G G {\n192.0.2.1-10 80\n}\n'),
+    'vsg_three_words_empty': (2, 'virtual_server_group G x y {\n}\n'),
+})

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pykeepalived.daemon import cli
 from tests.unit.config.helpers import write
+
+SRC = str(Path(__file__).resolve().parents[3] / "src")
 
 GOOD = "global_defs {\n router_id test\n}\n"
 
@@ -48,6 +53,19 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
                  "--vrrp", "--check", "--pid", "--vrrp_pid", "--checkers_pid", "--config-id",
                  "--config-test", "--version", "--help"):
         assert flag in err
+
+
+@pytest.mark.parametrize("columns", [60, 140])
+def test_help_is_as_wide_as_the_terminal(monkeypatch: pytest.MonkeyPatch,
+                                         columns: int) -> None:
+    # the formatters argparse makes while options are added and parsed have a fixed
+    # width; the one that prints help follows the terminal (COLUMNS), as argparse's does
+    monkeypatch.setenv("COLUMNS", str(columns))
+    parser = cli.build_parser()
+    text = parser.format_help()
+    parser.formatter_class = argparse.HelpFormatter  # argparse's own, for the reference
+    assert text == argparse.ArgumentParser.format_help(parser)
+    assert len(text.splitlines()) < 100 if columns > 100 else len(text.splitlines()) > 100
 
 
 def test_bad_option_exits_1() -> None:
@@ -178,3 +196,31 @@ def test_the_command_reports_whole_and_exits_with_the_status(tmp_path: Path) -> 
                           timeout=60, env=env)
     assert proc.returncode == 5, proc.stderr
     assert report.read_text().splitlines() == lines
+
+
+def test_config_test_command_never_runs_the_cycle_collector(tmp_path: Path) -> None:
+    # the command exits with os._exit once its report is out: a collection after the load
+    # would walk every object of the model for nothing
+    conf = tmp_path / "keepalived.conf"
+    conf.write_text("".join(f"vrrp_instance VI_{i} {{\n    interface lo\n    virtual_router_id "
+                            f"{i + 1}\n    virtual_ipaddress {{\n        192.0.2.{i + 1}\n"
+                            "    }\n}\n" for i in range(100)))
+    code = f"""
+import gc, os, sys
+from pykeepalived.daemon import cli
+passes = []
+real_config_test, real_exit = cli.config_test, os._exit
+def config_test(args):
+    gc.callbacks.append(lambda phase, info: passes.append(phase) if phase == "start" else None)
+    return real_config_test(args)
+def exit_now(status):
+    sys.stdout.write(f"passes={{len(passes)}} status={{status}}\\n")
+    sys.stdout.flush()
+    real_exit(status)
+cli.config_test, os._exit = config_test, exit_now
+sys.argv = ["pykeepalived", "-t", "-f", {str(conf)!r}]
+cli.main()
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, PYTHONPATH=SRC))
+    assert proc.stdout.split() == ["passes=0", "status=5"], (proc.stdout, proc.stderr[-500:])

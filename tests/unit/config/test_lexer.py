@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,21 @@ def test_comments_bang_and_hash(tmp_path: Path) -> None:
     assert tokens == [["a", "b"], ["d"], ["f"]]
 
 
+def test_one_line_needing_work_in_a_plain_file(tmp_path: Path) -> None:
+    # a file is read line by line without the full read_line() only when none of its lines
+    # needs it: one comment, definition or include anywhere still takes its line the long way
+    plain = "".join(f"k{i} v {{\n  w x\n}}\n" for i in range(50))
+    for special in ("y # c", "y ! c", "$D=v", "@r2 y", "include none.conf", "~SEQ(i,1,1) y",
+                    'y "q z"'):
+        tokens, _ = lex(tmp_path, plain + special + "\n" + plain)
+        assert len(tokens) == 400 + (special.startswith(("y", "~"))), special
+        assert tokens[:3] == [["k0", "v"], ["{"], ["w", "x"]]
+        middle = tokens[200:201]
+        assert middle in ([["y"]], [["y", "q z"]]) or special[0] in "$@i", (special, middle)
+    tokens, _ = lex(tmp_path, plain)
+    assert len(tokens) == 200 and tokens[-1] == ["}"]
+
+
 def test_escaped_comment_characters_are_text_in_global_defs_only(tmp_path: Path) -> None:
     """keepalived's parent reads "\\#" as "#" (global_defs is its section); the VRRP and
     checker parsers read the parent's decommented copy, where that "#" starts a comment."""
@@ -37,6 +53,57 @@ def test_escaped_comment_characters_are_text_in_global_defs_only(tmp_path: Path)
     assert result.config.global_defs.router_id == "a#b!c"
     auth = result.config.vrrp_instances["VI_1"].authentication
     assert auth is not None and auth.auth_pass == "abc"
+
+
+def test_definition_line_reads_as_the_vrrp_parser_reads_it_in_vrrp_instance(
+        tmp_path: Path) -> None:
+    """keepalived's parent reads "\\#" as "#"; its VRRP parser reads the parent's copy,
+    where that "#" starts a comment: in a vrrp_instance the line is nothing."""
+    text = "$D=priority 50 \\\n\\# priority 7 \\\n\n" + instance(body="    $D\n")
+    result = load(tmp_path, text)
+    assert result.exit_status == 0, messages(result)
+    assert result.config.vrrp_instances["VI_1"].priority == 50
+
+
+def test_definition_line_reads_as_the_parent_reads_it_in_global_defs(tmp_path: Path) -> None:
+    """In global_defs the parent's reading counts: "\\ \\#" is "\\ #" there, a keyword
+    (to the VRRP parser, a continuation mark and a comment: nothing)."""
+    result = load(tmp_path, "$D=router_id r1 \\\n\\ \\#\n\nglobal_defs {\n$D\n}\n"
+                  + instance())
+    assert result.exit_status == 5, messages(result)
+    assert any("Unknown keyword '\\'" in m and ":5:" in m for m in messages(result))
+
+
+@pytest.mark.parametrize(("after", "status"), [(" \\#", 5), (" \\# x", 5), ("", 0)])
+def test_escaped_hash_after_a_block_the_parent_skips(tmp_path: Path, after: str,
+                                                     status: int) -> None:
+    """keepalived's parent skips a vrrp_instance by counting braces and reads what follows
+    its '}' with "\\#" a literal: a keyword '#' there is unknown (the VRRP parser reads
+    a comment)."""
+    result = load(tmp_path, instance().rstrip("\n") + after + "\n")
+    assert result.exit_status == status, messages(result)
+    assert any("Unknown keyword '#'" in m and ":7:" in m for m in messages(result)) == \
+        bool(after), messages(result)
+    assert result.config.vrrp_instances["VI_1"].virtual_router_id == 51
+
+
+def test_include_the_parent_reads_outside_a_definition(tmp_path: Path) -> None:
+    """keepalived's parent ends the definition at "\\ \\#" ("\\ #" to it): the includem
+    after it is its to read, and a missing one stops the configuration (6)."""
+    result = load(tmp_path, "$D=router_id r1 \\\n\\ \\#\nsmtp_helo_name h \\\n"
+                  "includem nothere.conf\n" + instance())
+    assert result.exit_status == 6, messages(result)
+    assert any("nothere.conf" in m and ":4:" in m for m in messages(result)), messages(result)
+
+
+@pytest.mark.parametrize(("after", "status"), [("includem nothere.conf\n", 0),
+                                               (instance(), 5)])
+def test_comment_line_in_definition_as_the_parent_reads_it(tmp_path: Path, after: str,
+                                                           status: int) -> None:
+    """keepalived's parent skips a line that is all comment and takes the next line into
+    the definition: an include there is not read; a vrrp_instance line there is gone."""
+    result = load(tmp_path, "$D=router_id x \\\n# c\n" + after)
+    assert result.exit_status == status, messages(result)
 
 
 def test_comment_characters_inside_quotes_are_text(tmp_path: Path) -> None:
@@ -83,6 +150,42 @@ def test_unterminated_block(tmp_path: Path) -> None:
     assert any("keepalived.conf:1" in m and "not closed" in m for m in messages(result))
 
 
+@pytest.mark.parametrize("refused", ["vrrp_instance", "vrrp_instance ! VI_2 {",
+                                     "vrrp_instance VI_1", "virtual_server 192.0.2.300 80"])
+def test_refused_block_without_open_is_read_with_its_keywords(tmp_path: Path,
+                                                              refused: str) -> None:
+    """keepalived skips a refused block only from its '{': without one, the lines up to
+    the next '}' are read with the block's keywords (a missing parameter stops it)."""
+    result = load(tmp_path, instance() + f"{refused}\n priority\n delay_loop\n}}\n")
+    assert result.exit_status == 2, messages(result)
+    assert any("Missing '{'" in m for m in messages(result)), messages(result)
+
+
+def test_refused_block_lines_do_not_change_the_previous_instance(tmp_path: Path) -> None:
+    result = load(tmp_path, instance(body="    priority 100\n")
+                  + "vrrp_instance\n priority 50\n advert_int 3\n}\n")
+    vi = result.config.vrrp_instances["VI_1"]
+    assert (vi.priority, list(result.config.vrrp_instances)) == (100, ["VI_1"])
+    # read with vrrp_instance's keywords, not at the outermost level
+    assert not any("Unknown keyword" in m for m in messages(result)), messages(result)
+    assert result.exit_status == 5, messages(result)
+
+
+def test_refused_block_sees_the_previous_instance_notify_script(tmp_path: Path) -> None:
+    """keepalived's handlers act on the previous instance: its notify_master is given, so
+    another without a script stops the configuration."""
+    result = load(tmp_path, instance(body="    notify_master /bin/true\n")
+                  + 'vrrp_instance\n notify_master "\n}\n')
+    assert result.exit_status == 2, messages(result)
+    assert result.config.vrrp_instances["VI_1"].notify_master == "/bin/true"
+
+
+@pytest.mark.parametrize("again", ['notify_master "', "notify_master"])
+def test_notify_script_given_twice_names_the_second(tmp_path: Path, again: str) -> None:
+    result = load(tmp_path, instance(body=f"    notify_master /bin/true\n    {again}\n"))
+    assert result.exit_status == 2, messages(result)
+
+
 # ------------------------------------------------------------------ include
 def test_include_relative_to_including_file(tmp_path: Path) -> None:
     write(tmp_path, "conf.d/vi.conf", instance())
@@ -119,6 +222,23 @@ def test_missing_includea_stops_like_keepalived(tmp_path: Path) -> None:
 def test_include_check_makes_plain_include_strict(tmp_path: Path) -> None:
     result = load(tmp_path, "global_defs {\n include_check\n}\ninclude nothere.conf\n")
     assert result.exit_status == 6
+
+
+@pytest.mark.parametrize(("before", "after", "status"), [
+    ("global_defs {\n", "}\n", 6),
+    ("global_defs {\n global_defs {\n", " }\n}\n", 6),  # unknown there: still global_defs
+    ("", "", 5),  # the outermost level: an unknown keyword
+    ("{\n", "}\n", 5),  # after a stray '{', which opens nothing
+    ("global_deefs {\n", "}\n", 5),
+    ("global_defs {\n notification_email {\n", " }\n}\n", 0),  # one of the addresses
+])
+def test_include_check_acts_only_in_global_defs(tmp_path: Path, before: str, after: str,
+                                                status: int) -> None:
+    """keepalived applies include_check when global_defs's keyword table runs its handler:
+    elsewhere the missing include after it is no error (6 would be)."""
+    result = load(tmp_path, before + " include_check match\n" + after
+                  + "include nothere.conf\n" + instance())
+    assert result.exit_status == status, messages(result)
 
 
 def test_include_loop_detected(tmp_path: Path) -> None:
@@ -177,6 +297,16 @@ def test_builtin_definitions(tmp_path: Path) -> None:
     assert g.router_id == "node7"
     assert g.notification_email_from == str(tmp_path)
     assert g.smtp_helo_name is not None and 5 <= int(g.smtp_helo_name) <= 9
+
+
+def test_random_seed_makes_random_repeatable(tmp_path: Path) -> None:
+    text = ("global_defs {\n random_seed 12345\n}\n"
+            "$R=${_RANDOM 1 1000000} ${_RANDOM 1 1000000} ${_RANDOM 1 1000000}\n"
+            "global_defs {\n smtp_helo_name $R\n}\n")
+    names = {load(tmp_path, text).config.global_defs.smtp_helo_name for _ in range(2)}
+    assert len(names) == 1
+    (name,) = names
+    assert name is not None and all(1 <= int(v) <= 1_000_000 for v in name.split())
 
 
 def test_self_referencing_definition_does_not_hang(tmp_path: Path) -> None:

@@ -371,3 +371,16 @@ def test_model_classes_compare_and_print_as_dataclasses_do() -> None:
         assert repr(looped).endswith("b=[...])")
     assert hash(Frozen(1, "q")) == hash(Frozen(1, "q")) and {Frozen(1, "q"): 1}[Frozen(1, "q")]
     assert repr(Frozen(1, "q")).endswith("Frozen(a=1, b='q')")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("192.0.2.1", "192.0.2.1"), ("192.0.2.1/24", "192.0.2.1"), ("192.0.2.1-10", "192.0.2.1"),
+    ("192.0.2.1/24-5", "192.0.2.1"), ("192.0.2.1-5/24", "192.0.2.1"),
+    ("2001:db8::1/64", "2001:db8::1"), ("-192.0.2.1", None), ("/", None), ("", None),
+    ("192.0.2", None), ("fe80::1%eth0", None)])
+def test_sockaddr_drops_range_and_mask(text: str, expected: str | None) -> None:
+    # keepalived's inet_stosockaddr(): everything from the first '-' or '/' is dropped
+    from pykeepalived.config.addresses import parse_sockaddr
+
+    ip = parse_sockaddr(text)
+    assert (None if ip is None else str(ip)) == expected

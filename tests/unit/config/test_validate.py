@@ -188,3 +188,93 @@ def test_interface_without_an_address_passes_the_test_like_keepalived(tmp_path: 
     result = load_config(str(path), config_id="r1", system=system)
     assert result.exit_status == 0
     assert any("Cannot find an IP address" in d.message for d in result.diagnostics)
+
+
+@pytest.mark.parametrize(("options", "status"), [
+    ("connect_ip 2001:db8::1\n bindto 192.0.2.1", 5),
+    ("bindto 192.0.2.1\n connect_ip 2001:db8::1", 5),
+    ("bindto 2001:db8::2", 5),  # the destination is the real server's address
+    ("connect_ip 2001:db8::1\n bindto 2001:db8::2", 0),
+    ("bindto 192.0.2.3", 0),
+])
+def test_checker_source_and_destination_of_one_family(tmp_path: Path, options: str,
+                                                      status: int) -> None:
+    """keepalived refuses a checker's bindto or connect_ip of the other one's family."""
+    result = load(tmp_path, "virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n"
+                  " lvs_method NAT\n real_server 192.0.2.20 80 {\n TCP_CHECK {\n"
+                  f" {options}\n }}\n }}\n}}\n")
+    assert result.exit_status == status, messages(result)
+    assert any("does not match address family" in m for m in messages(result)) == bool(status)
+
+
+def test_an_empty_word_reads_as_0_like_c_strtol(tmp_path: Path) -> None:
+    """keepalived reads a number with strtol, which converts nothing in "" and leaves
+    nothing over: 0, an error only where 0 is out of range."""
+    result = load(tmp_path, 'global_defs {\n vrrp_cpu_affinity "" 0\n}\n'
+                  + instance(body='    priority ""\n'))
+    assert result.config.global_defs.vrrp_cpu_affinity == [0, 0]
+    assert [d.line for d in result.diagnostics if d.category == Category.INVALID_NUMBER] == [7]
+
+
+_VS = 'virtual_server 192.0.2.50 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n{}}\n'
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (" real_server 192.0.2.51 80 {\n  HTTP_GET {\n   http_protocol\n   url {\n    path /\n"
+     "   }\n  }\n }\n", "Missing http_protocol version"),
+    (" real_server 192.0.2.51 80 {\n  FILE_CHECK {\n   track_file tf\n   weight\n  }\n }\n",
+     "track file weight missing"),
+])
+def test_checker_keyword_without_its_word_is_reported_not_a_stop(
+        tmp_path: Path, body: str, message: str) -> None:
+    result = load(tmp_path, "track_file tf {\n file /tmp/tf\n}\n" + _VS.replace("{}", body))
+    assert result.exit_status == 5, messages(result)
+    assert any(message in m for m in messages(result)), messages(result)
+
+
+def test_scripts_of_a_removed_virtual_server_are_not_checked(tmp_path: Path) -> None:
+    """keepalived checks script security last, after removing the virtual servers
+    without real servers."""
+    result = load(tmp_path, _VS.replace("{}", " quorum_up /bin/true\n"
+                                        " real_server 192.0.2.51 yes {\n }\n"))
+    assert result.exit_status == 5, messages(result)
+    assert not any("SECURITY" in m for m in messages(result)), messages(result)
+
+
+def test_virtual_server_group_with_words_after_its_name_stops(tmp_path: Path) -> None:
+    result = load(tmp_path, "virtual_server_group G G {\n 192.0.2.1-10 80\n}\n")
+    assert result.exit_status == 2, messages(result)
+    assert any(":1:" in m and "words after the name" in m for m in messages(result))
+
+
+@pytest.mark.parametrize(("peers_a", "peers_b", "conflict"), [
+    (["198.51.100.1"], ["198.51.100.1"], True),
+    (["198.51.100.1", "198.51.100.2"], ["198.51.100.3", "198.51.100.2"], True),
+    (["198.51.100.1"], ["198.51.100.2"], False),
+    (["198.51.100.1", "198.51.100.2"], ["198.51.100.3", "198.51.100.4"], False),
+])
+def test_unicast_vrid_conflict_needs_a_shared_peer(tmp_path: Path, peers_a: list[str],
+                                                   peers_b: list[str], conflict: bool) -> None:
+    def body(peers: list[str]) -> str:
+        return ("    unicast_src_ip 192.0.2.1\n    unicast_peer {\n"
+                + "".join(f"        {p}\n" for p in peers) + "    }\n")
+
+    first = instance(name="A", body=body(peers_a))
+    result = load(tmp_path, first + instance(name="B", body=body(peers_b), vips="192.0.2.101"))
+    found = [m.split("/")[-1] for m in messages(result) if "duplicate VRID conflict" in m]
+    line_b = first.count("\n") + 1
+    assert found == ([f"keepalived.conf:{line_b}: (B) duplicate VRID conflict with A VRID 51"]
+                     if conflict else []), messages(result)
+
+
+def test_duplicate_real_server_is_removed(tmp_path: Path) -> None:
+    rs = "    real_server {} 80 {{\n        weight 1\n    }}\n"
+    text = ("virtual_server 203.0.113.1 80 {\n    lvs_sched rr\n    lvs_method NAT\n"
+            "    protocol TCP\n" + rs.format("192.0.2.11") + rs.format("192.0.2.12")
+            + rs.format("192.0.2.11") + "    real_server 192.0.2.11 81 {\n    }\n}\n")
+    result = load(tmp_path, text)
+    vs = result.config.virtual_servers[0]
+    assert [(str(r.address), r.port) for r in vs.real_servers] == [
+        ("192.0.2.11", 80), ("192.0.2.12", 80), ("192.0.2.11", 81)]
+    dup = [m for m in messages(result) if "duplicated" in m]
+    assert len(dup) == 1 and "keepalived.conf:11:" in dup[0], messages(result)

@@ -8,6 +8,8 @@ import os
 import weakref
 from collections.abc import Callable
 
+import pytest
+
 from pykeepalived.daemon import gcpolicy
 
 
@@ -92,3 +94,11 @@ def test_reset_starts_the_figures_afresh() -> None:
         assert pauses.collections[2] == 1
     finally:
         pauses.uninstall()
+
+
+def test_settling_gives_the_free_heap_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    trimmed: list[bool] = []
+    monkeypatch.setattr(gcpolicy, "trim_heap", lambda: trimmed.append(True) or True)
+    gcpolicy.settle()
+    gc.unfreeze()
+    assert trimmed == [True]

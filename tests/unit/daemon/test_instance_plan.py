@@ -34,7 +34,7 @@ def test_defaults() -> None:
     p = plan(instance())
     cfg = p.router_config
     assert (cfg.vrid, cfg.priority, cfg.advert_int, cfg.version) == (51, 100, 1.0, 2)
-    assert p.destinations == ["224.0.0.18"] and not p.unicast
+    assert p.destinations == ("224.0.0.18",) and not p.unicast
     assert cfg.vips == (IPv4Address("192.0.2.10"),)
     assert (cfg.garp_master_delay, cfg.garp_master_repeat, cfg.garp_master_refresh) == (5, 5, 0)
     assert p.vips[0].address == "192.0.2.10/24" and p.vips[0].dev == "eth0"
@@ -47,13 +47,13 @@ def test_state_master_without_priority_is_the_owner() -> None:
 
 def test_unicast_peers_and_source() -> None:
     p = plan(instance("unicast_src_ip 192.0.2.1\nunicast_peer {\n192.0.2.2\n192.0.2.3\n}"))
-    assert p.unicast and p.destinations == ["192.0.2.2", "192.0.2.3"] and p.src == "192.0.2.1"
+    assert p.unicast and p.destinations == ("192.0.2.2", "192.0.2.3") and p.src == "192.0.2.1"
 
 
 def test_global_mcast_group_and_garp_settings() -> None:
     p = plan(instance(), "vrrp_mcast_group4 224.0.0.19\nvrrp_garp_master_repeat 2\n"
                          "vrrp_garp_master_delay 1")
-    assert p.destinations == ["224.0.0.19"]
+    assert p.destinations == ("224.0.0.19",)
     assert (p.router_config.garp_master_repeat, p.router_config.garp_master_delay) == (2, 1)
 
 

@@ -113,10 +113,10 @@ vrrp_instance VI_6 {
 }
 """
     p = plan(text)
-    assert p.src == "192.0.2.1" and p.destinations == ["224.0.0.99"] and not p.unicast
+    assert p.src == "192.0.2.1" and p.destinations == ("224.0.0.99",) and not p.unicast
     p6 = plan(text, "VI_6")
     assert p6.family == 6 and p6.router_config.version == 3
-    assert p6.destinations == ["ff02::1:12"]
+    assert p6.destinations == ("ff02::1:12",)
 
 
 def test_vrrp_version_and_skip_check_adv_addr_are_instance_defaults() -> None:
