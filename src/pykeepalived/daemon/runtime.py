@@ -64,6 +64,7 @@ class InstanceRuntime:
         self.group: SyncGroup | None = None  # set by the process: every input goes through it
         self.socket: VrrpSocket | None = None  # sends and receives (on the VMAC with use_vmac)
         self.sched_when: float | None = None  # owned by daemon.timers.Scheduler
+        self.sched_at: float | None = None  # (its heap entry)
         self.vips_installed = False
         # VIPs the kernel refused at the last install, and why (kept after the instance
         # leaves MASTER, so that the same refusal at the next install is not logged again)
