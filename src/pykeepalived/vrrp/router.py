@@ -758,7 +758,8 @@ class VirtualRouter:
             return
         if self._gone_at is not None:
             self._actions.append(MasterGap(self._gone_at, now, True))
-        elif (self._alive_at is not None and source != self._alive_from
+        elif (self._alive_at is not None and source is not self._alive_from
+              and source != self._alive_from  # (``is``: decoded addresses are shared objects)
               and now - self._alive_at > 1.5 * max(self.adver_int, self._master_adver_int)):
             self._actions.append(MasterGap(self._alive_at, now, False))
         self._alive_at, self._gone_at, self._alive_from = now, None, source
