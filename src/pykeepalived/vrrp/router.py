@@ -285,6 +285,9 @@ class VirtualRouter:
     def get_timer(self) -> float | None:
         """The earliest absolute time at which ``handle_timer`` has work, or None."""
         when = self._sands
+        if (self._garp_delay_at is None and self._garp_lower_at is None
+                and self._garp_refresh_at is None and self._leave_at is None):
+            return when  # a backup, after each advert: its Master_Down_Timer alone
         for other in (self._garp_delay_at, self._garp_lower_at, self._garp_refresh_at,
                       self._leave_at):
             if other is not None and (when is None or other < when):
