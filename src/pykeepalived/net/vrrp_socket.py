@@ -54,6 +54,8 @@ SO_RCVBUFFORCE = 33
 RCVBUF = 1 << 20  # room for ~1,000 queued adverts (an skb costs about 1 KiB of buffer)
 SO_TIMESTAMPNS = 35  # <asm-generic/socket.h>; SCM_TIMESTAMPNS has the same value
 _TIMESPEC = struct.Struct("=qq")
+_unpack_timespec = _TIMESPEC.unpack_from
+_SOL_SOCKET = socket.SOL_SOCKET
 _MAX_DRAIN = 64  # datagrams read per readiness callback, so one busy socket cannot starve others
 # The largest valid VRRP datagram: IPv4 header with options (60) + AH (24) + VRRPv2 with 255
 # addresses (1,036), or VRRPv3 over IPv6 with 255 addresses (4,088). A longer one arrives
@@ -91,6 +93,12 @@ class ReceivedPacket(NamedTuple):
     data: bytes
     ip_header: bool
     rx_time: float = 0.0  # when the kernel received it, on the monotonic clock (0: unknown)
+
+
+# ReceivedPacket from a tuple of its fields without the named tuple's own __new__ (a Python
+# function): the reader builds one for every datagram.
+_received_packet: Callable[[tuple[str, int, str, str, int, bytes, bool, float]],
+                           ReceivedPacket] = functools.partial(tuple.__new__, ReceivedPacket)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -157,6 +165,13 @@ class _StampClock:
             self.suspect = True
         if self.suspect or not ancdata:
             return 0.0
+        # The kernel puts the stamp first (sock_recv_cmsgs before the IP options): read it
+        # there without a loop, for every datagram; anything else takes the general way.
+        level, kind, cdata = ancdata[0]
+        if level == _SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
+            sec, nsec = _unpack_timespec(cdata)
+            stamp: float = sec + nsec * 1e-9 - offset
+            return stamp if now - 1.0 < stamp <= now else 0.0
         return _rx_time(ancdata, offset, now)
 
     def drained(self) -> None:
@@ -370,8 +385,8 @@ class VrrpSocket:
                     names.clear()
                 dst = names[raw_dst] = socket.inet_ntoa(raw_dst)
             try:
-                on_packet(ReceivedPacket(ifname, 4, addr[0], dst, data[8], data, True,
-                                         clock.rx_time(ancdata)))
+                on_packet(_received_packet((ifname, 4, addr[0], dst, data[8], data, True,
+                                            clock.rx_time(ancdata))))
             except Exception:  # one bad handler must not stop the socket
                 log.exception("(%s) VRRP packet handler failed", ifname)
 
