@@ -138,6 +138,7 @@ from pykeepalived.daemon.timers import Scheduler
 
 class Key:
     sched_when = None
+    sched_at = None
 
 async def main() -> None:
     done = []

@@ -70,7 +70,7 @@ class InstanceRuntime:
     __slots__ = (
         "_encoded", "_encoded_for", "_send_drops", "announcers", "availability", "batch",
         "dst_ips", "firewall", "garp_tasks", "group", "ip_id", "loop", "notifier",
-        "own_addresses", "plan", "router", "sched_when", "send_errors", "socket", "src",
+        "own_addresses", "plan", "router", "sched_at", "sched_when", "send_errors", "socket", "src",
         "src_ip", "vip_errors", "vips_installed",
     )
 
@@ -85,6 +85,7 @@ class InstanceRuntime:
         self.group: SyncGroup | None = None  # set by the process: every input goes through it
         self.socket: VrrpSocket | None = None  # sends and receives (on the VMAC with use_vmac)
         self.sched_when: float | None = None  # owned by daemon.timers.Scheduler
+        self.sched_at: float | None = None  # (its heap entry)
         self.vips_installed = False
         # VIPs the kernel refused at the last install, and why (kept after the instance
         # leaves MASTER, so that the same refusal at the next install is not logged again)

@@ -6,9 +6,14 @@ millisecond (Master_Down_Interval, RFC 5798 6.4.2) and a thousand routers each r
 second, so the routers share one timerfd (CLOCK_MONOTONIC, the clock ``loop.time()`` reads) armed
 for the earliest deadline, with nanosecond resolution, and one heap of (deadline, key) entries.
 
-Deadlines are lazy: a key keeps at most one live entry, and moving a deadline *later* (what a
-backup does on every advert) changes nothing here; when the early entry fires, the callback sees
-the router's real deadline and re-arms. Where timerfd is missing, ``loop.call_at`` stands in.
+A key's deadline is what :meth:`Scheduler.arm` set last, and a key keeps at most one live heap
+entry, at or before that deadline. Moving a deadline *later* (what a backup does on every advert)
+only stores it: no heap operation, no kernel call. When the entry comes up and the deadline has
+moved on, the entry is queued again at the deadline without calling anyone; and before the
+timerfd is set, every such entry at the head of the heap is moved on too, so that the kernel
+timer is set for a deadline that still holds. A backup of a thousand instances hearing their
+masters is then woken once per Master_Down_Interval for all of them, not once per instance.
+Where timerfd is missing, ``loop.call_at`` stands in.
 
 Each callback is given the time it actually runs, not the time the batch started: a thousand
 routers whose deadlines fell together (they started together) are then re-armed a little apart,
@@ -52,9 +57,12 @@ class _Itimerspec(ctypes.Structure):
 
 
 class Timed(Protocol):
-    """Anything the scheduler can hold: it keeps its live deadline in ``sched_when``."""
+    """Anything the scheduler can hold: its deadline in ``sched_when`` (None: disarmed), and
+    the time of its live heap entry in ``sched_at`` (None: none queued); both are the
+    scheduler's to write."""
 
     sched_when: float | None
+    sched_at: float | None
 
 
 K = TypeVar("K", bound=Timed)
@@ -127,6 +135,7 @@ class Scheduler(Generic[K]):
         self._heap: list[tuple[float, int, K]] = []
         self._seq = itertools.count()
         self._armed_at: float | None = None
+        self._firing = False
         self._fallback: asyncio.TimerHandle | None = None
         self.lateness = Lateness()
         self._tfd: _TimerFd | None
@@ -138,17 +147,19 @@ class Scheduler(Generic[K]):
             self._tfd = None
 
     def arm(self, key: K, when: float) -> None:
-        """Make sure ``key`` is called back no later than ``when`` (monotonic seconds)."""
-        current = key.sched_when
-        if current is not None and current <= when:
-            return
+        """Set ``key``'s deadline to ``when`` (monotonic seconds), in place of the one it had:
+        ``callback(key, now)`` runs once it is due."""
         key.sched_when = when
+        queued = key.sched_at
+        if queued is not None and queued <= when:
+            return  # its entry comes up first, and is moved on to ``when`` then
+        key.sched_at = when
         heapq.heappush(self._heap, (when, next(self._seq), key))
-        if self._armed_at is None or when < self._armed_at:
+        if not self._firing and (self._armed_at is None or when < self._armed_at):
             self._set(when)
 
     def disarm(self, key: K) -> None:
-        """Forget ``key``'s deadline (its heap entry is skipped when it comes up)."""
+        """Forget ``key``'s deadline (its heap entry is dropped when it comes up)."""
         key.sched_when = None
 
     def _set(self, when: float) -> None:
@@ -164,27 +175,58 @@ class Scheduler(Generic[K]):
         if self._tfd is not None:
             self._tfd.clear()
         self._armed_at = None
+        self._firing = True  # callbacks re-arming keys: the kernel timer is set once, below
         heap = self._heap
         lateness = self.lateness
-        now = time.monotonic()
-        while heap and heap[0][0] <= now:
-            when, _, key = heapq.heappop(heap)
-            if key.sched_when != when:
-                continue  # superseded by an earlier deadline, or disarmed
-            key.sched_when = None
-            lateness.add(now - when)
-            try:
-                self._callback(key, now)
-            except Exception:  # one router's failure must not stop the others' timers
-                log.exception("timer callback failed")
-            RT_WATCHDOG.breathe()
+        try:
             now = time.monotonic()
-        while heap and heap[0][2].sched_when != heap[0][0]:
-            heapq.heappop(heap)
-        # a callback that re-armed its key (a backup's real deadline, later) armed the timer
-        # for that key alone: the earliest live entry must still be the one it waits for
+            while heap and heap[0][0] <= now:
+                at, _, key = heapq.heappop(heap)
+                if key.sched_at != at:
+                    continue  # replaced by an earlier entry of the same key
+                when = key.sched_when
+                if when is None:
+                    key.sched_at = None  # disarmed
+                    continue
+                if when > at:  # moved later meanwhile: queued again, not called
+                    key.sched_at = when
+                    heapq.heappush(heap, (when, next(self._seq), key))
+                    continue
+                key.sched_at = key.sched_when = None
+                lateness.add(now - when)
+                try:
+                    self._callback(key, now)
+                except Exception:  # one router's failure must not stop the others' timers
+                    log.exception("timer callback failed")
+                RT_WATCHDOG.breathe()
+                now = time.monotonic()
+            self._settle_head()
+        finally:
+            self._firing = False
+        # a callback that re-armed its key (a backup's real deadline, later) did not set the
+        # kernel timer: the earliest live entry is the one it waits for
         if heap and (self._armed_at is None or heap[0][0] < self._armed_at):
             self._set(heap[0][0])
+
+    def _settle_head(self) -> None:
+        """Drop dead entries at the head of the heap and move on those whose deadline moved
+        later, until the head is a deadline that holds (each key moves at most once: its
+        entry goes to its deadline, which stays where it is meanwhile)."""
+        heap = self._heap
+        while heap:
+            at, _, key = heap[0]
+            if key.sched_at != at:
+                heapq.heappop(heap)
+                continue
+            when = key.sched_when
+            if when is None:
+                key.sched_at = None
+                heapq.heappop(heap)
+                continue
+            if when <= at:
+                return
+            key.sched_at = when
+            heapq.heapreplace(heap, (when, next(self._seq), key))
 
     def close(self) -> None:
         if self._tfd is not None:

@@ -222,20 +222,22 @@ class VrrpProcess:
         (:mod:`daemon.decoded`). AH datagrams always take the full path (their sequence number
         changes each time anyway).
         """
-        now = pkt.rx_time or self.loop.time()
-        data = pkt.data
+        ifname, family, _, _, ttl, data, _, now = pkt  # one unpacking, not five lookups
+        if not now:
+            now = self.loop.time()
         key: tuple[str, bytes, bytes] | None = None
-        if pkt.family == 4:
+        if family == 4:
             if len(data) > 20 and data[9] == VRRP_PROTO:
-                key = DecodedCache.key(pkt.ifname, data)
+                # DecodedCache.key(ifname, data), written out: this runs for every datagram
+                key = (ifname, data[:4] + data[6:10], data[12:])
+                ttl = data[8]
         else:
-            key = DecodedCache.key(pkt.ifname, data, pkt.src, pkt.dst)
+            key = DecodedCache.key(ifname, data, pkt.src, pkt.dst)
         if key is not None:
             seen = self._decoded.get(key)
             if seen is not None:
                 rt_seen, src_seen, advert_seen = seen
-                self._receive(rt_seen, advert_seen, src_seen, now,
-                              data[8] if pkt.family == 4 else pkt.ttl, None)
+                self._receive(rt_seen, advert_seen, src_seen, now, ttl, None)
                 return
         ah_seq: int | None = None
         try:
@@ -290,12 +292,17 @@ class VrrpProcess:
                  ttl: int, ah_seq: int | None) -> None:
         group = rt.group
         assert group is not None
-        out = group.receive_advert(rt.router, advert, src, now, ttl=ttl, ah_seq=ah_seq)
+        router = rt.router
+        out = group.receive_advert(router, advert, src, now, ttl=ttl, ah_seq=ah_seq)
         if out:
             self.emit(out)
             self.arm(group)
+            return
+        when = router.get_timer()  # arm_one(rt), written out: once per advert received
+        if when is None:
+            self.scheduler.disarm(rt)
         else:
-            self.arm_one(rt)
+            self.scheduler.arm(rt, when)
 
     def _count_invalid(self, reason: str, pkt: ReceivedPacket) -> None:
         count = self.invalid_packets.get(reason, 0) + 1

@@ -31,8 +31,10 @@ def test_loader_on_mutated_configurations(seed: Seed, edits: list[tuple[str, int
 
 def test_the_bounds_are_enforced() -> None:
     """The child really is cut: a configuration that grows past the memory bound is a
-    finding, not a slow test (and not a host out of memory)."""
+    finding, not a slow test (and not a host out of memory). The child reuses what its
+    parent's heap has free before it grows, so the text grows by far more than the bound
+    (about 40 MB by itself, against 5 MB)."""
     grow = ("$X=vrrp_instance VI_${i} { \\\n interface eth0\\\n virtual_router_id 1\\\n"
-            " virtual_ipaddress {\\\n 192.0.2.1\\\n }\\\n}\n~SEQ(i, 1, 5000) $X\n")
+            " virtual_ipaddress {\\\n 192.0.2.1\\\n }\\\n}\n~SEQ(i, 1, 20000) $X\n")
     result = check_text(grow, memory_mb=5)
     assert result.finding is not None and result.finding.kind == "memory", result

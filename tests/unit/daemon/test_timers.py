@@ -15,6 +15,7 @@ class Key:
     def __init__(self, name: str) -> None:
         self.name = name
         self.sched_when: float | None = None
+        self.sched_at: float | None = None
 
 
 def run_scheduler(use_timerfd: bool, plan: list[tuple[str, float]],
@@ -52,10 +53,78 @@ def test_fires_in_deadline_order(use_timerfd: bool) -> None:
 
 
 @pytest.mark.parametrize("use_timerfd", [True, False])
-def test_later_deadline_keeps_the_early_entry(use_timerfd: bool) -> None:
-    # moving a deadline later is lazy: the key is called at the early time and re-arms itself
+def test_a_later_deadline_replaces_the_earlier_one(use_timerfd: bool) -> None:
+    # b moved from 10 ms to 50 ms: called at 50 ms, after a (20 ms), and never at 10 ms
     fired = run_scheduler(use_timerfd, [("a", 0.02), ("b", 0.01)], later={"b": 0.05})
-    assert fired == ["b", "a"]
+    assert fired == ["a", "b"]
+
+
+@pytest.mark.parametrize("use_timerfd", [True, False])
+def test_deadlines_moved_later_cost_no_wakeup(use_timerfd: bool,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backup's Master_Down_Timer moves later with every advert. Twenty keys armed at
+    10..29 ms and moved to 100..119 ms before any of them came up: each is called once, at
+    or after its last deadline. Before those, the scheduler wakes up once at most (the
+    kernel timer was set for the first early deadline), and that wake-up moves every entry
+    on; at most one wake-up per key after them."""
+    wakeups: list[float] = []
+    called: dict[str, float] = {}
+    real_fire = timers.Scheduler._fire
+
+    def counting_fire(self: timers.Scheduler[Key]) -> None:
+        wakeups.append(time.monotonic())
+        real_fire(self)
+
+    monkeypatch.setattr(timers.Scheduler, "_fire", counting_fire)
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        sched: timers.Scheduler[Key] = timers.Scheduler(
+            loop, lambda k, now: called.setdefault(k.name, now))
+        if not use_timerfd and sched._tfd is not None:
+            loop.remove_reader(sched._tfd.fd)
+            sched._tfd.close()
+            sched._tfd = None
+        start = time.monotonic()
+        keys = [Key(f"k{i}") for i in range(20)]
+        for i, key in enumerate(keys):
+            sched.arm(key, start + 0.01 + i * 0.001)
+        for i, key in enumerate(keys):
+            sched.arm(key, start + 0.1 + i * 0.001)
+        await asyncio.sleep(0.3)
+        sched.close()
+        return start
+
+    start = asyncio.run(main())
+    assert sorted(called) == sorted(f"k{i}" for i in range(20))
+    for i in range(20):
+        assert called[f"k{i}"] >= start + 0.1 + i * 0.001
+    early = [w - start for w in wakeups if w < start + 0.1]
+    assert len(early) <= 1, early
+    assert 1 <= len(wakeups) - len(early) <= 20
+
+
+def test_a_moved_deadline_at_the_head_is_moved_on_before_the_timer_is_set() -> None:
+    """After a wake-up, entries at the head of the heap whose deadline has moved later are
+    queued again at their deadline before the kernel timer is set: the next wake-up is for
+    the earliest deadline that holds, not for an entry that would only be moved on."""
+    async def main() -> None:
+        called: list[str] = []
+        sched: timers.Scheduler[Key] = timers.Scheduler(
+            asyncio.get_running_loop(), lambda k, now: called.append(k.name))
+        start = time.monotonic()
+        first, moved, real = Key("first"), Key("moved"), Key("real")
+        sched.arm(first, start + 0.01)
+        sched.arm(moved, start + 0.02)
+        sched.arm(real, start + 0.2)
+        sched.arm(moved, start + 0.5)  # later than real's: nothing to do at 20 ms
+        await asyncio.sleep(0.05)
+        assert called == ["first"]
+        assert sched._armed_at == start + 0.2  # set for real, not for moved's old entry
+        assert sched._heap[0][2].name == "real"
+        sched.close()
+
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("use_timerfd", [True, False])
