@@ -57,20 +57,9 @@ def read_forked(path: str, config_id: str | None) -> Any | None:
     5 MiB less in it than parsing the file itself). Raises :class:`ReadFailed` when the
     child fails otherwise.
     """
-    from pykeepalived.daemon.process import (
-        CHILD_SIGNALS,
-        EXIT_CONFIG,
-        EXIT_OK,
-        ending,
-        fork,
-        run_child,
-        signals_held,
-    )
+    from pykeepalived.daemon.process import EXIT_CONFIG, EXIT_OK, ending, run_reader
 
-    read_end, write_end = os.pipe()
-
-    def body() -> int:
-        os.close(read_end)
+    def body(write_end: int) -> int:
         from pykeepalived.daemon.instance import plan_setup
         from pykeepalived.daemon.runner import load
 
@@ -81,15 +70,7 @@ def read_forked(path: str, config_id: str | None) -> Any | None:
             pipe.write(pickle.dumps(plan_setup(config), protocol=pickle.HIGHEST_PROTOCOL))
         return EXIT_OK
 
-    with signals_held():
-        pid = fork(CHILD_SIGNALS)
-        if pid == 0:
-            run_child(body, f"Reading {path}")
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
+    code, data = run_reader(body, f"Reading {path}")
     if code == EXIT_CONFIG:
         return None
     if code != EXIT_OK or not data:

@@ -88,6 +88,31 @@ def run_child(body: Callable[[], int], what: str) -> NoReturn:
         os._exit(code)
 
 
+def run_reader(body: Callable[[int], int], what: str) -> tuple[int, bytes]:
+    """Run ``body(write_fd)`` in a short-lived forked child: its exit code
+    (waitstatus_to_exitcode's value) and every byte it wrote to ``write_fd``.
+
+    What the parent wants from a configuration it does not keep (its facts, the VRRP
+    process's plans) is made there, so that the parser's modules and its temporary objects
+    never load in the process that asks.
+    """
+    read_end, write_end = os.pipe()
+
+    def child() -> int:
+        os.close(read_end)
+        return body(write_end)
+
+    with signals_held():
+        pid = fork(CHILD_SIGNALS)
+        if pid == 0:
+            run_child(child, what)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), data
+
+
 def ending(code: int) -> str:
     """``exit 0`` or ``killed by signal 9 (SIGKILL)`` from waitstatus_to_exitcode's value."""
     if code >= 0:

@@ -31,7 +31,6 @@ from typing import Any, NamedTuple
 from pykeepalived.daemon.logsetup import set_role, setup_logging
 from pykeepalived.daemon.pidfile import PidFileError, remove_pidfile, write_pidfile
 from pykeepalived.daemon.process import (
-    CHILD_SIGNALS,
     EXIT_CONFIG,
     EXIT_FATAL,
     EXIT_OK,
@@ -40,6 +39,7 @@ from pykeepalived.daemon.process import (
     ending,
     fork,
     run_child,
+    run_reader,
     signals_held,
 )
 from pykeepalived.daemon.sdnotify import SystemdNotifier
@@ -106,10 +106,7 @@ def check_config(path: str, config_id: str | None) -> ConfigFacts | None:
     parser) in it would cost as much memory again as a child's own copy. Every diagnostic is
     logged here, once; the children then load the file quietly.
     """
-    read_end, write_end = os.pipe()
-
-    def body() -> int:
-        os.close(read_end)
+    def body(write_end: int) -> int:
         config = load(path, config_id)
         if config is None:
             return EXIT_CONFIG
@@ -121,15 +118,8 @@ def check_config(path: str, config_id: str | None) -> ConfigFacts | None:
         os.write(write_end, json.dumps(facts).encode())
         return EXIT_OK
 
-    with signals_held():
-        pid = fork(CHILD_SIGNALS)
-        if pid == 0:
-            run_child(body, f"Checking {path}")
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        reply = pipe.read().decode()
-    _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != EXIT_OK:
+    code, reply = run_reader(body, f"Checking {path}")
+    if code != EXIT_OK:
         return None
     facts = json.loads(reply)
     return ConfigFacts(frozenset(r for r in facts["roles"] if r in ROLES),
