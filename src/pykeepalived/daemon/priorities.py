@@ -271,8 +271,8 @@ class ProcessScheduling:
             _SCHED_ATTR.size, os.SCHED_OTHER, flags, os.getpriority(os.PRIO_PROCESS, 0), 0,
             slice_ns, 0, 0, 0, 0))
         if _libc().syscall(number, 0, attr, 0) != 0:
-            log.debug("%s process: no fair-scheduler slice of %d ns (%s)", self.applied and
-                      self.applied.process, slice_ns, os.strerror(ctypes.get_errno()))
+            log.debug("no fair-scheduler slice of %d ns (%s)", slice_ns,
+                      os.strerror(ctypes.get_errno()))
             return
         self._sliced = slice_ns != 0
 
