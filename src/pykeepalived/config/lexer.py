@@ -602,11 +602,32 @@ class Lexer:
                             "exceed maximum line length")
                 del self._stack[pushed:]
                 return None
-            text = text[:pos] + value + text[end:]
+            if params is not None and len(value) < end - pos and end < len(text):
+                text = self._short_parameter_value(text, pos, end, value)
+            else:
+                text = text[:pos] + value + text[end:]
             if value.lstrip(" \t").startswith("~"):
                 break
             pos = text.find("$", pos)
         return text if found else None
+
+    def _short_parameter_value(self, text: str, pos: int, end: int, value: str) -> str:
+        """``text`` with ``${NAME params}`` at ``text[pos:end]`` replaced by the shorter
+        ``value``, followed by more text, as keepalived 2.2.7 replaces it.
+
+        keepalived shifts only the character after the closing brace down to the end of
+        the value, and leaves the rest of the line where it was: what followed the value's
+        length inside the ``${...}`` text stays in the line. ``smtp_helo_name ${_RANDOM 1
+        1000000} x`` reads as ``smtp_helo_name 53289 DOM 1 1000000} x``: its ``}`` closes
+        the block and ``x`` becomes a keyword of the level outside it. The line is read as
+        keepalived reads it, and a warning shows what it became.
+        """
+        n = len(value)
+        line = text[:pos] + value + text[end] + text[pos + n + 1:]
+        self.report(Category.OK, f"'{text[pos:end]}' is followed by more text on the line, "
+                    f"and its value is shorter than it: the line reads as '{line}' (keepalived "
+                    "leaves part of the parameter text in the line too)")
+        return line
 
     def _by_reader(self, readings: list[tuple[str, str]]) -> Iterator[tuple[str, int]]:
         """A multi-line definition's lines, each as the process that reads the section it

@@ -2503,3 +2503,15 @@ CORPUS.update({
     'vsg_two_names': (2, 'virtual_server_group G G {\n192.0.2.1-10 80\n}\n'),
     'vsg_three_words_empty': (2, 'virtual_server_group G x y {\n}\n'),
 })
+
+# keepalived moves only the character after ${_RANDOM min max} down to the end of the
+# shorter value: the rest of the parameter text stays in the line, and its '}' closes the
+# block (lexer.Lexer._short_parameter_value)
+CORPUS.update({
+    'random_params_then_text': (5, 'global_defs {\n router_id ${_RANDOM 1 9}x\n}\n'),
+    'random_params_at_line_end': (0, 'global_defs {\n router_id ${_RANDOM 1 9}\n}\n'),
+    'random_params_in_definition_outrank_missing_interface': (5, (
+        'interface_up_down_delays {\n random_seed 12345\n}\n'
+        '$R=${_RANDOM 1 1000000} ${_RANDOM 1 1000000}\n'
+        'global_defs {\n smtp_helo_name $R\n}\n')),
+})

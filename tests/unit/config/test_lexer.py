@@ -301,12 +301,48 @@ def test_builtin_definitions(tmp_path: Path) -> None:
 
 def test_random_seed_makes_random_repeatable(tmp_path: Path) -> None:
     text = ("global_defs {\n random_seed 12345\n}\n"
-            "$R=${_RANDOM 1 1000000} ${_RANDOM 1 1000000} ${_RANDOM 1 1000000}\n"
-            "global_defs {\n smtp_helo_name $R\n}\n")
-    names = {load(tmp_path, text).config.global_defs.smtp_helo_name for _ in range(2)}
+            "$R=${_RANDOM 1 1000000}\n$S=${_RANDOM 1 1000000}\n"
+            "global_defs {\n smtp_helo_name $R\n router_id $S\n}\n")
+    names = set()
+    for _ in range(2):
+        g = load(tmp_path, text).config.global_defs
+        names.add((g.smtp_helo_name, g.router_id))
     assert len(names) == 1
-    (name,) = names
-    assert name is not None and all(1 <= int(v) <= 1_000_000 for v in name.split())
+    ((name, router_id),) = names
+    assert name is not None and router_id is not None
+    assert 1 <= int(name) <= 1_000_000 and 1 <= int(router_id) <= 1_000_000
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    # the value (V), the character after the brace, then the text from the value's length on
+    (" router_id ${_RANDOM 1 9}x", [["router_id", "Vx_RANDOM", "1", "9"], ["}"], ["x"], ["}"]]),
+    (" router_id ${_RANDOM 10 99} x",
+     [["router_id", "V", "RANDOM", "10", "99"], ["}"], ["x"], ["}"]]),
+    (" router_id ${_RANDOM 1 9}", [["router_id", "V"], ["}"]]),  # nothing after it
+])
+def test_random_with_parameters_leaves_its_text_as_keepalived_does(
+        tmp_path: Path, line: str, expected: list[list[str]]) -> None:
+    """keepalived 2.2.7 moves only the character after ``${_RANDOM min max}`` down to the
+    end of its (shorter) value, so the rest of the parameter text stays in the line: its
+    ``}`` closes the block, and what follows is read outside it."""
+    tokens, lexer = lex(tmp_path, "global_defs {\n" + line + "\n}\n")
+    value = tokens[2][1][:2].rstrip("x_")  # the number drawn: one or two digits here
+    assert value.isdigit()
+    assert tokens == [["global_defs"], ["{"],
+                      *[[t.replace("V", value) for t in row] for row in expected]]
+    warned = [d for d in lexer.diagnostics if "reads as" in d.message]
+    assert len(warned) == (len(expected) > 2)
+
+
+def test_random_with_parameters_then_text_exits_as_keepalived(tmp_path: Path) -> None:
+    """The unknown keyword that the left-over text makes outranks the missing interface
+    (keepalived -t exits 5, not 4), as in the fuzzed configuration that found it."""
+    text = ("interface_up_down_delays {\nrandom_seed 12345\n}\n"
+            "$R=${_RANDOM 1 1000000} ${_RANDOM 1 1000000} ${_RANDOM 1 1000000}\n"
+            "global_defs {\nsmtp_helo_name $R\n}\n")
+    result = load(tmp_path, text)
+    assert result.exit_status == 5, messages(result)
+    assert any("Unknown keyword" in m and "keepalived.conf:6" in m for m in messages(result))
 
 
 def test_self_referencing_definition_does_not_hang(tmp_path: Path) -> None:
