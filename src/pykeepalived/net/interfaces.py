@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import fcntl
 import ipaddress
-import logging
 import socket
 import struct
 
 from pykeepalived.net import _netlink as nl
-
-log = logging.getLogger(__name__)
 
 SIOCGIFFLAGS = 0x8913
 SIOCGIFADDR = 0x8915

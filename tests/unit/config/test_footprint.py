@@ -12,7 +12,8 @@ from pathlib import Path
 SRC = str(Path(__file__).resolve().parents[3] / "src")
 # shutil (with bz2 and lzma) came with argparse reading the terminal width for each option
 NOT_FOR_T = ("asyncio", "pyroute2", "ssl", "subprocess", "concurrent", "shutil", "bz2", "lzma",
-             "random")  # random: only for ${_RANDOM} and random_seed
+             "random",  # random: only for ${_RANDOM} and random_seed
+             "logging")  # -t reports on stderr; the daemon's log is the daemon's
 
 
 def _imported(*argv: str) -> set[str]:
