@@ -33,7 +33,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import field
 from typing import TYPE_CHECKING
 
-from pykeepalived.config.blocks import Node
+from pykeepalived.config.blocks import Node, brace_of
 from pykeepalived.config.errors import Category, Diagnostic
 from pykeepalived.config.lexer_text import (
     MAX_BRACE_ALTERNATIVES,
@@ -314,7 +314,19 @@ class Lexer:
 
     # ----------------------------------------------------------------- main loop
     def lines(self) -> Iterator[Line]:
-        """Every logical line, braces split off, in keepalived's order.
+        """Every logical line, braces split off, in keepalived's order (:meth:`statements`
+        with the ``{`` of each ``braced`` line a line of its own)."""
+        for line in self.statements():
+            if line.braced:
+                yield Line(line.tokens, line.text, line.file, line.line)
+                yield brace_of(line)
+            else:
+                yield line
+
+    def statements(self) -> Iterator[Line]:
+        """Every logical line, braces split off, in keepalived's order; except that a line
+        ``keyword args {`` comes as one line, ``braced`` (walk.py reads it as the statement
+        and then its ``{``).
 
         Lines are made one at a time: the reader handles each before the next is made,
         so the handlers of ``include_check`` and ``random_seed`` in global_defs (through
@@ -352,10 +364,11 @@ class Lexer:
                             # "keyword args {"
                             head = text[:-1].rstrip(" \t")
                             tokens = head.split()
-                            if tokens:
-                                yield Line(tokens, head, file, line)
                             self._depth += 1
-                            yield Line(["{"], "{", file, line)
+                            if tokens:
+                                yield Line(tokens, head, file, line, True)
+                            else:
+                                yield Line(["{"], "{", file, line)
                         else:
                             src.line = line
                             yield from self._split_plain(text, file, line)

@@ -171,7 +171,7 @@ def _load(path: str, config_id: str | None, system: SystemInfo,
         _finish(result, found, path)
         return result
     config.files = lexer.files  # the files read so far, while the walk reports
-    lines = lexer.lines()
+    lines = lexer.statements()
     stopped = False
     try:
         walk(ctx, top_table(), lines)

@@ -65,7 +65,7 @@ def parent_only(path: str, config_id: str | None, system: SystemInfo,
     if not lexer.open_main(path):
         return [], False
     ctx.config.files = lexer.files
-    lines = lexer.lines()
+    lines = lexer.statements()
     # what stops the configuration, pykeepalived's own reading reports; the parent reads
     # on to the end (its includes) all the same
     with contextlib.suppress(MissingParameter):
