@@ -60,7 +60,7 @@ def parent_only(path: str, config_id: str | None, system: SystemInfo,
     whether an include error stops the configuration (``-t`` exits 6)."""
     found = Diagnostics()
     lexer = Lexer(config_id, diagnostics=found, parent_reading=True)
-    ctx = Ctx(KeepalivedConfig(), system, diagnostics=found, reader=lexer)
+    ctx = Ctx(KeepalivedConfig(), system, diagnostics=found, reader=lexer, count_uses=False)
     lexer.section_of = lambda: ctx.section
     if not lexer.open_main(path):
         return [], False

@@ -174,13 +174,14 @@ def statement(ctx: Ctx, table: Table, node: Node) -> _Frame | None:
     if kw is None:
         _unknown(ctx, table, node)
         return None
-    # one more use of the keyword in this section (config.support reports them)
-    key = (ctx.section, word)
-    use = ctx.uses.get(key)
-    if use is None:
-        ctx.uses[key] = KeywordUse(Location(node.file, node.line))
-    else:
-        use.count += 1
+    if ctx.count_uses:
+        # one more use of the keyword in this section (config.support reports them)
+        key = (ctx.section, word)
+        use = ctx.uses.get(key)
+        if use is None:
+            ctx.uses[key] = KeywordUse(Location(node.file, node.line))
+        else:
+            use.count += 1
     if kw.block is None:
         if kw.handler is not None:
             kw.handler(ctx, node)

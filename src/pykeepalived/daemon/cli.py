@@ -191,7 +191,7 @@ def config_test(args: argparse.Namespace) -> tuple[int, list[str], list[str]]:
         from pykeepalived.config.errors import exit_status
 
         try:
-            result = load_config(args.use_file, config_id=args.config_id)
+            result = load_config(args.use_file, config_id=args.config_id, keyword_uses=False)
         except ConfigError as exc:
             return (exit_status([exc.as_diagnostic()]), [str(exc.as_diagnostic())],
                     [args.use_file])
