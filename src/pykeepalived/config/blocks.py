@@ -29,6 +29,13 @@ class Node:
     text: str  # the line after comments, conditionals and substitution (keepalived's buf)
     file: str
     line: int
+    # the line ended with the "{" of its block ("vrrp_instance VI_1 {"): to the walker,
+    # this statement and then a "{" line (brace_of). keepalived's read_line puts every
+    # brace on a line of its own; the lexer hands the commonest case over as one line,
+    # which saves making and walking a line for every block. (A flag, not a subclass:
+    # the interpreter's attribute caches are per class, and two classes of line made
+    # every place that reads lines slower.)
+    braced: bool = False
     block: list[Node] | None = None
     stray_open: bool = False  # a "{" that follows nothing (keepalived: "Unexpected '{'")
     closed: bool = True  # False when the file ended inside this block
@@ -48,6 +55,11 @@ class Node:
 
 OPEN = ["{"]
 CLOSE = ["}"]
+
+
+def brace_of(line: Node) -> Node:
+    """The ``{`` line that a ``braced`` line ends with, where its brace was."""
+    return Node(["{"], "{", line.file, line.line)
 
 
 def build_tree(lines: Iterable[Node]) -> list[Node]:

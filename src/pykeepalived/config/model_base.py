@@ -20,6 +20,7 @@ import dataclasses
 import reprlib
 from collections.abc import Callable
 from operator import attrgetter
+from types import MemberDescriptorType
 from typing import Any, TypeVar, dataclass_transform, overload
 
 _T = TypeVar("_T")
@@ -88,7 +89,10 @@ def _dataclass_init(cls: type, frozen: bool) -> Callable[..., None]:
     Parameters in field order, the ``kw_only`` ones after a ``*``; a default is the
     parameter's default, a ``default_factory`` is called when the parameter is left out
     (or always, for a field with ``init=False``); frozen classes set fields through
-    ``object.__setattr__``; ``__post_init__`` is called last when the class has one.
+    their slots' descriptors (``object.__setattr__`` when a field has no slot, as
+    ``dataclasses`` does it: the descriptor's own ``__set__`` took half the time, 0.1 us a
+    field, and the model makes a frozen Location for thousands of lines); ``__post_init__``
+    is called last when the class has one.
     (``dataclasses.make_dataclass`` would write the same, but took about 1 ms a class.)
     """
     names: dict[str, Any] = {"_NO_ARG": _NO_ARG, "_object": object}
@@ -110,8 +114,15 @@ def _dataclass_init(cls: type, frozen: bool) -> Callable[..., None]:
             (keyword if f.kw_only else positional).append(param)
         elif value == f.name:
             continue  # init=False and nothing to set it to: left unset, as dataclasses does
-        body.append(f"_object.__setattr__(self, {f.name!r}, {value})" if frozen
-                    else f"self.{f.name} = {value}")
+        if not frozen:
+            body.append(f"self.{f.name} = {value}")
+            continue
+        slot = getattr(cls, f.name, None)
+        if isinstance(slot, MemberDescriptorType):
+            names[f"_s{n}"] = slot.__set__
+            body.append(f"_s{n}(self, {value})")
+        else:
+            body.append(f"_object.__setattr__(self, {f.name!r}, {value})")
     if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
     params = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])

@@ -60,12 +60,12 @@ def parent_only(path: str, config_id: str | None, system: SystemInfo,
     whether an include error stops the configuration (``-t`` exits 6)."""
     found = Diagnostics()
     lexer = Lexer(config_id, diagnostics=found, parent_reading=True)
-    ctx = Ctx(KeepalivedConfig(), system, diagnostics=found, reader=lexer)
+    ctx = Ctx(KeepalivedConfig(), system, diagnostics=found, reader=lexer, count_uses=False)
     lexer.section_of = lambda: ctx.section
     if not lexer.open_main(path):
         return [], False
     ctx.config.files = lexer.files
-    lines = lexer.lines()
+    lines = lexer.statements()
     # what stops the configuration, pykeepalived's own reading reports; the parent reads
     # on to the end (its includes) all the same
     with contextlib.suppress(MissingParameter):

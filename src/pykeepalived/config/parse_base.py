@@ -72,6 +72,7 @@ class Ctx:
     section: str = "top"
     # (section, keyword) -> where it was first used and how often (walk.statement counts)
     uses: dict[tuple[str, str], KeywordUse] = field(default_factory=dict)
+    count_uses: bool = True  # False: ``uses`` stays empty (nothing will read it)
     reader: Reader | None = None  # the lexer making the lines, when there is one
 
     def system_tables(self) -> set[str]:

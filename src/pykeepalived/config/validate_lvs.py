@@ -113,12 +113,12 @@ def _check_vs(ctx: Ctx, vs: VirtualServer) -> bool:
     seen: set[tuple[IPAddress, int | None]] = set()  # addresses compare as their text does
     kept: list[RealServer] = []
     for rs in vs.real_servers:
-        key = (rs.address, rs.port)
-        if key in seen:
+        known = len(seen)
+        seen.add((rs.address, rs.port))  # (one hash of the address, not two)
+        if len(seen) == known:
             ctx.error(rs.location, f"VS {vs.describe()}: real server {rs.address}:{rs.port} is "
                       "duplicated - removing second rs")
             continue
-        seen.add(key)
         if rs.lvs_method is None:
             if not method_set:
                 ctx.warn(rs.location, f"Virtual server {vs.describe()}: no forwarding method "

@@ -383,7 +383,10 @@ def _advert_int(ctx: Ctx, vi: VrrpInstance) -> None:
 
 
 def _vrid_conflicts(ctx: Ctx) -> None:
-    """Two instances with one VRID on one interface and family collide (RFC 5798 5.2.3)."""
+    """Two instances with one VRID on one interface and family collide (RFC 5798 5.2.3).
+
+    Each is compared with the first instance of its key (one dictionary look-up each:
+    hashing an address is the slow part)."""
     g = ctx.config.global_defs
     seen: dict[tuple[object, ...], VrrpInstance] = {}
     for vi in ctx.config.vrrp_instances.values():
@@ -391,20 +394,18 @@ def _vrid_conflicts(ctx: Ctx) -> None:
             # addresses compare as their text does (and faster than making it)
             key: tuple[object, ...] = ("u", vi.interface, vi.family, vi.virtual_router_id,
                                        vi.unicast_src_ip)
-            other = seen.get(key)
-            if other is not None and not set(vi.unicast_peer).isdisjoint(other.unicast_peer):
+            other = seen.setdefault(key, vi)
+            if other is not vi and not set(vi.unicast_peer).isdisjoint(other.unicast_peer):
                 ctx.error(vi.location, f"({vi.name}) duplicate VRID conflict with {other.name} "
                           f"VRID {vi.virtual_router_id}")
-            seen.setdefault(key, vi)
             continue
         mcast = vi.mcast_dst_ip or (g.vrrp_mcast_group4 if vi.family == 4 else
                                     g.vrrp_mcast_group6)
         key = ("m", vi.interface, vi.family, vi.virtual_router_id, str(mcast))
-        other = seen.get(key)
-        if other is not None and vi.interface is not None:
+        other = seen.setdefault(key, vi)
+        if other is not vi and vi.interface is not None:
             ctx.error(vi.location, f"{other.name} and {vi.name} both use VRID "
                       f"{vi.virtual_router_id} with IPv{vi.family} on interface {vi.interface}")
-        seen.setdefault(key, vi)
 
 
 def _fill_defaults(ctx: Ctx) -> None:

@@ -8,7 +8,8 @@ value blocks (``virtual_ipaddress { ... }``) whose handlers read all their lines
 A million generated lines cost a million handler calls, not a million nodes in memory.
 
 Braces mean what they mean to keepalived 2.2.7 (the lexer has put each on a line of its
-own, as keepalived's read_line does):
+own, as keepalived's read_line does, but for the ``{`` that ends a statement's line: that
+statement comes as one line, ``braced``, read as the statement and then a ``{`` line):
 
 * only a keyword that takes a block (a keyword table, or a value block) opens one, and it
   expects ``{`` as its next line; anything else is "Missing '{'" and is read as the first
@@ -27,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pykeepalived.config.blocks import CLOSE, OPEN, Node
+from pykeepalived.config.blocks import CLOSE, OPEN, Node, brace_of
 from pykeepalived.config.errors import Category
 from pykeepalived.config.model_base import model
 from pykeepalived.config.model_common import KeywordUse, Location
@@ -56,64 +57,114 @@ class _Frame:
 
 
 def walk(ctx: Ctx, table: Table, lines: Iterable[Node]) -> None:
-    """Run ``table`` (and the tables it leads to) over ``lines``, in order."""
+    """Run ``table`` (and the tables it leads to) over ``lines``, in order.
+
+    A ``braced`` line is read as its statement followed by a ``{`` line. The commonest
+    lines (those of a keyword table or a value block whose ``{`` has been read) are read
+    here, by the rules of :func:`_step`, which reads all the others.
+    """
     frame = _Frame(_TABLE, table)
     stack: list[_Frame] = []
     for node in lines:
-        tokens = node.tokens
         kind = frame.kind
+        if frame.need_bob or kind == _SKIP:
+            frame = _step(ctx, frame, stack, node)
+            if node.braced:
+                frame = _step(ctx, frame, stack, brace_of(node))
+            continue
+        tokens = node.tokens
         if kind == _VALUES:
-            if frame.need_bob:
-                frame.need_bob = False
-                if tokens == OPEN:
-                    continue
-                assert frame.node is not None
-                frame.node.opened = False
-                ctx.report(frame.node, Category.OK, f"'{{' missing from beginning of block "
-                           f"{frame.node.keyword}")
             if tokens == CLOSE:
                 _end(ctx, frame, closed=True)
                 frame = stack.pop()
             else:
-                assert frame.lines is not None
-                frame.lines.append(node)
-            continue
-        if kind == _SKIP:
-            if not frame.need_bob:
-                frame.depth += (tokens == OPEN) - (tokens == CLOSE)
-                if frame.depth == 0:
-                    frame = stack.pop()
-                continue
-            frame.need_bob = False
-            if tokens == OPEN:
-                frame.depth = 1
-                continue
-            if frame.kw is None or frame.kw.detached is None:
-                frame = stack.pop()  # nothing to skip: the line belongs to the level outside
-            else:
-                _read_detached(ctx, frame)
-        if frame.need_bob:
-            frame.need_bob = False
-            if tokens == OPEN:
-                continue
-            assert frame.node is not None
-            ctx.error(frame.node, f"Missing '{{' at beginning of configuration block "
-                      f"'{frame.node.keyword}'", Category.MISSING_BOB)
-        elif tokens == OPEN:
-            ctx.error(node, "Unexpected '{' - ignoring: it does not follow a keyword that "
-                      "takes a block", Category.UNEXPECTED_BOB)
+                values = frame.lines
+                assert values is not None
+                values.append(node)
+                if node.braced:
+                    values.append(brace_of(node))
             continue
         if tokens == CLOSE and stack:
             _end(ctx, frame, closed=True)
             frame = stack.pop()
             continue
+        if tokens == OPEN:
+            _unexpected_open(ctx, node)
+            continue
         opened = statement(ctx, frame.table, node)
-        if opened is not None:
-            stack.append(frame)
-            frame = opened
+        if opened is None:
+            if node.braced:
+                _unexpected_open(ctx, brace_of(node))
+            continue
+        stack.append(frame)
+        frame = opened
+        if node.braced:
+            frame.need_bob = False  # its "{" opens the block
+            if frame.kind == _SKIP:
+                frame.depth = 1
     while stack:
         _end(ctx, frame, closed=False)
         frame = stack.pop()
+
+
+def _step(ctx: Ctx, frame: _Frame, stack: list[_Frame], node: Node) -> _Frame:
+    """One line (without a ``braced`` line's brace: the caller reads that next) in
+    ``frame``, the block the walker is in, whose enclosing blocks are ``stack``; returns
+    the block the walker is in after it."""
+    tokens = node.tokens
+    kind = frame.kind
+    if kind == _VALUES:
+        if frame.need_bob:
+            frame.need_bob = False
+            if tokens == OPEN:
+                return frame
+            assert frame.node is not None
+            frame.node.opened = False
+            ctx.report(frame.node, Category.OK, f"'{{' missing from beginning of block "
+                       f"{frame.node.keyword}")
+        if tokens == CLOSE:
+            _end(ctx, frame, closed=True)
+            return stack.pop()
+        assert frame.lines is not None
+        frame.lines.append(node)
+        return frame
+    if kind == _SKIP:
+        if not frame.need_bob:
+            frame.depth += (tokens == OPEN) - (tokens == CLOSE)
+            if frame.depth == 0:
+                return stack.pop()
+            return frame
+        frame.need_bob = False
+        if tokens == OPEN:
+            frame.depth = 1
+            return frame
+        if frame.kw is None or frame.kw.detached is None:
+            frame = stack.pop()  # nothing to skip: the line belongs to the level outside
+        else:
+            _read_detached(ctx, frame)
+    if frame.need_bob:
+        frame.need_bob = False
+        if tokens == OPEN:
+            return frame
+        assert frame.node is not None
+        ctx.error(frame.node, f"Missing '{{' at beginning of configuration block "
+                  f"'{frame.node.keyword}'", Category.MISSING_BOB)
+    elif tokens == OPEN:
+        _unexpected_open(ctx, node)
+        return frame
+    if tokens == CLOSE and stack:
+        _end(ctx, frame, closed=True)
+        return stack.pop()
+    opened = statement(ctx, frame.table, node)
+    if opened is not None:
+        stack.append(frame)
+        return opened
+    return frame
+
+
+def _unexpected_open(ctx: Ctx, node: Node) -> None:
+    ctx.error(node, "Unexpected '{' - ignoring: it does not follow a keyword that "
+              "takes a block", Category.UNEXPECTED_BOB)
 
 
 def statement(ctx: Ctx, table: Table, node: Node) -> _Frame | None:
@@ -123,13 +174,14 @@ def statement(ctx: Ctx, table: Table, node: Node) -> _Frame | None:
     if kw is None:
         _unknown(ctx, table, node)
         return None
-    # one more use of the keyword in this section (config.support reports them)
-    key = (ctx.section, word)
-    use = ctx.uses.get(key)
-    if use is None:
-        ctx.uses[key] = KeywordUse(Location(node.file, node.line))
-    else:
-        use.count += 1
+    if ctx.count_uses:
+        # one more use of the keyword in this section (config.support reports them)
+        key = (ctx.section, word)
+        use = ctx.uses.get(key)
+        if use is None:
+            ctx.uses[key] = KeywordUse(Location(node.file, node.line))
+        else:
+            use.count += 1
     if kw.block is None:
         if kw.handler is not None:
             kw.handler(ctx, node)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import fcntl
 import ipaddress
-import logging
 import socket
 import struct
+from typing import TYPE_CHECKING
 
-from pykeepalived.net import _netlink as nl
+if TYPE_CHECKING:
+    from pykeepalived.net import _netlink as nl
 
-log = logging.getLogger(__name__)
+# (the netlink module, about 1 ms to import, is imported where it is used: the ioctl and
+# sysfs answers are all that `pykeepalived -t` asks for)
 
 SIOCGIFFLAGS = 0x8913
 SIOCGIFADDR = 0x8915
@@ -111,6 +113,8 @@ def link_is_up(ifname: str) -> bool:
     flags = link_flags(ifname)
     if flags is None:
         return False
+    from pykeepalived.net import _netlink as nl
+
     return bool(flags & nl.IFF_UP) and bool(flags & nl.IFF_RUNNING)
 
 
@@ -133,6 +137,8 @@ def addresses(ifname: str, family: int) -> list[nl.AddrInfo]:
     if index is None:
         return []
     af = socket.AF_INET if family == 4 else socket.AF_INET6
+    from pykeepalived.net import _netlink as nl
+
     rtnl = nl.RtnlSocket(rcvbuf=1 << 18)
     try:
         return nl.dump_addrs(rtnl, af, index)
@@ -166,6 +172,8 @@ def primary_address(ifname: str, family: int) -> str | None:
 
 def local_addresses() -> list[str]:
     """Every address on every interface of this network namespace (IPv4 and IPv6)."""
+    from pykeepalived.net import _netlink as nl
+
     rtnl = nl.RtnlSocket(rcvbuf=1 << 20)
     try:
         return [info.address for info in nl.dump_addrs(rtnl)]

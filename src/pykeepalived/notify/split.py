@@ -14,8 +14,6 @@ configuration parser handed it over.
 
 from __future__ import annotations
 
-import string
-
 __all__ = ["ScriptSyntaxError", "join_script", "split_script"]
 
 # keepalived's WHITE_SPACE_STR (lib/parser.c)
@@ -31,6 +29,7 @@ _SIMPLE_ESCAPES = {
     "v": "\v",
 }
 _OCTAL = "01234567"
+_HEX = "0123456789abcdefABCDEF"  # string.hexdigits, without importing string for it
 
 
 class ScriptSyntaxError(ValueError):
@@ -50,10 +49,10 @@ def _escape(cmd: str, pos: int) -> tuple[str, int]:
     digits shift out of the byte).
     """
     ch = cmd[pos]
-    if ch == "x" and pos + 1 < len(cmd) and cmd[pos + 1] in string.hexdigits:
+    if ch == "x" and pos + 1 < len(cmd) and cmd[pos + 1] in _HEX:
         value = 0
         pos += 1
-        while pos < len(cmd) and cmd[pos] in string.hexdigits:
+        while pos < len(cmd) and cmd[pos] in _HEX:
             value = ((value << 4) | int(cmd[pos], 16)) & 0xFF
             pos += 1
         return _byte(value), pos

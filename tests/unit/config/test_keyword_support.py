@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from pykeepalived.config import load_config_text
+from pykeepalived.config import load_config, load_config_text
 from pykeepalived.config.keywords import top_table
 from pykeepalived.config.parse_base import Table
 from pykeepalived.config.support import ACTED, PARSE_ONLY, SUPPORT
@@ -119,6 +119,23 @@ virtual_server 192.0.2.10 80 {
         ("virtual_server/real_server/HTTP_GET/url", "path"),
     }
     assert set(result.keyword_uses) <= table_rows()
+
+
+def test_uses_left_uncounted_on_request(tmp_path: Path) -> None:
+    """-t does not report keyword uses and asks for none: the same reading without them."""
+    path = tmp_path / "keepalived.conf"
+    path.write_text("global_defs {\n    router_id r1\n    bfd_no_swap\n}\n"
+                    "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n"
+                    "    no_such_keyword\n    virtual_ipaddress {\n        192.0.2.1\n    }\n}\n")
+    system = SystemInfo.fake(["lo", "eth0"])
+    counted = load_config(str(path), config_id="r1", system=system)
+    uncounted = load_config(str(path), config_id="r1", system=system, keyword_uses=False)
+    assert ("global_defs", "bfd_no_swap") in counted.keyword_uses
+    assert uncounted.keyword_uses == {}
+    assert [str(d) for d in uncounted.diagnostics] == [str(d) for d in counted.diagnostics]
+    assert counted.diagnostics  # the unknown keyword
+    assert repr(uncounted.config) == repr(counted.config)
+    assert uncounted.exit_status == counted.exit_status
 
 
 def test_readme_summary_is_current() -> None:

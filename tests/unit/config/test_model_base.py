@@ -107,6 +107,30 @@ def test_lazy_init_calls_post_init_and_serves_subclasses() -> None:
     assert dataclasses.replace(derived, a=5).total == 7  # replace builds through __init__
 
 
+def test_frozen_subclass_sets_inherited_slots() -> None:
+    """A frozen class sets its fields through their slots, its base's included."""
+
+    @model(frozen=True)
+    class Where:
+        """A frozen base."""
+
+        file: str
+        line: int = 0
+
+    @model(frozen=True)
+    class Span(Where):
+        """A frozen subclass with a field of its own."""
+
+        end: int = 0
+
+    span = Span("k.conf", 3, 5)
+    assert (span.file, span.line, span.end) == ("k.conf", 3, 5)
+    assert span == Span("k.conf", 3, 5) and hash(span) == hash(Span("k.conf", 3, 5))
+    assert Where("a") == Where("a", 0) != Where("a", 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        span.file = "other"  # type: ignore[misc]
+
+
 def test_model_classes_have_their_own_docstrings() -> None:
     # a class without one gets a docstring from dataclasses, which builds it from
     # inspect.signature() at import (and, with the stand-in __init__, a wrong one)
